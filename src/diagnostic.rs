@@ -1,0 +1,330 @@
+//! The one user-facing error type, used by every stage of the pipeline.
+//!
+//! A [`Diagnostic`] carries a severity, a stable code, a message, the file it concerns (relative to the
+//! book root), a byte span in that file, an optional help line and notes. Stages that work on a piece
+//! of a file (a calc block inside a chapter) produce spans relative to that piece and shift them with
+//! [`Diagnostic::offset`] once they know where the piece sits. Rendering (caret excerpts in the
+//! terminal) lives here too, on top of `codespan-reporting`, so no stage formats errors by hand.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use codespan_reporting::diagnostic as cs;
+use codespan_reporting::files::SimpleFiles;
+use codespan_reporting::term;
+
+/// How bad a diagnostic is. Errors fail a build; warnings fail only `check --deny-warnings`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// A secondary underline with its own message (e.g. "this side is bytes").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    pub span: Range<usize>,
+    pub message: String,
+}
+
+/// One problem found in a book, with everything needed to point at it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// Stable, kebab-case identifier of the kind of problem (`unknown-name`, `missing-chapter`).
+    pub code: &'static str,
+    pub message: String,
+    /// Path relative to the book root; `None` for problems not tied to a file.
+    pub file: Option<PathBuf>,
+    /// Byte range in the file's text that the primary caret underlines.
+    pub span: Option<Range<usize>>,
+    /// Text printed beside the primary caret.
+    pub label: Option<String>,
+    pub secondary: Vec<Label>,
+    pub help: Option<String>,
+    pub notes: Vec<String>,
+}
+
+impl Diagnostic {
+    pub fn new(severity: Severity, code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity,
+            code,
+            message: message.into(),
+            file: None,
+            span: None,
+            label: None,
+            secondary: Vec::new(),
+            help: None,
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(Severity::Error, code, message)
+    }
+
+    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(Severity::Warning, code, message)
+    }
+
+    pub fn with_file(mut self, file: impl Into<PathBuf>) -> Self {
+        self.file = Some(file.into());
+        self
+    }
+
+    pub fn with_span(mut self, span: Range<usize>) -> Self {
+        self.span = Some(span);
+        self
+    }
+
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    pub fn with_secondary(mut self, span: Range<usize>, message: impl Into<String>) -> Self {
+        self.secondary.push(Label {
+            span,
+            message: message.into(),
+        });
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    /// Shifts every span by `by` bytes: used when a piece of a file (a fenced block) was analysed on
+    /// its own and its position in the file is known only afterwards.
+    pub fn offset(mut self, by: usize) -> Self {
+        if let Some(span) = &mut self.span {
+            *span = span.start + by..span.end + by;
+        }
+        for label in &mut self.secondary {
+            label.span = label.span.start + by..label.span.end + by;
+        }
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// 1-based line and column of the primary span in `text`, if the diagnostic has one.
+    pub fn line_col(&self, text: &str) -> Option<(usize, usize)> {
+        self.span.as_ref().map(|s| line_col(text, s.start))
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    /// A one-line form (`file: message`) for places without the source text at hand.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        match &self.file {
+            Some(file) => write!(f, "{sev}[{}]: {}: {}", self.code, file.display(), self.message),
+            None => write!(f, "{sev}[{}]: {}", self.code, self.message),
+        }
+    }
+}
+
+/// 1-based line and column (in characters) of byte `offset` in `text`.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = floor_char_boundary(text, offset.min(text.len()));
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = before[line_start..].chars().count() + 1;
+    (line, col)
+}
+
+/// Byte offset of the start of 1-based `line` in `text` (the end of the text past the last line).
+pub fn line_start(text: &str, line: usize) -> usize {
+    if line <= 1 {
+        return 0;
+    }
+    text.match_indices('\n')
+        .nth(line - 2)
+        .map_or(text.len(), |(i, _)| i + 1)
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The texts of the files that diagnostics point into, keyed by their book-relative path.
+#[derive(Debug, Default, Clone)]
+pub struct Sources {
+    files: BTreeMap<PathBuf, String>,
+}
+
+impl Sources {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn insert(&mut self, path: impl Into<PathBuf>, text: impl Into<String>) {
+        self.files.insert(path.into(), text.into());
+    }
+
+    pub fn get(&self, path: &Path) -> Option<&str> {
+        self.files.get(path).map(String::as_str)
+    }
+
+    /// `file:line:col` of a diagnostic, as far as it is known.
+    pub fn location(&self, diag: &Diagnostic) -> Option<String> {
+        let file = diag.file.as_ref()?;
+        match (self.get(file), &diag.span) {
+            (Some(text), Some(span)) => {
+                let (line, col) = line_col(text, span.start);
+                Some(format!("{}:{line}:{col}", file.display()))
+            }
+            _ => Some(file.display().to_string()),
+        }
+    }
+}
+
+/// Renders diagnostics the way a compiler does: header, `--> file:line:col`, the source line with the
+/// offending text underlined, then help and notes.
+pub fn render(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
+    let mut files = SimpleFiles::new();
+    let mut ids = BTreeMap::new();
+    for (path, text) in &sources.files {
+        let id = files.add(path.display().to_string(), text.as_str());
+        ids.insert(path.clone(), id);
+    }
+    let config = term::Config::default();
+    let mut out = Vec::new();
+    for diag in diags {
+        let cs_diag = to_codespan(diag, &ids, sources);
+        if color {
+            let mut writer = term::termcolor::Ansi::new(&mut out);
+            let _ = term::emit_to_write_style(&mut writer, &config, &files, &cs_diag);
+        } else {
+            let mut writer = term::termcolor::NoColor::new(&mut out);
+            let _ = term::emit_to_write_style(&mut writer, &config, &files, &cs_diag);
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn to_codespan(
+    diag: &Diagnostic,
+    ids: &BTreeMap<PathBuf, usize>,
+    sources: &Sources,
+) -> cs::Diagnostic<usize> {
+    let severity = match diag.severity {
+        Severity::Error => cs::Severity::Error,
+        Severity::Warning => cs::Severity::Warning,
+    };
+    let mut out = cs::Diagnostic::new(severity)
+        .with_code(diag.code)
+        .with_message(&diag.message);
+    let mut notes = Vec::new();
+    match diag.file.as_ref().and_then(|f| ids.get(f).map(|id| (f, *id))) {
+        Some((path, id)) => {
+            let len = sources.get(path).map_or(0, str::len);
+            let clamp = |r: &Range<usize>| r.start.min(len)..r.end.min(len).max(r.start.min(len));
+            let mut labels = Vec::new();
+            match &diag.span {
+                Some(span) => labels.push(
+                    cs::Label::primary(id, clamp(span))
+                        .with_message(diag.label.clone().unwrap_or_default()),
+                ),
+                None => labels.push(cs::Label::primary(id, 0..0)),
+            }
+            for l in &diag.secondary {
+                labels.push(cs::Label::secondary(id, clamp(&l.span)).with_message(&l.message));
+            }
+            out = out.with_labels(labels);
+        }
+        None => {
+            if let Some(file) = &diag.file {
+                notes.push(format!("in {}", file.display()));
+            }
+        }
+    }
+    if let Some(help) = &diag.help {
+        notes.push(format!("help: {help}"));
+    }
+    notes.extend(diag.notes.iter().map(|n| format!("note: {n}")));
+    out.with_notes(notes)
+}
+
+/// Suggests the candidate closest to `wanted` by edit distance, if any is close enough to be a
+/// plausible typo.
+pub fn did_you_mean<'a>(
+    wanted: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let mut best: Option<(&str, f64)> = None;
+    for cand in candidates {
+        let score = strsim::jaro_winkler(wanted, cand);
+        let close = strsim::levenshtein(wanted, cand) <= (wanted.len().max(2) / 3).max(1)
+            || score > 0.85;
+        if close && best.is_none_or(|(_, s)| score > s) {
+            best = Some((cand, score));
+        }
+    }
+    best.map(|(c, _)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters_not_bytes() {
+        let text = "ab\nμx = 1\n";
+        // 'x' sits after a two-byte 'μ' on line 2.
+        assert_eq!(line_col(text, 5), (2, 2));
+        assert_eq!(line_col(text, 0), (1, 1));
+    }
+
+    #[test]
+    fn line_start_finds_each_line() {
+        let text = "a\nbc\nd";
+        assert_eq!(line_start(text, 1), 0);
+        assert_eq!(line_start(text, 2), 2);
+        assert_eq!(line_start(text, 3), 5);
+        assert_eq!(line_start(text, 9), text.len());
+    }
+
+    #[test]
+    fn rendered_diagnostic_names_file_line_and_underlines_the_span() {
+        let mut sources = Sources::new();
+        sources.insert("ch1.md", "x = 8 TB/s + 3 s\n");
+        let diag = Diagnostic::error("dimension-mismatch", "cannot add bandwidth and time")
+            .with_file("ch1.md")
+            .with_span(11..12)
+            .with_label("bytes/time + time")
+            .with_help("convert one side");
+        let text = render(&[diag], &sources, false);
+        assert!(text.contains("ch1.md:1:12"), "{text}");
+        assert!(text.contains("^ bytes/time + time"), "{text}");
+        assert!(text.contains("help: convert one side"), "{text}");
+    }
+
+    #[test]
+    fn did_you_mean_picks_the_closest_plausible_name() {
+        let names = ["title", "authors", "description", "language", "src"];
+        assert_eq!(did_you_mean("titel", names), Some("title"));
+        assert_eq!(did_you_mean("author", names), Some("authors"));
+        assert_eq!(did_you_mean("zzzzzz", names), None);
+    }
+}

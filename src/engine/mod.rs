@@ -1,0 +1,1 @@
+//! The hardware/model engine: roofline physics of serving and training language models.

@@ -1,0 +1,1 @@
+//! Rendering chapters to HTML pages.
