@@ -134,7 +134,13 @@ impl fmt::Display for Diagnostic {
             Severity::Warning => "warning",
         };
         match &self.file {
-            Some(file) => write!(f, "{sev}[{}]: {}: {}", self.code, file.display(), self.message),
+            Some(file) => write!(
+                f,
+                "{sev}[{}]: {}: {}",
+                self.code,
+                file.display(),
+                self.message
+            ),
             None => write!(f, "{sev}[{}]: {}", self.code, self.message),
         }
     }
@@ -236,7 +242,11 @@ fn to_codespan(
         .with_code(diag.code)
         .with_message(&diag.message);
     let mut notes = Vec::new();
-    match diag.file.as_ref().and_then(|f| ids.get(f).map(|id| (f, *id))) {
+    match diag
+        .file
+        .as_ref()
+        .and_then(|f| ids.get(f).map(|id| (f, *id)))
+    {
         Some((path, id)) => {
             let len = sources.get(path).map_or(0, str::len);
             let clamp = |r: &Range<usize>| r.start.min(len)..r.end.min(len).max(r.start.min(len));
@@ -275,8 +285,8 @@ pub fn did_you_mean<'a>(
     let mut best: Option<(&str, f64)> = None;
     for cand in candidates {
         let score = strsim::jaro_winkler(wanted, cand);
-        let close = strsim::levenshtein(wanted, cand) <= (wanted.len().max(2) / 3).max(1)
-            || score > 0.85;
+        let close =
+            strsim::levenshtein(wanted, cand) <= (wanted.len().max(2) / 3).max(1) || score > 0.85;
         if close && best.is_none_or(|(_, s)| score > s) {
             best = Some((cand, score));
         }

@@ -1,3 +1,114 @@
-fn main() {
-    println!("calcbook");
+//! The `calcbook` command line: parses arguments and calls the library.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use calcbook::diagnostic::{self, Diagnostic, Sources};
+
+/// Literate notebooks with unit-aware calculations, charts and verified claims.
+#[derive(Parser)]
+#[command(name = "calcbook", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Render a book to static HTML.
+    Build {
+        /// The book's folder (holding book.toml).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Output folder [default: the book's build-dir, `book/`].
+        #[arg(short = 'd', long)]
+        dest_dir: Option<PathBuf>,
+    },
+    /// Create a new book with a starter chapter.
+    Init {
+        /// Folder to create the book in.
+        dir: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Build { dir, dest_dir } => build(&dir, dest_dir.as_deref()),
+        Command::Init { dir } => match calcbook::init::init(&dir) {
+            Ok(files) => {
+                for f in files {
+                    eprintln!("created {}", dir.join(f).display());
+                }
+                eprintln!(
+                    "build it with `calcbook build {}`, or preview it with `calcbook serve {}`",
+                    dir.display(),
+                    dir.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(d) => report(&[d], &Sources::new()),
+        },
+    }
+}
+
+fn use_color() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+}
+
+/// Prints diagnostics to stderr; returns exit code 1 if any is an error.
+fn report(diags: &[Diagnostic], sources: &Sources) -> ExitCode {
+    if !diags.is_empty() {
+        eprint!("{}", diagnostic::render(diags, sources, use_color()));
+    }
+    if diags.iter().any(Diagnostic::is_error) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn build(dir: &Path, dest: Option<&Path>) -> ExitCode {
+    let started = std::time::Instant::now();
+    let rendered = match calcbook::render_book(dir, &calcbook::RenderOptions::default()) {
+        Ok(r) => r,
+        Err(d) => return report(&[d], &Sources::new()),
+    };
+    let code = report(&rendered.diagnostics, rendered.sources());
+    let errors = rendered.diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = rendered.diagnostics.len() - errors;
+    if errors > 0 {
+        eprintln!(
+            "error: the book has {errors} error{} ({warnings} warning{}); the previous output was left as it was",
+            plural(errors),
+            plural(warnings)
+        );
+        return code;
+    }
+    let dest = calcbook::destination(dir, &rendered.book, dest);
+    let protected = calcbook::protected_paths(&rendered.book);
+    if let Err(e) = calcbook::output::write_site(&rendered.site, &dest, &protected) {
+        eprintln!("error: {e}");
+        return ExitCode::from(1);
+    }
+    eprintln!(
+        "wrote {} chapter{} to {} in {:.0?}{}",
+        rendered.book.chapters.len(),
+        plural(rendered.book.chapters.len()),
+        dest.join("index.html").display(),
+        started.elapsed(),
+        if warnings > 0 {
+            format!(" ({warnings} warning{})", plural(warnings))
+        } else {
+            String::new()
+        }
+    );
+    ExitCode::SUCCESS
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }

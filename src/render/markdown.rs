@@ -131,7 +131,11 @@ pub fn render(text: &str, page: &str, hook: &mut dyn CellHook) -> RenderedMarkdo
                     inner.push(ev);
                 }
                 let base = id.map(|i| i.to_string()).unwrap_or_else(|| slugify(&plain));
-                let base = if base.is_empty() { "section".to_string() } else { base };
+                let base = if base.is_empty() {
+                    "section".to_string()
+                } else {
+                    base
+                };
                 let unique = unique_id(&base, &mut id_counts);
                 let mut inner_html = String::new();
                 pulldown_cmark::html::push_html(&mut inner_html, inner.into_iter());
@@ -141,7 +145,11 @@ pub fn render(text: &str, page: &str, hook: &mut dyn CellHook) -> RenderedMarkdo
                 } else {
                     format!(
                         " class=\"{}\"",
-                        classes.iter().map(|c| escape(c)).collect::<Vec<_>>().join(" ")
+                        classes
+                            .iter()
+                            .map(|c| escape(c))
+                            .collect::<Vec<_>>()
+                            .join(" ")
                     )
                 };
                 events.push(Event::Html(
@@ -349,7 +357,12 @@ fn rewrite_link<'a>(
     links: &mut Vec<PageLink>,
 ) -> CowStr<'a> {
     let d = dest.as_ref();
-    if d.is_empty() || d.contains("://") || d.starts_with("mailto:") || d.starts_with('/') || d.starts_with("data:") {
+    if d.is_empty()
+        || d.contains("://")
+        || d.starts_with("mailto:")
+        || d.starts_with('/')
+        || d.starts_with("data:")
+    {
         return dest.clone();
     }
     let (path, anchor) = match d.split_once('#') {
@@ -472,12 +485,27 @@ mod tests {
 
     #[test]
     fn chapter_links_are_rewritten_and_recorded() {
-        let r = render("[a](other.md#x) [b](sub/README.md) [c](https://e.x/a.md) [d](#top)", "dir/ch.html", &mut NoCells);
+        let r = render(
+            "[a](other.md#x) [b](sub/README.md) [c](https://e.x/a.md) [d](#top)",
+            "dir/ch.html",
+            &mut NoCells,
+        );
         assert!(r.html.contains("href=\"other.html#x\""), "{}", r.html);
         assert!(r.html.contains("href=\"sub/index.html\""));
         assert!(r.html.contains("href=\"https://e.x/a.md\""));
-        let pages: Vec<_> = r.links.iter().map(|l| (l.page.as_str(), l.anchor.as_deref())).collect();
-        assert_eq!(pages, vec![("dir/other.html", Some("x")), ("dir/sub/index.html", None), ("dir/ch.html", Some("top"))]);
+        let pages: Vec<_> = r
+            .links
+            .iter()
+            .map(|l| (l.page.as_str(), l.anchor.as_deref()))
+            .collect();
+        assert_eq!(
+            pages,
+            vec![
+                ("dir/other.html", Some("x")),
+                ("dir/sub/index.html", None),
+                ("dir/ch.html", Some("top"))
+            ]
+        );
     }
 
     #[test]
@@ -490,7 +518,7 @@ mod tests {
 
     #[test]
     fn bad_math_is_a_located_error() {
-        let text = "ok\n\n$\\frac{a$\n";
+        let text = "ok\n\n$\\frac{a}{b}\\notacommand$\n";
         let r = md(text);
         assert_eq!(r.diagnostics.len(), 1);
         assert_eq!(r.diagnostics[0].line_col(text).unwrap().0, 3);
@@ -498,7 +526,9 @@ mod tests {
 
     #[test]
     fn gfm_extensions_render() {
-        let r = md("| a | b |\n|---|---|\n| 1 | 2 |\n\n~~x~~\n\n- [x] done\n\nfoot[^1]\n\n[^1]: note\n\n\"quoted\"\n");
+        let r = md(
+            "| a | b |\n|---|---|\n| 1 | 2 |\n\n~~x~~\n\n- [x] done\n\nfoot[^1]\n\n[^1]: note\n\n\"quoted\"\n",
+        );
         assert!(r.html.contains("<table>"));
         assert!(r.html.contains("<del>x</del>"));
         assert!(r.html.contains("type=\"checkbox\""));
@@ -509,7 +539,12 @@ mod tests {
     #[test]
     fn code_blocks_keep_language_class_and_escape() {
         let r = md("```rust\nfn a() -> Vec<u8> {}\n```\n");
-        assert!(r.html.contains("<code class=\"language-rust\">fn a() -&gt; Vec&lt;u8&gt; {}"), "{}", r.html);
+        assert!(
+            r.html
+                .contains("<code class=\"language-rust\">fn a() -&gt; Vec&lt;u8&gt; {}"),
+            "{}",
+            r.html
+        );
     }
 
     #[test]
@@ -537,6 +572,10 @@ mod tests {
         let r = render(text, "c.html", &mut Upper);
         assert!(r.html.contains("<b>x@3</b>"), "{}", r.html);
         let off = text.find("y = 1").unwrap();
-        assert!(r.html.contains(&format!("<div>Y = 1@{off}</div>")), "{}", r.html);
+        assert!(
+            r.html.contains(&format!("<div>Y = 1@{off}</div>")),
+            "{}",
+            r.html
+        );
     }
 }

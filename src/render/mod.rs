@@ -1,1 +1,9 @@
-//! Rendering chapters to HTML pages.
+//! Rendering: Markdown to HTML ([`markdown`]), the theme ([`theme`]) and the whole site in memory
+//! ([`site`]).
+
+pub mod markdown;
+pub mod site;
+pub mod theme;
+
+pub use site::{GeneratedPage, Site};
+pub use theme::Theme;

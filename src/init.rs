@@ -1,0 +1,83 @@
+//! `calcbook init`: writes a small starter book that builds.
+
+use std::path::Path;
+
+use crate::diagnostic::Diagnostic;
+
+const BOOK_TOML: &str = r#"[book]
+title = "My calcbook"
+authors = []
+description = "A literate notebook"
+language = "en"
+src = "src"
+"#;
+
+const SUMMARY: &str = r#"# Summary
+
+[Introduction](intro.md)
+
+- [A first calculation](first.md)
+"#;
+
+const INTRO: &str = r#"# Introduction
+
+This book was started with `calcbook init`. Edit the Markdown files in `src/`, list new chapters
+in `src/SUMMARY.md`, and run `calcbook serve` to see the result update as you type.
+
+Continue with [a first calculation](first.md#a-first-calculation).
+"#;
+
+const FIRST: &str = r#"# A first calculation
+
+Fenced `calc` blocks are evaluated when the book is built; values carry units.
+
+```calc
+bandwidth = 3.35 TB/s
+weights = 140 GB
+read_time = weights / bandwidth
+read_time in ms
+```
+
+Reading every weight once takes `= read_time in ms`.
+
+```calc
+claim "Reading 140 GB at 3.35 TB/s takes about 42 ms":
+    read_time ≈ 42 ms ± 5%
+```
+"#;
+
+/// Creates a starter book in `dir` (which may exist but must not already hold a book).
+pub fn init(dir: &Path) -> Result<Vec<String>, Diagnostic> {
+    if dir.join("book.toml").exists() {
+        return Err(Diagnostic::error(
+            "book-exists",
+            format!("{} already holds a book.toml", dir.display()),
+        )
+        .with_help("choose an empty folder, or edit the existing book"));
+    }
+    let files = [
+        ("book.toml", BOOK_TOML),
+        ("src/SUMMARY.md", SUMMARY),
+        ("src/intro.md", INTRO),
+        ("src/first.md", FIRST),
+    ];
+    let mut written = Vec::new();
+    for (rel, text) in files {
+        let path = dir.join(rel);
+        if path.exists() {
+            continue;
+        }
+        let result = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&path, text));
+        if let Err(e) = result {
+            return Err(Diagnostic::error(
+                "init-failed",
+                format!("cannot write {}: {e}", path.display()),
+            ));
+        }
+        written.push(rel.to_string());
+    }
+    Ok(written)
+}

@@ -1,0 +1,516 @@
+//! The whole site in memory: every page, the print page, the 404 page, the search index, the theme's
+//! assets and the book's static files, as (output path → bytes). Writing it to disk is a separate
+//! step ([`crate::output`]), so `check` can render without writing and `serve` can compare.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::Serialize;
+
+use super::markdown::{self, CellHook, PageLink, RenderedMarkdown, escape};
+use super::theme::Theme;
+use crate::book::{Book, Chapter, SummaryItem};
+use crate::diagnostic::Diagnostic;
+
+/// Output files by path relative to the output root (`/`-separated, never escaping it).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Site {
+    pub files: BTreeMap<String, Vec<u8>>,
+}
+
+impl Site {
+    pub fn add(&mut self, path: impl Into<String>, bytes: impl Into<Vec<u8>>) {
+        self.files.insert(path.into(), bytes.into());
+    }
+
+    pub fn get_str(&self, path: &str) -> Option<&str> {
+        self.files
+            .get(path)
+            .and_then(|b| std::str::from_utf8(b).ok())
+    }
+}
+
+/// A page produced by a later stage rather than a chapter file (the claims ledger, the data
+/// appendix). It is listed at the end of the table of contents.
+#[derive(Debug, Clone)]
+pub struct GeneratedPage {
+    pub title: String,
+    pub path: String,
+    pub html: String,
+}
+
+/// A chapter after Markdown and cells were rendered.
+pub struct RenderedChapter<'a> {
+    pub chapter: &'a Chapter,
+    pub markdown: RenderedMarkdown,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct TocItem {
+    kind: &'static str,
+    title: String,
+    number: String,
+    href: String,
+    active: bool,
+    expanded: bool,
+    draft: bool,
+    children: Vec<TocItem>,
+}
+
+#[derive(Serialize)]
+struct NavLink<'a> {
+    title: &'a str,
+    href: &'a str,
+}
+
+#[derive(Serialize)]
+struct SearchDoc<'a> {
+    t: String,
+    u: String,
+    b: &'a str,
+}
+
+/// Renders every chapter's Markdown with the cell hook the caller provides per chapter.
+pub fn render_chapters<'a>(
+    book: &'a Book,
+    mut hook_for: impl FnMut(&Chapter) -> Box<dyn CellHook + 'a>,
+) -> Vec<RenderedChapter<'a>> {
+    book.chapters
+        .iter()
+        .map(|chapter| {
+            let mut hook = hook_for(chapter);
+            let markdown = markdown::render(&chapter.text, &chapter.out_path, hook.as_mut());
+            RenderedChapter { chapter, markdown }
+        })
+        .collect()
+}
+
+/// Maps a diagnostic found in a chapter's expanded text to the chapter file.
+pub fn locate(chapter: &Chapter, diag: Diagnostic) -> Diagnostic {
+    let diag = chapter.map.map_diagnostic(diag);
+    if diag.file.is_none() {
+        diag.with_file(&chapter.source)
+    } else {
+        diag
+    }
+}
+
+/// Builds the site from rendered chapters. Returns the site and every diagnostic (chapter ones
+/// located in their files, broken links, template errors).
+pub fn assemble(
+    book: &Book,
+    theme: &Theme,
+    chapters: &[RenderedChapter],
+    generated: &[GeneratedPage],
+    live_reload: bool,
+) -> (Site, Vec<Diagnostic>) {
+    let mut site = Site::default();
+    let mut diags: Vec<Diagnostic> = Vec::new();
+    for rc in chapters {
+        for d in &rc.markdown.diagnostics {
+            diags.push(locate(rc.chapter, d.clone()));
+        }
+    }
+
+    let book_ctx = serde_json::json!({
+        "title": book.title(),
+        "description": book.config.book.description.clone().unwrap_or_default(),
+        "language": book.config.book.language,
+        "authors": book.config.book.authors,
+    });
+    let base_toc = build_toc(&book.summary.items, generated);
+
+    // Reading order for previous/next: chapters, then generated pages.
+    let order: Vec<(String, String)> = chapters
+        .iter()
+        .map(|rc| (rc.chapter.title.clone(), rc.chapter.out_path.clone()))
+        .chain(generated.iter().map(|g| (g.title.clone(), g.path.clone())))
+        .collect();
+
+    let pages = chapters
+        .iter()
+        .map(|rc| {
+            (
+                rc.chapter.title.as_str(),
+                rc.chapter.out_path.as_str(),
+                rc.markdown.html.as_str(),
+            )
+        })
+        .chain(
+            generated
+                .iter()
+                .map(|g| (g.title.as_str(), g.path.as_str(), g.html.as_str())),
+        );
+    for (i, (title, path, content)) in pages.enumerate() {
+        let prev = i.checked_sub(1).and_then(|j| order.get(j));
+        let next = order.get(i + 1);
+        let ctx = page_context(
+            &book_ctx,
+            &base_toc,
+            title,
+            path,
+            content,
+            prev,
+            next,
+            live_reload,
+        );
+        match theme.render("page.html", &ctx) {
+            Ok(html) => site.add(path, html),
+            Err(d) => {
+                diags.push(d);
+                break;
+            }
+        }
+    }
+
+    // index.html: mdBook serves the first chapter there when no chapter is README.md.
+    if !site.files.contains_key("index.html")
+        && let Some((title, path)) = order.first()
+    {
+        if !path.contains('/') {
+            if let Some(bytes) = site.files.get(path).cloned() {
+                site.add("index.html", bytes);
+            }
+        } else {
+            let href = escape(path);
+            site.add(
+                "index.html",
+                format!(
+                    "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0; url={href}\"><title>{}</title></head><body><a href=\"{href}\">{}</a></body></html>",
+                    escape(title),
+                    escape(title)
+                ),
+            );
+        }
+    }
+
+    // Print page: every chapter in order.
+    let print_chapters: Vec<_> = chapters
+        .iter()
+        .map(|rc| {
+            serde_json::json!({
+                "title": rc.chapter.title,
+                "path": rc.chapter.out_path,
+                "content": rc.markdown.html,
+            })
+        })
+        .collect();
+    let mut ctx = page_context(
+        &book_ctx,
+        &base_toc,
+        "Print",
+        "print.html",
+        "",
+        None,
+        None,
+        live_reload,
+    );
+    ctx.insert("chapters", &print_chapters);
+    match theme.render("print.html", &ctx) {
+        Ok(html) => site.add("print.html", html),
+        Err(d) => diags.push(d),
+    }
+
+    // 404 page, served at any depth, so its links start at the site root.
+    let site_root = site_url(book);
+    let ctx = page_context(
+        &book_ctx,
+        &base_toc,
+        "Page not found",
+        "404.html",
+        "",
+        None,
+        None,
+        live_reload,
+    );
+    let mut ctx = ctx;
+    ctx.insert("root", &site_root);
+    match theme.render("404.html", &ctx) {
+        Ok(html) => site.add("404.html", html),
+        Err(d) => diags.push(d),
+    }
+
+    site.add("searchindex.js", search_index(chapters, generated));
+    for (path, bytes) in &theme.assets {
+        site.add(path.clone(), bytes.clone());
+    }
+    let src_dir = book.src_dir();
+    for rel in &book.static_files {
+        let out = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/");
+        match std::fs::read(src_dir.join(rel)) {
+            Ok(bytes) => site.add(out, bytes),
+            Err(e) => diags.push(
+                Diagnostic::error("unreadable-file", format!("cannot read: {e}"))
+                    .with_file(book.config.book.src.join(rel)),
+            ),
+        }
+    }
+
+    diags.extend(check_links(chapters, generated, &site));
+    (site, diags)
+}
+
+fn site_url(book: &Book) -> String {
+    let url = book
+        .config
+        .output
+        .get("html")
+        .and_then(|h| h.get("site-url"))
+        .and_then(|v| v.as_str())
+        .unwrap_or("/");
+    if url.ends_with('/') {
+        url.to_string()
+    } else {
+        format!("{url}/")
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn page_context(
+    book: &serde_json::Value,
+    base_toc: &[TocItem],
+    title: &str,
+    path: &str,
+    content: &str,
+    prev: Option<&(String, String)>,
+    next: Option<&(String, String)>,
+    live_reload: bool,
+) -> tera::Context {
+    let mut toc = base_toc.to_vec();
+    mark_active(&mut toc, path);
+    let depth = path.matches('/').count();
+    fn nav(p: Option<&(String, String)>) -> Option<NavLink<'_>> {
+        p.map(|(t, h)| NavLink {
+            title: t.as_str(),
+            href: h.as_str(),
+        })
+    }
+    let mut ctx = tera::Context::new();
+    ctx.insert("book", book);
+    ctx.insert(
+        "page",
+        &serde_json::json!({ "title": title, "path": path, "content": content }),
+    );
+    ctx.insert("root", &"../".repeat(depth));
+    ctx.insert("toc", &toc);
+    ctx.insert("prev", &nav(prev));
+    ctx.insert("next", &nav(next));
+    ctx.insert("live_reload", &live_reload);
+    ctx
+}
+
+fn build_toc(items: &[SummaryItem], generated: &[GeneratedPage]) -> Vec<TocItem> {
+    fn chapter_items(items: &[SummaryItem]) -> Vec<TocItem> {
+        items
+            .iter()
+            .filter_map(|item| match item {
+                SummaryItem::Chapter(link) => Some(TocItem {
+                    kind: "chapter",
+                    title: link.title.clone(),
+                    number: link.number_text(),
+                    href: link
+                        .path
+                        .as_ref()
+                        .map(|p| crate::book::page_name(p))
+                        .unwrap_or_default(),
+                    active: false,
+                    expanded: false,
+                    draft: link.path.is_none(),
+                    children: chapter_items(&link.nested),
+                }),
+                SummaryItem::Separator => Some(TocItem {
+                    kind: "separator",
+                    title: String::new(),
+                    number: String::new(),
+                    href: String::new(),
+                    active: false,
+                    expanded: false,
+                    draft: false,
+                    children: Vec::new(),
+                }),
+                SummaryItem::PartTitle { .. } => None,
+            })
+            .collect()
+    }
+    // A part title groups the chapters that follow it, up to the next part.
+    let mut out: Vec<TocItem> = Vec::new();
+    let mut current_part: Option<TocItem> = None;
+    for item in items {
+        match item {
+            SummaryItem::PartTitle { title, .. } => {
+                if let Some(part) = current_part.take() {
+                    out.push(part);
+                }
+                current_part = Some(TocItem {
+                    kind: "part",
+                    title: title.clone(),
+                    number: String::new(),
+                    href: String::new(),
+                    active: false,
+                    expanded: true,
+                    draft: false,
+                    children: Vec::new(),
+                });
+            }
+            other => {
+                let converted = chapter_items(std::slice::from_ref(other));
+                match &mut current_part {
+                    // Unnumbered suffix chapters end the part.
+                    Some(_) if matches!(other, SummaryItem::Chapter(l) if l.number.is_none()) => {
+                        out.push(current_part.take().expect("checked above"));
+                        out.extend(converted);
+                    }
+                    Some(part) => part.children.extend(converted),
+                    None => out.extend(converted),
+                }
+            }
+        }
+    }
+    if let Some(part) = current_part {
+        out.push(part);
+    }
+    if !generated.is_empty() {
+        out.push(TocItem {
+            kind: "separator",
+            title: String::new(),
+            number: String::new(),
+            href: String::new(),
+            active: false,
+            expanded: false,
+            draft: false,
+            children: Vec::new(),
+        });
+        for g in generated {
+            out.push(TocItem {
+                kind: "chapter",
+                title: g.title.clone(),
+                number: String::new(),
+                href: g.path.clone(),
+                active: false,
+                expanded: false,
+                draft: false,
+                children: Vec::new(),
+            });
+        }
+    }
+    out
+}
+
+/// Marks the item for `path` active and its ancestors expanded; returns whether it was found.
+fn mark_active(items: &mut [TocItem], path: &str) -> bool {
+    let mut found = false;
+    for item in items {
+        let here = item.kind == "chapter" && !item.href.is_empty() && item.href == path;
+        let below = mark_active(&mut item.children, path);
+        item.active = here;
+        item.expanded = item.expanded || here || below;
+        found |= here || below;
+    }
+    found
+}
+
+fn search_index(chapters: &[RenderedChapter], generated: &[GeneratedPage]) -> String {
+    let mut docs = Vec::new();
+    for rc in chapters {
+        for s in &rc.markdown.sections {
+            let t = if s.heading.is_empty() || s.heading == rc.chapter.title {
+                rc.chapter.title.clone()
+            } else {
+                format!("{} — {}", rc.chapter.title, s.heading)
+            };
+            let u = match &s.anchor {
+                Some(a) => format!("{}#{a}", rc.chapter.out_path),
+                None => rc.chapter.out_path.clone(),
+            };
+            docs.push(SearchDoc { t, u, b: &s.text });
+        }
+    }
+    for g in generated {
+        docs.push(SearchDoc {
+            t: g.title.clone(),
+            u: g.path.clone(),
+            b: "",
+        });
+    }
+    let json = serde_json::to_string(&serde_json::json!({ "docs": docs })).unwrap_or_default();
+    format!("window.calcbookSearchIndex = {json};\n")
+}
+
+/// Every recorded link must reach a page of the site, and its anchor an id on that page.
+fn check_links(
+    chapters: &[RenderedChapter],
+    generated: &[GeneratedPage],
+    site: &Site,
+) -> Vec<Diagnostic> {
+    let mut ids: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for rc in chapters {
+        ids.insert(
+            rc.chapter.out_path.as_str(),
+            rc.markdown.ids.iter().map(String::as_str).collect(),
+        );
+    }
+    for g in generated {
+        ids.entry(g.path.as_str()).or_default();
+    }
+    let mut diags = Vec::new();
+    for rc in chapters {
+        for link in &rc.markdown.links {
+            if let Some(d) = check_link(link, &ids, site) {
+                diags.push(locate(rc.chapter, d));
+            }
+        }
+    }
+    diags
+}
+
+fn check_link(
+    link: &PageLink,
+    ids: &HashMap<&str, HashSet<&str>>,
+    site: &Site,
+) -> Option<Diagnostic> {
+    let Some(page_ids) = ids.get(link.page.as_str()) else {
+        if link
+            .written
+            .split('#')
+            .next()
+            .is_some_and(|p| p.ends_with(".html"))
+            && site.files.contains_key(&link.page)
+        {
+            return None;
+        }
+        let mut diag = Diagnostic::error(
+            "broken-link",
+            format!(
+                "link to a chapter that is not in the book: `{}`",
+                link.written
+            ),
+        )
+        .with_span(link.span.clone())
+        .with_label("no such chapter");
+        let names: Vec<&str> = ids.keys().copied().collect();
+        if let Some(best) = crate::diagnostic::did_you_mean(&link.page, names) {
+            diag = diag.with_help(format!(
+                "the closest page is `{}`; links name chapter files as written in SUMMARY.md",
+                best.trim_end_matches(".html")
+            ));
+        }
+        return Some(diag);
+    };
+    let anchor = link.anchor.as_deref()?;
+    if anchor.is_empty() || page_ids.contains(anchor) {
+        return None;
+    }
+    let mut diag = Diagnostic::error(
+        "broken-anchor",
+        format!("`{}` has no heading or anchor `#{anchor}`", link.page),
+    )
+    .with_span(link.span.clone())
+    .with_label("no such anchor");
+    if let Some(best) = crate::diagnostic::did_you_mean(anchor, page_ids.iter().copied()) {
+        diag = diag.with_help(format!("did you mean `#{best}`?"));
+    }
+    Some(diag)
+}

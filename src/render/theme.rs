@@ -1,0 +1,129 @@
+//! The theme: Tera templates and static assets, built in and overridable file by file.
+//!
+//! The repository's `templates/` folder is the default theme; its files are embedded in the binary
+//! so a book needs no templates of its own. A book's own templates folder (`templates/` unless
+//! `[calcbook] templates` says otherwise) replaces any of them by name, and may add files: every
+//! file under its `assets/` is copied to the output.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use walkdir::WalkDir;
+
+use crate::diagnostic::Diagnostic;
+
+/// The default theme files, as (path under `templates/`, contents).
+pub const DEFAULT_FILES: &[(&str, &[u8])] = &[
+    ("page.html", include_bytes!("../../templates/page.html")),
+    ("print.html", include_bytes!("../../templates/print.html")),
+    ("404.html", include_bytes!("../../templates/404.html")),
+    ("macros.html", include_bytes!("../../templates/macros.html")),
+    (
+        "assets/calcbook.css",
+        include_bytes!("../../templates/assets/calcbook.css"),
+    ),
+    (
+        "assets/calcbook.js",
+        include_bytes!("../../templates/assets/calcbook.js"),
+    ),
+    (
+        "assets/highlight.min.js",
+        include_bytes!("../../templates/assets/highlight.min.js"),
+    ),
+    (
+        "assets/highlight.LICENSE.txt",
+        include_bytes!("../../templates/assets/highlight.LICENSE.txt"),
+    ),
+];
+
+/// The theme of one book: compiled templates plus the asset files to copy.
+pub struct Theme {
+    pub tera: tera::Tera,
+    /// Output path (`assets/x.css`) → bytes.
+    pub assets: BTreeMap<String, Vec<u8>>,
+}
+
+impl Theme {
+    /// Loads the default theme with the overrides found in `override_dir` (if it exists).
+    /// `override_rel` names that folder in diagnostics.
+    pub fn load(override_dir: &Path, override_rel: &Path) -> Result<Theme, Vec<Diagnostic>> {
+        let mut files: BTreeMap<String, Vec<u8>> = DEFAULT_FILES
+            .iter()
+            .map(|(name, bytes)| (name.to_string(), bytes.to_vec()))
+            .collect();
+        let mut diags = Vec::new();
+        if override_dir.is_dir() {
+            for entry in WalkDir::new(override_dir)
+                .sort_by_file_name()
+                .into_iter()
+                .flatten()
+            {
+                if !entry.file_type().is_file() {
+                    continue;
+                }
+                let Ok(rel) = entry.path().strip_prefix(override_dir) else {
+                    continue;
+                };
+                let name = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                match std::fs::read(entry.path()) {
+                    Ok(bytes) => {
+                        files.insert(name, bytes);
+                    }
+                    Err(e) => diags.push(
+                        Diagnostic::error("unreadable-file", format!("cannot read template: {e}"))
+                            .with_file(override_rel.join(rel)),
+                    ),
+                }
+            }
+        }
+        let mut tera = tera::Tera::default();
+        tera.autoescape_on(vec![".html"]);
+        let mut templates = Vec::new();
+        let mut assets = BTreeMap::new();
+        for (name, bytes) in files {
+            if name.starts_with("assets/") {
+                assets.insert(name, bytes);
+            } else if name.ends_with(".html") {
+                match String::from_utf8(bytes) {
+                    Ok(text) => templates.push((name, text)),
+                    Err(_) => diags.push(
+                        Diagnostic::error("invalid-utf8", "template is not valid UTF-8")
+                            .with_file(override_rel.join(&name)),
+                    ),
+                }
+            }
+        }
+        if let Err(e) = tera.add_raw_templates(templates) {
+            diags.push(template_error(&e, override_rel));
+        }
+        if diags.is_empty() {
+            Ok(Theme { tera, assets })
+        } else {
+            Err(diags)
+        }
+    }
+
+    pub fn render(&self, template: &str, ctx: &tera::Context) -> Result<String, Diagnostic> {
+        self.tera
+            .render(template, ctx)
+            .map_err(|e| template_error(&e, Path::new("templates")))
+    }
+}
+
+/// Tera errors nest their causes; the innermost one says what is wrong.
+fn template_error(e: &tera::Error, dir: &Path) -> Diagnostic {
+    let mut chain = vec![e.to_string()];
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        chain.push(s.to_string());
+        source = s.source();
+    }
+    let mut diag = Diagnostic::error("template", chain.join(": "))
+        .with_help("the default templates are in calcbook's repository under templates/");
+    diag.file = Some(dir.to_path_buf());
+    diag
+}
