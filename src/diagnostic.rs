@@ -284,10 +284,9 @@ pub fn did_you_mean<'a>(
 ) -> Option<&'a str> {
     let mut best: Option<(&str, f64)> = None;
     for cand in candidates {
-        let score = strsim::jaro_winkler(wanted, cand);
-        let close =
-            strsim::levenshtein(wanted, cand) <= (wanted.len().max(2) / 3).max(1) || score > 0.85;
-        if close && best.is_none_or(|(_, s)| score > s) {
+        // Similarity in [0, 1]; 0.7 accepts one typo in a five-letter word, not a different word.
+        let score = strsim::normalized_damerau_levenshtein(wanted, cand);
+        if score >= 0.7 && best.is_none_or(|(_, s)| score > s) {
             best = Some((cand, score));
         }
     }

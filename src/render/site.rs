@@ -490,12 +490,11 @@ fn check_link(
         )
         .with_span(link.span.clone())
         .with_label("no such chapter");
-        let names: Vec<&str> = ids.keys().copied().collect();
-        if let Some(best) = crate::diagnostic::did_you_mean(&link.page, names) {
-            diag = diag.with_help(format!(
-                "the closest page is `{}`; links name chapter files as written in SUMMARY.md",
-                best.trim_end_matches(".html")
-            ));
+        let stems: Vec<&str> = ids.keys().map(|k| k.trim_end_matches(".html")).collect();
+        if let Some(best) =
+            crate::diagnostic::did_you_mean(link.page.trim_end_matches(".html"), stems)
+        {
+            diag = diag.with_help(format!("did you mean `{best}.md`?"));
         }
         return Some(diag);
     };

@@ -82,6 +82,9 @@ impl Theme {
         }
         let mut tera = tera::Tera::default();
         tera.autoescape_on(vec![".html"]);
+        // Tera's default escaper also escapes `/`, which is valid but turns every relative link
+        // into `..&#x2F;x.html`; `&<>"'` is all HTML needs.
+        tera.set_escape_fn(escape_html);
         let mut templates = Vec::new();
         let mut assets = BTreeMap::new();
         for (name, bytes) in files {
@@ -112,6 +115,10 @@ impl Theme {
             .render(template, ctx)
             .map_err(|e| template_error(&e, Path::new("templates")))
     }
+}
+
+fn escape_html(input: &str) -> String {
+    super::markdown::escape(input)
 }
 
 /// Tera errors nest their causes; the innermost one says what is wrong.
