@@ -10,9 +10,11 @@
 
 pub mod book;
 pub mod calc;
+pub mod check;
 pub mod diagnostic;
 pub mod engine;
 pub mod init;
+pub mod notebook;
 pub mod output;
 pub mod render;
 
