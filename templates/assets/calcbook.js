@@ -155,7 +155,7 @@
       });
     }
     $all("[data-sidebar-close]").forEach(function (el) {
-      el.addEventListener("click", function () { closeDrawer(false); });
+      el.addEventListener("click", function () { closeDrawer(el.tagName === "BUTTON"); });
     });
     bar.addEventListener("click", function (e) {
       var link = e.target.closest && e.target.closest("a");
@@ -186,11 +186,9 @@
     // Bring the current chapter into view inside the sidebar (not the page).
     var active = $(".toc-item.is-active > .toc-row", bar);
     if (active && scroller.scrollHeight > scroller.clientHeight) {
-      var top = 0, el = active;
-      while (el && el !== scroller) { top += el.offsetTop; el = el.offsetParent; }
-      if (el === scroller || !el) {
-        var rowTop = active.getBoundingClientRect().top - scroller.getBoundingClientRect().top + scroller.scrollTop;
-        if (rowTop > scroller.clientHeight * 0.6) scroller.scrollTop = rowTop - scroller.clientHeight / 3;
+      var rowTop = active.getBoundingClientRect().top - scroller.getBoundingClientRect().top + scroller.scrollTop;
+      if (rowTop + active.offsetHeight > scroller.clientHeight * 0.7) {
+        scroller.scrollTop = Math.max(0, rowTop - scroller.clientHeight / 3);
       }
     }
   })();
