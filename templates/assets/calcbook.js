@@ -132,7 +132,7 @@
       html.classList.add("sidebar-open");
       sync();
       var target = $(".toc-item.is-active > .toc-row > .toc-link", bar) || $("a, button", bar);
-      if (target) target.focus({ preventScroll: true });
+      if (target) window.setTimeout(function () { target.focus({ preventScroll: true }); }, 30);
     }
     function closeDrawer(refocus) {
       if (!html.classList.contains("sidebar-open")) return;
