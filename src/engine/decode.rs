@@ -17,7 +17,7 @@
 //!   roofline lower bound, as DeepSeek's dual micro-batch overlap aims for) it enters the `max`;
 //!   serial it is added.
 
-use crate::engine::hardware::{Chip, Precision};
+use crate::engine::hardware::{Chip, Precision, System};
 use crate::engine::kv::kv_bytes_per_sequence;
 use crate::engine::model::Model;
 use crate::engine::moe::expected_distinct_experts;
@@ -244,6 +244,18 @@ pub fn decode(model: &Model, chip: &Chip, cfg: &DecodeConfig) -> Decode {
     }
 }
 
+/// [`decode`] on a whole [`System`] with [`DecodeConfig::new`]'s defaults: the replica is all of
+/// the system's chips, and its scale-up domain is the system's.
+pub fn decode_on_system(model: &Model, system: &System, batch: f64, context: f64) -> Decode {
+    let mut chip = system.chip.clone();
+    chip.scale_up_domain = system.scale_up_domain;
+    decode(
+        model,
+        &chip,
+        &DecodeConfig::new(model, batch, context, system.chips),
+    )
+}
+
 /// Model FLOPs utilisation: useful FLOPs over what the chips could have done,
 /// `model_flops / (time · chips · peak)` (ESTI §4; Chowdhery et al. 2022). PaLM 540B low-latency
 /// prefill (ESTI Table 2): 2·540e9·2,048 / (0.29 s · 64 · 275e12) = 43%.
@@ -444,6 +456,18 @@ mod tests {
         cfg.overlap = Overlap::Overlapped;
         let d = decode(&m, &fixtures::gb200(), &cfg);
         close(d.comm_time, 1.940e-3, 1e-3);
+    }
+
+    #[test]
+    fn deepseek_on_a_whole_nvl72_rack() {
+        // 72 GB200: weights 671e9/576e12 = 1.1649 ms (every expert touched: 256/72 per GPU);
+        // KV 2,000 · 575.67e6 / 576e12 = 1.9988 ms; step 3.1637 ms ⇒ 632,170 tok/s per rack.
+        let m = fixtures::deepseek_v3();
+        let d = decode_on_system(&m, &fixtures::gb200_nvl72(), 2_000.0, 8_192.0);
+        close(d.weight_time, 1.1649e-3, 1e-3);
+        close(d.kv_time, 1.9988e-3, 1e-3);
+        close(d.step_time, 3.1637e-3, 1e-3);
+        close(d.tokens_per_s_replica, 632_170.0, 1e-3);
     }
 
     #[test]

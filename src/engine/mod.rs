@@ -31,7 +31,7 @@ pub mod training;
 #[cfg(test)]
 mod data_tests;
 
-pub use decode::{Decode, DecodeConfig, decode};
+pub use decode::{Decode, DecodeConfig, decode, decode_on_system};
 pub use hardware::{Chip, PeakFlops, Precision, System};
 pub use model::{Attention, Model, Moe};
 pub use prefill::{Prefill, PrefillConfig, prefill};
