@@ -1,0 +1,290 @@
+//! `book.toml`: mdBook's configuration format, read strictly.
+//!
+//! The keys calcbook understands are typed with `deny_unknown_fields`, so a typo is an error at its
+//! line with a "did you mean". Tables that only matter to mdBook's other renderers and preprocessors
+//! (`[output.*]`, `[preprocessor.*]`, `[rust]`) are accepted, so a plain mdBook book builds, and
+//! reported as warnings where they would change the output under mdBook.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::diagnostic::{Diagnostic, did_you_mean};
+
+pub const FILE_NAME: &str = "book.toml";
+
+/// The whole of `book.toml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    #[serde(default)]
+    pub book: BookSection,
+    #[serde(default)]
+    pub build: BuildSection,
+    /// calcbook's own settings.
+    #[serde(default)]
+    pub calcbook: CalcbookSection,
+    /// mdBook renderer settings: accepted for compatibility, not interpreted.
+    #[serde(default)]
+    pub output: BTreeMap<String, toml::Value>,
+    /// mdBook preprocessors: calcbook runs none of them (it has its own notebook stage).
+    #[serde(default)]
+    pub preprocessor: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    pub rust: Option<toml::Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct BookSection {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub authors: Vec<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default = "default_language")]
+    pub language: String,
+    #[serde(default = "default_src")]
+    pub src: PathBuf,
+    #[serde(default)]
+    pub multilingual: bool,
+    #[serde(default)]
+    pub text_direction: Option<String>,
+}
+
+impl Default for BookSection {
+    fn default() -> Self {
+        BookSection {
+            title: None,
+            authors: Vec::new(),
+            description: None,
+            language: default_language(),
+            src: default_src(),
+            multilingual: false,
+            text_direction: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct BuildSection {
+    #[serde(default = "default_build_dir")]
+    pub build_dir: PathBuf,
+    /// mdBook creates missing chapter files; calcbook never writes into the source folder and
+    /// reports them instead, so this key is accepted and ignored.
+    #[serde(default)]
+    pub create_missing: Option<bool>,
+    #[serde(default)]
+    pub use_default_preprocessors: Option<bool>,
+    #[serde(default)]
+    pub extra_watch_dirs: Vec<PathBuf>,
+}
+
+impl Default for BuildSection {
+    fn default() -> Self {
+        BuildSection {
+            build_dir: default_build_dir(),
+            create_missing: None,
+            use_default_preprocessors: None,
+            extra_watch_dirs: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CalcbookSection {
+    /// Folder of YAML data files, each loaded as a record named after the file.
+    #[serde(default = "default_data_dir")]
+    pub data: PathBuf,
+    /// Folder whose files override the built-in templates and assets, file by file.
+    #[serde(default = "default_templates_dir")]
+    pub templates: PathBuf,
+}
+
+impl Default for CalcbookSection {
+    fn default() -> Self {
+        CalcbookSection {
+            data: default_data_dir(),
+            templates: default_templates_dir(),
+        }
+    }
+}
+
+fn default_language() -> String {
+    "en".into()
+}
+fn default_src() -> PathBuf {
+    "src".into()
+}
+fn default_build_dir() -> PathBuf {
+    "book".into()
+}
+fn default_data_dir() -> PathBuf {
+    "data".into()
+}
+fn default_templates_dir() -> PathBuf {
+    "templates".into()
+}
+
+/// Every valid key per table, for "did you mean" on an unknown one.
+const KNOWN_KEYS: &[(&str, &[&str])] = &[
+    (
+        "",
+        &[
+            "book",
+            "build",
+            "calcbook",
+            "output",
+            "preprocessor",
+            "rust",
+        ],
+    ),
+    (
+        "book",
+        &[
+            "title",
+            "authors",
+            "description",
+            "language",
+            "src",
+            "multilingual",
+            "text-direction",
+        ],
+    ),
+    (
+        "build",
+        &[
+            "build-dir",
+            "create-missing",
+            "use-default-preprocessors",
+            "extra-watch-dirs",
+        ],
+    ),
+    ("calcbook", &["data", "templates"]),
+];
+
+/// Parses `book.toml` text. Errors point at the offending key in `file`.
+pub fn parse(text: &str, file: &str) -> Result<(Config, Vec<Diagnostic>), Diagnostic> {
+    let config: Config = toml::from_str(text).map_err(|e| {
+        let message = e.message().trim().to_string();
+        let mut diag = Diagnostic::error(
+            "bad-config",
+            format!("invalid {file}: {}", first_line(&message)),
+        )
+        .with_file(file);
+        if let Some(span) = e.span() {
+            diag = diag.with_span(span);
+        }
+        if let Some(key) = unknown_field(&message) {
+            diag.message = format!("unknown key `{key}` in {file}");
+            diag.label = Some("not a key calcbook knows".into());
+            let table = table_of(text, diag.span.as_ref().map_or(0, |s| s.start));
+            let candidates = KNOWN_KEYS
+                .iter()
+                .find(|(t, _)| *t == table)
+                .map(|(_, keys)| *keys)
+                .unwrap_or(&[]);
+            match did_you_mean(&key, candidates.iter().copied()) {
+                Some(best) => diag = diag.with_help(format!("did you mean `{best}`?")),
+                None if !candidates.is_empty() => {
+                    diag = diag.with_help(format!("valid keys here: {}", candidates.join(", ")))
+                }
+                None => {}
+            }
+        }
+        diag
+    })?;
+    let mut warnings = Vec::new();
+    for name in config.preprocessor.keys() {
+        if !matches!(name.as_str(), "index" | "links") {
+            warnings.push(
+                Diagnostic::warning(
+                    "unsupported-preprocessor",
+                    format!("preprocessor `{name}` is not run by calcbook"),
+                )
+                .with_file(file)
+                .with_span(find_span(text, &format!("preprocessor.{name}")))
+                .with_help("calcbook evaluates calc, chart and table blocks itself; other preprocessors are mdBook plugins"),
+            );
+        }
+    }
+    Ok((config, warnings))
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}
+
+/// The key named in serde's "unknown field `x`, expected …" message.
+fn unknown_field(message: &str) -> Option<String> {
+    let rest = message.split("unknown field `").nth(1)?;
+    Some(rest.split('`').next()?.to_string())
+}
+
+/// Name of the `[table]` whose body contains byte `offset` ("" for the top level).
+fn table_of(text: &str, offset: usize) -> String {
+    let before = &text[..offset.min(text.len())];
+    before
+        .lines()
+        .rev()
+        .find_map(|line| {
+            let line = line.trim();
+            line.strip_prefix('[')
+                .and_then(|l| l.strip_suffix(']'))
+                .map(|t| t.trim().to_string())
+        })
+        .unwrap_or_default()
+}
+
+fn find_span(text: &str, needle: &str) -> std::ops::Range<usize> {
+    text.find(needle)
+        .map_or(0..0, |start| start..start + needle.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_mdbook_book_section() {
+        let (config, warnings) = parse(
+            "[book]\ntitle = \"T\"\nauthors = [\"A\"]\nsrc = \"chapters\"\nlanguage = \"fr\"\n",
+            "book.toml",
+        )
+        .unwrap();
+        assert_eq!(config.book.title.as_deref(), Some("T"));
+        assert_eq!(config.book.src, PathBuf::from("chapters"));
+        assert_eq!(config.book.language, "fr");
+        assert!(warnings.is_empty());
+    }
+
+    #[test]
+    fn defaults_follow_mdbook() {
+        let (config, _) = parse("", "book.toml").unwrap();
+        assert_eq!(config.book.src, PathBuf::from("src"));
+        assert_eq!(config.build.build_dir, PathBuf::from("book"));
+        assert_eq!(config.book.language, "en");
+    }
+
+    #[test]
+    fn unknown_key_is_located_and_gets_a_suggestion() {
+        let text = "[book]\ntitle = \"T\"\nautors = [\"A\"]\n";
+        let err = parse(text, "book.toml").unwrap_err();
+        assert_eq!(err.message, "unknown key `autors` in book.toml");
+        assert_eq!(err.help.as_deref(), Some("did you mean `authors`?"));
+        assert_eq!(err.line_col(text).unwrap().0, 3);
+    }
+
+    #[test]
+    fn mdbook_output_tables_are_accepted() {
+        let text =
+            "[book]\ntitle = \"T\"\n[output.html]\nmathjax-support = true\n[preprocessor.katex]\n";
+        let (_, warnings) = parse(text, "book.toml").unwrap();
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].code, "unsupported-preprocessor");
+    }
+}

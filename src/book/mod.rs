@@ -1,0 +1,361 @@
+//! Loading a book from disk: `book.toml`, `SUMMARY.md`, the chapter files (includes expanded) and
+//! the static files beside them. This is the only stage that reads the source folder; everything
+//! after it works on the [`Book`] in memory.
+
+pub mod config;
+pub mod include;
+pub mod summary;
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::{Component, Path, PathBuf};
+
+use walkdir::WalkDir;
+
+pub use config::Config;
+pub use include::SpanMap;
+pub use summary::{Link, Summary, SummaryItem};
+
+use crate::diagnostic::{Diagnostic, Sources};
+
+/// A chapter ready for the notebook and render stages.
+#[derive(Debug, Clone)]
+pub struct Chapter {
+    pub title: String,
+    /// Section number text ("1.2.") or "" for unnumbered chapters.
+    pub number: String,
+    /// The chapter file relative to the book root (how diagnostics name it).
+    pub source: PathBuf,
+    /// The chapter file relative to the source folder.
+    pub src_rel: PathBuf,
+    /// Output page, relative to the output root, with `/` separators (`part/intro.html`).
+    pub out_path: String,
+    /// The text after include expansion.
+    pub text: String,
+    /// Maps offsets in `text` back to the chapter file.
+    pub map: SpanMap,
+}
+
+/// Everything read from a book folder.
+#[derive(Debug, Clone)]
+pub struct Book {
+    pub root: PathBuf,
+    pub config: Config,
+    pub summary: Summary,
+    /// Chapters with a file, in reading order (drafts excluded).
+    pub chapters: Vec<Chapter>,
+    /// Non-Markdown files of the source folder (images…), relative to it, copied as they are.
+    pub static_files: Vec<PathBuf>,
+    /// Texts of every file that a diagnostic may point into.
+    pub sources: Sources,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Book {
+    pub fn src_dir(&self) -> PathBuf {
+        self.root.join(&self.config.book.src)
+    }
+
+    pub fn title(&self) -> String {
+        self.config
+            .book
+            .title
+            .clone()
+            .or_else(|| self.summary.title.clone().filter(|t| t != "Summary"))
+            .unwrap_or_else(|| "Untitled book".into())
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Output page name for a chapter file, as mdBook names it (`README.md` becomes `index.html`).
+pub fn page_name(src_rel: &Path) -> String {
+    let mut parts: Vec<String> = src_rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if let Some(last) = parts.last_mut() {
+        let stem = Path::new(last.as_str())
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        *last = if stem.eq_ignore_ascii_case("readme") {
+            "index.html".into()
+        } else {
+            format!("{stem}.html")
+        };
+    }
+    parts.join("/")
+}
+
+/// A path from SUMMARY.md or a link must stay inside its folder: relative, no `..` above it.
+pub fn is_contained(path: &Path) -> bool {
+    let mut depth = 0i32;
+    for c in path.components() {
+        match c {
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+            Component::ParentDir => {
+                depth -= 1;
+                if depth < 0 {
+                    return false;
+                }
+            }
+            Component::RootDir | Component::Prefix(_) => return false,
+        }
+    }
+    depth > 0
+}
+
+/// Reads a book folder. Problems become diagnostics; an `Err` only when there is no book at all.
+pub fn load(root: &Path) -> Result<Book, Diagnostic> {
+    if !root.is_dir() {
+        return Err(
+            Diagnostic::error("no-book", format!("{} is not a folder", root.display())).with_help(
+                "pass the folder that holds book.toml, or run `calcbook init DIR` to start one",
+            ),
+        );
+    }
+    let mut sources = Sources::new();
+    let mut diagnostics = Vec::new();
+
+    let config_path = root.join(config::FILE_NAME);
+    let config = if config_path.is_file() {
+        let text = read_text(root, Path::new(config::FILE_NAME), &mut sources)?;
+        match config::parse(&text, config::FILE_NAME) {
+            Ok((config, warnings)) => {
+                diagnostics.extend(warnings);
+                config
+            }
+            Err(diag) => {
+                // Without a valid config the source folder is unknown: report and stop here.
+                diagnostics.push(diag);
+                return Ok(Book {
+                    root: root.to_path_buf(),
+                    config: Config::default(),
+                    summary: Summary::default(),
+                    chapters: Vec::new(),
+                    static_files: Vec::new(),
+                    sources,
+                    diagnostics,
+                });
+            }
+        }
+    } else {
+        Config::default()
+    };
+
+    let src_rel = config.book.src.clone();
+    let summary_rel = src_rel.join("SUMMARY.md");
+    let mut book = Book {
+        root: root.to_path_buf(),
+        config,
+        summary: Summary::default(),
+        chapters: Vec::new(),
+        static_files: Vec::new(),
+        sources,
+        diagnostics,
+    };
+    if !root.join(&summary_rel).is_file() {
+        book.diagnostics.push(
+            Diagnostic::error(
+                "missing-summary",
+                format!("no {} in the book", summary_rel.display()),
+            )
+            .with_help("list the chapters in SUMMARY.md, e.g. `- [Introduction](intro.md)`"),
+        );
+        return Ok(book);
+    }
+    let summary_text = match read_text(root, &summary_rel, &mut book.sources) {
+        Ok(t) => t,
+        Err(d) => {
+            book.diagnostics.push(d);
+            return Ok(book);
+        }
+    };
+    let summary_name = summary_rel.to_string_lossy().into_owned();
+    let (summary, diags) = summary::parse(&summary_text, &summary_name);
+    book.diagnostics.extend(diags);
+
+    let mut listed = HashSet::new();
+    for link in summary.links() {
+        let Some(path) = &link.path else { continue };
+        let at_summary = |code, message: String| {
+            Diagnostic::error(code, message)
+                .with_file(&summary_rel)
+                .with_span(link.span.clone())
+        };
+        if !is_contained(path) {
+            book.diagnostics.push(
+                at_summary(
+                    "chapter-outside-source",
+                    format!("chapter `{}` is outside the source folder", path.display()),
+                )
+                .with_help(
+                    "chapter paths are relative to the source folder and cannot climb out of it",
+                ),
+            );
+            continue;
+        }
+        if !listed.insert(normalize(path)) {
+            book.diagnostics.push(at_summary(
+                "duplicate-chapter",
+                format!("`{}` is listed twice in SUMMARY.md", path.display()),
+            ));
+            continue;
+        }
+        let source = src_rel.join(path);
+        if !root.join(&source).is_file() {
+            let mut diag = at_summary(
+                "missing-chapter",
+                format!("chapter file `{}` does not exist", source.display()),
+            )
+            .with_label("no such file");
+            if let Some(best) = closest_md_file(&root.join(&src_rel), path) {
+                diag = diag.with_help(format!("did you mean `{best}`?"));
+            }
+            book.diagnostics.push(diag);
+            continue;
+        }
+        let raw = match read_text(root, &source, &mut book.sources) {
+            Ok(t) => t,
+            Err(d) => {
+                book.diagnostics.push(d);
+                continue;
+            }
+        };
+        let (text, map, diags) = include::expand(&raw, root, &source);
+        book.diagnostics.extend(diags);
+        book.chapters.push(Chapter {
+            title: link.title.clone(),
+            number: link.number_text(),
+            source,
+            src_rel: normalize(path),
+            out_path: page_name(&normalize(path)),
+            text,
+            map,
+        });
+    }
+    book.summary = summary;
+
+    // Everything else in the source folder: unlisted Markdown (a warning) and static files.
+    let src_dir = root.join(&src_rel);
+    for entry in WalkDir::new(&src_dir)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+        .flatten()
+    {
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let Ok(rel) = entry.path().strip_prefix(&src_dir) else {
+            continue;
+        };
+        let rel = rel.to_path_buf();
+        if rel.extension().is_some_and(|e| e == "md") {
+            if rel != Path::new("SUMMARY.md") && !listed.contains(&rel) {
+                book.diagnostics.push(
+                    Diagnostic::warning(
+                        "unlisted-chapter",
+                        format!(
+                            "{} is not listed in SUMMARY.md",
+                            src_rel.join(&rel).display()
+                        ),
+                    )
+                    .with_file(src_rel.join(&rel))
+                    .with_help("add it to SUMMARY.md, or it will not be part of the book"),
+                );
+            }
+        } else {
+            book.static_files.push(rel);
+        }
+    }
+    Ok(book)
+}
+
+fn normalize(path: &Path) -> PathBuf {
+    path.components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .collect()
+}
+
+/// Reads a UTF-8 text file of the book and records it for diagnostics. Invalid UTF-8 is an error
+/// at the line of the first bad byte.
+fn read_text(root: &Path, rel: &Path, sources: &mut Sources) -> Result<String, Diagnostic> {
+    let bytes = std::fs::read(root.join(rel)).map_err(|e| {
+        Diagnostic::error(
+            "unreadable-file",
+            format!("cannot read {}: {e}", rel.display()),
+        )
+        .with_file(rel)
+    })?;
+    match String::from_utf8(bytes) {
+        Ok(text) => {
+            sources.insert(rel, text.clone());
+            Ok(text)
+        }
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            // Offsets in the lossy text match the original up to the first bad byte.
+            let end = lossy[valid..]
+                .char_indices()
+                .nth(1)
+                .map_or(lossy.len(), |(i, _)| valid + i);
+            sources.insert(rel, lossy);
+            Err(Diagnostic::error(
+                "invalid-utf8",
+                format!("{} is not valid UTF-8", rel.display()),
+            )
+            .with_file(rel)
+            .with_span(valid..end)
+            .with_label("this byte is not UTF-8")
+            .with_help("save the file as UTF-8"))
+        }
+    }
+}
+
+fn closest_md_file(src_dir: &Path, wanted: &Path) -> Option<String> {
+    let names: BTreeSet<String> = WalkDir::new(src_dir)
+        .max_depth(6)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
+        .filter_map(|e| {
+            e.path()
+                .strip_prefix(src_dir)
+                .ok()
+                .map(|p| p.to_string_lossy().into_owned())
+        })
+        .collect();
+    // Compare without the shared `.md`, which would make every short name look alike.
+    let wanted = wanted.to_string_lossy();
+    let wanted = wanted.trim_end_matches(".md");
+    let stems: Vec<&str> = names.iter().map(|n| n.trim_end_matches(".md")).collect();
+    crate::diagnostic::did_you_mean(wanted, stems).map(|s| format!("{s}.md"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_names_follow_mdbook() {
+        assert_eq!(page_name(Path::new("intro.md")), "intro.html");
+        assert_eq!(page_name(Path::new("a/b/c.md")), "a/b/c.html");
+        assert_eq!(page_name(Path::new("README.md")), "index.html");
+        assert_eq!(page_name(Path::new("guide/README.md")), "guide/index.html");
+    }
+
+    #[test]
+    fn containment_rejects_escapes() {
+        assert!(is_contained(Path::new("a/b.md")));
+        assert!(is_contained(Path::new("a/../b.md")));
+        assert!(!is_contained(Path::new("../b.md")));
+        assert!(!is_contained(Path::new("a/../../b.md")));
+        assert!(!is_contained(Path::new("/etc/passwd")));
+    }
+}
