@@ -22,7 +22,6 @@ use std::path::{Path, PathBuf};
 
 pub use diagnostic::{Diagnostic, Severity, Sources};
 
-use render::markdown::{CellHook, NoCells};
 use render::site;
 
 /// A book rendered in memory, with everything found wrong along the way.
@@ -51,10 +50,38 @@ pub struct RenderOptions {
     pub live_reload: bool,
 }
 
-/// Loads and renders the book at `root` entirely in memory.
+/// Everything evaluated in a book besides its pages: the claims and the data files.
+#[derive(Default)]
+pub struct Evaluated {
+    pub claims: Vec<notebook::ClaimRecord>,
+    pub data: Vec<notebook::data::DataFile>,
+}
+
+/// Loads, evaluates and renders the book at `root` entirely in memory.
 pub fn render_book(root: &Path, options: &RenderOptions) -> Result<Rendered, Diagnostic> {
-    let book = book::load(root)?;
+    render_book_with(root, options).map(|(rendered, _)| rendered)
+}
+
+/// As [`render_book`], also returning the claims and data the book evaluated.
+pub fn render_book_with(
+    root: &Path,
+    options: &RenderOptions,
+) -> Result<(Rendered, Evaluated), Diagnostic> {
+    let mut book = book::load(root)?;
     let mut diagnostics = book.diagnostics.clone();
+
+    // The prelude every chapter starts from: units, data records, engine functions.
+    let mut prelude = calc::Scope::new();
+    engine::bindings::register(&mut prelude);
+    let data_rel = book.config.calcbook.data.clone();
+    let (data, data_diags) = notebook::data::load(
+        &root.join(&data_rel),
+        &data_rel,
+        &mut prelude,
+        &mut book.sources,
+    );
+    diagnostics.extend(data_diags);
+
     let theme_rel = book.config.calcbook.templates.clone();
     let theme = match render::Theme::load(&root.join(&theme_rel), &theme_rel) {
         Ok(theme) => Some(theme),
@@ -63,10 +90,27 @@ pub fn render_book(root: &Path, options: &RenderOptions) -> Result<Rendered, Dia
             None
         }
     };
-    let chapters = site::render_chapters(&book, |_| -> Box<dyn CellHook> { Box::new(NoCells) });
+
+    let mut claims = Vec::new();
+    let mut chapters = Vec::with_capacity(book.chapters.len());
+    for chapter in &book.chapters {
+        let mut nb = notebook::ChapterNotebook::new(prelude.clone(), chapter, &book.sources);
+        let markdown = render::markdown::render(&chapter.text, &chapter.out_path, &mut nb);
+        claims.append(&mut nb.claims);
+        diagnostics.append(&mut nb.diagnostics);
+        chapters.push(site::RenderedChapter { chapter, markdown });
+    }
+    let mut generated = Vec::new();
+    if !claims.is_empty() {
+        generated.push(notebook::pages::ledger(&claims));
+    }
+    if !data.is_empty() {
+        generated.push(notebook::pages::sources(&data));
+    }
     let site = match &theme {
         Some(theme) => {
-            let (site, diags) = site::assemble(&book, theme, &chapters, &[], options.live_reload);
+            let (site, diags) =
+                site::assemble(&book, theme, &chapters, &generated, options.live_reload);
             diagnostics.extend(diags);
             site
         }
@@ -75,15 +119,17 @@ pub fn render_book(root: &Path, options: &RenderOptions) -> Result<Rendered, Dia
     drop(chapters);
     // Reading order: by file, then position, so a report reads top to bottom.
     diagnostics.sort_by(|a, b| {
-        (&a.file, a.span.as_ref().map(|s| s.start))
-            .cmp(&(&b.file, b.span.as_ref().map(|s| s.start)))
+        (&a.file, a.span.as_ref().map(|s| s.start)).cmp(&(&b.file, b.span.as_ref().map(|s| s.start)))
     });
     diagnostics.dedup();
-    Ok(Rendered {
-        book,
-        site,
-        diagnostics,
-    })
+    Ok((
+        Rendered {
+            book,
+            site,
+            diagnostics,
+        },
+        Evaluated { claims, data },
+    ))
 }
 
 /// Where a book's output goes: `dest` if given, else the book's `build-dir`.

@@ -44,3 +44,9 @@ pub struct ClaimRecord {
     /// For a failing claim, by how much it failed.
     pub margin: Option<String>,
 }
+
+pub mod cells;
+pub mod data;
+pub mod pages;
+
+pub use cells::ChapterNotebook;

@@ -1,0 +1,258 @@
+//! A chapter's cells, evaluated in document order in one calc scope, and rendered to HTML.
+//!
+//! [`ChapterNotebook`] is the [`CellHook`] the Markdown stage calls for each fenced block and inline
+//! code span: `calc` blocks run in the chapter's scope and render as a calculator pad (each shown
+//! value beside its line) with claim boxes; `` `= expr` `` renders the value inline. Errors are
+//! located in the chapter file, rendered in place of the output, and collected for the build.
+
+use std::path::PathBuf;
+
+use crate::book::Chapter;
+use crate::calc::{self, OutputKind, Scope};
+use crate::diagnostic::{self, Diagnostic, Sources};
+use crate::render::markdown::{CellHook, escape};
+
+use super::{ClaimKind, ClaimRecord};
+
+/// Evaluates one chapter's cells as the Markdown stage meets them.
+pub struct ChapterNotebook<'a> {
+    pub scope: Scope,
+    chapter: &'a Chapter,
+    sources: &'a Sources,
+    /// The chapter file as written (for line numbers of claims).
+    original: &'a str,
+    pub claims: Vec<ClaimRecord>,
+    pub diagnostics: Vec<Diagnostic>,
+    blocks: usize,
+}
+
+impl<'a> ChapterNotebook<'a> {
+    pub fn new(scope: Scope, chapter: &'a Chapter, sources: &'a Sources) -> Self {
+        let original = sources.get(&chapter.source).unwrap_or("");
+        ChapterNotebook {
+            scope,
+            chapter,
+            sources,
+            original,
+            claims: Vec::new(),
+            diagnostics: Vec::new(),
+            blocks: 0,
+        }
+    }
+
+    /// Locates a diagnostic found at `offset` bytes into the expanded chapter text.
+    fn locate(&self, diag: Diagnostic, offset: usize) -> Diagnostic {
+        crate::render::site::locate(self.chapter, diag.offset(offset))
+    }
+
+    /// The diagnostic as the terminal shows it, for the page (no colour).
+    fn rendered(&self, diag: &Diagnostic) -> String {
+        diagnostic::render(std::slice::from_ref(diag), self.sources, false)
+    }
+
+    fn error_box(&self, diags: &[Diagnostic]) -> String {
+        let mut out = String::new();
+        for d in diags {
+            out.push_str("<div class=\"calc-error\"><pre>");
+            out.push_str(&escape(self.rendered(d).trim_end()));
+            out.push_str("</pre></div>\n");
+        }
+        out
+    }
+
+    fn run_calc(&mut self, body: &str, offset: usize) -> String {
+        self.blocks += 1;
+        let output = self.scope.run_block(body);
+        let located: Vec<Diagnostic> = output
+            .diagnostics
+            .iter()
+            .map(|d| self.locate(d.clone(), offset))
+            .collect();
+
+        // Lines of the block, with the output shown beside each statement's first line.
+        let highlighted = calc::highlight_with(body, self.scope.registry());
+        let lines: Vec<&str> = highlighted.split('\n').collect();
+        let line_count = body.trim_end_matches('\n').split('\n').count();
+        let mut shown: Vec<Option<String>> = vec![None; line_count];
+        let mut error_lines: Vec<bool> = vec![false; line_count];
+        // Statements that are claims render as boxes; their lines leave the pad.
+        let mut claim_at: Vec<Option<usize>> = vec![None; line_count];
+        let mut claim_html: Vec<String> = Vec::new();
+        for stmt in &output.statements {
+            let first = stmt.line.saturating_sub(1).min(line_count.saturating_sub(1));
+            let last = diagnostic::line_col(body, stmt.span.end.saturating_sub(1).max(stmt.span.start))
+                .0
+                .saturating_sub(1)
+                .min(line_count.saturating_sub(1));
+            match &stmt.kind {
+                OutputKind::Value { display, .. } => shown[last] = Some(display.clone()),
+                OutputKind::Assignment { display, .. } => shown[last] = Some(display.clone()),
+                OutputKind::Claim(result) => {
+                    let index = self.claims.len() + 1;
+                    let id = format!("claim-{index}");
+                    let file_offset = self.chapter.map.to_original(offset + stmt.span.start);
+                    let (line, column) = diagnostic::line_col(self.original, file_offset);
+                    let kind = match result.kind {
+                        calc::ClaimKind::Claim => ClaimKind::Claim,
+                        calc::ClaimKind::Refute => ClaimKind::Refute,
+                    };
+                    let record = ClaimRecord {
+                        id: id.clone(),
+                        chapter: self.chapter.title.clone(),
+                        page: self.chapter.out_path.clone(),
+                        file: PathBuf::from(&self.chapter.source),
+                        line,
+                        column,
+                        kind,
+                        words: result.words.clone(),
+                        lhs: result.lhs.clone(),
+                        op: result.op.clone(),
+                        rhs: result.rhs.clone(),
+                        tolerance: result.tolerance.clone(),
+                        lhs_value: result.lhs_si,
+                        rhs_value: result.rhs_si,
+                        unit: result.unit.clone(),
+                        holds: result.holds,
+                        margin: (!result.margin.is_empty()).then(|| result.margin.clone()),
+                    };
+                    claim_html.push(claim_box(&record));
+                    for l in first..=last {
+                        claim_at[l] = Some(claim_html.len() - 1);
+                    }
+                    self.claims.push(record);
+                }
+                OutputKind::Error | OutputKind::Skipped { .. } => {
+                    error_lines[first] = matches!(stmt.kind, OutputKind::Error);
+                }
+                _ => {}
+            }
+        }
+        // A diagnostic's line within the block, to show it right after that line.
+        let mut errors_after: Vec<Vec<Diagnostic>> = vec![Vec::new(); line_count];
+        for (raw, located) in output.diagnostics.iter().zip(&located) {
+            let line = raw
+                .span
+                .as_ref()
+                .map_or(0, |s| diagnostic::line_col(body, s.start).0 - 1)
+                .min(line_count.saturating_sub(1));
+            if raw.is_error() {
+                error_lines[line] = true;
+            }
+            errors_after[line].push(located.clone());
+        }
+
+        let mut html = String::new();
+        let mut pad_open = false;
+        let mut last_claim = None;
+        for i in 0..line_count {
+            if let Some(c) = claim_at[i] {
+                if pad_open {
+                    html.push_str("</div>\n");
+                    pad_open = false;
+                }
+                if last_claim != Some(c) {
+                    html.push_str(&claim_html[c]);
+                    last_claim = Some(c);
+                }
+            } else {
+                if !pad_open {
+                    html.push_str(&format!("<div class=\"calc-block\" data-block=\"{}\">\n", self.blocks));
+                    pad_open = true;
+                }
+                let class = if error_lines[i] {
+                    "calc-line calc-line--error"
+                } else {
+                    "calc-line"
+                };
+                let src = lines.get(i).copied().unwrap_or("");
+                let out = shown[i]
+                    .as_ref()
+                    .map(|s| format!("= {}", escape(s)))
+                    .unwrap_or_default();
+                html.push_str(&format!(
+                    "<div class=\"{class}\"><code class=\"calc-src\">{}</code><span class=\"calc-out\">{out}</span></div>\n",
+                    if src.is_empty() { " " } else { src }
+                ));
+            }
+            if !errors_after[i].is_empty() {
+                if pad_open {
+                    html.push_str("</div>\n");
+                    pad_open = false;
+                }
+                html.push_str(&self.error_box(&errors_after[i]));
+            }
+        }
+        if pad_open {
+            html.push_str("</div>\n");
+        }
+        self.diagnostics.extend(located);
+        html
+    }
+
+    fn inline_value(&mut self, expr: &str, offset: usize) -> String {
+        match self.scope.eval_inline(expr) {
+            Ok(display) => format!(
+                "<span class=\"calc-inline\" title=\"{}\">{}</span>",
+                escape(expr.trim()),
+                escape(&display)
+            ),
+            Err(d) => {
+                let located = self.locate(d, offset);
+                let title = located.message.clone();
+                self.diagnostics.push(located);
+                format!(
+                    "<span class=\"calc-inline calc-inline--error\" title=\"{}\">⚠ {}</span>",
+                    escape(&title),
+                    escape(expr.trim())
+                )
+            }
+        }
+    }
+}
+
+impl CellHook for ChapterNotebook<'_> {
+    fn fenced(&mut self, lang: &str, _info: &str, body: &str, body_offset: usize) -> Option<String> {
+        match lang {
+            "calc" => Some(self.run_calc(body, body_offset)),
+            _ => None,
+        }
+    }
+
+    fn inline_code(&mut self, code: &str, offset: usize) -> Option<String> {
+        // `= expr` is an inline value; `=` must be followed by a space so `==` stays code.
+        let rest = code.strip_prefix('=')?;
+        if !rest.starts_with(char::is_whitespace) {
+            return None;
+        }
+        let lead = code.len() - rest.trim_start().len();
+        Some(self.inline_value(rest.trim_start(), offset + lead))
+    }
+}
+
+/// The box a claim renders as: the words, both sides, the verdict.
+pub fn claim_box(c: &ClaimRecord) -> String {
+    let (class, verdict) = if c.holds {
+        ("claim claim--holds", "✓ holds")
+    } else {
+        ("claim claim--fails", "✗ fails")
+    };
+    let tol = c
+        .tolerance
+        .as_ref()
+        .map(|t| format!(" <span class=\"claim-tol\">{}</span>", escape(t)))
+        .unwrap_or_default();
+    let margin = c
+        .margin
+        .as_ref()
+        .map(|m| format!("<div class=\"claim-margin\">{}</div>", escape(m)))
+        .unwrap_or_default();
+    format!(
+        "<div class=\"{class}\" id=\"{id}\"><div class=\"claim-verdict\">{verdict}</div><div class=\"claim-kind\">{kind}</div><blockquote class=\"claim-words\">{words}</blockquote><div class=\"claim-values\"><span class=\"claim-lhs\">{lhs}</span> <span class=\"claim-op\">{op}</span> <span class=\"claim-rhs\">{rhs}</span>{tol}</div>{margin}</div>\n",
+        id = escape(&c.id),
+        kind = c.kind.as_str(),
+        words = escape(&c.words),
+        lhs = escape(&c.lhs),
+        op = escape(&c.op),
+        rhs = escape(&c.rhs),
+    )
+}

@@ -1,0 +1,116 @@
+//! Pages generated from the whole book rather than written by its author: the claims ledger (every
+//! claim with its verdict and a link back) and the data-sources appendix (every figure of `data/`
+//! with its source links).
+
+use crate::render::GeneratedPage;
+use crate::render::markdown::escape;
+
+use super::ClaimRecord;
+use super::data::DataFile;
+
+pub const LEDGER_PATH: &str = "claims.html";
+pub const SOURCES_PATH: &str = "sources.html";
+
+/// The claims ledger: one row per claim, failures first.
+pub fn ledger(claims: &[ClaimRecord]) -> GeneratedPage {
+    let failing = claims.iter().filter(|c| !c.holds).count();
+    let refutes = claims.iter().filter(|c| c.kind == super::ClaimKind::Refute).count();
+    let mut html = String::from("<h1 id=\"claims-ledger\"><a class=\"header\" href=\"#claims-ledger\">Claims ledger</a></h1>\n");
+    html.push_str(&format!(
+        "<p>Every claim of the book, checked when the book was built: <strong>{}</strong> in all ({} claims, {} refutes), <strong>{}</strong> holding, <strong>{}</strong> failing. A <em>refute</em> holds when the statement it quotes is false under the book’s numbers.</p>\n",
+        claims.len(),
+        claims.len() - refutes,
+        refutes,
+        claims.len() - failing,
+        failing
+    ));
+    if claims.is_empty() {
+        html.push_str("<p>This book makes no claims yet.</p>\n");
+        return page("Claims ledger", LEDGER_PATH, html);
+    }
+    html.push_str("<div class=\"table-wrap\"><table class=\"ledger\">\n<thead><tr><th>Verdict</th><th>Chapter</th><th>Statement</th><th>Values</th></tr></thead>\n<tbody>\n");
+    let mut ordered: Vec<&ClaimRecord> = claims.iter().collect();
+    ordered.sort_by_key(|c| c.holds);
+    for c in ordered {
+        let (class, verdict) = if c.holds {
+            ("verdict-holds", "✓ holds")
+        } else {
+            ("verdict-fails", "✗ fails")
+        };
+        let values = match &c.tolerance {
+            Some(t) => format!("{} {} {} {}", c.lhs, c.op, c.rhs, t),
+            None => format!("{} {} {}", c.lhs, c.op, c.rhs),
+        };
+        let kind = if c.kind == super::ClaimKind::Refute {
+            "<span class=\"claim-kind\">refute</span> "
+        } else {
+            ""
+        };
+        html.push_str(&format!(
+            "<tr class=\"{row}\"><td class=\"{class}\">{verdict}</td><td><a href=\"{page}\">{chapter}</a></td><td>{kind}<a href=\"{page}#{id}\">{words}</a></td><td>{values}</td></tr>\n",
+            row = if c.holds { "" } else { "fails" },
+            page = escape(&c.page),
+            chapter = escape(&c.chapter),
+            id = escape(&c.id),
+            words = escape(&c.words),
+            values = escape(&values),
+        ));
+    }
+    html.push_str("</tbody></table></div>\n");
+    page("Claims ledger", LEDGER_PATH, html)
+}
+
+/// The data-sources appendix, generated from the loaded data files.
+pub fn sources(files: &[DataFile]) -> GeneratedPage {
+    let mut html = String::from("<h1 id=\"data-sources\"><a class=\"header\" href=\"#data-sources\">Data sources</a></h1>\n<p>Every figure the book computes with comes from the files in <code>data/</code>. Each entry lists the figures as written and the pages they were read from; notes say where a figure is uncertain or sources disagree.</p>\n");
+    for file in files {
+        html.push_str(&format!(
+            "<h2 id=\"{n}\"><a class=\"header\" href=\"#{n}\"><code>{n}</code> ({f})</a></h2>\n",
+            n = escape(&file.name),
+            f = escape(&file.rel.display().to_string())
+        ));
+        for e in &file.entries {
+            let anchor = format!("{}-{}", file.name, e.id);
+            html.push_str(&format!(
+                "<h3 id=\"{a}\"><a class=\"header\" href=\"#{a}\">{name}</a> <code>{file}.{id}</code></h3>\n",
+                a = escape(&anchor),
+                name = escape(&e.name),
+                file = escape(&file.name),
+                id = escape(&e.id)
+            ));
+            if !e.figures.is_empty() {
+                html.push_str("<div class=\"table-wrap\"><table class=\"data-table\"><tbody>\n");
+                for (k, v) in &e.figures {
+                    html.push_str(&format!(
+                        "<tr><td><code>{}</code></td><td class=\"num\">{}</td></tr>\n",
+                        escape(k),
+                        escape(v)
+                    ));
+                }
+                html.push_str("</tbody></table></div>\n");
+            }
+            if !e.sources.is_empty() {
+                html.push_str("<p class=\"data-sources\">Sources: ");
+                let links: Vec<String> = e
+                    .sources
+                    .iter()
+                    .map(|s| format!("<a href=\"{u}\">{u}</a>", u = escape(s)))
+                    .collect();
+                html.push_str(&links.join(" · "));
+                html.push_str("</p>\n");
+            }
+            for n in &e.notes {
+                html.push_str(&format!("<p class=\"data-note\"><em>Note:</em> {}</p>\n", escape(n)));
+            }
+        }
+    }
+    page("Data sources", SOURCES_PATH, html)
+}
+
+fn page(title: &str, path: &str, html: String) -> GeneratedPage {
+    GeneratedPage {
+        title: title.to_string(),
+        path: path.to_string(),
+        html,
+    }
+}
