@@ -1,0 +1,1 @@
+//! Syntax summary (filled in below).
