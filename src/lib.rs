@@ -119,7 +119,8 @@ pub fn render_book_with(
     drop(chapters);
     // Reading order: by file, then position, so a report reads top to bottom.
     diagnostics.sort_by(|a, b| {
-        (&a.file, a.span.as_ref().map(|s| s.start)).cmp(&(&b.file, b.span.as_ref().map(|s| s.start)))
+        (&a.file, a.span.as_ref().map(|s| s.start))
+            .cmp(&(&b.file, b.span.as_ref().map(|s| s.start)))
     });
     diagnostics.dedup();
     Ok((

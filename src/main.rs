@@ -27,6 +27,20 @@ enum Command {
         #[arg(short = 'd', long)]
         dest_dir: Option<PathBuf>,
     },
+    /// Verify a book: evaluate everything, check every claim, link and reference; write nothing.
+    ///
+    /// Exits 0 only when every claim holds and nothing errs (1 otherwise; 2 on bad usage).
+    Check {
+        /// The book's folder (holding book.toml).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Report format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: CheckFormat,
+        /// Fail on warnings too.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
     /// Create a new book with a starter chapter.
     Init {
         /// Folder to create the book in.
@@ -34,10 +48,27 @@ enum Command {
     },
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum CheckFormat {
+    /// A claims table, then diagnostics with source excerpts, then a total.
+    Text,
+    /// A stable JSON document (schema/check.schema.json).
+    Json,
+    /// JUnit XML: one test case per claim, one suite per chapter.
+    Junit,
+    /// GitHub Actions workflow annotations, then the total.
+    Github,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Build { dir, dest_dir } => build(&dir, dest_dir.as_deref()),
+        Command::Check {
+            dir,
+            format,
+            deny_warnings,
+        } => check(&dir, format, deny_warnings),
         Command::Init { dir } => match calcbook::init::init(&dir) {
             Ok(files) => {
                 for f in files {
@@ -111,4 +142,34 @@ fn build(dir: &Path, dest: Option<&Path>) -> ExitCode {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+fn check(dir: &Path, format: CheckFormat, deny_warnings: bool) -> ExitCode {
+    use calcbook::check::{Format, Report};
+    let (rendered, evaluated) =
+        match calcbook::render_book_with(dir, &calcbook::RenderOptions::default()) {
+            Ok(r) => r,
+            Err(d) => return report(&[d], &Sources::new()),
+        };
+    let report = Report {
+        claims: &evaluated.claims,
+        diagnostics: &rendered.diagnostics,
+        sources: rendered.sources(),
+        deny_warnings,
+    };
+    let format = match format {
+        CheckFormat::Text => Format::Text,
+        CheckFormat::Json => Format::Json,
+        CheckFormat::Junit => Format::Junit,
+        CheckFormat::Github => Format::Github,
+    };
+    let color = format == Format::Text
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::io::stdout().is_terminal();
+    print!("{}", report.render(format, color));
+    if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }

@@ -16,6 +16,7 @@
 //! - [`training`]: 6·N·D, Chinchilla, over-training;
 //! - [`catalogue`]: the schema of `data/*.yaml` and fixtures with the same figures.
 
+pub mod bindings;
 pub mod catalogue;
 pub mod decode;
 pub mod hardware;

@@ -79,11 +79,15 @@ impl<'a> ChapterNotebook<'a> {
         let mut claim_at: Vec<Option<usize>> = vec![None; line_count];
         let mut claim_html: Vec<String> = Vec::new();
         for stmt in &output.statements {
-            let first = stmt.line.saturating_sub(1).min(line_count.saturating_sub(1));
-            let last = diagnostic::line_col(body, stmt.span.end.saturating_sub(1).max(stmt.span.start))
-                .0
+            let first = stmt
+                .line
                 .saturating_sub(1)
                 .min(line_count.saturating_sub(1));
+            let last =
+                diagnostic::line_col(body, stmt.span.end.saturating_sub(1).max(stmt.span.start))
+                    .0
+                    .saturating_sub(1)
+                    .min(line_count.saturating_sub(1));
             match &stmt.kind {
                 OutputKind::Value { display, .. } => shown[last] = Some(display.clone()),
                 OutputKind::Assignment { display, .. } => shown[last] = Some(display.clone()),
@@ -156,7 +160,10 @@ impl<'a> ChapterNotebook<'a> {
                 }
             } else {
                 if !pad_open {
-                    html.push_str(&format!("<div class=\"calc-block\" data-block=\"{}\">\n", self.blocks));
+                    html.push_str(&format!(
+                        "<div class=\"calc-block\" data-block=\"{}\">\n",
+                        self.blocks
+                    ));
                     pad_open = true;
                 }
                 let class = if error_lines[i] {
@@ -211,7 +218,13 @@ impl<'a> ChapterNotebook<'a> {
 }
 
 impl CellHook for ChapterNotebook<'_> {
-    fn fenced(&mut self, lang: &str, _info: &str, body: &str, body_offset: usize) -> Option<String> {
+    fn fenced(
+        &mut self,
+        lang: &str,
+        _info: &str,
+        body: &str,
+        body_offset: usize,
+    ) -> Option<String> {
         match lang {
             "calc" => Some(self.run_calc(body, body_offset)),
             _ => None,
@@ -239,7 +252,7 @@ pub fn claim_box(c: &ClaimRecord) -> String {
     let tol = c
         .tolerance
         .as_ref()
-        .map(|t| format!(" <span class=\"claim-tol\">{}</span>", escape(t)))
+        .map(|t| format!(" <span class=\"claim-tol\">± {}</span>", escape(t)))
         .unwrap_or_default();
     let margin = c
         .margin

@@ -61,15 +61,17 @@ fn expected_unit(path: &[String]) -> Option<&'static str> {
     let parent = path.len().checked_sub(2).map(|i| path[i].as_str());
     match (parent, last) {
         (Some("flops"), _) => Some("FLOP/s"),
-        (_, "bandwidth" | "bandwidth_per_direction" | "write_bandwidth" | "gpu_link_per_direction") => Some("B/s"),
+        (
+            _,
+            "bandwidth" | "bandwidth_per_direction" | "write_bandwidth" | "gpu_link_per_direction",
+        ) => Some("B/s"),
         (_, "scale_up_bandwidth" | "scale_out_bandwidth") => Some("B/s"),
         (_, "capacity" | "usable") => Some("B"),
         (_, "power") => Some("W"),
         (_, "price") => Some("$/hour"),
-        (
-            _,
-            "input" | "output" | "cached_input" | "cache_write_5m" | "cache_write_1h",
-        ) => Some("$/token"),
+        (_, "input" | "output" | "cached_input" | "cache_write_5m" | "cache_write_1h") => {
+            Some("$/token")
+        }
         (_, "training_tokens" | "max_context" | "threshold") => Some("token"),
         _ => None,
     }
@@ -95,7 +97,12 @@ fn required_fields(file: &str) -> &'static [&'static str] {
 }
 
 /// Loads every `*.yaml` file of `dir` (relative path `rel` for diagnostics) into `scope`.
-pub fn load(dir: &Path, rel: &Path, scope: &mut Scope, sources: &mut Sources) -> (Vec<DataFile>, Vec<Diagnostic>) {
+pub fn load(
+    dir: &Path,
+    rel: &Path,
+    scope: &mut Scope,
+    sources: &mut Sources,
+) -> (Vec<DataFile>, Vec<Diagnostic>) {
     let mut files = Vec::new();
     let mut diags = Vec::new();
     if !dir.is_dir() {
@@ -108,9 +115,7 @@ pub fn load(dir: &Path, rel: &Path, scope: &mut Scope, sources: &mut Sources) ->
         .flatten()
     {
         let path = entry.path();
-        let is_yaml = path
-            .extension()
-            .is_some_and(|e| e == "yaml" || e == "yml");
+        let is_yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
         if !entry.file_type().is_file() || !is_yaml {
             continue;
         }
@@ -123,16 +128,22 @@ pub fn load(dir: &Path, rel: &Path, scope: &mut Scope, sources: &mut Sources) ->
                 Ok(t) => t,
                 Err(_) => {
                     diags.push(
-                        Diagnostic::error("invalid-utf8", format!("{} is not valid UTF-8", file_rel.display()))
-                            .with_file(&file_rel),
+                        Diagnostic::error(
+                            "invalid-utf8",
+                            format!("{} is not valid UTF-8", file_rel.display()),
+                        )
+                        .with_file(&file_rel),
                     );
                     continue;
                 }
             },
             Err(e) => {
                 diags.push(
-                    Diagnostic::error("unreadable-file", format!("cannot read {}: {e}", file_rel.display()))
-                        .with_file(&file_rel),
+                    Diagnostic::error(
+                        "unreadable-file",
+                        format!("cannot read {}: {e}", file_rel.display()),
+                    )
+                    .with_file(&file_rel),
                 );
                 continue;
             }
@@ -165,7 +176,12 @@ pub fn load(dir: &Path, rel: &Path, scope: &mut Scope, sources: &mut Sources) ->
 }
 
 /// Reads one data file's text.
-pub fn load_text(stem: &str, rel: &Path, text: &str, scope: &Scope) -> (Option<DataFile>, Vec<Diagnostic>) {
+pub fn load_text(
+    stem: &str,
+    rel: &Path,
+    text: &str,
+    scope: &Scope,
+) -> (Option<DataFile>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let yaml: serde_yaml::Value = match serde_yaml::from_str(text) {
         Ok(v) => v,
@@ -180,9 +196,14 @@ pub fn load_text(stem: &str, rel: &Path, text: &str, scope: &Scope) -> (Option<D
     let serde_yaml::Value::Mapping(map) = yaml else {
         return (
             None,
-            vec![Diagnostic::error("bad-data", "a data file must be a map of entries (`id: {…}`)")
+            vec![
+                Diagnostic::error(
+                    "bad-data",
+                    "a data file must be a map of entries (`id: {…}`)",
+                )
                 .with_file(rel)
-                .with_span(0..text.len().min(1))],
+                .with_span(0..text.len().min(1)),
+            ],
         );
     };
     let locator = Locator { text };
@@ -271,7 +292,10 @@ fn convert(
                 let Some(k) = k.as_str() else { continue };
                 let mut child = path.to_vec();
                 child.push(k.to_string());
-                fields.push((k.to_string(), convert(v, &child, scope, locator, rel, diags, summary)));
+                fields.push((
+                    k.to_string(),
+                    convert(v, &child, scope, locator, rel, diags, summary),
+                ));
             }
             Value::record(fields)
         }
@@ -281,7 +305,9 @@ fn convert(
                 .map(|v| convert(v, path, scope, locator, rel, diags, summary))
                 .collect();
             if key == "source" || key.ends_with("_source") {
-                summary.sources.extend(items.iter().filter_map(|v| v.as_str().map(str::to_string)));
+                summary
+                    .sources
+                    .extend(items.iter().filter_map(|v| v.as_str().map(str::to_string)));
             }
             Value::list(list)
         }
@@ -320,10 +346,17 @@ fn convert(
                 Err(d) => {
                     let span = locator.value_span(path, s);
                     diags.push(
-                        Diagnostic::error("bad-quantity", format!("cannot read `{s}` as a quantity: {}", d.message))
-                            .with_file(rel)
-                            .with_span(span)
-                            .with_help(d.help.unwrap_or_else(|| "write a number and a unit, e.g. `8 TB/s`".into())),
+                        Diagnostic::error(
+                            "bad-quantity",
+                            format!("cannot read `{s}` as a quantity: {}", d.message),
+                        )
+                        .with_file(rel)
+                        .with_span(span)
+                        .with_help(
+                            d.help.unwrap_or_else(|| {
+                                "write a number and a unit, e.g. `8 TB/s`".into()
+                            }),
+                        ),
                     );
                     Value::string(s)
                 }
@@ -387,7 +420,10 @@ impl Locator<'_> {
                 let at = search + i;
                 let end = at + key.len();
                 let before_ok = at == 0
-                    || matches!(self.text.as_bytes()[at - 1], b' ' | b'\n' | b'{' | b',' | b'\t');
+                    || matches!(
+                        self.text.as_bytes()[at - 1],
+                        b' ' | b'\n' | b'{' | b',' | b'\t'
+                    );
                 let after_ok = self.text[end..].trim_start_matches(' ').starts_with(':');
                 if before_ok && after_ok {
                     found = at..end;

@@ -14,8 +14,13 @@ pub const SOURCES_PATH: &str = "sources.html";
 /// The claims ledger: one row per claim, failures first.
 pub fn ledger(claims: &[ClaimRecord]) -> GeneratedPage {
     let failing = claims.iter().filter(|c| !c.holds).count();
-    let refutes = claims.iter().filter(|c| c.kind == super::ClaimKind::Refute).count();
-    let mut html = String::from("<h1 id=\"claims-ledger\"><a class=\"header\" href=\"#claims-ledger\">Claims ledger</a></h1>\n");
+    let refutes = claims
+        .iter()
+        .filter(|c| c.kind == super::ClaimKind::Refute)
+        .count();
+    let mut html = String::from(
+        "<h1 id=\"claims-ledger\"><a class=\"header\" href=\"#claims-ledger\">Claims ledger</a></h1>\n",
+    );
     html.push_str(&format!(
         "<p>Every claim of the book, checked when the book was built: <strong>{}</strong> in all ({} claims, {} refutes), <strong>{}</strong> holding, <strong>{}</strong> failing. A <em>refute</em> holds when the statement it quotes is false under the book’s numbers.</p>\n",
         claims.len(),
@@ -38,7 +43,7 @@ pub fn ledger(claims: &[ClaimRecord]) -> GeneratedPage {
             ("verdict-fails", "✗ fails")
         };
         let values = match &c.tolerance {
-            Some(t) => format!("{} {} {} {}", c.lhs, c.op, c.rhs, t),
+            Some(t) => format!("{} {} {} ± {}", c.lhs, c.op, c.rhs, t),
             None => format!("{} {} {}", c.lhs, c.op, c.rhs),
         };
         let kind = if c.kind == super::ClaimKind::Refute {
@@ -62,7 +67,9 @@ pub fn ledger(claims: &[ClaimRecord]) -> GeneratedPage {
 
 /// The data-sources appendix, generated from the loaded data files.
 pub fn sources(files: &[DataFile]) -> GeneratedPage {
-    let mut html = String::from("<h1 id=\"data-sources\"><a class=\"header\" href=\"#data-sources\">Data sources</a></h1>\n<p>Every figure the book computes with comes from the files in <code>data/</code>. Each entry lists the figures as written and the pages they were read from; notes say where a figure is uncertain or sources disagree.</p>\n");
+    let mut html = String::from(
+        "<h1 id=\"data-sources\"><a class=\"header\" href=\"#data-sources\">Data sources</a></h1>\n<p>Every figure the book computes with comes from the files in <code>data/</code>. Each entry lists the figures as written and the pages they were read from; notes say where a figure is uncertain or sources disagree.</p>\n",
+    );
     for file in files {
         html.push_str(&format!(
             "<h2 id=\"{n}\"><a class=\"header\" href=\"#{n}\"><code>{n}</code> ({f})</a></h2>\n",
@@ -100,7 +107,10 @@ pub fn sources(files: &[DataFile]) -> GeneratedPage {
                 html.push_str("</p>\n");
             }
             for n in &e.notes {
-                html.push_str(&format!("<p class=\"data-note\"><em>Note:</em> {}</p>\n", escape(n)));
+                html.push_str(&format!(
+                    "<p class=\"data-note\"><em>Note:</em> {}</p>\n",
+                    escape(n)
+                ));
             }
         }
     }
