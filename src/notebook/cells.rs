@@ -120,8 +120,9 @@ impl<'a> ChapterNotebook<'a> {
                         margin: (!result.margin.is_empty()).then(|| result.margin.clone()),
                     };
                     claim_html.push(claim_box(&record));
-                    for l in first..=last {
-                        claim_at[l] = Some(claim_html.len() - 1);
+                    let box_index = claim_html.len() - 1;
+                    for slot in &mut claim_at[first..=last.max(first)] {
+                        *slot = Some(box_index);
                     }
                     self.claims.push(record);
                 }
