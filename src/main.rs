@@ -104,10 +104,19 @@ fn report(diags: &[Diagnostic], sources: &Sources) -> ExitCode {
 
 fn build(dir: &Path, dest: Option<&Path>) -> ExitCode {
     let started = std::time::Instant::now();
-    let rendered = match calcbook::render_book(dir, &calcbook::RenderOptions::default()) {
-        Ok(r) => r,
-        Err(d) => return report(&[d], &Sources::new()),
-    };
+    let (mut rendered, evaluated) =
+        match calcbook::render_book_with(dir, &calcbook::RenderOptions::default()) {
+            Ok(r) => r,
+            Err(d) => return report(&[d], &Sources::new()),
+        };
+    // A failing claim is rendered honestly (a red box) and reported; `check` is what fails CI.
+    let failing: Vec<_> = evaluated
+        .claims
+        .iter()
+        .filter(|c| !c.holds)
+        .map(|c| c.as_warning(rendered.sources()))
+        .collect();
+    rendered.diagnostics.extend(failing);
     let code = report(&rendered.diagnostics, rendered.sources());
     let errors = rendered.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = rendered.diagnostics.len() - errors;

@@ -45,6 +45,36 @@ pub struct ClaimRecord {
     pub margin: Option<String>,
 }
 
+impl ClaimRecord {
+    /// A warning pointing at the claim, for `build` (which renders a failing claim rather than
+    /// refusing the book; `check` is the gate).
+    pub fn as_warning(
+        &self,
+        sources: &crate::diagnostic::Sources,
+    ) -> crate::diagnostic::Diagnostic {
+        let start = sources.get(&self.file).map_or(0, |t| {
+            crate::diagnostic::line_start(t, self.line) + self.column - 1
+        });
+        let tolerance = self
+            .tolerance
+            .as_ref()
+            .map(|t| format!(" ± {t}"))
+            .unwrap_or_default();
+        let mut d = crate::diagnostic::Diagnostic::warning(
+            "claim-fails",
+            format!("{} fails: \"{}\"", self.kind.as_str(), self.words),
+        )
+        .with_file(&self.file)
+        .with_span(start..start + self.kind.as_str().len())
+        .with_label(format!("{} {} {}{tolerance}", self.lhs, self.op, self.rhs))
+        .with_help("`calcbook check` fails while any claim fails");
+        if let Some(m) = &self.margin {
+            d = d.with_note(m.clone());
+        }
+        d
+    }
+}
+
 pub mod cells;
 pub mod data;
 pub mod pages;

@@ -1,0 +1,171 @@
+//! End-to-end tests of the notebook stage: calc blocks, inline values and claims in built pages.
+
+mod common;
+
+use common::TestBook;
+
+const CHAPTER: &str = r#"# Weights
+
+```calc
+bandwidth = 3.35 TB/s
+weights = 140 GB
+read_time = weights / bandwidth
+read_time in ms
+```
+
+Reading every weight once takes `= read_time in ms`, and the pair `== not a value` stays code.
+
+```calc
+claim "Reading 140 GB at 3.35 TB/s takes about 42 ms":
+    read_time ≈ 42 ms ± 5%
+refute "It takes under a millisecond":
+    read_time < 1 ms
+```
+"#;
+
+fn book_with(chapter: &str) -> TestBook {
+    TestBook::new(&[
+        ("src/SUMMARY.md", "- [Weights](w.md)\n"),
+        ("src/w.md", chapter),
+    ])
+}
+
+#[test]
+fn calc_values_render_beside_their_lines() {
+    let book = book_with(CHAPTER);
+    book.build().assert_code(0);
+    let html = book.page("w.html");
+    // 140e9 B / 3.35e12 B/s = 0.04179 s = 41.8 ms (3 significant digits).
+    assert!(
+        html.contains("<span class=\"calc-out\">= 41.8 ms</span>"),
+        "{html}"
+    );
+    assert!(html.contains("<span class=\"calc-out\">= 3.35 TB/s</span>"));
+    assert!(html.contains("class=\"calc-block\""));
+}
+
+#[test]
+fn inline_values_render_in_prose() {
+    let book = book_with(CHAPTER);
+    book.build().assert_code(0);
+    let html = book.page("w.html");
+    assert!(
+        html.contains("<span class=\"calc-inline\" title=\"read_time in ms\">41.8 ms</span>"),
+        "{html}"
+    );
+    assert!(html.contains("<code>== not a value</code>"));
+}
+
+#[test]
+fn claims_render_as_boxes_and_fill_the_ledger() {
+    let book = book_with(CHAPTER);
+    book.build().assert_code(0);
+    let html = book.page("w.html");
+    assert!(html.contains("<div class=\"claim claim--holds\" id=\"claim-1\">"));
+    assert!(html.contains("<span class=\"claim-lhs\">41.8 ms</span>"));
+    assert!(
+        html.contains("<div class=\"claim claim--holds\" id=\"claim-2\">"),
+        "a false refuted statement holds"
+    );
+    let ledger = book.page("claims.html");
+    assert!(ledger.contains("href=\"w.html#claim-1\""));
+    assert!(ledger.contains("Reading 140 GB at 3.35 TB/s takes about 42 ms"));
+    assert!(ledger.contains("✓ holds"));
+    // The ledger is listed in every page's sidebar.
+    assert!(html.contains("claims.html"));
+}
+
+#[test]
+fn a_failing_claim_is_rendered_and_warned_at_its_line_but_check_fails() {
+    let book =
+        book_with("# W\n\n```calc\nx = 10 ms\nclaim \"x is about 20 ms\": x ≈ 20 ms ± 10%\n```\n");
+    book.build()
+        .assert_code(0)
+        .assert_stderr_contains("warning[claim-fails]: claim fails: \"x is about 20 ms\"")
+        .assert_stderr_contains("src/w.md:5:1");
+    assert!(book.page("w.html").contains("claim claim--fails"));
+    book.run(&["check"]).assert_code(1);
+}
+
+#[test]
+fn every_calc_error_is_located_and_later_lines_still_run() {
+    let chapter = "# W\n\n```calc\na = 8 TB/s + 3 s\nb = undefined_name * 2\nc = 2 GB\nc in ms\nd = a * 2\n```\n\nValue `= c in MB` and `= nope`.\n";
+    let book = book_with(chapter);
+    let run = book.build();
+    run.assert_code(1)
+        // The caret sits under the `+` that adds bandwidth to time.
+        .assert_stderr_contains("src/w.md:4:12")
+        .assert_stderr_contains("src/w.md:5:5")
+        .assert_stderr_contains("src/w.md:7:6")
+        .assert_stderr_contains("src/w.md:11:26");
+    // `d` depends on the failed `a`: skipped without a cascading error.
+    assert!(!run.stderr.contains("src/w.md:8:"), "{}", run.stderr);
+    // Nothing was written, but check shows the same errors.
+    let check = book.run(&["check", "."]);
+    check.assert_code(1).assert_stdout_contains("src/w.md:5:5");
+}
+
+#[test]
+fn errors_show_in_place_of_output_when_served() {
+    // The page itself carries the error (used by `serve`, which renders failed builds too).
+    let book = book_with("# W\n\n```calc\nx = 1 s + 1 B\n```\n");
+    let rendered = calcbook::render_book(book.root(), &calcbook::RenderOptions::default()).unwrap();
+    let html = rendered.site.get_str("w.html").unwrap();
+    assert!(html.contains("calc-line--error"));
+    assert!(html.contains("<div class=\"calc-error\"><pre>"));
+    assert!(html.contains("src/w.md:4:"), "{html}");
+}
+
+#[test]
+fn each_chapter_has_its_own_scope() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [A](a.md)\n- [B](b.md)\n"),
+        ("src/a.md", "```calc\nshared = 1 s\n```\n"),
+        ("src/b.md", "```calc\nshared\n```\n"),
+    ]);
+    book.build()
+        .assert_code(1)
+        .assert_stderr_contains("src/b.md:2:1");
+}
+
+#[test]
+fn data_files_become_records_with_sources_page() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [A](a.md)\n"),
+        (
+            "data/chips.yaml",
+            "x1:\n  name: Chip X1\n  hbm: {capacity: 80 GB, bandwidth: 3.35 TB/s}\n  source: https://example.com/x1\n",
+        ),
+        (
+            "src/a.md",
+            "# A\n\n```calc\nchips.x1.hbm.capacity / chips.x1.hbm.bandwidth in ms\n```\n",
+        ),
+    ]);
+    book.build().assert_code(0);
+    // 80e9 / 3.35e12 = 0.02388 s.
+    assert!(
+        book.page("a.html").contains("= 23.9 ms"),
+        "{}",
+        book.page("a.html")
+    );
+    let sources = book.page("sources.html");
+    assert!(sources.contains("Chip X1"));
+    assert!(sources.contains("https://example.com/x1"));
+}
+
+#[test]
+fn bad_data_is_an_error_at_its_file_and_line() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [A](a.md)\n"),
+        ("src/a.md", "# A\n"),
+        (
+            "data/chips.yaml",
+            "x1:\n  name: Chip X1\n  hbm:\n    capacity: 80 GX\n    bandwidth: 3 TB\n  source: https://example.com\nx2:\n  name: No source\n",
+        ),
+    ]);
+    book.build()
+        .assert_code(1)
+        .assert_stderr_contains("data/chips.yaml:4:15")
+        .assert_stderr_contains("data/chips.yaml:5:16")
+        .assert_stderr_contains("entry `x2` has no `source:`");
+}
