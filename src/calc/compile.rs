@@ -1110,7 +1110,7 @@ mod tests {
     #[test]
     fn compiled_matches_the_evaluator() {
         let s = scope(
-            "fn step(b, flops=989 TFLOP/s, bw=3.35 TB/s) = max(2 * 70e9 FLOP * b / flops, 140 GB / bw)\n\
+            "fn step(b, flops=989 TFLOP/s, bw=3.35 TB/s) = max(2 * 70e9 FLOP/token * b / flops, 140 GB / bw)\n\
              fn cost(b) = $2.00/hour * step(b) / b",
         );
         let c = s

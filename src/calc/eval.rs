@@ -964,7 +964,7 @@ pub(crate) fn repoint(d: Diagnostic, name: &str, source: &str, call: &Span) -> D
         ..d
     };
     if let Some(l) = line {
-        out = out.with_note(format!("in the body of `{name}`: {l}"));
+        out = out.with_note(format!("while running `{name}`, at: {l}"));
     }
     out
 }
