@@ -254,7 +254,7 @@ impl Scope {
             let line = line_col(src, span.start).0;
             let kind = match parse_statement(src, &toks, &self.registry) {
                 Err(d) => {
-                    out.diagnostics.push(d);
+                    out.diagnostics.push(self.name_not_unit(d, src));
                     if let Some(n) = defined_name(src, &toks) {
                         self.poison(&n);
                     }
@@ -283,7 +283,20 @@ impl Scope {
         out
     }
 
-    #[allow(clippy::type_complexity)]
+    /// `2 n` where `n` is a defined name: say so instead of suggesting a unit.
+    fn name_not_unit(&self, d: Diagnostic, src: &str) -> Diagnostic {
+        let name = d.span.clone().and_then(|s| src.get(s));
+        match name {
+            Some(n) if d.code == "unknown-unit" && self.globals.contains_key(n) => Diagnostic {
+                message: format!("`{n}` is a name, not a unit"),
+                label: Some("a number followed by a name".into()),
+                help: Some(format!("to multiply, write `* {n}`")),
+                ..d
+            },
+            _ => d,
+        }
+    }
+
     fn exec(
         &mut self,
         stmt: &Stmt,
