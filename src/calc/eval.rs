@@ -964,7 +964,7 @@ pub(crate) fn repoint(d: Diagnostic, name: &str, source: &str, call: &Span) -> D
         ..d
     };
     if let Some(l) = line {
-        out = out.with_note(format!("in the body of `{name}`: {l}"));
+        out = out.with_note(format!("while running `{name}`, at: {l}"));
     }
     out
 }
@@ -999,6 +999,7 @@ pub fn bind<T: Clone>(
     };
     let mut slots: Vec<Option<T>> = vec![None; params.len()];
     let mut positional = 0;
+    let given = args.len();
     for a in args {
         match a.name {
             None => {
@@ -1006,7 +1007,7 @@ pub fn bind<T: Clone>(
                     return Err(Diagnostic::error(
                         "wrong-argument-count",
                         format!(
-                            "`{fname}` takes {} argument{}, but more were given",
+                            "`{fname}` takes {} argument{}, but {given} were given",
                             params.len(),
                             if params.len() == 1 { "" } else { "s" }
                         ),
