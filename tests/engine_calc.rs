@@ -724,3 +724,29 @@ fn wrong_arguments_are_clear_errors() {
     // The error names the function.
     assert!(e.starts_with("decode:"), "{e}");
 }
+
+#[test]
+fn engine_calls_can_be_swept_for_charts() {
+    let s = prelude();
+    // A chart sweeps the batch: the compiled expression calls `decode` at each point.
+    let c = s
+        .compile(
+            "decode(models.deepseek_v3, hardware.gb200, batch=b, context=8192, chips=64).step_time",
+            "b",
+            &calcbook::calc::Dim::none(),
+        )
+        .unwrap_or_else(|d| panic!("{}", d.message));
+    // B = 2,100: 1.3105 ms + 2,100 · 1.1244 µs = 3.6717 ms (as above).
+    close(c.eval(2_100.0).unwrap(), 3.6717e-3, 1e-3);
+    // B = 20,000: 1.3105 ms + 22.488 ms = 23.80 ms (CLAIMS.md C10, slow mode).
+    close(c.eval(20_000.0).unwrap(), 23.80e-3, 2e-3);
+    // Sweeping the context in tokens: KV per sequence at 8,192 tokens = 575,668,224 B.
+    let c = s
+        .compile(
+            "kv_bytes_per_sequence(models.deepseek_v3, l)",
+            "l",
+            &calcbook::calc::Dim::token(),
+        )
+        .unwrap_or_else(|d| panic!("{}", d.message));
+    assert_eq!(c.eval(8_192.0).unwrap(), 575_668_224.0);
+}

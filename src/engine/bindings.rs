@@ -1236,3 +1236,40 @@ fn tier(v: &Value, param: &str) -> Result<Tier, String> {
         bandwidth: e.quantity("bandwidth", &per(Dim::information(), Dim::time()), "GB/s")?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every function `register` adds is listed in this module's documentation (the author
+    /// reference), and every listed function is registered.
+    #[test]
+    fn every_registered_function_is_documented() {
+        let mut scope = Scope::new();
+        register(&mut scope);
+        let doc: String = include_str!("bindings.rs")
+            .lines()
+            .filter_map(|l| l.strip_prefix("//!"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut names: Vec<&str> = scope.names().collect();
+        names.sort_unstable();
+        for name in &names {
+            assert!(
+                doc.contains(&format!("`{name}(")),
+                "`{name}` is registered but not documented in the module doc"
+            );
+        }
+        let listed = doc
+            .split("- `")
+            .skip(1)
+            .filter_map(|item| item.split_once('(').map(|(name, _)| name))
+            .filter(|name| name.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+        for name in listed {
+            assert!(
+                names.contains(&name),
+                "`{name}` is documented but not registered"
+            );
+        }
+    }
+}
