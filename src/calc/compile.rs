@@ -592,7 +592,7 @@ impl Compiler<'_> {
                 self.boolean(b, f)?,
             ))))),
             ExprKind::If { cond, then, els } => match self.expr(cond, f)? {
-                CV::Const(Value::Bool(b)) => return self.expr(if b { then } else { els }, f),
+                CV::Const(Value::Bool(b)) => self.expr(if b { then } else { els }, f),
                 CV::Bool(c) => {
                     let t = self.expr(then, f)?;
                     let el = self.expr(els, f)?;
@@ -601,8 +601,8 @@ impl Compiler<'_> {
                         CV::Bool(_) | CV::Const(Value::Bool(_)),
                     ) = (&t, &el)
                     {
-                        let t = self.to_bool(t, &then.span)?;
-                        let el = self.to_bool(el, &els.span)?;
+                        let t = self.bool_node(t, &then.span)?;
+                        let el = self.bool_node(el, &els.span)?;
                         return Ok(CV::Bool(Node::If(Box::new((c, t, el)))));
                     }
                     let (tn, td) = self.num(t, &then.span)?;
@@ -799,10 +799,10 @@ impl Compiler<'_> {
 
     fn boolean(&mut self, e: &Expr, f: &Frame) -> EResult<Node> {
         let cv = self.expr(e, f)?;
-        self.to_bool(cv, &e.span)
+        self.bool_node(cv, &e.span)
     }
 
-    fn to_bool(&mut self, cv: CV, span: &Span) -> EResult<Node> {
+    fn bool_node(&mut self, cv: CV, span: &Span) -> EResult<Node> {
         match cv {
             CV::Bool(n) => Ok(n),
             CV::Const(Value::Bool(b)) => Ok(Node::Const(f64::from(u8::from(b)))),

@@ -161,6 +161,9 @@ pub fn compare_f64(op: CmpOp, a: f64, b: f64, tol: Option<(f64, bool)>) -> bool 
     }
 }
 
+/// A comparison's outcome, its two sides, and its tolerance (value, relative?).
+pub type Comparison = (bool, Value, Value, Option<(f64, bool)>);
+
 /// `≈` without `± …` allows 5%.
 pub const DEFAULT_TOLERANCE: f64 = 0.05;
 
@@ -518,11 +521,7 @@ impl<'s> Evaluator<'s> {
     }
 
     /// Evaluates a comparison: whether it holds, and both sides and the tolerance.
-    pub fn compare(
-        &self,
-        e: &Expr,
-        env: Env,
-    ) -> EResult<(bool, Value, Value, Option<(f64, bool)>)> {
+    pub fn compare(&self, e: &Expr, env: Env) -> EResult<Comparison> {
         let ExprKind::Compare {
             op,
             op_span,
