@@ -1,0 +1,1100 @@
+//! The tree-walking evaluator: expressions to [`Value`]s, checking dimensions as it goes, with a
+//! step budget and a call-depth limit so no input can hang or overflow the stack.
+//!
+//! Errors are [`Diagnostic`]s with spans in the source being evaluated. An error inside a user
+//! function defined in another source (an earlier block) is re-pointed at the call, with the
+//! function's own line quoted in a note.
+
+use std::cell::Cell;
+use std::sync::Arc;
+
+use super::ast::*;
+use super::format;
+use super::scope::Scope;
+use super::units::{Dim, Rat, Registry};
+use super::value::{Builtin, Function, Shown, Value};
+use crate::diagnostic::{Diagnostic, did_you_mean};
+
+/// Deepest chain of user function calls.
+pub const MAX_CALL_DEPTH: usize = 256;
+/// Most elements a range may produce.
+pub const MAX_RANGE: usize = 100_000;
+const MAX_STRING: usize = 1 << 20;
+
+/// Why an evaluation stopped.
+#[derive(Debug)]
+pub enum Fail {
+    Diag(Box<Diagnostic>),
+    /// It used a name whose definition failed: skipped without a further error.
+    Poisoned(String),
+}
+
+impl From<Diagnostic> for Fail {
+    fn from(d: Diagnostic) -> Fail {
+        Fail::Diag(Box::new(d))
+    }
+}
+
+pub type EResult<T> = Result<T, Fail>;
+
+fn err<T>(d: Diagnostic) -> EResult<T> {
+    Err(Fail::Diag(Box::new(d)))
+}
+
+/// Local bindings (function parameters, the swept variable) and where we are.
+#[derive(Clone, Copy)]
+pub struct Env<'a> {
+    pub locals: &'a [(String, Value)],
+    pub depth: usize,
+    pub source_id: u64,
+}
+
+pub struct Evaluator<'s> {
+    pub scope: &'s Scope,
+    steps: &'s Cell<u64>,
+    limit: u64,
+}
+
+/// The error for `lhs op rhs` with different dimensions: caret under the operator, each side
+/// labelled with its dimension in words.
+#[allow(clippy::too_many_arguments)]
+pub fn dim_mismatch(
+    reg: &Registry,
+    verb: &str,
+    op_span: Span,
+    lhs_span: Span,
+    ld: &Dim,
+    rhs_span: Span,
+    rd: &Dim,
+) -> Diagnostic {
+    let (l, r) = (reg.describe(ld), reg.describe(rd));
+    Diagnostic::error("dimension-mismatch", format!("cannot {verb} {l} and {r}"))
+        .with_span(op_span)
+        .with_label(format!("{} vs {}", short(reg, ld), short(reg, rd)))
+        .with_secondary(lhs_span, format!("this is {l}"))
+        .with_secondary(rhs_span, format!("this is {r}"))
+        .with_help("both sides must have the same dimension; check the units, or convert one side")
+}
+
+fn short(reg: &Registry, d: &Dim) -> String {
+    if d.is_dimensionless() {
+        "a plain number".into()
+    } else {
+        reg.base_unit_string(d)
+    }
+}
+
+pub fn overflow(span: Span, x: f64) -> Diagnostic {
+    let what = if x.is_nan() {
+        "the result is not a number (NaN)"
+    } else {
+        "the result overflows to infinity"
+    };
+    Diagnostic::error("overflow", what.to_string())
+        .with_span(span)
+        .with_label("here")
+}
+
+pub fn type_mismatch(span: Span, expected: &str, v: &Value) -> Diagnostic {
+    Diagnostic::error(
+        "type-mismatch",
+        format!("expected {expected}, found {}", v.kind()),
+    )
+    .with_span(span)
+    .with_label(format!("this is {}", v.kind()))
+}
+
+/// Factor and dimension of a unit written in the source.
+pub fn resolve_unit(reg: &Registry, u: &UnitExpr) -> Result<(f64, Dim), Diagnostic> {
+    let mut factor = 1.0;
+    let mut dim = Dim::none();
+    for t in &u.terms {
+        let Some((f, d)) = reg.lookup(&t.name) else {
+            return Err(super::parser::unknown_unit(&t.name, t.span.clone(), reg));
+        };
+        factor *= f.powf(t.exp.to_f64());
+        dim = d
+            .pow(t.exp)
+            .and_then(|d| dim.mul(&d))
+            .ok_or_else(|| exponent_overflow(t.span.clone()))?;
+    }
+    Ok((factor, dim))
+}
+
+fn exponent_overflow(span: Span) -> Diagnostic {
+    Diagnostic::error("overflow", "a dimension's exponent grew too large")
+        .with_span(span)
+        .with_label("here")
+}
+
+/// The dimension of `base ^ exponent`.
+pub fn pow_dim(base: &Dim, exp: f64, span: Span) -> Result<Dim, Diagnostic> {
+    if base.is_dimensionless() {
+        return Ok(Dim::none());
+    }
+    let r = Rat::from_f64(exp).ok_or_else(|| {
+        Diagnostic::error(
+            "bad-exponent",
+            "a quantity with a unit can only be raised to a simple fraction",
+        )
+        .with_span(span.clone())
+        .with_label(format!("exponent {exp}"))
+        .with_help("use a whole number or a fraction such as 1/2")
+    })?;
+    base.pow(r).ok_or_else(|| exponent_overflow(span))
+}
+
+/// `a op b` on plain numbers, shared with the compiled path.
+pub fn compare_f64(op: CmpOp, a: f64, b: f64, tol: Option<(f64, bool)>) -> bool {
+    match op {
+        CmpOp::Lt => a < b,
+        CmpOp::Le => a <= b,
+        CmpOp::Gt => a > b,
+        CmpOp::Ge => a >= b,
+        CmpOp::Eq => a == b,
+        CmpOp::Ne => a != b,
+        CmpOp::Approx => {
+            let (t, relative) = tol.unwrap_or((DEFAULT_TOLERANCE, true));
+            let allowed = if relative { t.abs() * b.abs() } else { t.abs() };
+            (a - b).abs() <= allowed * (1.0 + 1e-12)
+        }
+    }
+}
+
+/// A comparison's outcome, its two sides, and its tolerance (value, relative?).
+pub type Comparison = (bool, Value, Value, Option<(f64, bool)>);
+
+/// `≈` without `± …` allows 5%.
+pub const DEFAULT_TOLERANCE: f64 = 0.05;
+
+impl<'s> Evaluator<'s> {
+    /// An evaluator counting its steps in `steps` (shared by the statements of one block).
+    pub fn new(scope: &'s Scope, steps: &'s Cell<u64>) -> Self {
+        Evaluator {
+            scope,
+            steps,
+            limit: scope.step_limit,
+        }
+    }
+
+    pub fn reg(&self) -> &'s Registry {
+        self.scope.registry()
+    }
+
+    fn tick(&self, span: &Span) -> EResult<()> {
+        let n = self.steps.get() + 1;
+        self.steps.set(n);
+        if n > self.limit {
+            return err(Diagnostic::error(
+                "step-limit",
+                format!(
+                    "evaluation took more than {} steps",
+                    format::plain_number(self.limit as f64, 3)
+                ),
+            )
+            .with_span(span.clone())
+            .with_label("stopped here")
+            .with_help("is a function calling itself without end, or a range too large?"));
+        }
+        Ok(())
+    }
+
+    fn num(&self, si: f64, dim: Dim, span: &Span) -> EResult<Value> {
+        if !si.is_finite() {
+            return err(overflow(span.clone(), si));
+        }
+        Ok(Value::quantity(si, dim))
+    }
+
+    pub fn eval(&self, e: &Expr, env: Env) -> EResult<Value> {
+        self.tick(&e.span)?;
+        let span = &e.span;
+        match &e.kind {
+            ExprKind::Number(x) => self.num(*x, Dim::none(), span),
+            ExprKind::Quantity(x, u) => {
+                let (f, d) = resolve_unit(self.reg(), u)?;
+                self.num(x * f, d, span)
+            }
+            ExprKind::Str(s) => Ok(Value::string(s)),
+            ExprKind::Bool(b) => Ok(Value::Bool(*b)),
+            ExprKind::Name(n) => self.lookup(n, span, env),
+            ExprKind::List(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for it in items {
+                    out.push(self.eval(it, env)?.plain());
+                }
+                Ok(Value::list(out))
+            }
+            ExprKind::Record(fields) => {
+                let mut out = Vec::with_capacity(fields.len());
+                for (name, _, it) in fields {
+                    out.push((name.clone(), self.eval(it, env)?));
+                }
+                Ok(Value::record(out))
+            }
+            ExprKind::Neg(inner) => match self.eval(inner, env)? {
+                Value::Quantity { si, dim, .. } => Ok(Value::quantity(-si, dim)),
+                v => err(type_mismatch(
+                    inner.span.clone(),
+                    "a quantity to negate",
+                    &v,
+                )),
+            },
+            ExprKind::Not(inner) => {
+                let b = self.boolean(inner, env)?;
+                Ok(Value::Bool(!b))
+            }
+            ExprKind::And(a, b) => Ok(Value::Bool(self.boolean(a, env)? && self.boolean(b, env)?)),
+            ExprKind::Or(a, b) => Ok(Value::Bool(self.boolean(a, env)? || self.boolean(b, env)?)),
+            ExprKind::If { cond, then, els } => {
+                if self.boolean(cond, env)? {
+                    self.eval(then, env)
+                } else {
+                    self.eval(els, env)
+                }
+            }
+            ExprKind::Binary {
+                op,
+                op_span,
+                lhs,
+                rhs,
+            } => {
+                let a = self.eval(lhs, env)?;
+                let b = self.eval(rhs, env)?;
+                self.binary(*op, op_span, (&a, &lhs.span), (&b, &rhs.span))
+            }
+            ExprKind::Compare { .. } => {
+                let (holds, ..) = self.compare(e, env)?;
+                Ok(Value::Bool(holds))
+            }
+            ExprKind::Range { start, end } => {
+                let a = self.eval(start, env)?;
+                let b = self.eval(end, env)?;
+                let (Some(a), Some(b)) = (a.as_number(), b.as_number()) else {
+                    return err(Diagnostic::error(
+                        "type-mismatch",
+                        "`a..b` needs two plain numbers",
+                    )
+                    .with_span(span.clone())
+                    .with_help("for quantities, use range(start, end, step)"));
+                };
+                self.range(a, b, 1.0, Dim::none(), span)
+            }
+            ExprKind::Call { callee, args } => {
+                let f = self.eval(callee, env)?;
+                let mut vals = Vec::with_capacity(args.len());
+                for a in args {
+                    vals.push(ArgVal {
+                        name: a.name.clone(),
+                        value: self.eval(&a.value, env)?.plain(),
+                        span: a.value.span.clone(),
+                    });
+                }
+                match f {
+                    Value::Func(func) => self.call(&func, vals, span, env),
+                    v => err(Diagnostic::error(
+                        "not-a-function",
+                        format!("this is {}, not a function", v.kind()),
+                    )
+                    .with_span(callee.span.clone())
+                    .with_label("called here")),
+                }
+            }
+            ExprKind::Field {
+                base,
+                name,
+                name_span,
+            } => {
+                let v = self.eval(base, env)?;
+                field(self.reg(), &v, name, name_span, &base.span)
+            }
+            ExprKind::Index { base, index } => {
+                let v = self.eval(base, env)?;
+                let i = self.eval(index, env)?;
+                let Value::List(items) = &v else {
+                    return err(type_mismatch(base.span.clone(), "a list to index", &v));
+                };
+                let n = i
+                    .as_number()
+                    .filter(|n| n.fract() == 0.0)
+                    .ok_or_else(|| type_mismatch(index.span.clone(), "a whole number", &i))?;
+                let len = items.len() as f64;
+                let k = if n < 0.0 { n + len } else { n };
+                if k < 0.0 || k >= len {
+                    return err(Diagnostic::error(
+                        "index-out-of-range",
+                        format!("index {n} is outside a list of {} items", items.len()),
+                    )
+                    .with_span(index.span.clone())
+                    .with_label("out of range")
+                    .with_help("indices start at 0; negative ones count from the end"));
+                }
+                Ok(items[k as usize].clone())
+            }
+            ExprKind::Convert { expr, unit, digits } => {
+                let v = self.eval(expr, env)?;
+                let target = match unit {
+                    Some(u) => {
+                        let (f, d) = resolve_unit(self.reg(), u)?;
+                        Some((u, f, d))
+                    }
+                    None => None,
+                };
+                self.convert(v, &target, *digits, &expr.span)
+            }
+        }
+    }
+
+    fn convert(
+        &self,
+        v: Value,
+        target: &Option<(&UnitExpr, f64, Dim)>,
+        digits: Option<u8>,
+        span: &Span,
+    ) -> EResult<Value> {
+        match v {
+            Value::Quantity { si, dim, .. } => {
+                let unit = match target {
+                    Some((u, f, d)) => {
+                        if *d != dim {
+                            let reg = self.reg();
+                            return err(Diagnostic::error(
+                                "dimension-mismatch",
+                                format!(
+                                    "cannot convert {} to `{}`, which is {}",
+                                    reg.describe(&dim),
+                                    u.text,
+                                    reg.describe(d)
+                                ),
+                            )
+                            .with_span(u.span.clone())
+                            .with_label(format!("this is {}", reg.describe(d)))
+                            .with_secondary(span.clone(), format!("this is {}", reg.describe(&dim)))
+                            .with_help(format!(
+                                "a unit for {} would be `{}`",
+                                reg.describe(&dim),
+                                format::choose(&dim, reg, si, 3).unit_text()
+                            )));
+                        }
+                        Some((u.text.clone(), *f))
+                    }
+                    None => None,
+                };
+                Ok(Value::Quantity {
+                    si,
+                    dim,
+                    shown: Some(Arc::new(Shown { unit, digits })),
+                })
+            }
+            Value::List(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for it in items.iter() {
+                    out.push(self.convert(it.clone(), target, digits, span)?);
+                }
+                Ok(Value::list(out))
+            }
+            v => err(type_mismatch(span.clone(), "a quantity to convert", &v)),
+        }
+    }
+
+    fn boolean(&self, e: &Expr, env: Env) -> EResult<bool> {
+        match self.eval(e, env)? {
+            Value::Bool(b) => Ok(b),
+            v => err(
+                type_mismatch(e.span.clone(), "a boolean (true or false)", &v)
+                    .with_help("compare quantities with `<`, `>`, `==` to get a boolean"),
+            ),
+        }
+    }
+
+    fn lookup(&self, name: &str, span: &Span, env: Env) -> EResult<Value> {
+        if let Some((_, v)) = env.locals.iter().rev().find(|(n, _)| n == name) {
+            return Ok(v.clone());
+        }
+        if self.scope.is_poisoned(name) {
+            return Err(Fail::Poisoned(name.to_string()));
+        }
+        if let Some(v) = self.scope.get(name) {
+            return Ok(v.clone());
+        }
+        if let Some(b) = Builtin::by_name(name) {
+            return Ok(Value::Func(Arc::new(Function::Builtin(b))));
+        }
+        if let Some((f, d)) = self.reg().lookup(name) {
+            return Ok(Value::quantity(f, d));
+        }
+        let candidates: Vec<&str> = env
+            .locals
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .chain(self.scope.names())
+            .chain(Builtin::ALL.iter().map(|(n, _)| *n))
+            .chain(self.reg().unit_names())
+            .collect();
+        let d = Diagnostic::error("unknown-name", format!("unknown name `{name}`"))
+            .with_span(span.clone())
+            .with_label("not defined");
+        err(match did_you_mean(name, candidates) {
+            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+            None => d.with_help("define it above this line: `name = …`"),
+        })
+    }
+
+    /// `a op b` on values (arithmetic only).
+    pub fn binary(
+        &self,
+        op: BinOp,
+        op_span: &Span,
+        (a, aspan): (&Value, &Span),
+        (b, bspan): (&Value, &Span),
+    ) -> EResult<Value> {
+        let reg = self.reg();
+        match (a, b) {
+            (Value::Quantity { si: x, dim: dx, .. }, Value::Quantity { si: y, dim: dy, .. }) => {
+                let (si, dim) = match op {
+                    BinOp::Add | BinOp::Sub => {
+                        if dx != dy {
+                            let verb = if op == BinOp::Add { "add" } else { "subtract" };
+                            return err(dim_mismatch(
+                                reg,
+                                verb,
+                                op_span.clone(),
+                                aspan.clone(),
+                                dx,
+                                bspan.clone(),
+                                dy,
+                            ));
+                        }
+                        (if op == BinOp::Add { x + y } else { x - y }, dx.clone())
+                    }
+                    BinOp::Mul => (
+                        x * y,
+                        dx.mul(dy)
+                            .ok_or_else(|| exponent_overflow(op_span.clone()))?,
+                    ),
+                    BinOp::Div => {
+                        if *y == 0.0 {
+                            return err(division_by_zero(op_span, bspan));
+                        }
+                        (
+                            x / y,
+                            dx.div(dy)
+                                .ok_or_else(|| exponent_overflow(op_span.clone()))?,
+                        )
+                    }
+                    BinOp::Pow => {
+                        if !dy.is_dimensionless() {
+                            return err(Diagnostic::error(
+                                "dimension-mismatch",
+                                format!(
+                                    "an exponent must be a plain number, not {}",
+                                    reg.describe(dy)
+                                ),
+                            )
+                            .with_span(bspan.clone())
+                            .with_label("has a unit"));
+                        }
+                        (x.powf(*y), pow_dim(dx, *y, bspan.clone())?)
+                    }
+                };
+                self.num(si, dim, op_span)
+            }
+            (Value::Str(x), Value::Str(y)) if op == BinOp::Add => {
+                if x.len() + y.len() > MAX_STRING {
+                    return err(
+                        Diagnostic::error("overflow", "string too long").with_span(op_span.clone())
+                    );
+                }
+                Ok(Value::Str(format!("{x}{y}").into()))
+            }
+            (Value::Quantity { .. }, other) => err(type_mismatch(
+                bspan.clone(),
+                &format!("a quantity after `{}`", op.symbol()),
+                other,
+            )),
+            (other, _) => err(type_mismatch(
+                aspan.clone(),
+                &format!("a quantity before `{}`", op.symbol()),
+                other,
+            )),
+        }
+    }
+
+    /// Evaluates a comparison: whether it holds, and both sides and the tolerance.
+    pub fn compare(&self, e: &Expr, env: Env) -> EResult<Comparison> {
+        let ExprKind::Compare {
+            op,
+            op_span,
+            lhs,
+            rhs,
+            tol,
+        } = &e.kind
+        else {
+            return err(
+                Diagnostic::error("claim-not-comparison", "expected a comparison")
+                    .with_span(e.span.clone()),
+            );
+        };
+        let a = self.eval(lhs, env)?;
+        let b = self.eval(rhs, env)?;
+        let reg = self.reg();
+        match (&a, &b) {
+            (Value::Quantity { si: x, dim: dx, .. }, Value::Quantity { si: y, dim: dy, .. }) => {
+                if dx != dy {
+                    return err(dim_mismatch(
+                        reg,
+                        "compare",
+                        op_span.clone(),
+                        lhs.span.clone(),
+                        dx,
+                        rhs.span.clone(),
+                        dy,
+                    ));
+                }
+                let t = match tol {
+                    Some(t) => Some(self.tolerance(t, dx, env)?),
+                    None => None,
+                };
+                Ok((compare_f64(*op, *x, *y, t), a.clone(), b.clone(), t))
+            }
+            _ if matches!(op, CmpOp::Eq | CmpOp::Ne) => {
+                let same = a == b;
+                Ok((same == (*op == CmpOp::Eq), a.clone(), b.clone(), None))
+            }
+            _ => err(Diagnostic::error(
+                "type-mismatch",
+                format!(
+                    "cannot order {} and {} with `{}`",
+                    a.kind(),
+                    b.kind(),
+                    op.symbol()
+                ),
+            )
+            .with_span(op_span.clone())
+            .with_secondary(lhs.span.clone(), format!("this is {}", a.kind()))
+            .with_secondary(rhs.span.clone(), format!("this is {}", b.kind()))),
+        }
+    }
+
+    /// A tolerance: relative when written as a percentage, else in the compared dimension.
+    pub fn tolerance(&self, t: &Expr, dim: &Dim, env: Env) -> EResult<(f64, bool)> {
+        let v = self.eval(t, env)?;
+        let relative = t.is_percentage();
+        match &v {
+            Value::Quantity { si, dim: d, .. } if relative || d == dim => Ok((*si, relative)),
+            Value::Quantity { dim: d, .. } => err(Diagnostic::error(
+                "dimension-mismatch",
+                format!(
+                    "the tolerance is {}, but the sides are {}",
+                    self.reg().describe(d),
+                    self.reg().describe(dim)
+                ),
+            )
+            .with_span(t.span.clone())
+            .with_label("tolerance")
+            .with_help("write it as a percentage (`± 10%`) or in the sides' unit")),
+            other => err(type_mismatch(t.span.clone(), "a quantity", other)),
+        }
+    }
+
+    fn range(&self, a: f64, b: f64, step: f64, dim: Dim, span: &Span) -> EResult<Value> {
+        if step == 0.0 || !step.is_finite() {
+            return err(
+                Diagnostic::error("bad-range", "a range's step cannot be zero")
+                    .with_span(span.clone()),
+            );
+        }
+        let count = ((b - a) / step + 1e-9).floor() + 1.0;
+        if count > MAX_RANGE as f64 || count.is_nan() {
+            return err(Diagnostic::error(
+                "range-too-large",
+                format!(
+                    "this range has more than {} elements",
+                    format::plain_number(MAX_RANGE as f64, 3)
+                ),
+            )
+            .with_span(span.clone())
+            .with_label("too many elements")
+            .with_help("use a larger step"));
+        }
+        let count = count.max(0.0) as usize;
+        let mut out = Vec::with_capacity(count);
+        for k in 0..count {
+            self.tick(span)?;
+            out.push(Value::quantity(a + step * k as f64, dim.clone()));
+        }
+        Ok(Value::list(out))
+    }
+
+    /// Calls a function with evaluated arguments.
+    pub fn call(&self, f: &Function, args: Vec<ArgVal>, span: &Span, env: Env) -> EResult<Value> {
+        match f {
+            Function::User {
+                name,
+                params,
+                body,
+                source,
+                source_id,
+                ..
+            } => {
+                let spec: Vec<(&str, Option<&Value>)> = params
+                    .iter()
+                    .map(|p| (p.name.as_str(), p.default.as_ref()))
+                    .collect();
+                let vals = bind(name, &spec, args, span)?;
+                if env.depth + 1 > MAX_CALL_DEPTH {
+                    return err(Diagnostic::error(
+                        "recursion-limit",
+                        format!("calls nested more than {MAX_CALL_DEPTH} deep"),
+                    )
+                    .with_span(span.clone())
+                    .with_label(format!("calling `{name}`"))
+                    .with_help("does the function call itself without an end?"));
+                }
+                let locals: Vec<(String, Value)> =
+                    params.iter().map(|p| p.name.clone()).zip(vals).collect();
+                let inner = Env {
+                    locals: &locals,
+                    depth: env.depth + 1,
+                    source_id: *source_id,
+                };
+                match self.eval(body, inner) {
+                    Err(Fail::Diag(d)) if *source_id != env.source_id => {
+                        Err(Fail::Diag(Box::new(repoint(*d, name, source, span))))
+                    }
+                    r => r,
+                }
+            }
+            Function::Native { name, params, f } => {
+                let spec: Vec<(&str, Option<&Value>)> = params
+                    .iter()
+                    .map(|p| (p.name.as_str(), p.default.as_ref()))
+                    .collect();
+                let vals = bind(name, &spec, args, span)?;
+                match f(&vals) {
+                    Ok(Value::Quantity { si, .. }) if !si.is_finite() => {
+                        err(overflow(span.clone(), si).with_note(format!("returned by `{name}`")))
+                    }
+                    Ok(v) => Ok(v),
+                    Err(msg) => err(Diagnostic::error("native-error", format!("{name}: {msg}"))
+                        .with_span(span.clone())
+                        .with_label(format!("in this call of `{name}`"))),
+                }
+            }
+            Function::Builtin(b) => self.builtin(*b, args, span, env),
+        }
+    }
+
+    fn builtin(&self, b: Builtin, args: Vec<ArgVal>, span: &Span, env: Env) -> EResult<Value> {
+        let reg = self.reg();
+        let name = b.name();
+        let one = |args: Vec<ArgVal>| -> EResult<(Value, Span)> {
+            let mut v = bind::<Value>(name, &[("x", None)], args, span)?;
+            let a = v.pop().unwrap_or(Value::number(0.0));
+            Ok((a, span.clone()))
+        };
+        match b {
+            Builtin::Sqrt
+            | Builtin::Log
+            | Builtin::Log2
+            | Builtin::Log10
+            | Builtin::Exp
+            | Builtin::Ceil
+            | Builtin::Floor
+            | Builtin::Round
+            | Builtin::Abs => {
+                let arg_span = args.first().map_or(span.clone(), |a| a.span.clone());
+                let (v, _) = one(args)?;
+                let Value::Quantity { si, dim, .. } = &v else {
+                    return err(type_mismatch(arg_span, "a quantity", &v));
+                };
+                let (si, dim) = (*si, dim.clone());
+                let (r, d) = apply_math(b, si, &dim, reg, &arg_span)?;
+                self.num(r, d, span)
+            }
+            Builtin::Min | Builtin::Max => {
+                let items: Vec<(Value, Span)> = match args.as_slice() {
+                    [
+                        ArgVal {
+                            name: None,
+                            value: Value::List(l),
+                            span: s,
+                        },
+                    ] => l.iter().map(|v| (v.clone(), s.clone())).collect(),
+                    _ => {
+                        if let Some(a) = args.iter().find(|a| a.name.is_some()) {
+                            return err(Diagnostic::error(
+                                "unknown-argument",
+                                format!("`{name}` takes no named arguments"),
+                            )
+                            .with_span(a.span.clone()));
+                        }
+                        args.into_iter().map(|a| (a.value, a.span)).collect()
+                    }
+                };
+                let mut best: Option<(f64, Dim, Span)> = None;
+                for (v, s) in items {
+                    let Value::Quantity { si, dim, .. } = &v else {
+                        return err(type_mismatch(s, "a quantity", &v));
+                    };
+                    match &best {
+                        None => best = Some((*si, dim.clone(), s)),
+                        Some((b0, d0, s0)) => {
+                            if d0 != dim {
+                                return err(dim_mismatch(
+                                    reg,
+                                    &format!("take the {name} of"),
+                                    span.clone(),
+                                    s0.clone(),
+                                    d0,
+                                    s,
+                                    dim,
+                                ));
+                            }
+                            let better = if b == Builtin::Min { si < b0 } else { si > b0 };
+                            if better || si.is_nan() {
+                                best = Some((*si, dim.clone(), s));
+                            }
+                        }
+                    }
+                }
+                match best {
+                    Some((x, d, _)) => Ok(Value::quantity(x, d)),
+                    None => err(Diagnostic::error(
+                        "missing-argument",
+                        format!("`{name}` needs at least one value"),
+                    )
+                    .with_span(span.clone())),
+                }
+            }
+            Builtin::Sum | Builtin::Mean | Builtin::Len => {
+                let mut v = bind::<Value>(name, &[("list", None)], args, span)?;
+                let list = v.pop().unwrap_or(Value::number(0.0));
+                if b == Builtin::Len {
+                    return Ok(Value::number(match &list {
+                        Value::List(l) => l.len() as f64,
+                        Value::Str(s) => s.chars().count() as f64,
+                        Value::Record(r) => r.fields.len() as f64,
+                        other => return err(type_mismatch(span.clone(), "a list", other)),
+                    }));
+                }
+                let Value::List(items) = &list else {
+                    return err(type_mismatch(span.clone(), "a list", &list));
+                };
+                let mut total: Option<(f64, Dim)> = None;
+                for it in items.iter() {
+                    self.tick(span)?;
+                    let Value::Quantity { si, dim, .. } = it else {
+                        return err(type_mismatch(span.clone(), "a list of quantities", it));
+                    };
+                    total = Some(match total {
+                        None => (*si, dim.clone()),
+                        Some((t, d)) if d == *dim => (t + si, d),
+                        Some((_, d)) => {
+                            return err(Diagnostic::error(
+                                "dimension-mismatch",
+                                format!(
+                                    "cannot add {} and {} in `{name}`",
+                                    reg.describe(&d),
+                                    reg.describe(dim)
+                                ),
+                            )
+                            .with_span(span.clone()));
+                        }
+                    });
+                }
+                let (t, d) = total.unwrap_or((0.0, Dim::none()));
+                let t = if b == Builtin::Mean {
+                    if items.is_empty() {
+                        return err(Diagnostic::error(
+                            "division-by-zero",
+                            "the mean of an empty list",
+                        )
+                        .with_span(span.clone()));
+                    }
+                    t / items.len() as f64
+                } else {
+                    t
+                };
+                self.num(t, d, span)
+            }
+            Builtin::Range => {
+                let one = Value::number(1.0);
+                let v = bind(
+                    name,
+                    &[("start", None), ("end", None), ("step", Some(&one))],
+                    args,
+                    span,
+                )?;
+                let (a, e, s) = (&v[0], &v[1], &v[2]);
+                let (
+                    Value::Quantity { si: a, dim: da, .. },
+                    Value::Quantity { si: e, dim: de, .. },
+                    Value::Quantity { si: s, dim: ds, .. },
+                ) = (a, e, s)
+                else {
+                    return err(Diagnostic::error("type-mismatch", "range needs quantities")
+                        .with_span(span.clone()));
+                };
+                if da != de
+                    || (da != ds && !(ds.is_dimensionless() && *s == 1.0 && da.is_dimensionless()))
+                {
+                    return err(Diagnostic::error(
+                        "dimension-mismatch",
+                        "range's start, end and step must have the same dimension",
+                    )
+                    .with_span(span.clone()));
+                }
+                self.range(*a, *e, *s, da.clone(), span)
+            }
+            Builtin::Map => {
+                let v = bind::<Value>(name, &[("list", None), ("f", None)], args, span)?;
+                let (list, f) = match (&v[0], &v[1]) {
+                    (Value::List(l), Value::Func(f)) | (Value::Func(f), Value::List(l)) => {
+                        (l.clone(), f.clone())
+                    }
+                    _ => {
+                        return err(Diagnostic::error(
+                            "type-mismatch",
+                            "`map` takes a list and a function: map(xs, f)",
+                        )
+                        .with_span(span.clone()));
+                    }
+                };
+                let mut out = Vec::with_capacity(list.len());
+                for it in list.iter() {
+                    let arg = ArgVal {
+                        name: None,
+                        value: it.clone(),
+                        span: span.clone(),
+                    };
+                    out.push(self.call(&f, vec![arg], span, env)?.plain());
+                }
+                Ok(Value::list(out))
+            }
+        }
+    }
+}
+
+/// The math builtins on a base-unit value, shared with the compiled path.
+pub fn apply_math(
+    b: Builtin,
+    si: f64,
+    dim: &Dim,
+    reg: &Registry,
+    arg_span: &Span,
+) -> Result<(f64, Dim), Diagnostic> {
+    let need_plain = || {
+        Diagnostic::error(
+            "dimension-mismatch",
+            format!(
+                "`{}` needs a plain number, found {}",
+                b.name(),
+                reg.describe(dim)
+            ),
+        )
+        .with_span(arg_span.clone())
+        .with_label(format!("this is {}", reg.describe(dim)))
+        .with_help(format!(
+            "divide by a unit first, e.g. `{}(x / (1 {}))`",
+            b.name(),
+            format::choose(dim, reg, si, 3).unit_text()
+        ))
+    };
+    let domain = |what: &str| {
+        Diagnostic::error("domain-error", format!("`{}` of {what}", b.name()))
+            .with_span(arg_span.clone())
+            .with_label(what.to_string())
+    };
+    Ok(match b {
+        Builtin::Sqrt => {
+            if si < 0.0 {
+                return Err(domain("a negative number"));
+            }
+            let half = Rat::new(1, 2).unwrap_or(Rat::ONE);
+            (
+                si.sqrt(),
+                dim.pow(half)
+                    .ok_or_else(|| exponent_overflow(arg_span.clone()))?,
+            )
+        }
+        Builtin::Abs => (si.abs(), dim.clone()),
+        _ if !dim.is_dimensionless() => return Err(need_plain()),
+        Builtin::Log | Builtin::Log2 | Builtin::Log10 if si <= 0.0 => {
+            return Err(domain("a number that is not positive"));
+        }
+        Builtin::Log => (si.ln(), Dim::none()),
+        Builtin::Log2 => (si.log2(), Dim::none()),
+        Builtin::Log10 => (si.log10(), Dim::none()),
+        Builtin::Exp => (si.exp(), Dim::none()),
+        Builtin::Ceil => (si.ceil(), Dim::none()),
+        Builtin::Floor => (si.floor(), Dim::none()),
+        Builtin::Round => (si.round(), Dim::none()),
+        _ => (si, dim.clone()),
+    })
+}
+
+pub fn division_by_zero(op_span: &Span, rhs_span: &Span) -> Diagnostic {
+    Diagnostic::error("division-by-zero", "division by zero")
+        .with_span(op_span.clone())
+        .with_label("dividing here")
+        .with_secondary(rhs_span.clone(), "this is zero")
+}
+
+/// An error raised inside a function body from another source, re-pointed at the call.
+pub(crate) fn repoint(d: Diagnostic, name: &str, source: &str, call: &Span) -> Diagnostic {
+    let line = d
+        .span
+        .as_ref()
+        .and_then(|s| {
+            let start = source[..s.start.min(source.len())]
+                .rfind('\n')
+                .map_or(0, |i| i + 1);
+            let end = source[s.start.min(source.len())..]
+                .find('\n')
+                .map_or(source.len(), |i| s.start.min(source.len()) + i);
+            source.get(start..end)
+        })
+        .map(|l| l.trim().to_string());
+    let mut out = Diagnostic {
+        span: Some(call.clone()),
+        label: Some(format!("inside this call of `{name}`")),
+        secondary: Vec::new(),
+        ..d
+    };
+    if let Some(l) = line {
+        out = out.with_note(format!("while running `{name}`, at: {l}"));
+    }
+    out
+}
+
+/// An evaluated argument (a [`Value`], or a compiled one in [`super::compile`]).
+#[derive(Clone, Debug)]
+pub struct ArgVal<T = Value> {
+    pub name: Option<(String, Span)>,
+    pub value: T,
+    pub span: Span,
+}
+
+/// Matches arguments to parameters: positional first, then named; fills defaults.
+pub fn bind<T: Clone>(
+    fname: &str,
+    params: &[(&str, Option<&T>)],
+    args: Vec<ArgVal<T>>,
+    call: &Span,
+) -> Result<Vec<T>, Diagnostic> {
+    let signature = || {
+        let ps: Vec<String> = params
+            .iter()
+            .map(|(n, d)| {
+                if d.is_some() {
+                    format!("{n}=…")
+                } else {
+                    n.to_string()
+                }
+            })
+            .collect();
+        format!("{fname}({})", ps.join(", "))
+    };
+    let mut slots: Vec<Option<T>> = vec![None; params.len()];
+    let mut positional = 0;
+    let given = args.len();
+    for a in args {
+        match a.name {
+            None => {
+                if positional >= params.len() {
+                    return Err(Diagnostic::error(
+                        "wrong-argument-count",
+                        format!(
+                            "`{fname}` takes {} argument{}, but {given} were given",
+                            params.len(),
+                            if params.len() == 1 { "" } else { "s" }
+                        ),
+                    )
+                    .with_span(a.span)
+                    .with_label("extra argument")
+                    .with_help(format!("the signature is {}", signature())));
+                }
+                slots[positional] = Some(a.value);
+                positional += 1;
+            }
+            Some((n, nspan)) => {
+                let Some(i) = params.iter().position(|(p, _)| *p == n) else {
+                    let d = Diagnostic::error(
+                        "unknown-argument",
+                        format!("`{fname}` has no parameter `{n}`"),
+                    )
+                    .with_span(nspan)
+                    .with_label("unknown parameter");
+                    return Err(match did_you_mean(&n, params.iter().map(|(p, _)| *p)) {
+                        Some(s) => d.with_help(format!(
+                            "did you mean `{s}`? the signature is {}",
+                            signature()
+                        )),
+                        None => d.with_help(format!("the signature is {}", signature())),
+                    });
+                };
+                if slots[i].is_some() {
+                    return Err(Diagnostic::error(
+                        "duplicate-argument",
+                        format!("argument `{n}` is given twice"),
+                    )
+                    .with_span(nspan)
+                    .with_label("given again here"));
+                }
+                slots[i] = Some(a.value);
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(params.len());
+    for ((pname, default), slot) in params.iter().zip(slots) {
+        match slot.or_else(|| default.cloned()) {
+            Some(v) => out.push(v),
+            None => {
+                return Err(Diagnostic::error(
+                    "missing-argument",
+                    format!("missing argument `{pname}` for `{fname}`"),
+                )
+                .with_span(call.clone())
+                .with_label(format!("`{pname}` not given"))
+                .with_help(format!("the signature is {}", signature())));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `value.name`, with the existing fields listed when it is missing.
+pub fn field(
+    _reg: &Registry,
+    v: &Value,
+    name: &str,
+    name_span: &Span,
+    base_span: &Span,
+) -> EResult<Value> {
+    match v {
+        Value::Record(r) => match r.get(name) {
+            Some(x) => Ok(x.clone()),
+            None => {
+                let names: Vec<&str> = r.names().collect();
+                let mut d = Diagnostic::error("unknown-field", format!("no field `{name}`"))
+                    .with_span(name_span.clone())
+                    .with_label("unknown field")
+                    .with_secondary(base_span.clone(), "this record");
+                let list = if names.len() > 12 {
+                    format!("{}, …", names[..12].join(", "))
+                } else {
+                    names.join(", ")
+                };
+                d = match did_you_mean(name, names.iter().copied()) {
+                    Some(s) => d.with_help(format!("did you mean `{s}`? fields: {list}")),
+                    None if names.is_empty() => d.with_help("the record has no fields"),
+                    None => d.with_help(format!("fields: {list}")),
+                };
+                err(d)
+            }
+        },
+        other => err(type_mismatch(base_span.clone(), "a record", other)
+            .with_help(format!("`.{name}` reads a field of a record"))),
+    }
+}

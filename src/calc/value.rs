@@ -1,0 +1,324 @@
+//! Runtime values: quantities (an `f64` in base units with its [`Dim`]), booleans, strings, lists,
+//! records and functions (user-defined, built in, or native Rust registered by the engine), with
+//! the constructors and accessors Rust callers use.
+
+use std::fmt;
+use std::sync::Arc;
+
+use super::ast::{Expr, Span};
+use super::units::{Dim, Registry};
+
+/// How a quantity asked to be shown (`x in ms to 5 digits`): the unit as written and its size.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shown {
+    pub unit: Option<(String, f64)>,
+    pub digits: Option<u8>,
+}
+
+#[derive(Clone)]
+pub enum Value {
+    /// A number with a dimension, stored in base units (seconds, bytes, FLOP, tokens, dollars,
+    /// joules). Dimensionless numbers are quantities with [`Dim::none`].
+    Quantity {
+        si: f64,
+        dim: Dim,
+        shown: Option<Arc<Shown>>,
+    },
+    Bool(bool),
+    Str(Arc<str>),
+    List(Arc<Vec<Value>>),
+    Record(Arc<Record>),
+    Func(Arc<Function>),
+}
+
+/// Fields in the order they were written.
+#[derive(Clone, Debug, Default)]
+pub struct Record {
+    pub fields: Vec<(String, Value)>,
+}
+
+impl Record {
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.fields.iter().map(|(n, _)| n.as_str())
+    }
+}
+
+/// A parameter of a native function: a name and an optional default.
+#[derive(Clone, Debug)]
+pub struct Param {
+    pub name: String,
+    pub default: Option<Value>,
+}
+
+impl Param {
+    pub fn required(name: &str) -> Param {
+        Param {
+            name: name.into(),
+            default: None,
+        }
+    }
+
+    pub fn optional(name: &str, default: Value) -> Param {
+        Param {
+            name: name.into(),
+            default: Some(default),
+        }
+    }
+}
+
+pub type NativeFn = Arc<dyn Fn(&[Value]) -> Result<Value, String> + Send + Sync>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Builtin {
+    Sqrt,
+    Log,
+    Log2,
+    Log10,
+    Exp,
+    Ceil,
+    Floor,
+    Round,
+    Abs,
+    Min,
+    Max,
+    Sum,
+    Mean,
+    Len,
+    Range,
+    Map,
+}
+
+impl Builtin {
+    pub const ALL: &[(&'static str, Builtin)] = &[
+        ("sqrt", Builtin::Sqrt),
+        ("log", Builtin::Log),
+        ("ln", Builtin::Log),
+        ("log2", Builtin::Log2),
+        ("log10", Builtin::Log10),
+        ("exp", Builtin::Exp),
+        ("ceil", Builtin::Ceil),
+        ("floor", Builtin::Floor),
+        ("round", Builtin::Round),
+        ("abs", Builtin::Abs),
+        ("min", Builtin::Min),
+        ("max", Builtin::Max),
+        ("sum", Builtin::Sum),
+        ("mean", Builtin::Mean),
+        ("len", Builtin::Len),
+        ("range", Builtin::Range),
+        ("map", Builtin::Map),
+    ];
+
+    pub fn by_name(name: &str) -> Option<Builtin> {
+        Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, b)| *b)
+    }
+
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, b)| *b == self)
+            .map_or("?", |(n, _)| n)
+    }
+}
+
+/// A user function's parameter, its default already evaluated when the function was defined.
+#[derive(Clone, Debug)]
+pub struct UserParam {
+    pub name: String,
+    pub default: Option<Value>,
+}
+
+#[derive(Clone)]
+pub enum Function {
+    User {
+        name: String,
+        params: Vec<UserParam>,
+        body: Arc<Expr>,
+        /// The source the body's spans point into, and an id telling sources apart.
+        source: Arc<str>,
+        source_id: u64,
+        span: Span,
+    },
+    Native {
+        name: String,
+        params: Vec<Param>,
+        f: NativeFn,
+    },
+    Builtin(Builtin),
+}
+
+impl Function {
+    pub fn name(&self) -> &str {
+        match self {
+            Function::User { name, .. } | Function::Native { name, .. } => name,
+            Function::Builtin(b) => b.name(),
+        }
+    }
+}
+
+impl Value {
+    pub fn number(x: f64) -> Value {
+        Value::quantity(x, Dim::none())
+    }
+
+    /// A quantity from its value in base units.
+    pub fn quantity(si: f64, dim: Dim) -> Value {
+        Value::Quantity {
+            si,
+            dim,
+            shown: None,
+        }
+    }
+
+    /// A quantity from a value and a unit (`Value::with_unit(8.0, "TB/s", &reg)`).
+    pub fn with_unit(x: f64, unit: &str, reg: &Registry) -> Result<Value, String> {
+        let (f, d) = reg.parse_unit(unit)?;
+        Ok(Value::quantity(x * f, d))
+    }
+
+    pub fn string(s: &str) -> Value {
+        Value::Str(s.into())
+    }
+
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(Arc::new(items))
+    }
+
+    pub fn record<S: Into<String>>(fields: impl IntoIterator<Item = (S, Value)>) -> Value {
+        Value::Record(Arc::new(Record {
+            fields: fields.into_iter().map(|(k, v)| (k.into(), v)).collect(),
+        }))
+    }
+
+    /// A field of a record (`None` for other values or a missing field).
+    pub fn field(&self, name: &str) -> Option<&Value> {
+        match self {
+            Value::Record(r) => r.get(name),
+            _ => None,
+        }
+    }
+
+    /// The value in base units, for a quantity.
+    pub fn as_si(&self) -> Option<f64> {
+        match self {
+            Value::Quantity { si, .. } => Some(*si),
+            _ => None,
+        }
+    }
+
+    pub fn dim(&self) -> Option<&Dim> {
+        match self {
+            Value::Quantity { dim, .. } => Some(dim),
+            _ => None,
+        }
+    }
+
+    /// The value in base units if it has dimension `dim`.
+    pub fn as_f64_in(&self, dim: &Dim) -> Option<f64> {
+        match self {
+            Value::Quantity { si, dim: d, .. } if d == dim => Some(*si),
+            _ => None,
+        }
+    }
+
+    /// A plain (dimensionless) number.
+    pub fn as_number(&self) -> Option<f64> {
+        self.as_f64_in(&Dim::none())
+    }
+
+    /// The value expressed in `unit` (`as_unit("ms", &reg)`), with a readable error otherwise.
+    pub fn as_unit(&self, unit: &str, reg: &Registry) -> Result<f64, String> {
+        let (f, d) = reg.parse_unit(unit)?;
+        match self {
+            Value::Quantity { si, dim, .. } if *dim == d => Ok(si / f),
+            Value::Quantity { dim, .. } => Err(format!(
+                "expected {} (`{unit}`), found {}",
+                reg.describe(&d),
+                reg.describe(dim)
+            )),
+            other => Err(format!(
+                "expected a quantity in `{unit}`, found {}",
+                other.kind()
+            )),
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_list(&self) -> Option<&[Value]> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// What kind of value this is, for messages ("a record", "a list").
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Quantity { .. } => "a quantity",
+            Value::Bool(_) => "a boolean",
+            Value::Str(_) => "a string",
+            Value::List(_) => "a list",
+            Value::Record(_) => "a record",
+            Value::Func(_) => "a function",
+        }
+    }
+
+    /// The same value without any display request (`in ms`) attached.
+    pub fn plain(self) -> Value {
+        match self {
+            Value::Quantity { si, dim, .. } => Value::quantity(si, dim),
+            v => v,
+        }
+    }
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Quantity { si, dim, .. } => write!(f, "{si} {dim:?}"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Str(s) => write!(f, "{s:?}"),
+            Value::List(l) => f.debug_list().entries(l.iter()).finish(),
+            Value::Record(r) => f
+                .debug_map()
+                .entries(r.fields.iter().map(|(k, v)| (k, v)))
+                .finish(),
+            Value::Func(func) => write!(f, "<fn {}>", func.name()),
+        }
+    }
+}
+
+impl PartialEq for Value {
+    /// Structural equality; quantities compare their base-unit value and dimension, functions by
+    /// identity.
+    fn eq(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Quantity { si: a, dim: da, .. }, Value::Quantity { si: b, dim: db, .. }) => {
+                a == b && da == db
+            }
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Str(a), Value::Str(b)) => a == b,
+            (Value::List(a), Value::List(b)) => a == b,
+            (Value::Record(a), Value::Record(b)) => a.fields == b.fields,
+            (Value::Func(a), Value::Func(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
