@@ -256,3 +256,19 @@ fn table_sort_column_must_exist() {
     assert_eq!(diags[0].message, "cannot sort by `Chp`: no such column");
     assert_eq!(diags[0].help.as_deref(), Some("did you mean `Chip`?"));
 }
+
+#[test]
+fn unquoted_commas_in_flow_mappings_get_a_hint() {
+    let yaml = "x: { var: b, from: 1, to: 2 }\nseries:\n  - { label: a, y: max(b, 1) }\n";
+    let diags = parse_chart(yaml).unwrap_err();
+    assert_eq!(diags[0].code, "spec-unknown-key");
+    assert_eq!(diags[0].message, "unknown key `1)` in series");
+    assert_eq!(&yaml[diags[0].span.clone().unwrap()], "1)");
+    assert!(
+        diags[0]
+            .help
+            .as_deref()
+            .unwrap()
+            .contains("quote expressions")
+    );
+}

@@ -608,6 +608,16 @@ impl<'a> Locator<'a> {
                 return (key, start..end);
             }
         }
+        // Not followed by a colon (a key made of an unquoted expression's tail): point at the
+        // text itself if it is there.
+        if let Some(rel) = self.text.get(self.cursor..).and_then(|t| t.find(&key))
+            && !key.is_empty()
+        {
+            let start = self.cursor + rel;
+            let end = start + key.len();
+            self.cursor = end;
+            return (key, start..end);
+        }
         (key, self.cursor..self.cursor)
     }
 
@@ -728,7 +738,16 @@ impl<'a> Locator<'a> {
         let mut d = Diagnostic::error("spec-unknown-key", format!("unknown key `{key}` in {what}"))
             .with_span(span)
             .with_label(format!("not a {what} key"));
-        if let Some(s) = did_you_mean(key, allowed.iter().copied()) {
+        let depth = |open: char, close: char| {
+            key.chars().filter(|c| *c == close).count() > key.chars().filter(|c| *c == open).count()
+        };
+        if depth('(', ')') || depth('[', ']') {
+            // `{ y: f(a, b) }`: in a flow mapping the comma ended the value, and the rest of
+            // the expression was read as a key.
+            d = d.with_help(
+                "quote expressions that contain commas inside `{ … }`: write `y: \"f(a, b)\"`",
+            );
+        } else if let Some(s) = did_you_mean(key, allowed.iter().copied()) {
             d = d.with_help(format!("did you mean `{s}`?"));
         }
         d = d.with_note(format!("{what} keys: {}", allowed.join(", ")));
