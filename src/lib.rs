@@ -93,12 +93,14 @@ pub fn render_book_with(
     };
 
     let mut claims = Vec::new();
+    let mut extra_files = Vec::new();
     let mut chapters = Vec::with_capacity(book.chapters.len());
     for chapter in &book.chapters {
         let mut nb = notebook::ChapterNotebook::new(prelude.clone(), chapter, &book.sources);
         let markdown = render::markdown::render(&chapter.text, &chapter.out_path, &mut nb);
         claims.append(&mut nb.claims);
         diagnostics.append(&mut nb.diagnostics);
+        extra_files.append(&mut nb.files);
         chapters.push(site::RenderedChapter { chapter, markdown });
     }
     let mut generated = Vec::new();
@@ -110,9 +112,12 @@ pub fn render_book_with(
     }
     let site = match &theme {
         Some(theme) => {
-            let (site, diags) =
+            let (mut site, diags) =
                 site::assemble(&book, theme, &chapters, &generated, options.live_reload);
             diagnostics.extend(diags);
+            for (path, bytes) in extra_files {
+                site.add(path, bytes);
+            }
             site
         }
         None => Site::default(),

@@ -169,3 +169,77 @@ fn bad_data_is_an_error_at_its_file_and_line() {
         .assert_stderr_contains("data/chips.yaml:5:16")
         .assert_stderr_contains("entry `x2` has no `source:`");
 }
+
+const CHART_CHAPTER: &str = r#"# Charts
+
+As @fig:step shows, and @tbl:chips lists.
+
+```calc
+fn step(b) = max(b * 2 ms / 1000, 1 ms)
+```
+
+```chart
+id: step
+title: Step time vs batch
+x: { var: b, from: 1, to: 10000, scale: log, label: Batch }
+y: { unit: ms, scale: log, label: Step time }
+series:
+  - { label: step, y: "step(b)" }
+```
+
+```table
+id: chips
+rows: "[{name: \"A\", bw: 3 TB/s}, {name: \"B\", bw: 8 TB/s}]"
+columns:
+  Chip: row.name
+  Bandwidth: row.bw
+```
+"#;
+
+#[test]
+fn charts_tables_and_cross_references_render_with_csv_beside_the_page() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [Charts](part/c.md)\n"),
+        ("src/part/c.md", CHART_CHAPTER),
+    ]);
+    book.build().assert_code(0);
+    let html = book.page("part/c.html");
+    assert!(
+        html.contains("<a class=\"xref\" href=\"#fig-step\">Figure 1</a>"),
+        "{html}"
+    );
+    assert!(html.contains("<a class=\"xref\" href=\"#tbl-chips\">Table 1</a>"));
+    assert!(html.contains("<figure class=\"chart\" id=\"fig-step\""));
+    assert!(html.contains("role=\"img\""));
+    assert!(html.contains("href=\"c-fig-1.csv\""));
+    assert!(html.contains("8 TB/s"));
+    let csv = book.page("part/c-fig-1.csv");
+    assert!(csv.starts_with("Batch,step (ms)\n1,1\n"), "{csv}");
+    // step(10000) = 10000 · 2 ms / 1000 = 20 ms: the last point of the sweep.
+    assert!(csv.trim_end().ends_with(",20"), "{csv}");
+}
+
+#[test]
+fn a_broken_chart_is_an_error_at_its_line_and_unknown_references_are_errors() {
+    let chapter = CHART_CHAPTER
+        .replace(
+            "scale: log, label: Step time",
+            "scale: log, lable: Step time",
+        )
+        .replace("@tbl:chips lists", "@tbl:chip lists");
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [Charts](c.md)\n"),
+        ("src/c.md", &chapter),
+    ]);
+    let run = book.build();
+    assert!(
+        !run.stderr.contains("`@fig:step`"),
+        "no cascade: {}",
+        run.stderr
+    );
+    run.assert_code(1)
+        .assert_stderr_contains("src/c.md:3:25")
+        .assert_stderr_contains("did you mean `@tbl:chips`?")
+        .assert_stderr_contains("src/c.md:13:28")
+        .assert_stderr_contains("lable");
+}

@@ -18,6 +18,7 @@ pub mod svg;
 pub mod table;
 
 pub use csv::csv;
+pub use eval::{evaluate_chart, evaluate_table};
 pub use refs::{RefKind, RefTarget, resolve_refs};
 pub use spec::{ChartSpec, TableSpec, parse_chart, parse_table};
 pub use svg::{render_figure, render_svg};

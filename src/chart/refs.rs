@@ -77,7 +77,7 @@ pub fn resolve_refs(
         let id = &text[id_start..id_end];
         match targets.get(id).filter(|t| t.0 == kind) {
             Some((_, number, href)) => {
-                out.push_str(&text[last..at]);
+                out.push_str(&escape(&text[last..at]));
                 out.push_str(&format!(
                     "<a class=\"xref\" href=\"{}\">{} {number}</a>",
                     escape(href),
@@ -112,7 +112,7 @@ pub fn resolve_refs(
     if !errors.is_empty() {
         return Err(errors);
     }
-    out.push_str(&text[last..]);
+    out.push_str(&escape(&text[last..]));
     Ok(out)
 }
 

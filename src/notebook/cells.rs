@@ -5,10 +5,14 @@
 //! value beside its line) with claim boxes; `` `= expr` `` renders the value inline. Errors are
 //! located in the chapter file, rendered in place of the output, and collected for the build.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+
+use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
 
 use crate::book::Chapter;
 use crate::calc::{self, OutputKind, Scope};
+use crate::chart::{self, RefKind, RefTarget};
 use crate::diagnostic::{self, Diagnostic, Sources};
 use crate::render::markdown::{CellHook, escape};
 
@@ -23,7 +27,14 @@ pub struct ChapterNotebook<'a> {
     original: &'a str,
     pub claims: Vec<ClaimRecord>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Files to write beside the page (each chart's points as CSV), by output path.
+    pub files: Vec<(String, Vec<u8>)>,
     blocks: usize,
+    figures: usize,
+    tables: usize,
+    /// Figures and tables of the chapter by author id, numbered before rendering so prose may
+    /// refer to one that comes later.
+    refs: HashMap<String, RefTarget>,
 }
 
 impl<'a> ChapterNotebook<'a> {
@@ -36,8 +47,54 @@ impl<'a> ChapterNotebook<'a> {
             original,
             claims: Vec::new(),
             diagnostics: Vec::new(),
+            files: Vec::new(),
             blocks: 0,
+            figures: 0,
+            tables: 0,
+            refs: number_figures(&chapter.text),
         }
+    }
+
+    fn run_chart(&mut self, body: &str, offset: usize) -> String {
+        self.figures += 1;
+        let number = self.figures;
+        let result =
+            chart::parse_chart(body).and_then(|spec| chart::evaluate_chart(&spec, &self.scope));
+        match result {
+            Ok(resolved) => {
+                let stem = page_stem(&self.chapter.out_path);
+                let csv_name = format!("{stem}-fig-{number}.csv");
+                let dir = self
+                    .chapter
+                    .out_path
+                    .rsplit_once('/')
+                    .map(|(d, _)| format!("{d}/"))
+                    .unwrap_or_default();
+                self.files.push((
+                    format!("{dir}{csv_name}"),
+                    chart::csv(&resolved).into_bytes(),
+                ));
+                chart::render_figure(&resolved, number, &csv_name)
+            }
+            Err(diags) => self.cell_errors(diags, offset),
+        }
+    }
+
+    fn run_table(&mut self, body: &str, offset: usize) -> String {
+        self.tables += 1;
+        let number = self.tables;
+        match chart::parse_table(body).and_then(|spec| chart::evaluate_table(&spec, &self.scope)) {
+            Ok(table) => chart::render_table(&table, number),
+            Err(diags) => self.cell_errors(diags, offset),
+        }
+    }
+
+    /// Errors of a chart or table cell, shown in its place and collected for the build.
+    fn cell_errors(&mut self, diags: Vec<Diagnostic>, offset: usize) -> String {
+        let located: Vec<Diagnostic> = diags.into_iter().map(|d| self.locate(d, offset)).collect();
+        let html = self.error_box(&located);
+        self.diagnostics.extend(located);
+        html
     }
 
     /// Locates a diagnostic found at `offset` bytes into the expanded chapter text.
@@ -228,7 +285,29 @@ impl CellHook for ChapterNotebook<'_> {
     ) -> Option<String> {
         match lang {
             "calc" => Some(self.run_calc(body, body_offset)),
+            "chart" => Some(self.run_chart(body, body_offset)),
+            "table" => Some(self.run_table(body, body_offset)),
             _ => None,
+        }
+    }
+
+    fn text(&mut self, text: &str, offset: usize) -> Option<String> {
+        if !text.contains("@fig:") && !text.contains("@tbl:") {
+            return None;
+        }
+        match chart::resolve_refs(text, &self.refs) {
+            Ok(html) => Some(html),
+            Err(errors) => {
+                for (span, message) in errors {
+                    let d = Diagnostic::error("unknown-reference", message)
+                        .with_span(span)
+                        .with_label("no figure or table with this id in the chapter")
+                        .with_help("give the chart or table an `id:` and refer to it as `@fig:id` or `@tbl:id`");
+                    let located = self.locate(d, offset);
+                    self.diagnostics.push(located);
+                }
+                None
+            }
         }
     }
 
@@ -269,4 +348,77 @@ pub fn claim_box(c: &ClaimRecord) -> String {
         op = escape(&c.op),
         rhs = escape(&c.rhs),
     )
+}
+
+/// `part/batch.html` → `batch`.
+fn page_stem(out_path: &str) -> &str {
+    let file = out_path.rsplit('/').next().unwrap_or(out_path);
+    file.strip_suffix(".html").unwrap_or(file)
+}
+
+/// Numbers the chapter's charts and tables in order and maps their ids to anchors, so that a
+/// reference can precede its figure.
+fn number_figures(text: &str) -> HashMap<String, RefTarget> {
+    let mut refs = HashMap::new();
+    if !text.contains("@fig:") && !text.contains("@tbl:") {
+        return refs;
+    }
+    let (mut figures, mut tables) = (0, 0);
+    let mut current: Option<(String, String)> = None;
+    for event in Parser::new_ext(text, crate::render::markdown::options()) {
+        match event {
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
+                let lang = info.split_whitespace().next().unwrap_or("").to_string();
+                current = Some((lang, String::new()));
+            }
+            Event::Text(t) => {
+                if let Some((_, body)) = &mut current {
+                    body.push_str(&t);
+                }
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                let Some((lang, body)) = current.take() else {
+                    continue;
+                };
+                let (kind, number, id) = match lang.as_str() {
+                    "chart" => {
+                        figures += 1;
+                        let id = chart::parse_chart(&body)
+                            .ok()
+                            .and_then(|s| s.id.map(|t| t.text))
+                            .or_else(|| raw_id(&body));
+                        (RefKind::Figure, figures, id)
+                    }
+                    "table" => {
+                        tables += 1;
+                        let id = chart::parse_table(&body)
+                            .ok()
+                            .and_then(|s| s.id.map(|t| t.text))
+                            .or_else(|| raw_id(&body));
+                        (RefKind::Table, tables, id)
+                    }
+                    _ => continue,
+                };
+                if let Some(id) = id {
+                    let prefix = if kind == RefKind::Figure {
+                        "fig"
+                    } else {
+                        "tbl"
+                    };
+                    refs.insert(id.clone(), (kind, number, format!("#{prefix}-{id}")));
+                }
+            }
+            _ => {}
+        }
+    }
+    refs
+}
+
+/// The `id:` of a spec that does not parse, so that one error in a chart does not also make every
+/// reference to it an error.
+fn raw_id(body: &str) -> Option<String> {
+    body.lines().find_map(|l| {
+        let v = l.strip_prefix("id:")?.trim().trim_matches(['"', '\'']);
+        (!v.is_empty()).then(|| v.to_string())
+    })
 }
