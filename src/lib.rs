@@ -10,6 +10,7 @@
 
 pub mod book;
 pub mod calc;
+pub mod chart;
 pub mod check;
 pub mod diagnostic;
 pub mod engine;

@@ -1,0 +1,134 @@
+//! Resolved tables and their HTML: `<figure class="table">` around a `<table class="data-table">`
+//! with a numbered caption. Numeric cells are right-aligned (`td.num`); rows the spec's
+//! `highlight:` selects get `tr.highlight`. Sorting works on resolved cells so evaluation stays
+//! independent of presentation.
+
+use std::cmp::Ordering;
+use std::fmt::Write as _;
+
+use super::escape;
+
+/// One column: its heading and whether its cells are numbers.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Column {
+    pub name: String,
+    /// Display unit of the column, when the spec gave one (shown in the heading).
+    pub unit: Option<String>,
+    /// Right-align the column.
+    pub numeric: bool,
+}
+
+/// One cell: formatted text, and the number behind it for sorting.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Cell {
+    pub text: String,
+    /// The value in the column's display unit; `None` for text cells.
+    pub value: Option<f64>,
+}
+
+impl Cell {
+    pub fn text(text: impl Into<String>) -> Self {
+        Cell {
+            text: text.into(),
+            value: None,
+        }
+    }
+
+    pub fn number(text: impl Into<String>, value: f64) -> Self {
+        Cell {
+            text: text.into(),
+            value: Some(value),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Row {
+    pub cells: Vec<Cell>,
+    pub highlight: bool,
+}
+
+/// A table with every cell evaluated and formatted.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ResolvedTable {
+    /// Author id: the figure's anchor is `tbl-{id}`.
+    pub id: Option<String>,
+    pub caption: Option<String>,
+    pub columns: Vec<Column>,
+    pub rows: Vec<Row>,
+}
+
+impl ResolvedTable {
+    /// The HTML id of the table figure: `tbl-{id}`, or `tbl-{number}` without an author id.
+    pub fn anchor(&self, number: usize) -> String {
+        match &self.id {
+            Some(id) => format!("tbl-{id}"),
+            None => format!("tbl-{number}"),
+        }
+    }
+
+    /// Sorts rows by column `col` (numbers by value, before text; text alphabetically), stable.
+    pub fn sort_by(&mut self, col: usize, desc: bool) {
+        self.rows.sort_by(|a, b| {
+            let ord = compare(a.cells.get(col), b.cells.get(col));
+            if desc { ord.reverse() } else { ord }
+        });
+    }
+}
+
+fn compare(a: Option<&Cell>, b: Option<&Cell>) -> Ordering {
+    match (a, b) {
+        (Some(a), Some(b)) => match (a.value, b.value) {
+            (Some(x), Some(y)) => x.total_cmp(&y),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => a.text.cmp(&b.text),
+        },
+        (a, b) => a.is_some().cmp(&b.is_some()).reverse(),
+    }
+}
+
+/// The table as HTML, numbered `Table {number}`.
+pub fn render_table(table: &ResolvedTable, number: usize) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "<figure class=\"table\" id=\"{}\">\n<table class=\"data-table\">\n<thead>\n<tr>",
+        escape(&table.anchor(number))
+    );
+    for c in &table.columns {
+        let class = if c.numeric { " class=\"num\"" } else { "" };
+        let name = match &c.unit {
+            Some(u) if !u.is_empty() => format!("{} ({u})", c.name),
+            _ => c.name.clone(),
+        };
+        let _ = writeln!(out, "<th scope=\"col\"{class}>{}</th>", escape(&name));
+    }
+    out.push_str("</tr>\n</thead>\n<tbody>\n");
+    for r in &table.rows {
+        out.push_str(if r.highlight {
+            "<tr class=\"highlight\">"
+        } else {
+            "<tr>"
+        });
+        for (i, cell) in r.cells.iter().enumerate() {
+            let numeric = cell.value.is_some() || table.columns.get(i).is_some_and(|c| c.numeric);
+            if numeric {
+                let _ = write!(out, "<td class=\"num\">{}</td>", escape(&cell.text));
+            } else {
+                let _ = write!(out, "<td>{}</td>", escape(&cell.text));
+            }
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody>\n</table>\n");
+    let _ = write!(
+        out,
+        "<figcaption><span class=\"table-number\">Table {number}:</span>"
+    );
+    if let Some(c) = &table.caption {
+        let _ = write!(out, " {}", escape(c));
+    }
+    out.push_str("</figcaption>\n</figure>\n");
+    out
+}

@@ -1,0 +1,101 @@
+//! Snapshot tests of chart SVG and table HTML from hand-built resolved data, plus a demo page
+//! (`CHART_DEMO_OUT=/tmp/demo cargo test --test chart_svg demo`) for looking at them in a browser.
+
+mod chart_fixtures;
+
+use calcbook::chart::*;
+use chart_fixtures::*;
+
+#[test]
+fn line_chart_with_log_axes_and_marks() {
+    insta::assert_snapshot!(render_figure(&line_log_marks(), 1, "ch1-fig-1.csv"));
+}
+
+#[test]
+fn stacked_bar_chart() {
+    insta::assert_snapshot!(render_figure(&stacked(), 2, "ch1-fig-2.csv"));
+}
+
+#[test]
+fn grouped_bar_chart() {
+    insta::assert_snapshot!(render_figure(&grouped(), 3, "ch1-fig-3.csv"));
+}
+
+#[test]
+fn scatter_chart() {
+    insta::assert_snapshot!(render_figure(&scatter(), 4, "ch1-fig-4.csv"));
+}
+
+#[test]
+fn table_html() {
+    insta::assert_snapshot!(render_table(&chips_table(), 1));
+}
+
+#[test]
+fn csv_of_each_kind() {
+    insta::assert_snapshot!(
+        "csv",
+        [stacked(), grouped(), scatter()]
+            .iter()
+            .map(csv)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+#[test]
+fn svg_is_themed_and_accessible() {
+    let svg = render_svg(&line_log_marks(), "fig-step-time");
+    assert!(svg.starts_with(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 720 440\" width=\"100%\""
+    ));
+    assert!(svg.contains("role=\"img\""));
+    assert!(svg.contains("aria-labelledby=\"fig-step-time-title fig-step-time-desc\""));
+    assert!(
+        svg.contains("<title id=\"fig-step-time-title\">Decode step time vs batch size</title>")
+    );
+    assert!(svg.contains("Vertical line at 2400 tokens (300 × sparsity)"));
+    assert!(svg.contains("var(--chart-1)") && svg.contains("var(--chart-grid)"));
+    // No concrete colour survives: every colour comes from the theme.
+    for bad in ["fill=\"#", "stroke=\"#", "font-family=\"sans-serif\""] {
+        assert!(!svg.contains(bad), "{bad} in svg");
+    }
+    // Tick labels are SI-style decades.
+    for label in [">1<", ">10<", ">100<", ">1k<", ">10k<"] {
+        assert!(
+            svg.replace('\n', "").contains(label),
+            "missing tick {label}"
+        );
+    }
+    // Text is at least 12 units tall at the default 720-unit width.
+    for size in svg.split("font-size=\"").skip(1) {
+        let v: f64 = size[..size.find('"').unwrap()].parse().unwrap();
+        assert!(v >= 12.0, "font-size {v}");
+    }
+}
+
+#[test]
+fn demo() {
+    let Ok(dir) = std::env::var("CHART_DEMO_OUT") else {
+        return;
+    };
+    let css = concat!(env!("CARGO_MANIFEST_DIR"), "/templates/assets/calcbook.css");
+    let body = format!(
+        "{}{}{}{}{}",
+        render_figure(&line_log_marks(), 1, "demo-fig-1.csv"),
+        render_figure(&stacked(), 2, "demo-fig-2.csv"),
+        render_table(&chips_table(), 1),
+        render_figure(&grouped(), 3, "demo-fig-3.csv"),
+        render_figure(&scatter(), 4, "demo-fig-4.csv"),
+    );
+    for (name, theme) in [("light", "light"), ("dark", "dark")] {
+        let page = format!(
+            "<!doctype html><html data-theme=\"{theme}\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width\">\
+             <link rel=\"stylesheet\" href=\"file://{css}\"></head><body>\
+             <main class=\"chapter\" style=\"max-width:46rem;margin:1rem auto;padding:0 1rem\">\
+             <p>See @fig:step-time.</p>{body}</main></body></html>"
+        );
+        std::fs::write(format!("{dir}/{name}.html"), page).unwrap();
+    }
+}
