@@ -172,7 +172,62 @@ pub fn load(
             files.push(file);
         }
     }
+    if let Some(systems) = link_systems(&mut files, sources, &mut diags) {
+        scope.set("systems", systems);
+    }
     (files, diags)
+}
+
+/// Gives every `systems` entry whose `chip` names a `hardware` entry a `hardware` field holding
+/// that chip's record, so an engine function can take a system record alone
+/// (`decode(models.deepseek_v3, systems.gb200_nvl72)`). A `chip` id that `hardware.yaml` lacks is
+/// an error. Returns the new `systems` value, if there is a file to link.
+fn link_systems(
+    files: &mut [DataFile],
+    sources: &Sources,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Value> {
+    let hardware = files.iter().find(|f| f.name == "hardware")?.value.clone();
+    let systems = files.iter_mut().find(|f| f.name == "systems")?;
+    let Value::Record(entries) = &systems.value else {
+        return None;
+    };
+    let text = sources.get(&systems.rel).unwrap_or("");
+    let locator = Locator { text };
+    let mut linked = Vec::with_capacity(entries.fields.len());
+    for (id, entry) in &entries.fields {
+        let mut entry = entry.clone();
+        if let (Value::Record(fields), Some(chip)) =
+            (&entry, entry.field("chip").and_then(Value::as_str))
+            && fields.get("hardware").is_none()
+        {
+            match hardware.field(chip) {
+                Some(chip_record) => {
+                    let mut fields = fields.fields.clone();
+                    fields.push(("hardware".to_string(), chip_record.clone()));
+                    entry = Value::record(fields);
+                }
+                None => {
+                    let path = [id.clone(), "chip".to_string()];
+                    diags.push(
+                        Diagnostic::error(
+                            "unknown-chip",
+                            format!("system `{id}` names chip `{chip}`, which hardware.yaml lacks"),
+                        )
+                        .with_file(&systems.rel)
+                        .with_span(locator.value_span(&path, chip))
+                        .with_label("not a hardware.yaml id")
+                        .with_help(
+                            "`chip:` must be the id of an entry in hardware.yaml, e.g. `h100`",
+                        ),
+                    );
+                }
+            }
+        }
+        linked.push((id.clone(), entry));
+    }
+    systems.value = Value::record(linked);
+    Some(systems.value.clone())
 }
 
 /// Reads one data file's text.

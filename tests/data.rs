@@ -1,0 +1,283 @@
+//! `data/*.yaml` through the notebook's loader (`notebook::data::load`): the repository's files
+//! load cleanly, every entry is sourced, every quantity has the dimension its field name implies,
+//! and mistakes in a data file are errors at the right line.
+
+use std::path::Path;
+
+use calcbook::Sources;
+use calcbook::calc::{Dim, Scope, Value};
+use calcbook::diagnostic::Diagnostic;
+use calcbook::notebook::data::{self, DataFile};
+
+fn load(dir: &Path) -> (Scope, Vec<DataFile>, Vec<Diagnostic>, Sources) {
+    let mut scope = Scope::new();
+    calcbook::engine::bindings::register(&mut scope);
+    let mut sources = Sources::new();
+    let (files, diags) = data::load(dir, Path::new("data"), &mut scope, &mut sources);
+    (scope, files, diags, sources)
+}
+
+fn repo_data() -> (Scope, Vec<DataFile>, Vec<Diagnostic>, Sources) {
+    load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("data"))
+}
+
+#[test]
+fn the_repository_data_loads_without_diagnostics() {
+    let (scope, files, diags, _) = repo_data();
+    assert!(diags.is_empty(), "{diags:#?}");
+    let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["hardware", "memory", "models", "pricing", "systems"],
+        "one record per file, in file-name order"
+    );
+    for f in &files {
+        assert!(!f.entries.is_empty(), "{} has no entries", f.name);
+        assert!(scope.get(&f.name).is_some(), "{} is not in scope", f.name);
+    }
+    // Spot checks of the conversion: `3.35 TB/s` → 3.35e12 B/s; `400 Gb/s` → 50e9 B/s;
+    // `2.95 $/hour` → 2.95/3600 $/s; `14.8e12 tokens` → 14.8e12 tokens; `4.50 $/Mtok/hour`.
+    let v = |src: &str, unit: &str| {
+        scope
+            .eval_expr(src)
+            .unwrap_or_else(|d| panic!("{src}: {}", d.message))
+            .as_unit(unit, scope.registry())
+            .unwrap_or_else(|e| panic!("{src}: {e}"))
+    };
+    assert_eq!(v("hardware.h100.hbm.bandwidth", "B/s"), 3.35e12);
+    assert_eq!(v("hardware.h100.scale_out.bandwidth", "B/s"), 50e9);
+    assert!((v("hardware.h100.price", "$/s") - 2.95 / 3600.0).abs() < 1e-15);
+    assert_eq!(v("models.deepseek_v3.training_tokens", "tokens"), 14.8e12);
+    let params = scope.eval_expr("models.deepseek_v3.params_total").unwrap();
+    assert_eq!(params.as_number(), Some(671e9));
+    assert!((v("pricing.gemini_3_1_pro.cache_storage", "$/Mtok/hour") - 4.5).abs() < 1e-12);
+    assert!((v("memory.hdd_exos_x24.cost_per_gb.low", "$/GB") - 0.014).abs() < 1e-15);
+    assert_eq!(v("hardware.tpu_v4.hbm.capacity", "GiB"), 32.0);
+}
+
+#[test]
+fn every_entry_has_https_sources() {
+    let (_, files, _, _) = repo_data();
+    for f in &files {
+        for e in &f.entries {
+            assert!(!e.sources.is_empty(), "{}.{} has no source", f.name, e.id);
+            for url in &e.sources {
+                assert!(
+                    url.starts_with("https://") && !url.contains(' '),
+                    "{}.{}: source {url:?} is not an https:// URL",
+                    f.name,
+                    e.id
+                );
+            }
+            assert_ne!(e.name, e.id, "{}.{} has no display name", f.name, e.id);
+        }
+    }
+}
+
+/// The unit a field's quantity must be measured in, by its name and its parent's name; `"1"`
+/// for plain counts and ratios. `None`: an unclassified field (the test fails on it, so a new
+/// field must be added here with its dimension).
+fn unit_for(parent: &str, key: &str) -> Option<&'static str> {
+    Some(match (parent, key) {
+        ("flops", _) => "FLOP/s",
+        ("cost_per_gb", _) => "$/GB",
+        (
+            _,
+            "bandwidth"
+            | "bandwidth_per_direction"
+            | "write_bandwidth"
+            | "gpu_link_per_direction"
+            | "per_stack_bandwidth"
+            | "channel_bandwidth"
+            | "scale_up_bandwidth"
+            | "scale_out_bandwidth",
+        ) => "B/s",
+        (_, "capacity" | "usable") => "B",
+        (_, "power") => "W",
+        (_, "price") => "$/hour",
+        (_, "input" | "output" | "cached_input" | "cache_write_5m" | "cache_write_1h") => "$/Mtok",
+        (_, "cache_storage") => "$/Mtok/hour",
+        (_, "training_tokens" | "max_context" | "threshold") => "tokens",
+        (
+            _,
+            "year" | "params_total" | "params_active" | "layers" | "hidden" | "heads" | "kv_heads"
+            | "head_dim" | "kv_lora_rank" | "q_lora_rank" | "qk_rope_head_dim" | "qk_nope_head_dim"
+            | "v_head_dim" | "window" | "routed" | "active" | "shared" | "expert_ffn"
+            | "moe_layers" | "dense_layers" | "dense_ffn" | "vocab" | "weight_bytes" | "domain"
+            | "chips" | "cpus" | "scale_up_domain" | "speed_up" | "batch_discount",
+        ) => "1",
+        // `sliding_window.layers` is covered by "layers" above.
+        _ => return None,
+    })
+}
+
+fn check_dims(scope: &Scope, at: &str, parent: &str, v: &Value, problems: &mut Vec<String>) {
+    match v {
+        Value::Record(r) => {
+            for (k, child) in &r.fields {
+                // A system's linked chip record is checked under hardware.
+                if k == "hardware" {
+                    continue;
+                }
+                let key = k.rsplit('.').next().unwrap_or(k);
+                check_dims(scope, &format!("{at}.{k}"), key, child, problems);
+            }
+        }
+        Value::List(items) => {
+            for item in items.iter() {
+                check_dims(scope, at, parent, item, problems);
+            }
+        }
+        Value::Quantity { dim, .. } => {
+            let grandparent = at.rsplit('.').nth(1).unwrap_or("");
+            match unit_for(grandparent, parent) {
+                None => problems.push(format!("{at}: unclassified quantity field `{parent}`")),
+                Some(unit) => {
+                    let want: Dim = if unit == "1" {
+                        Dim::none()
+                    } else {
+                        scope.registry().parse_unit(unit).expect("a unit").1
+                    };
+                    if *dim != want {
+                        problems.push(format!(
+                            "{at}: expected {}, found {}",
+                            scope.registry().describe(&want),
+                            scope.registry().describe(dim)
+                        ));
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn every_quantity_has_the_dimension_its_field_name_implies() {
+    let (scope, files, _, _) = repo_data();
+    let mut problems = Vec::new();
+    for f in &files {
+        check_dims(&scope, &f.name, "", &f.value, &mut problems);
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn systems_are_linked_to_their_chip_records() {
+    let (scope, files, _, _) = repo_data();
+    let systems = files.iter().find(|f| f.name == "systems").unwrap();
+    let hardware = scope.get("hardware").unwrap();
+    for e in &systems.entries {
+        let entry = scope.get("systems").unwrap().field(&e.id).unwrap();
+        let chip = entry.field("chip").and_then(Value::as_str).unwrap();
+        assert_eq!(
+            entry.field("hardware"),
+            hardware.field(chip),
+            "systems.{} is not linked to hardware.{chip}",
+            e.id
+        );
+    }
+    // The scope and the returned file agree.
+    assert_eq!(scope.get("systems"), Some(&systems.value));
+}
+
+const BAD_HARDWARE: &str = "\
+good:
+  name: Good chip
+  flops: {bf16: 1 PFLOP/s}
+  hbm: {capacity: 80 GB, bandwidth: 8 TB/s}
+  source: https://example.com/good
+wrong_dimension:
+  name: Wrong dimension
+  flops: {bf16: 1 PFLOP/s}
+  hbm:
+    capacity: 80 GB
+    bandwidth: 8 TB
+  source: https://example.com/a
+bad_unit:
+  name: Bad unit
+  flops: {bf16: 1 PFLOP/s}
+  hbm:
+    capacity: 80 GX
+    bandwidth: 8 TB/s
+  source: https://example.com/b
+unsourced:
+  name: No source
+  flops: {bf16: 1 PFLOP/s}
+  hbm: {capacity: 80 GB, bandwidth: 8 TB/s}
+";
+
+const BAD_SYSTEMS: &str = "\
+pair:
+  name: Two good chips
+  chip: good
+  chips: 2
+  scale_up_domain: 2
+  source: https://example.com/pair
+ghost:
+  name: A chip nobody has
+  chip: h999
+  chips: 8
+  source: https://example.com/ghost
+";
+
+#[test]
+fn mistakes_in_a_data_file_are_errors_at_their_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("hardware.yaml"), BAD_HARDWARE).unwrap();
+    std::fs::write(dir.path().join("systems.yaml"), BAD_SYSTEMS).unwrap();
+    let (scope, files, diags, sources) = load(dir.path());
+    assert_eq!(files.len(), 2);
+    let at = |code: &str| -> (String, usize, String) {
+        let d = diags
+            .iter()
+            .find(|d| d.code == code)
+            .unwrap_or_else(|| panic!("no `{code}` in {diags:#?}"));
+        assert!(d.is_error(), "{d:#?}");
+        let file = d.file.clone().expect("a file");
+        let text = sources.get(&file).expect("the file's text is kept");
+        let (line, _) = d.line_col(text).expect("a span");
+        let span = d.span.clone().unwrap();
+        (file.display().to_string(), line, text[span].to_string())
+    };
+    // `bandwidth: 8 TB` is bytes, not bytes per second: line 11, the value underlined.
+    let (file, line, under) = at("wrong-dimension");
+    assert_eq!(
+        (file.as_str(), line, under.as_str()),
+        ("data/hardware.yaml", 11, "8 TB")
+    );
+    let d = diags.iter().find(|d| d.code == "wrong-dimension").unwrap();
+    assert!(d.message.contains("hbm.bandwidth"), "{}", d.message);
+    // `capacity: 80 GX` has an unknown unit: line 17.
+    let (file, line, under) = at("bad-quantity");
+    assert_eq!(
+        (file.as_str(), line, under.as_str()),
+        ("data/hardware.yaml", 17, "80 GX")
+    );
+    let d = diags.iter().find(|d| d.code == "bad-quantity").unwrap();
+    assert!(d.message.contains("GX"), "{}", d.message);
+    // The entry without `source:` is reported at its id, line 20.
+    let (file, line, under) = at("missing-source");
+    assert_eq!(
+        (file.as_str(), line, under.as_str()),
+        ("data/hardware.yaml", 20, "unsourced")
+    );
+    // A system naming a chip hardware.yaml lacks: line 9 of systems.yaml, at the id.
+    let (file, line, under) = at("unknown-chip");
+    assert_eq!(
+        (file.as_str(), line, under.as_str()),
+        ("data/systems.yaml", 9, "h999")
+    );
+    // Nothing else is wrong.
+    assert_eq!(diags.len(), 4, "{diags:#?}");
+
+    // The good entries still work, and the linked system computes like its chip:
+    // ridge 1e15/8e12 = 125 FLOP/B; drain 80e9/8e12 = 10 ms.
+    let ridge = scope.eval_expr("ridge(systems.pair)").unwrap();
+    assert_eq!(ridge.as_unit("FLOP/B", scope.registry()).unwrap(), 125.0);
+    let drain = scope.eval_expr("drain_time(hardware.good)").unwrap();
+    assert_eq!(drain.as_unit("ms", scope.registry()).unwrap(), 10.0);
+    // The unlinked system says why it cannot be used.
+    let e = scope.eval_expr("ridge(systems.ghost)").unwrap_err();
+    assert!(e.message.contains("h999"), "{}", e.message);
+}
