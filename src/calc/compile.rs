@@ -115,22 +115,26 @@ impl Compiled {
     /// The value for `x` (in base units of the variable's dimension), in base units of
     /// [`Compiled::dim`]; booleans are 1.0 and 0.0.
     pub fn eval(&self, x: f64) -> Result<f64, Diagnostic> {
-        let mut slots = vec![None; self.prog.inits.len()];
-        match run::<false>(&self.prog, &self.root, x, &mut slots) {
+        let n = self.prog.inits.len();
+        // Function arguments live in slots: on the stack for the usual handful.
+        if n <= 16 {
+            let mut buf = [None; 16];
+            self.eval_with(x, &mut buf[..n])
+        } else {
+            self.eval_with(x, &mut vec![None; n])
+        }
+    }
+
+    fn eval_with(&self, x: f64, slots: &mut [Option<f64>]) -> Result<f64, Diagnostic> {
+        match run::<false>(&self.prog, &self.root, x, slots) {
             Ok(v) if v.is_finite() => Ok(v),
-            Ok(v) => {
-                let mut slots = vec![None; self.prog.inits.len()];
-                match run::<true>(&self.prog, &self.root, x, &mut slots) {
+            _ => {
+                // Not finite, or an error: the strict path finds and reports the operation.
+                slots.iter_mut().for_each(|s| *s = None);
+                match run::<true>(&self.prog, &self.root, x, slots) {
                     Err(d) => Err(*d),
-                    Ok(_) => Err(overflow(self.span.clone(), v)),
-                }
-            }
-            Err(_) => {
-                // The fast path stops at the first error; the strict one reports it with spans.
-                let mut slots = vec![None; self.prog.inits.len()];
-                match run::<true>(&self.prog, &self.root, x, &mut slots) {
-                    Err(d) => Err(*d),
-                    Ok(v) => Ok(v),
+                    Ok(v) if v.is_finite() => Ok(v),
+                    Ok(v) => Err(overflow(self.span.clone(), v)),
                 }
             }
         }
@@ -588,7 +592,7 @@ impl Compiler<'_> {
                 self.boolean(b, f)?,
             ))))),
             ExprKind::If { cond, then, els } => match self.expr(cond, f)? {
-                CV::Const(Value::Bool(b)) => return self.expr(if b { then } else { els }, f),
+                CV::Const(Value::Bool(b)) => self.expr(if b { then } else { els }, f),
                 CV::Bool(c) => {
                     let t = self.expr(then, f)?;
                     let el = self.expr(els, f)?;
@@ -597,8 +601,8 @@ impl Compiler<'_> {
                         CV::Bool(_) | CV::Const(Value::Bool(_)),
                     ) = (&t, &el)
                     {
-                        let t = self.to_bool(t, &then.span)?;
-                        let el = self.to_bool(el, &els.span)?;
+                        let t = self.bool_node(t, &then.span)?;
+                        let el = self.bool_node(el, &els.span)?;
                         return Ok(CV::Bool(Node::If(Box::new((c, t, el)))));
                     }
                     let (tn, td) = self.num(t, &then.span)?;
@@ -795,10 +799,10 @@ impl Compiler<'_> {
 
     fn boolean(&mut self, e: &Expr, f: &Frame) -> EResult<Node> {
         let cv = self.expr(e, f)?;
-        self.to_bool(cv, &e.span)
+        self.bool_node(cv, &e.span)
     }
 
-    fn to_bool(&mut self, cv: CV, span: &Span) -> EResult<Node> {
+    fn bool_node(&mut self, cv: CV, span: &Span) -> EResult<Node> {
         match cv {
             CV::Bool(n) => Ok(n),
             CV::Const(Value::Bool(b)) => Ok(Node::Const(f64::from(u8::from(b)))),
@@ -1110,7 +1114,7 @@ mod tests {
     #[test]
     fn compiled_matches_the_evaluator() {
         let s = scope(
-            "fn step(b, flops=989 TFLOP/s, bw=3.35 TB/s) = max(2 * 70e9 FLOP * b / flops, 140 GB / bw)\n\
+            "fn step(b, flops=989 TFLOP/s, bw=3.35 TB/s) = max(2 * 70e9 FLOP/token * b / flops, 140 GB / bw)\n\
              fn cost(b) = $2.00/hour * step(b) / b",
         );
         let c = s

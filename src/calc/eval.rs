@@ -161,6 +161,9 @@ pub fn compare_f64(op: CmpOp, a: f64, b: f64, tol: Option<(f64, bool)>) -> bool 
     }
 }
 
+/// A comparison's outcome, its two sides, and its tolerance (value, relative?).
+pub type Comparison = (bool, Value, Value, Option<(f64, bool)>);
+
 /// `≈` without `± …` allows 5%.
 pub const DEFAULT_TOLERANCE: f64 = 0.05;
 
@@ -518,11 +521,7 @@ impl<'s> Evaluator<'s> {
     }
 
     /// Evaluates a comparison: whether it holds, and both sides and the tolerance.
-    pub fn compare(
-        &self,
-        e: &Expr,
-        env: Env,
-    ) -> EResult<(bool, Value, Value, Option<(f64, bool)>)> {
+    pub fn compare(&self, e: &Expr, env: Env) -> EResult<Comparison> {
         let ExprKind::Compare {
             op,
             op_span,
@@ -964,7 +963,7 @@ pub(crate) fn repoint(d: Diagnostic, name: &str, source: &str, call: &Span) -> D
         ..d
     };
     if let Some(l) = line {
-        out = out.with_note(format!("in the body of `{name}`: {l}"));
+        out = out.with_note(format!("while running `{name}`, at: {l}"));
     }
     out
 }
@@ -999,6 +998,7 @@ pub fn bind<T: Clone>(
     };
     let mut slots: Vec<Option<T>> = vec![None; params.len()];
     let mut positional = 0;
+    let given = args.len();
     for a in args {
         match a.name {
             None => {
@@ -1006,7 +1006,7 @@ pub fn bind<T: Clone>(
                     return Err(Diagnostic::error(
                         "wrong-argument-count",
                         format!(
-                            "`{fname}` takes {} argument{}, but more were given",
+                            "`{fname}` takes {} argument{}, but {given} were given",
                             params.len(),
                             if params.len() == 1 { "" } else { "s" }
                         ),

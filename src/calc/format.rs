@@ -76,6 +76,8 @@ enum Rule {
         small: bool,
     },
     Count(&'static str),
+    /// A unit without prefixes (`FLOP/B`).
+    Fixed(&'static str),
     Money(&'static str, f64),
 }
 
@@ -104,7 +106,7 @@ fn rule_for(dim: &Dim) -> Option<Rule> {
         (over(i.clone(), k.clone()), pre("B", "/token", 1.0, false)),
         (f.clone(), pre("FLOP", "", 1.0, false)),
         (over(f.clone(), t.clone()), pre("FLOP", "/s", 1.0, false)),
-        (over(f.clone(), i.clone()), pre("FLOP", "/B", 1.0, false)),
+        (over(f.clone(), i.clone()), Fixed("FLOP/B")),
         (
             over(f.clone(), k.clone()),
             pre("FLOP", "/token", 1.0, false),
@@ -141,6 +143,10 @@ pub fn choose(dim: &Dim, reg: &Registry, magnitude: f64, digits: u8) -> Choice {
         Some(Rule::Count(w)) => Choice {
             factor: 1.0,
             style: Style::Count(w.into()),
+        },
+        Some(Rule::Fixed(u)) => Choice {
+            factor: 1.0,
+            style: Style::Unit(u.into()),
         },
         Some(Rule::Money(per, size)) => Choice {
             factor: 1.0 / size,
@@ -345,9 +351,17 @@ fn money(v: f64, digits: Option<u8>) -> String {
 pub fn render(si: f64, choice: &Choice, digits: Option<u8>) -> String {
     let v = si / choice.factor;
     let d = digits.unwrap_or(DEFAULT_DIGITS);
+    // Whole numbers (counts, batch sizes) are shown exactly unless digits were asked for.
+    let whole = |v: f64| {
+        if digits.is_none() && v.fract() == 0.0 && v.abs() < 1e6 {
+            positional(v, 17, 0)
+        } else {
+            plain_number(v, d)
+        }
+    };
     match &choice.style {
-        Style::Plain => plain_number(v, d),
-        Style::Count(w) => format!("{} {w}", plain_number(v, d)),
+        Style::Plain => whole(v),
+        Style::Count(w) => format!("{} {w}", whole(v)),
         Style::Unit(u) if u == "%" => format!("{}%", unit_number(v, d)),
         Style::Unit(u) => format!("{} {u}", unit_number(v, d)),
         Style::Money(per) => format!("{}{per}", money(v, digits)),
@@ -457,6 +471,13 @@ mod tests {
     fn plain_numbers_are_grouped_and_worded() {
         assert_eq!(plain_number(2400.0, 3), "2,400");
         assert_eq!(plain_number(5437.0, 3), "5,440");
+        let plain = Choice {
+            factor: 1.0,
+            style: Style::Plain,
+        };
+        assert_eq!(render(1024.0, &plain, None), "1,024");
+        assert_eq!(render(1024.5, &plain, None), "1,020");
+        assert_eq!(render(1024.0, &plain, Some(2)), "1,000");
         assert_eq!(plain_number(32.0, 3), "32");
         assert_eq!(plain_number(0.5, 3), "0.5");
         assert_eq!(plain_number(-1234.0, 3), "-1,230");

@@ -7,8 +7,24 @@
 //! dimensions once and turns it into a closure over plain `f64`s for charts that evaluate it many
 //! times; [`highlight`] colours source for HTML.
 //!
-//! See `docs/calc.md`-style reference in the module docs of [`scope`] and [`parser`] and the
-//! summary in [`syntax`].
+//! The language reference for authors is [`syntax`]. A usage sketch for the layers above:
+//!
+//! ```
+//! use calcbook::calc::{Dim, OutputKind, Scope, Value};
+//! let mut scope = Scope::new();
+//! scope.set("gpu", Value::record([("bw", scope.parse_quantity("8 TB/s").unwrap())]));
+//! let out = scope.run_block("t = 80 GB / gpu.bw\nclaim \"fast\": t < 20 ms");
+//! assert!(out.diagnostics.is_empty());
+//! assert!(matches!(&out.statements[0].kind, OutputKind::Assignment { display, .. } if display == "10 ms"));
+//! assert!(out.claims().all(|c| c.holds));
+//! assert_eq!(scope.eval_inline("t in us").unwrap(), "10,000 us");
+//! let sweep = scope.compile("80 GB / gpu.bw * b in ms", "b", &Dim::none()).unwrap();
+//! assert_eq!(sweep.eval(2.0).unwrap(), 0.02);
+//! ```
+
+// `Diagnostic` is the project's one error type and the API's contract (`Result<_, Diagnostic>`);
+// it is large, but errors are rare and the hot path (compiled sweeps) boxes them internally.
+#![allow(clippy::result_large_err)]
 
 pub mod ast;
 pub mod compile;

@@ -1053,7 +1053,7 @@ impl<'a> Parser<'a> {
                 self.unit_product(sign, terms)?;
                 self.expect(&TokKind::RParen, "`)`")?;
             }
-            TokKind::Number(n) if n == 1.0 => {
+            TokKind::Number(1.0) => {
                 self.pos += 1;
             }
             TokKind::Ident | TokKind::Dollar | TokKind::Percent => {
@@ -1112,7 +1112,7 @@ pub fn unit_text(terms: &[UnitTerm]) -> String {
             s.push_str("1/");
         }
         s.push_str(&t.name);
-        let e = if neg { t.exp.neg() } else { t.exp };
+        let e = if neg { t.exp.negated() } else { t.exp };
         if e != Rat::ONE {
             s.push_str(&format!("^{e}"));
         }

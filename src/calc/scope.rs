@@ -254,7 +254,7 @@ impl Scope {
             let line = line_col(src, span.start).0;
             let kind = match parse_statement(src, &toks, &self.registry) {
                 Err(d) => {
-                    out.diagnostics.push(d);
+                    out.diagnostics.push(self.name_not_unit(d, src));
                     if let Some(n) = defined_name(src, &toks) {
                         self.poison(&n);
                     }
@@ -283,7 +283,20 @@ impl Scope {
         out
     }
 
-    #[allow(clippy::type_complexity)]
+    /// `2 n` where `n` is a defined name: say so instead of suggesting a unit.
+    fn name_not_unit(&self, d: Diagnostic, src: &str) -> Diagnostic {
+        let name = d.span.clone().and_then(|s| src.get(s));
+        match name {
+            Some(n) if d.code == "unknown-unit" && self.globals.contains_key(n) => Diagnostic {
+                message: format!("`{n}` is a name, not a unit"),
+                label: Some("a number followed by a name".into()),
+                help: Some(format!("to multiply, write `* {n}`")),
+                ..d
+            },
+            _ => d,
+        }
+    }
+
     fn exec(
         &mut self,
         stmt: &Stmt,
@@ -720,4 +733,288 @@ fn margin_text(op: CmpOp, x: f64, y: f64, tol: Option<(f64, bool)>, choice: &Cho
         format!("lhs is {} rhs", if x < y { "below" } else { "above" })
     };
     format!("{rel} (difference {diff})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calc::units::Dim;
+
+    fn run(src: &str) -> (Scope, BlockOutput) {
+        let mut s = Scope::new();
+        let out = s.run_block(src);
+        (s, out)
+    }
+
+    /// Display strings of the statements that show a value.
+    fn shown(out: &BlockOutput) -> Vec<String> {
+        out.statements
+            .iter()
+            .filter_map(|s| match &s.kind {
+                OutputKind::Value { display, .. } | OutputKind::Assignment { display, .. } => {
+                    Some(display.clone())
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[track_caller]
+    fn expect(src: &str, display: &str) {
+        let (_, out) = run(src);
+        assert!(out.diagnostics.is_empty(), "{src}: {:?}", out.diagnostics);
+        assert_eq!(
+            shown(&out).last().map(String::as_str),
+            Some(display),
+            "{src}"
+        );
+    }
+
+    #[track_caller]
+    fn fails(src: &str, code: &str) -> Diagnostic {
+        let (_, out) = run(src);
+        let d = out
+            .diagnostics
+            .first()
+            .unwrap_or_else(|| panic!("{src}: no error, shown {:?}", shown(&out)))
+            .clone();
+        assert_eq!(d.code, code, "{src}: {d:?}");
+        d
+    }
+
+    #[test]
+    fn the_design_example_block_runs() {
+        let mut s = Scope::new();
+        let gpu = Value::record([
+            ("name", Value::string("B200")),
+            (
+                "flops",
+                Value::record([("bf16", s.parse_quantity("2250 TFLOP/s").unwrap())]),
+            ),
+            (
+                "hbm",
+                Value::record([("bandwidth", s.parse_quantity("8 TB/s").unwrap())]),
+            ),
+        ]);
+        s.set("hardware", Value::record([("b200", gpu)]));
+        let out = s.run_block(
+            "gpu = hardware.b200\n\
+             ridge = gpu.flops.bf16 / gpu.hbm.bandwidth      # ≈ 281 FLOP/B\n\
+             sparsity = 256 / 8\n\
+             batch_needed = ridge * sparsity\n\
+             claim \"Batch size needs to be bigger than approximately 300 times sparsity\":\n    \
+                 ridge ≈ 300 FLOP/B ± 10%\n",
+        );
+        assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+        let shown = shown(&out);
+        assert_eq!(shown[1..], ["281 FLOP/B", "32", "9,000 FLOP/B"]);
+        let c = out.claims().next().unwrap();
+        assert!(c.holds);
+        assert_eq!(
+            (c.lhs.as_str(), c.rhs.as_str(), c.unit.as_str()),
+            ("281 FLOP/B", "300 FLOP/B", "FLOP/B")
+        );
+        assert_eq!(c.tolerance.as_deref(), Some("10%"));
+        assert_eq!(c.margin, "off by 6.25% (tolerance ± 10%): within");
+        assert_eq!(out.statements[4].line, 5);
+    }
+
+    #[test]
+    fn arithmetic_units_and_conversions() {
+        expect("8 TB/s * 1 ms", "8 GB");
+        expect("x = 80 GB / (3.35 TB/s)\nx", "23.9 ms");
+        expect("80 GB / (3.35 TB/s) in µs", "23,900 µs");
+        expect("1 GiB in MB to 4 digits", "1,074 MB");
+        expect("1 Gb/s in MB/s", "125 MB/s");
+        expect("$2.40/Mtok * 1e9 tokens", "$2,400.00");
+        expect("2.40 $/hour * 10 min", "$0.40");
+        expect("700 W * 1 hour in kWh", "0.7 kWh");
+        expect("10% * 50", "5");
+        expect("1 / 2 s", "0.5 /s");
+        expect("sqrt(4 s^2)", "2 s");
+        expect("2^10", "1,024");
+        expect("-2^2", "-4");
+        expect("1 hour + 30 min", "90 min");
+        expect("3 days", "3 day");
+        expect("max(1 ms, 2 s, 30 us)", "2 s");
+        expect("min([3, 1, 2])", "1");
+        expect("sum(1..4)", "10");
+        expect("len([1, 2, 3])", "3");
+        expect("ceil(2.1)", "3");
+        expect("log2(1024)", "10");
+        expect("[1 s, 2 ms][1]", "2 ms");
+        expect("if 2 > 1 then \"yes\" else \"no\"", "yes");
+        expect("not (1 < 2) or 3 >= 3 and true", "true");
+        expect("{a: 1 s, b: [1, 2]}.a", "1 s");
+        expect("fn sq(x) = x * x\nmap([1, 2, 3], sq)", "[1, 4, 9]");
+        expect("range(1 s, 3 s, 1 s)", "[1 s, 2 s, 3 s]");
+        expect("x = 2 ms\nx in s", "0.002 s");
+        expect("\"a\" + \"b\"", "ab");
+    }
+
+    #[test]
+    fn functions_take_positional_named_and_default_arguments() {
+        let src = "fn cost(tokens, price=$2/Mtok, discount=0%) = tokens * price * (1 - discount)\n";
+        expect(&format!("{src}cost(1e6 tokens)"), "$2.00");
+        expect(&format!("{src}cost(1e6 tokens, discount=50%)"), "$1.00");
+        expect(&format!("{src}cost(1e6 tokens, $3/Mtok)"), "$3.00");
+        let d = fails(
+            &format!("{src}cost(1e6 tokens, discout=5%)"),
+            "unknown-argument",
+        );
+        assert!(d.help.unwrap().contains("did you mean `discount`"));
+        fails(&format!("{src}cost()"), "missing-argument");
+        fails(&format!("{src}cost(1, 2, 3, 4)"), "wrong-argument-count");
+        fails(
+            &format!("{src}cost(1, price=1, price=2)"),
+            "duplicate-argument",
+        );
+        fails("fn f(x) = x + y", "unknown-name");
+        fails("fn f(n) = f(n + 1)\nf(1)", "recursion-limit");
+        fails(
+            "fn f(n) = if n < 1 then 1 else f(n - 1) + f(n - 1)\nf(60)",
+            "step-limit",
+        );
+        expect(
+            "fn fact(n) = if n <= 1 then 1 else n * fact(n - 1)\nfact(10)",
+            "3.63 million",
+        );
+    }
+
+    #[test]
+    fn mismatched_dimensions_point_at_the_operator_and_name_both_sides() {
+        let d = fails("x = 8 TB/s + 3 s", "dimension-mismatch");
+        assert_eq!(d.span, Some(11..12));
+        assert_eq!(d.message, "cannot add bytes/time (bandwidth) and time");
+        assert_eq!(d.secondary[0].span, 4..10);
+        assert_eq!(d.secondary[0].message, "this is bytes/time (bandwidth)");
+        assert_eq!(d.secondary[1].span, 13..16);
+        let d = fails("8 TB/s in s", "dimension-mismatch");
+        assert_eq!(d.span, Some(10..11));
+        fails("8 TB/s < 3 s", "dimension-mismatch");
+        fails("log(3 s)", "dimension-mismatch");
+    }
+
+    #[test]
+    fn runtime_errors_are_reported_with_codes() {
+        fails("1 / 0", "division-by-zero");
+        fails("10^400", "overflow");
+        fails("x = {a: 1}\nx.b", "unknown-field");
+        fails("[1, 2][5]", "index-out-of-range");
+        fails("1..1e9", "range-too-large");
+        fails("3 s and true", "type-mismatch");
+        fails("batchsize = 3\nbatch_size", "unknown-name");
+        fails("8 TBs", "unknown-unit");
+        fails("8 TB in bytess", "unknown-unit");
+        fails("unit EUR: currency", "unknown-dimension");
+        fails("(1 s)^x", "unknown-name");
+        fails("sqrt(-1)", "domain-error");
+        fails("claim \"x\": 1 + 1", "claim-not-comparison");
+        let d = fails("batch = 3\nbatchh + 1", "unknown-name");
+        assert_eq!(d.help.as_deref(), Some("did you mean `batch`?"));
+    }
+
+    #[test]
+    fn a_failed_definition_skips_its_users_silently() {
+        let (s, out) =
+            run("a = 1 / 0\nb = a + 1\nc = 2\nd = b * c\nfn f(x) = a * x\ne = 1 +* 2\nf2 = e");
+        assert_eq!(out.diagnostics.len(), 2, "{:?}", out.diagnostics);
+        let kinds: Vec<&OutputKind> = out.statements.iter().map(|s| &s.kind).collect();
+        assert!(matches!(kinds[0], OutputKind::Error));
+        assert!(matches!(kinds[1], OutputKind::Skipped { because } if because == "a"));
+        assert!(matches!(kinds[2], OutputKind::Assignment { .. }));
+        assert!(matches!(kinds[3], OutputKind::Skipped { because } if because == "b"));
+        assert!(matches!(kinds[4], OutputKind::Skipped { .. }));
+        assert!(matches!(kinds[5], OutputKind::Error));
+        assert!(matches!(kinds[6], OutputKind::Skipped { because } if because == "e"));
+        assert!(s.is_poisoned("d") && s.get("c").is_some());
+        let d = s.eval_inline("b").unwrap_err();
+        assert_eq!(d.code, "depends-on-failed");
+    }
+
+    #[test]
+    fn claims_and_refutations_record_verdict_and_margin() {
+        let (_, out) = run("t = 1.31 ms\n\
+             claim \"fast\": t < 2 ms\n\
+             claim \"very fast\": t < 1 ms\n\
+             refute \"slow\": t > 1 s\n\
+             claim \"about\": t ≈ 1.5 ms ± 10%\n\
+             claim \"abs\": t ~= 1.3 ms ± 0.05 ms\n\
+             claim \"price\": $2.40/Mtok == 2.4e-6 $/token");
+        assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+        let c: Vec<&ClaimResult> = out.claims().collect();
+        assert!(c[0].holds && !c[1].holds && c[2].holds && !c[3].holds && c[4].holds && c[5].holds);
+        assert_eq!(c[0].margin, "lhs is 34.5% below rhs (difference 0.69 ms)");
+        assert_eq!((c[1].lhs.as_str(), c[1].rhs.as_str()), ("1.31 ms", "1 ms"));
+        assert_eq!(c[1].margin, "lhs is 31% above rhs (difference 0.31 ms)");
+        assert_eq!(c[2].kind, ClaimKind::Refute);
+        assert_eq!(c[2].margin, "lhs is 0.00131× rhs (difference 0.999 s)");
+        assert_eq!(c[3].margin, "off by 12.7% (tolerance ± 10%): 2.67% outside");
+        assert_eq!(c[4].margin, "off by 0.01 ms (tolerance ± 0.05 ms): within");
+        assert_eq!(c[5].rhs, "$2.40/Mtok");
+        assert!((c[1].lhs_si - 1.31e-3).abs() < 1e-15);
+    }
+
+    #[test]
+    fn books_declare_units_and_dimensions() {
+        expect(
+            "unit Mtok2 = 1e6 token\n3 Mtok2 in tokens",
+            "3,000,000 tokens",
+        );
+        expect(
+            "dimension currency_eur\nunit EUR: currency_eur\nx = 3 EUR\nx * 2",
+            "6 EUR",
+        );
+        expect(
+            "dimension req\nunit request: req\n100 request / 1 s",
+            "100 request/s",
+        );
+        fails("unit s = 2 s", "bad-unit");
+        fails("unit bad = -1 s", "bad-unit");
+    }
+
+    #[test]
+    fn inline_values_and_data_quantities() {
+        let (s, _) = run("x = 80 GB / (3.35 TB/s)");
+        assert_eq!(s.eval_inline("x").unwrap(), "23.9 ms");
+        assert_eq!(s.eval_inline(" x in us to 2 digits").unwrap(), "24,000 us");
+        assert_eq!(s.eval_inline("y").unwrap_err().code, "unknown-name");
+        let reg = Registry::prelude();
+        let q = parse_quantity("1.8 TB/s", &reg).unwrap();
+        assert_eq!(q.as_unit("GB/s", &reg).unwrap(), 1800.0);
+        let q = parse_quantity("$2.00/hour", &reg).unwrap();
+        assert_eq!(q.dim(), Some(&Dim::money().div(&Dim::time()).unwrap()));
+        assert_eq!(parse_quantity("0.5", &reg).unwrap().as_number(), Some(0.5));
+        let d = parse_quantity("8 TB/sec2", &reg).unwrap_err();
+        assert_eq!((d.code, d.span), ("unknown-unit", Some(5..9)));
+        assert_eq!(
+            parse_quantity("8 x", &reg).unwrap_err().code,
+            "unknown-unit"
+        );
+        assert_eq!(
+            parse_quantity("foo", &reg).unwrap_err().code,
+            "unknown-unit"
+        );
+    }
+
+    #[test]
+    fn atomic_blocks_change_nothing_on_failure() {
+        let mut s = Scope::new();
+        let out = s.run_block_atomic("a = 1\nb = 1 / 0");
+        assert!(out.has_errors());
+        assert!(s.get("a").is_none() && !s.is_poisoned("b"));
+        let out = s.run_block_atomic("a = 1");
+        assert!(!out.has_errors() && s.get("a").is_some());
+    }
+
+    #[test]
+    fn errors_inside_functions_from_earlier_blocks_point_at_the_call() {
+        let mut s = Scope::new();
+        s.run_block("fn per(x) = x / (1 s - 1 s)");
+        let out = s.run_block("y = 2\nz = per(y)");
+        let d = &out.diagnostics[0];
+        assert_eq!(d.code, "division-by-zero");
+        assert_eq!(d.span, Some(10..16));
+        assert!(d.notes[0].contains("fn per(x) = x / (1 s - 1 s)"), "{d:?}");
+    }
 }

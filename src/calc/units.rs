@@ -81,7 +81,7 @@ impl Rat {
         )
     }
 
-    pub fn neg(self) -> Rat {
+    pub fn negated(self) -> Rat {
         // i32::MIN never occurs: `new` bounds both parts, and negating MIN would leave the range.
         Rat {
             n: self.n.saturating_neg(),
@@ -196,7 +196,7 @@ impl Dim {
     }
 
     pub fn inv(&self) -> Dim {
-        Dim(self.0.iter().map(|&(b, e)| (b, e.neg())).collect())
+        Dim(self.0.iter().map(|&(b, e)| (b, e.negated())).collect())
     }
 
     pub fn div(&self, other: &Dim) -> Option<Dim> {
@@ -475,9 +475,7 @@ impl Registry {
             return Err("empty unit".into());
         }
         loop {
-            let end = rest
-                .find(|c: char| c == '/' || c == '*' || c == '·' || c == ' ' || c == '^')
-                .unwrap_or(rest.len());
+            let end = rest.find(['/', '*', '·', ' ', '^']).unwrap_or(rest.len());
             let name = &rest[..end];
             let (f, d) = self
                 .lookup(name)
@@ -579,7 +577,7 @@ impl Registry {
             .factors()
             .iter()
             .filter(|(_, e)| e.numer() < 0)
-            .map(|&(b, e)| term(b, e.neg()))
+            .map(|&(b, e)| term(b, e.negated()))
             .collect();
         let mut s = if num.is_empty() {
             "1".to_string()

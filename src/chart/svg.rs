@@ -1135,7 +1135,7 @@ pub fn render_figure(chart: &ResolvedChart, number: usize, csv_href: &str) -> St
     let mut out = String::new();
     let _ = write!(
         out,
-        "<figure class=\"chart\" id=\"{}\">\n{}\n<figcaption><span class=\"figure-number\">Figure {number}:</span> ",
+        "<figure class=\"chart\" id=\"{}\">\n<div class=\"chart-scroll\">\n{}\n</div>\n<figcaption><span class=\"figure-number\">Figure {number}:</span> ",
         escape(&anchor),
         render_svg(chart, &anchor),
     );

@@ -1,0 +1,117 @@
+//! Property tests of the calc language: unit conversions round-trip, and the compile-time
+//! dimension checker agrees with evaluation. `PROPTEST_CASES` raises the case count.
+
+use calcbook::calc::{Dim, Registry, Scope, Value, parse_quantity};
+use proptest::prelude::*;
+use proptest::test_runner::Config;
+
+fn config() -> Config {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256);
+    Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    }
+}
+
+const GROUPS: &[&[&str]] = &[
+    &[
+        "s", "ms", "us", "µs", "ns", "min", "hour", "h", "day", "week", "year",
+    ],
+    &[
+        "B", "kB", "MB", "GB", "TB", "PB", "KiB", "MiB", "GiB", "TiB", "bit", "b", "Gb", "byte",
+    ],
+    &["B/s", "GB/s", "TB/s", "Gb/s", "MiB/s", "B/ms"],
+    &["FLOP/s", "TFLOP/s", "PFLOP/s", "GFLOPs/ms"],
+    &["$/Mtok", "$/token", "$/ktok", "USD/Mtok"],
+    &["J", "kJ", "Wh", "kWh", "W*h", "kW*s"],
+    &["$/hour", "$/s", "$/day", "USD/min"],
+];
+
+fn unit_pair() -> impl Strategy<Value = (&'static str, &'static str)> {
+    (0..GROUPS.len()).prop_flat_map(|g| {
+        let units = GROUPS[g];
+        (0..units.len(), 0..units.len()).prop_map(move |(a, b)| (units[a], units[b]))
+    })
+}
+
+/// Expressions over a swept `x` (a time) mixing dimensions, so some are ill-typed.
+fn expr() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        Just("x".to_string()),
+        Just("2 s".to_string()),
+        Just("3 ms".to_string()),
+        Just("5".to_string()),
+        Just("1.5".to_string()),
+        Just("8 TB/s".to_string()),
+        Just("4 GB".to_string()),
+        Just("$2/hour".to_string()),
+        Just("7 tokens".to_string()),
+        Just("k".to_string()),
+    ];
+    leaf.prop_recursive(5, 40, 3, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} + {b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} - {b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} * {b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} / {b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("max({a}, {b})")),
+            inner.clone().prop_map(|a| format!("abs({a})")),
+            inner.clone().prop_map(|a| format!("sqrt(abs({a}))")),
+            inner.clone().prop_map(|a| format!("({a})^2")),
+            inner.clone().prop_map(|a| format!("twice({a})")),
+            inner.clone().prop_map(|a| format!("-{a}")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("scale({a}, by={b})")),
+            (inner.clone(), inner).prop_map(|(a, b)| format!("sum([{a}, {b}])")),
+        ]
+    })
+}
+
+fn scope() -> Scope {
+    let mut s = Scope::new();
+    let out = s.run_block("k = 3 s\nfn twice(v) = 2 * v\nfn scale(v, by=2) = v * by");
+    assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+    s
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn unit_conversions_round_trip((from, to) in unit_pair(), x in 1e-6f64..1e9) {
+        let reg = Registry::prelude();
+        let q = parse_quantity(&format!("{x:e} {from}"), &reg).unwrap();
+        let y = q.as_unit(to, &reg).unwrap();
+        let back = Value::with_unit(y, to, &reg).unwrap().as_unit(from, &reg).unwrap();
+        prop_assert!((back - x).abs() <= 1e-12 * x.abs(), "{x} {from} -> {y} {to} -> {back}");
+        // The same through the language's `in`.
+        let s = Scope::new();
+        let v = s.eval_expr(&format!("{x:e} {from} in {to}")).unwrap();
+        prop_assert!((v.as_si().unwrap() - q.as_si().unwrap()).abs() <= 1e-12 * q.as_si().unwrap().abs());
+    }
+
+    #[test]
+    fn the_dimension_checker_agrees_with_evaluation(src in expr(), x in 0.001f64..100.0) {
+        let s = scope();
+        let compiled = s.compile(&src, "x", &Dim::time());
+        let evaluated = s.eval_expr_with(&src, &[("x".into(), Value::quantity(x, Dim::time()))]);
+        match compiled {
+            Ok(c) => match c.eval(x) {
+                Ok(v) => {
+                    let e = evaluated.map_err(|d| TestCaseError::fail(format!("{src}: compiled {v} but evaluator said {d:?}")))?;
+                    prop_assert_eq!(e.dim().unwrap(), c.dim(), "{}", src);
+                    let ev = e.as_si().unwrap();
+                    prop_assert!((ev - v).abs() <= 1e-9 * v.abs().max(1e-300), "{}: {} vs {}", src, ev, v);
+                }
+                Err(d) => prop_assert!(evaluated.is_err(), "{}: compiled failed with {:?}", src, d),
+            },
+            Err(d) => {
+                prop_assert!(matches!(d.code, "dimension-mismatch" | "division-by-zero" | "overflow" | "domain-error"), "{}: {:?}", src, d);
+                prop_assert!(evaluated.is_err(), "{}: checker said {:?} but it evaluated", src, d);
+            }
+        }
+    }
+}
