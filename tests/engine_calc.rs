@@ -482,6 +482,34 @@ fn networks_and_pipelines() {
         ),
         2.0
     );
+    // The all-to-all `decode` reports as comm_time, on its own. 64 GB200 in one rack, B = 2,100,
+    // BF16 activations: 2,100/64 tokens · 13,303,808 B · 63/64 over 900 GB/s = 0.4775 ms.
+    close(
+        val(
+            &s,
+            "all_to_all_time(models.deepseek_v3, hardware.gb200, 2100, 64)",
+            "ms",
+        ),
+        0.4775,
+        1e-3,
+    );
+    // Two racks (144): (144−72)/144 = half of 2,100/144 · 13,303,808 B = 194.0 MB leaves over
+    // 50 GB/s: 1.94 ms.
+    close(
+        val(
+            &s,
+            "all_to_all_time(models.deepseek_v3, systems.gb200_nvl72, 2100, 144)",
+            "ms",
+        ),
+        1.940,
+        1e-3,
+    );
+    // DeepSeek's production batch (DS6): 12,700 · 8 / 256 = 396.9 tokens per expert.
+    close(
+        num(&s, "tokens_per_expert(models.deepseek_v3, 12700)"),
+        396.9,
+        1e-3,
+    );
 }
 
 #[test]
@@ -548,6 +576,37 @@ fn drain_load_and_hold() {
             "chips_to_hold(models.deepseek_v3, hardware.h100, precision=\"bf16\")"
         ),
         17.0
+    );
+    // KV room beside DeepSeek-V3 on 64 GB200 (CLAIMS.md C7): 64 · 186e9 − 671e9 = 11.233e12 B;
+    // / (8,192 · 70,272 = 575.67e6 B) = 19,513 sequences.
+    close(
+        num(
+            &s,
+            "max_sequences(models.deepseek_v3, hardware.gb200, 8192, chips=64)",
+        ),
+        19_513.0,
+        1e-3,
+    );
+    // Reading 1 GB back from the drive at 0.036 $/hour: 1e9/285e6 s · 1e-5 $/s = 3.509e-5 $.
+    close(
+        val(
+            &s,
+            "retrieve_cost(1 GB, memory.hdd_exos_x24, 0.036 $/hour)",
+            "$",
+        ),
+        3.509e-5,
+        1e-3,
+    );
+    // Recomputing 100k tokens of DeepSeek-V3 (37B active) on one H100 at FP8, 50% MFU,
+    // $2/hour: 1e5 · 7.4e10 / (1.979e15 · 0.5) = 7.479 s · (2/3600) $/s = 4.155e-3 $.
+    close(
+        val(
+            &s,
+            "recompute_cost(models.deepseek_v3, hardware.h100, 1e5, 0.5, price=2 $/hour)",
+            "$",
+        ),
+        4.155e-3,
+        1e-3,
     );
 }
 

@@ -71,6 +71,7 @@
 //!   balance context no batch is compute-bound.
 //! - `per_expert_batch(model, hw, precision="")` → number: `R·E/k`.
 //! - `expected_experts(experts, active, batch)` → number: `E·(1−(1−k/E)^B)`.
+//! - `tokens_per_expert(model, batch)` → number: `B·k/E`, tokens each routed expert sees.
 //! - `fast_mode(price)` → `{price_ratio, speed_up, batch_ratio, normal_kv_over_weights,
 //!   fast_kv_over_weights}` for a `pricing.yaml` entry with a `fast` tier: the batch ratio
 //!   `price × speed` and the memory-bound operating points (CLAIMS.md C10).
@@ -79,6 +80,9 @@
 //! Network:
 //! - `all_to_all_bytes_per_token(model, bytes=1)` → B/token: `2·k·d·b_a` per MoE layer, all MoE
 //!   layers.
+//! - `all_to_all_time(model, hw, batch, chips, bytes=2)` → s: one decode step's expert-parallel
+//!   dispatch and combine for `batch` tokens spread over `chips` chips, scale-up and scale-out
+//!   links in parallel (what `decode` reports as `comm_time`).
 //! - `fraction_leaving(domains)` → number: `(R−1)/R`.
 //! - `pipeline_ratio(model, hw, layers_per_stage=1)` → number: `2·k·L_stage·W_out/W_up`.
 //! - `min_layers_per_stage(model, hw)` → number: `ceil(W_up/(2·k·W_out))`.
@@ -88,6 +92,14 @@
 //! - `hold_cost(bytes, duration, tier, price)` → $: `bytes/capacity · duration · price`.
 //! - `chips_to_hold(model, hw, kv=0 B, precision="")` → number: chips whose HBM holds the
 //!   weights plus `kv` bytes.
+//! - `max_sequences(model, hw, context, chips, precision="", kv_bytes=2)` → number: sequences
+//!   of `context` tokens whose KV fits in the chips' HBM beside the weights (0 if the weights
+//!   alone do not fit).
+//! - `retrieve_cost(bytes, tier, price)` → $: `bytes/bandwidth · price`, the device time spent
+//!   reading a cached prefix back.
+//! - `recompute_cost(model, hw, tokens, mfu, price, precision="")` → $: recomputing a prefix of
+//!   `tokens` tokens on one chip instead, `tokens·2·N_act/(F·mfu) · price` (`price` defaults as
+//!   in `decode`).
 //!
 //! Training and utilisation:
 //! - `training_flops(params, tokens)` → FLOP: `6·N·D`.
@@ -319,6 +331,21 @@ pub fn register(scope: &mut Scope) {
             Ok(Value::number(moe::expected_distinct_experts(e, k, b)))
         },
     );
+    add(
+        scope,
+        "tokens_per_expert",
+        &[req("model"), req("batch")],
+        |a| {
+            let m = model(&a[0], "model")?;
+            let b = count(&a[1], "batch")?;
+            let e = m.moe()?;
+            Ok(Value::number(moe::tokens_per_expert(
+                b,
+                f64::from(e.routed),
+                f64::from(e.active),
+            )))
+        },
+    );
     add(scope, "fast_mode", &[req("price")], fast_mode_fn);
     add(scope, "price_ratio", &[req("a"), req("b")], |a| {
         let (Some(x), Some(y)) = (a[0].as_si(), a[1].as_si()) else {
@@ -355,6 +382,49 @@ pub fn register(scope: &mut Scope) {
                 ),
                 per(Dim::information(), Dim::token()),
             ))
+        },
+    );
+    add(
+        scope,
+        "all_to_all_time",
+        &[
+            req("model"),
+            req("hw"),
+            req("batch"),
+            req("chips"),
+            opt("bytes", n(2.0)),
+        ],
+        |a| {
+            let m = model(&a[0], "model")?;
+            let h = hw(&a[1], "hw")?;
+            let batch = count(&a[2], "batch")?;
+            let chips = h.chips(&a[3])?;
+            let b = bytes_per_value(&a[4], "bytes")?;
+            let e = m.moe()?;
+            if chips > 1 {
+                h.check_all_to_all(chips)?;
+            }
+            let per_token = network::all_to_all_bytes_per_token(
+                f64::from(e.active),
+                f64::from(m.model.hidden),
+                b,
+                f64::from(e.moe_layers),
+            );
+            let traffic = network::all_to_all_traffic(
+                batch / f64::from(chips) * per_token,
+                chips,
+                h.chip.scale_up_domain,
+            );
+            let time = if chips > 1 {
+                network::all_to_all_time(
+                    traffic,
+                    h.scale_up_per_direction()?,
+                    h.chip.scale_out_bandwidth,
+                )
+            } else {
+                0.0
+            };
+            Ok(q(time, Dim::time()))
         },
     );
     add(scope, "fraction_leaving", &[req("domains")], |a| {
@@ -431,6 +501,72 @@ pub fn register(scope: &mut Scope) {
         },
     );
 
+    add(
+        scope,
+        "max_sequences",
+        &[
+            req("model"),
+            req("hw"),
+            req("context"),
+            opt("chips", auto()),
+            opt("precision", s("")),
+            opt("kv_bytes", n(2.0)),
+        ],
+        |a| {
+            let m = model(&a[0], "model")?;
+            let h = hw(&a[1], "hw")?;
+            let context = positive(tokens(&a[2], "context")?, "context")?;
+            let chips = h.chips(&a[3])?;
+            let (_, wb) = m.serving(precision(&a[4], "precision")?)?;
+            let b = bytes_per_value(&a[5], "kv_bytes")?;
+            Ok(Value::number(memory::max_sequences_in_memory(
+                f64::from(chips) * h.chip.hbm_capacity,
+                m.model.params_total * wb,
+                kv::kv_bytes_per_sequence(&m.model, context, b),
+            )))
+        },
+    );
+    add(
+        scope,
+        "retrieve_cost",
+        &[req("bytes"), req("tier"), req("price")],
+        |a| {
+            let b = quantity(&a[0], "bytes", &Dim::information(), "B")?;
+            let t = tier(&a[1], "tier")?;
+            let p = quantity(&a[2], "price", &per(Dim::money(), Dim::time()), "$/hour")?;
+            Ok(q(memory::retrieve_cost(b, t.bandwidth, p), Dim::money()))
+        },
+    );
+    add(
+        scope,
+        "recompute_cost",
+        &[
+            req("model"),
+            req("hw"),
+            req("tokens"),
+            req("mfu"),
+            opt("price", auto()),
+            opt("precision", s("")),
+        ],
+        |a| {
+            let m = model(&a[0], "model")?;
+            let h = hw(&a[1], "hw")?;
+            let t = tokens(&a[2], "tokens")?;
+            let u = positive(count(&a[3], "mfu")?, "mfu")?;
+            let price = h.price(&a[4])?;
+            let (compute, _) = m.serving(precision(&a[5], "precision")?)?;
+            Ok(q(
+                memory::recompute_cost(
+                    t,
+                    m.model.params_active,
+                    h.chip.flops.at(compute),
+                    u,
+                    price,
+                ),
+                Dim::money(),
+            ))
+        },
+    );
     add(
         scope,
         "training_flops",
