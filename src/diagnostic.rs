@@ -286,7 +286,10 @@ pub fn did_you_mean<'a>(
     for cand in candidates {
         // Similarity in [0, 1]; 0.7 accepts one typo in a five-letter word, not a different word.
         let score = strsim::normalized_damerau_levenshtein(wanted, cand);
-        if score >= 0.7 && best.is_none_or(|(_, s)| score > s) {
+        // Short names: one slip (`mss` for `ms`) is still a typo, a different letter is not.
+        let one_slip = strsim::damerau_levenshtein(wanted, cand) == 1
+            && wanted.chars().count().min(cand.chars().count()) >= 2;
+        if (score >= 0.7 || one_slip) && best.is_none_or(|(_, s)| score > s) {
             best = Some((cand, score));
         }
     }

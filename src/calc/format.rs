@@ -211,6 +211,11 @@ fn prefix_for(mag: f64, small: bool, digits: u8) -> (&'static str, f64) {
             best = (p, f);
         }
     }
+    // Beyond the largest prefix (`3,290,000 EFLOP`), the bare unit in scientific notation
+    // (`3.29e24 FLOP`) reads better.
+    if round_sig(mag / best.1, digits) >= 1000.0 {
+        return ("", 1.0);
+    }
     best
 }
 
@@ -301,7 +306,7 @@ pub fn unit_number(x: f64, digits: u8) -> String {
     let a = r.abs();
     if a == 0.0 {
         "0".into()
-    } else if !(1e-4..1e15).contains(&a) {
+    } else if !(1e-4..1e9).contains(&a) {
         scientific(r, digits)
     } else {
         positional(r, digits, 0)
@@ -459,6 +464,12 @@ mod tests {
         assert_eq!(show(250.0, "ns"), "250 ns");
         assert_eq!(show(2400.0, "tokens"), "2,400 tokens");
         assert_eq!(show(1520.0, "tokens/s"), "1,520 tokens/s");
+    }
+
+    #[test]
+    fn beyond_the_largest_prefix_is_scientific() {
+        // 6 · 37e9 · 14.8e12 = 3.2856e24 FLOP: past E (1e18), so no prefix.
+        assert_eq!(show(3.2856e24, "FLOP"), "3.29e24 FLOP");
     }
 
     #[test]
