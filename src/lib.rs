@@ -15,6 +15,7 @@ pub mod engine;
 pub mod init;
 pub mod output;
 pub mod render;
+pub mod serve;
 
 use std::path::{Path, PathBuf};
 
