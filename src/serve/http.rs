@@ -90,6 +90,8 @@ fn handle(request: Request, shared: &Shared) {
 fn bytes_response(status: u16, bytes: Vec<u8>, path: &str) -> Response<std::io::Cursor<Vec<u8>>> {
     Response::from_data(bytes)
         .with_status_code(status)
+        // Every body is in memory: send its length rather than chunks.
+        .with_chunked_threshold(usize::MAX)
         .with_header(header("Content-Type", content_type(path)))
         // A preview must never show a stale page from the browser's cache.
         .with_header(header("Cache-Control", "no-store"))

@@ -122,7 +122,11 @@ pub fn serve(options: &Options) -> Result<(), ServeError> {
         }
         None => eprintln!("built the book in {:.0?}", first.elapsed),
     }
-    mirror_output(&mut builder, &root);
+    eprint!("{}", mirror_output(&mut builder));
+    // Watch before announcing the URL: a save made as soon as the page is open must be seen.
+    let (tx, rx) = mpsc::channel();
+    let mut watch = watch::Watch::new(tx.clone()).map_err(ServeError::Watch)?;
+    watch.follow(&builder.scope());
     http::start(listener, Arc::clone(&shared)).map_err(|e| ServeError::Listen(local, e))?;
 
     let url = url_for(local);
@@ -137,9 +141,6 @@ pub fn serve(options: &Options) -> Result<(), ServeError> {
         open_browser(&url);
     }
 
-    let (tx, rx) = mpsc::channel();
-    let mut watch = watch::Watch::new(tx.clone()).map_err(ServeError::Watch)?;
-    watch.follow(&builder.scope());
     // Without a handler Ctrl-C would kill the process mid-write; with it the loop ends between
     // rebuilds. Failing to install it (a second handler) only loses that nicety.
     let _ = ctrlc::set_handler(move || {
@@ -158,6 +159,9 @@ pub fn serve(options: &Options) -> Result<(), ServeError> {
         match build.outcome {
             Outcome::Updated { site, changes } => {
                 *shared.site.write().unwrap_or_else(|e| e.into_inner()) = site;
+                // The disk before the event, so that whoever hears it finds both up to date. Only
+                // changed files are written: this costs little.
+                let mirrored = mirror_output(&mut builder);
                 shared.hub.updated(&changes);
                 let pages: Vec<&str> = changes.pages.keys().map(String::as_str).collect();
                 eprintln!(
@@ -169,7 +173,7 @@ pub fn serve(options: &Options) -> Result<(), ServeError> {
                         format!("updated {}", abbreviate(&pages))
                     }
                 );
-                mirror_output(&mut builder, &root);
+                eprint!("{mirrored}");
             }
             Outcome::Unchanged => {
                 shared.hub.recovered();
@@ -193,19 +197,17 @@ pub fn serve(options: &Options) -> Result<(), ServeError> {
     Ok(())
 }
 
-fn mirror_output(builder: &mut Builder, root: &Path) {
+/// Mirrors the site to the output folder; returns what to print about it.
+fn mirror_output(builder: &mut Builder) -> String {
     match builder.mirror() {
-        Ok(Some((dest, stats))) if stats.written + stats.removed > 0 => {
-            let shown = dest.strip_prefix(root).unwrap_or(&dest);
-            eprintln!(
-                "  wrote {} file(s), removed {} in {}",
-                stats.written,
-                stats.removed,
-                shown.display()
-            );
-        }
-        Ok(_) => {}
-        Err(e) => eprintln!("error: {e} (the book is still served from memory)"),
+        Ok(Some((dest, stats))) if stats.written + stats.removed > 0 => format!(
+            "  wrote {} file(s) and removed {} in {}\n",
+            stats.written,
+            stats.removed,
+            dest.display()
+        ),
+        Ok(_) => String::new(),
+        Err(e) => format!("error: {e} (the book is still served from memory)\n"),
     }
 }
 
