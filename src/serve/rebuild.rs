@@ -3,13 +3,15 @@
 //!
 //! Every rebuild renders the whole book with [`crate::render_book`], the same function `build`
 //! uses, so what `serve` shows can never drift from what `build` writes. What is incremental is
-//! everything after it: only changed files are pushed, written and reloaded. A per-chapter render
-//! cache is left out on purpose: a chapter's page depends on more than its own text (the table of
-//! contents, its neighbours' titles, and once the notebook stage runs, the data files and the claims
-//! ledger that gathers every chapter's claims), so a cache keyed on the chapter's text would have to
-//! live inside `render_book`, next to the stage that knows those inputs. Whole renders of small
-//! books take a few milliseconds; the timings printed after each rebuild show when that stops
-//! being true.
+//! everything after it: only changed files are pushed, written and reloaded.
+//!
+//! There is no per-chapter render cache, for two reasons. It would save little: on a generated
+//! book of 110 chapters (1.3 MB of Markdown) a rebuild takes ~105 ms, of which Markdown rendering
+//! is ~11% while Tera rendering every page is ~60% (each page's sidebar lists every chapter), so
+//! the win is a page-level cache inside `render::site::assemble` that re-renders a page only when
+//! its content, the table of contents or its neighbours change. And it belongs inside
+//! `render_book`: once the notebook stage runs there, a chapter's page also depends on `data/` and
+//! feeds the claims ledger, inputs only that stage knows. The bundled book rebuilds in ~3 ms.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
