@@ -7,7 +7,8 @@ Writes a small book to a temporary folder, serves it, opens a chapter, scrolls d
 2. breaks a link: the error overlay appears with the file, line and source excerpt, over the last
    good content;
 3. fixes it: the overlay goes away and the fix shows, still without a reload;
-4. adds a chapter to SUMMARY.md (the sidebar changes): the page reloads and scrolls back.
+4. adds a chapter to SUMMARY.md (the sidebar changes): the page reloads and scrolls back;
+5. restarts the server: the page reconnects and reloads to show what changed meanwhile.
 
     python3 tests/browser/live_reload.py [--calcbook PATH] [--chromium PATH]
 
@@ -205,6 +206,21 @@ def main():
                   " && !!document.querySelector('a[href$=\"three.html\"]')", "the reload with the new sidebar")
         page.wait("Math.abs(window.scrollY - 1500) < 5", "the scroll position restored after the reload")
         check(True, "a layout change reloaded the page and restored the scroll position")
+
+        # 5. A restarted server is found again, and the page reloads to catch up.
+        page.js("window.__marker = 'before restart'; true")
+        server.kill()
+        server.wait()
+        port = url.rstrip("/").rsplit(":", 1)[1]
+        write("src/one.md", chapter("Written while the server was DOWN."))
+        server = subprocess.Popen(
+            [args.calcbook, "serve", book, "--port", port],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )
+        procs.append(server)
+        page.wait("window.__marker === undefined && document.readyState === 'complete'"
+                  " && document.querySelector('main').textContent.includes('DOWN')", "the reconnect and reload")
+        check(True, "the page reconnected to the restarted server and reloaded")
         print(f"browser test passed in {time.time() - started:.1f} s")
     finally:
         for p in procs:
