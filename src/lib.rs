@@ -18,6 +18,7 @@ pub mod init;
 pub mod notebook;
 pub mod output;
 pub mod render;
+pub mod serve;
 
 use std::path::{Path, PathBuf};
 

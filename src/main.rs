@@ -41,6 +41,25 @@ enum Command {
         #[arg(long)]
         deny_warnings: bool,
     },
+    /// Serve the book on a local web server, rebuilding and updating open pages on every save.
+    Serve {
+        /// The book's folder (holding book.toml).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Port to listen on; 0 picks any free port.
+        #[arg(short, long, default_value_t = 3000)]
+        port: u16,
+        /// Address to listen on. The default serves this machine only; `0.0.0.0` serves the
+        /// whole network.
+        #[arg(short, long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Output folder kept in step with the served book [default: the book's build-dir].
+        #[arg(short = 'd', long)]
+        dest_dir: Option<PathBuf>,
+        /// Open the book in a web browser.
+        #[arg(short, long)]
+        open: bool,
+    },
     /// Create a new book with a starter chapter.
     Init {
         /// Folder to create the book in.
@@ -69,6 +88,20 @@ fn main() -> ExitCode {
             format,
             deny_warnings,
         } => check(&dir, format, deny_warnings),
+        Command::Serve {
+            dir,
+            port,
+            bind,
+            dest_dir,
+            open,
+        } => serve(calcbook::serve::Options {
+            root: dir,
+            dest: dest_dir,
+            bind,
+            port,
+            open,
+            color: use_color(),
+        }),
         Command::Init { dir } => match calcbook::init::init(&dir) {
             Ok(files) => {
                 for f in files {
@@ -147,6 +180,17 @@ fn build(dir: &Path, dest: Option<&Path>) -> ExitCode {
         }
     );
     ExitCode::SUCCESS
+}
+
+fn serve(options: calcbook::serve::Options) -> ExitCode {
+    match calcbook::serve::serve(&options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(calcbook::serve::ServeError::Book(d)) => report(&[d], &Sources::new()),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn plural(n: usize) -> &'static str {

@@ -1,0 +1,156 @@
+//! What changed between two builds of a site, in the terms a page needs to update itself.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::render::Site;
+
+/// How a page changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PageChange {
+    /// Only its `<main>` and `<title>` differ: it can be swapped in place.
+    Content,
+    /// Something around the content differs (the sidebar, `<head>`): reload it.
+    Layout,
+}
+
+/// The difference between two builds.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Changes {
+    /// Changed or new HTML pages.
+    pub pages: BTreeMap<String, PageChange>,
+    /// Changed or new files that are not pages (assets, the search index, images).
+    pub files: Vec<String>,
+    /// Files of the old build that the new one no longer has.
+    pub removed: Vec<String>,
+    /// A stylesheet or script changed (other than the search index): every page must reload.
+    pub reload: bool,
+}
+
+impl Changes {
+    pub fn is_empty(&self) -> bool {
+        self.pages.is_empty() && self.files.is_empty() && self.removed.is_empty()
+    }
+
+    /// Every changed, new or removed path.
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.pages
+            .keys()
+            .chain(&self.files)
+            .chain(&self.removed)
+            .map(String::as_str)
+    }
+}
+
+/// Compares two builds file by file.
+pub fn diff(old: &Site, new: &Site) -> Changes {
+    let mut changes = Changes::default();
+    for (path, bytes) in &new.files {
+        let before = old.files.get(path);
+        if before == Some(bytes) {
+            continue;
+        }
+        if path.ends_with(".html") {
+            let kind = match before {
+                Some(before) if same_frame(before, bytes) => PageChange::Content,
+                _ => PageChange::Layout,
+            };
+            changes.pages.insert(path.clone(), kind);
+        } else {
+            // The search index changes with any text; pages read it on demand.
+            if (path.ends_with(".css") || path.ends_with(".js")) && path != "searchindex.js" {
+                changes.reload = true;
+            }
+            changes.files.push(path.clone());
+        }
+    }
+    for path in old.files.keys() {
+        if !new.files.contains_key(path) {
+            changes.removed.push(path.clone());
+        }
+    }
+    changes
+}
+
+/// Whether two pages differ only inside `<main …>…</main>` and `<title>…</title>`.
+fn same_frame(a: &[u8], b: &[u8]) -> bool {
+    match (frame(a), frame(b)) {
+        (Some(fa), Some(fb)) => fa == fb,
+        _ => false,
+    }
+}
+
+/// A page with its title and main content cut out.
+fn frame(page: &[u8]) -> Option<[&[u8]; 3]> {
+    let (head, rest) = cut(page, b"<title>", b"</title>")?;
+    let (middle, tail) = cut(rest, b"<main", b"</main>")?;
+    Some([head, middle, tail])
+}
+
+/// Splits `text` around the first `open … close` span: what precedes it and what follows it.
+fn cut<'a>(text: &'a [u8], open: &[u8], close: &[u8]) -> Option<(&'a [u8], &'a [u8])> {
+    let start = find(text, open)?;
+    let end = start + find(&text[start..], close)? + close.len();
+    Some((&text[..start], &text[end..]))
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(title: &str, toc: &str, body: &str) -> String {
+        format!(
+            "<html><head><title>{title}</title></head><body><nav>{toc}</nav><main id=\"content\">{body}</main></body></html>"
+        )
+    }
+
+    #[test]
+    fn a_body_edit_is_a_content_change() {
+        let mut old = Site::default();
+        old.add("a.html", page("A", "toc", "one"));
+        old.add("b.html", page("B", "toc", "two"));
+        let mut new = old.clone();
+        new.add("a.html", page("A!", "toc", "one, edited"));
+        let changes = diff(&old, &new);
+        assert_eq!(
+            changes.pages.into_iter().collect::<Vec<_>>(),
+            vec![("a.html".to_string(), PageChange::Content)]
+        );
+        assert!(!changes.reload);
+    }
+
+    #[test]
+    fn a_sidebar_edit_is_a_layout_change() {
+        let mut old = Site::default();
+        old.add("a.html", page("A", "toc", "one"));
+        let mut new = Site::default();
+        new.add("a.html", page("A", "toc2", "one"));
+        new.add("c.html", page("C", "toc2", "three"));
+        let changes = diff(&old, &new);
+        assert_eq!(changes.pages["a.html"], PageChange::Layout);
+        assert_eq!(changes.pages["c.html"], PageChange::Layout);
+    }
+
+    #[test]
+    fn removed_files_and_asset_changes() {
+        let mut old = Site::default();
+        old.add("gone.html", "x");
+        old.add("assets/calcbook.css", "a{}");
+        old.add("searchindex.js", "1");
+        let mut new = Site::default();
+        new.add("assets/calcbook.css", "a{}");
+        new.add("searchindex.js", "2");
+        let changes = diff(&old, &new);
+        assert_eq!(changes.removed, vec!["gone.html"]);
+        assert!(!changes.reload, "the search index alone needs no reload");
+        new.add("assets/calcbook.css", "b{}");
+        assert!(diff(&old, &new).reload);
+        assert!(diff(&new, &new).is_empty());
+    }
+}

@@ -1,0 +1,166 @@
+// calcbook serve: live reload. Served at __calcbook/live.js by `calcbook serve` only.
+//
+// Listens to the server's event stream. When the build changes only this page's content, the new
+// page is fetched and its <main> swapped in place (scroll position kept, code re-highlighted);
+// when more changed (the sidebar, stylesheets, scripts) the page reloads and scrolls back. A build
+// with errors shows them in an overlay over the last good page, until a build succeeds again.
+(function () {
+  "use strict";
+  if (window.calcbookLive) return;
+
+  var BUILD = "__CALCBOOK_BUILD__"; // filled in by the server when it serves this file
+  var doc = document;
+  var html = doc.documentElement;
+  var base = new URL(html.getAttribute("data-root") || "", window.location.href);
+  var SCROLL_KEY = "calcbook-live-scroll";
+  var live = { build: BUILD, updates: 0, reloads: 0, source: null };
+  window.calcbookLive = live;
+
+  // This page's path in the site (`part/intro.html`), as the server names pages in its events.
+  function currentPath() {
+    var path = decodeURIComponent(window.location.pathname);
+    var root = decodeURIComponent(base.pathname);
+    var rel = path.indexOf(root) === 0 ? path.slice(root.length) : path.replace(/^\/+/, "");
+    if (rel === "" || rel.charAt(rel.length - 1) === "/") rel += "index.html";
+    return rel;
+  }
+
+  // Back to where the reader was after a reload this script asked for.
+  try {
+    var saved = JSON.parse(sessionStorage.getItem(SCROLL_KEY) || "null");
+    sessionStorage.removeItem(SCROLL_KEY);
+    if (saved && saved.path === window.location.pathname) {
+      var restore = function () { window.scrollTo(saved.x, saved.y); };
+      if (doc.readyState === "complete") restore(); else window.addEventListener("load", restore);
+    }
+  } catch (e) { /* storage may be disabled */ }
+
+  function reload() {
+    live.reloads += 1;
+    try {
+      sessionStorage.setItem(SCROLL_KEY, JSON.stringify({
+        path: window.location.pathname, x: window.scrollX, y: window.scrollY
+      }));
+    } catch (e) { /* storage may be disabled */ }
+    window.location.reload();
+  }
+
+  // highlight.js over new code blocks, as calcbook.js does on load.
+  function highlight(root) {
+    var hljs = window.hljs;
+    if (!hljs || typeof hljs.highlightElement !== "function") return;
+    root.querySelectorAll('pre code[class^="language-"], pre code[class*=" language-"]').forEach(function (el) {
+      var m = /(?:^|\s)language-([\w+#.-]+)/.exec(el.className);
+      var lang = m && m[1];
+      if (!lang || lang === "calc" || el.classList.contains("hljs")) return;
+      if (hljs.getLanguage && !hljs.getLanguage(lang)) return;
+      try { hljs.highlightElement(el); } catch (e) { /* leave the block plain */ }
+    });
+  }
+
+  var pending = 0;
+  function swapContent() {
+    var ticket = ++pending;
+    var url = window.location.href.split("#")[0];
+    return fetch(url, { cache: "no-store" }).then(function (res) {
+      if (!res.ok) throw new Error("HTTP " + res.status);
+      return res.text();
+    }).then(function (text) {
+      if (ticket !== pending) return; // a newer update is on its way
+      var fresh = new DOMParser().parseFromString(text, "text/html");
+      var next = fresh.querySelector("main");
+      var main = doc.querySelector("main");
+      if (!next || !main) { reload(); return; }
+      var x = window.scrollX, y = window.scrollY;
+      main.replaceChildren.apply(main, Array.prototype.map.call(next.childNodes, function (n) {
+        return doc.importNode(n, true);
+      }));
+      doc.title = fresh.title;
+      highlight(main);
+      window.scrollTo(x, y);
+      live.updates += 1;
+      doc.dispatchEvent(new CustomEvent("calcbook:updated", { detail: { path: currentPath() } }));
+    }).catch(function () { reload(); });
+  }
+
+  function onUpdate(data) {
+    live.build = data.build;
+    hideOverlay();
+    var path = currentPath();
+    if (data.reload || (data.removed || []).indexOf(path) >= 0) { reload(); return; }
+    var change = (data.pages || {})[path];
+    if (change === "content") swapContent();
+    else if (change) reload();
+  }
+
+  // ---- error overlay (styled by calcbook.css: #calcbook-overlay) ----
+  function hideOverlay() {
+    var el = doc.getElementById("calcbook-overlay");
+    if (el) el.remove();
+  }
+
+  function showOverlay(errors) {
+    hideOverlay();
+    var el = doc.createElement("div");
+    el.id = "calcbook-overlay";
+    el.setAttribute("role", "alertdialog");
+    el.setAttribute("aria-labelledby", "calcbook-overlay-title");
+    var panel = doc.createElement("div");
+    panel.className = "overlay-panel";
+    var header = doc.createElement("div");
+    header.className = "overlay-header";
+    var title = doc.createElement("h2");
+    title.className = "overlay-title";
+    title.id = "calcbook-overlay-title";
+    title.textContent = errors.length === 1 ? "The book has an error" : "The book has " + errors.length + " errors";
+    var close = doc.createElement("button");
+    close.type = "button";
+    close.className = "overlay-close";
+    close.textContent = "Dismiss";
+    close.addEventListener("click", function () { el.hidden = true; });
+    header.appendChild(title);
+    header.appendChild(close);
+    var body = doc.createElement("div");
+    body.className = "overlay-body";
+    errors.forEach(function (err) {
+      var pre = doc.createElement("pre");
+      pre.textContent = err.text || ((err.location ? err.location + ": " : "") + err.message);
+      if (err.location) pre.setAttribute("data-location", err.location);
+      body.appendChild(pre);
+    });
+    var footer = doc.createElement("div");
+    footer.className = "overlay-footer";
+    footer.textContent = "The page shows the last good build. Save a fix and this goes away.";
+    panel.appendChild(header);
+    panel.appendChild(body);
+    panel.appendChild(footer);
+    el.appendChild(panel);
+    doc.body.appendChild(el);
+  }
+
+  doc.addEventListener("keydown", function (e) {
+    var el = doc.getElementById("calcbook-overlay");
+    if (e.key === "Escape" && el && !el.hidden) el.hidden = true;
+  });
+
+  // ---- the event stream ----
+  var retryTimer = null;
+  function connect() {
+    var source = new EventSource(new URL("__calcbook/events", base).href);
+    live.source = source;
+    source.addEventListener("hello", function (e) {
+      var data = JSON.parse(e.data);
+      // A build happened while this page was loading, or while the server was away.
+      if (data.build !== live.build) reload();
+    });
+    source.addEventListener("update", function (e) { onUpdate(JSON.parse(e.data)); });
+    source.addEventListener("failed", function (e) { showOverlay(JSON.parse(e.data).errors || []); });
+    source.onerror = function () {
+      // The browser retries by itself unless the stream was refused; then retry by hand.
+      if (source.readyState === EventSource.CLOSED && !retryTimer) {
+        retryTimer = window.setTimeout(function () { retryTimer = null; connect(); }, 1000);
+      }
+    };
+  }
+  connect();
+})();

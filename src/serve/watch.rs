@@ -1,0 +1,309 @@
+//! Watching a book's files and turning bursts of file-system events into single rebuilds.
+//!
+//! Folders are watched, not files: an editor that saves by writing a temporary file and renaming it
+//! over the chapter replaces the file (and its inode), which a watch on the file would lose. The
+//! book root is watched on its own (not recursively: it may hold `target/` or `.git/`), for
+//! `book.toml` and for the source, data and templates folders appearing; those three are watched
+//! recursively.
+//!
+//! Events that cannot change the book are dropped: `Access` (on Linux, reading a file reports
+//! `Access(Open)`, so a watcher that reacted to it would rebuild forever on its own reads, which is
+//! how mdBook's native watcher loops), anything under the output folder, hidden files and editors'
+//! swap and backup files (`.x.swp`, `x~`, `.#x`, `#x#`, Vim's `4913` probe).
+
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use notify::event::{EventKind, MetadataKind, ModifyKind};
+use notify::{RecommendedWatcher, RecursiveMode, Watcher};
+
+/// What the rebuild loop waits for.
+pub enum Message {
+    Fs(notify::Result<notify::Event>),
+    /// Ctrl-C.
+    Stop,
+}
+
+/// The folders and files of a book that a change may concern, as absolute paths.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub root: PathBuf,
+    /// Watched recursively: the source folder, data and templates.
+    pub folders: Vec<PathBuf>,
+    /// Ignored entirely: the output folder.
+    pub output: PathBuf,
+}
+
+impl Scope {
+    /// Whether a change to `path` may change the book.
+    pub fn concerns(&self, path: &Path) -> bool {
+        if path.starts_with(&self.output) {
+            return false;
+        }
+        let Ok(rel) = path.strip_prefix(&self.root) else {
+            return false;
+        };
+        let mut names = rel.iter();
+        let Some(first) = names.next() else {
+            // The root itself (deleted, or re-created).
+            return true;
+        };
+        if rel.iter().any(is_ignored_name) {
+            return false;
+        }
+        if names.next().is_none() && (first == "book.toml" || self.is_folder(path)) {
+            return true;
+        }
+        self.folders.iter().any(|f| path.starts_with(f))
+    }
+
+    fn is_folder(&self, path: &Path) -> bool {
+        self.folders.iter().any(|f| f == path)
+    }
+}
+
+/// Editor droppings and hidden files.
+pub fn is_ignored_name(name: &OsStr) -> bool {
+    let name = name.to_string_lossy();
+    name.starts_with('.')
+        || name.ends_with('~')
+        || (name.starts_with('#') && name.ends_with('#'))
+        || name == "4913"
+        || [".swp", ".swx", ".swo", ".tmp", ".bak"]
+            .iter()
+            .any(|ext| name.ends_with(ext))
+}
+
+/// Whether an event may change the book.
+pub fn is_relevant(event: &notify::Event, scope: &Scope) -> bool {
+    if event.need_rescan() {
+        return true;
+    }
+    match event.kind {
+        EventKind::Access(_) => return false,
+        EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)) => return false,
+        _ => {}
+    }
+    event.paths.iter().any(|p| scope.concerns(p))
+}
+
+/// The watcher and the set of folders it watches, kept in step with the book's configuration.
+pub struct Watch {
+    watcher: RecommendedWatcher,
+    watched: BTreeMap<PathBuf, RecursiveMode>,
+}
+
+impl Watch {
+    pub fn new(tx: Sender<Message>) -> notify::Result<Watch> {
+        let watcher = notify::recommended_watcher(move |res| {
+            let _ = tx.send(Message::Fs(res));
+        })?;
+        Ok(Watch {
+            watcher,
+            watched: BTreeMap::new(),
+        })
+    }
+
+    /// Watches the scope's folders that exist and stops watching those that left it. A folder that
+    /// does not exist yet is picked up when the root reports it created.
+    pub fn follow(&mut self, scope: &Scope) {
+        let mut wanted = BTreeMap::new();
+        wanted.insert(scope.root.clone(), RecursiveMode::NonRecursive);
+        for f in &scope.folders {
+            if f.is_dir() && !f.starts_with(&scope.output) {
+                wanted.insert(f.clone(), RecursiveMode::Recursive);
+            }
+        }
+        let stale: Vec<PathBuf> = self
+            .watched
+            .iter()
+            .filter(|(p, m)| wanted.get(*p) != Some(*m) || !p.is_dir())
+            .map(|(p, _)| p.clone())
+            .collect();
+        for p in stale {
+            let _ = self.watcher.unwatch(&p);
+            self.watched.remove(&p);
+        }
+        for (p, mode) in wanted {
+            if !self.watched.contains_key(&p) && self.watcher.watch(&p, mode).is_ok() {
+                self.watched.insert(p, mode);
+            }
+        }
+    }
+
+    /// Forgets a watched folder that was removed (its watch died with it), so that [`follow`]
+    /// watches it again once it is back.
+    ///
+    /// [`follow`]: Watch::follow
+    pub fn forget_removed(&mut self, event: &notify::Event) {
+        if matches!(
+            event.kind,
+            EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_))
+        ) {
+            for p in &event.paths {
+                if self.watched.contains_key(p) && !p.is_dir() {
+                    self.watched.remove(p);
+                }
+            }
+        }
+    }
+}
+
+/// What one burst of events amounted to.
+#[derive(Debug, Default)]
+pub struct Burst {
+    /// The relevant paths that changed, in order, without repeats.
+    pub paths: Vec<PathBuf>,
+    pub stop: bool,
+}
+
+/// Waits for the next relevant event, then keeps collecting until `quiet` passes without one (or
+/// `longest` since the first), so that a save that truncates then writes, or a `git checkout` of
+/// many files, becomes one rebuild. `on_event` sees every event (to follow removed folders).
+pub fn next_burst(
+    rx: &Receiver<Message>,
+    scope: &Scope,
+    quiet: Duration,
+    longest: Duration,
+    mut on_event: impl FnMut(&notify::Event),
+) -> Burst {
+    let mut burst = Burst::default();
+    let mut started: Option<Instant> = None;
+    let mut last = Instant::now();
+    loop {
+        let msg = match started {
+            None => match rx.recv() {
+                Ok(m) => m,
+                Err(_) => {
+                    burst.stop = true;
+                    return burst;
+                }
+            },
+            Some(first) => {
+                let now = Instant::now();
+                let wait = quiet
+                    .saturating_sub(now - last)
+                    .min(longest.saturating_sub(now - first));
+                if wait.is_zero() {
+                    return burst;
+                }
+                match rx.recv_timeout(wait) {
+                    Ok(m) => m,
+                    Err(RecvTimeoutError::Timeout) => return burst,
+                    Err(RecvTimeoutError::Disconnected) => {
+                        burst.stop = true;
+                        return burst;
+                    }
+                }
+            }
+        };
+        match msg {
+            Message::Stop => {
+                burst.stop = true;
+                return burst;
+            }
+            Message::Fs(Err(_)) => {
+                // The watcher lost track (e.g. an overflowing queue): rebuild to be safe.
+                started.get_or_insert_with(Instant::now);
+                last = Instant::now();
+            }
+            Message::Fs(Ok(event)) => {
+                on_event(&event);
+                if !is_relevant(&event, scope) {
+                    continue;
+                }
+                for p in &event.paths {
+                    if scope.concerns(p) && !burst.paths.contains(p) {
+                        burst.paths.push(p.clone());
+                    }
+                }
+                started.get_or_insert_with(Instant::now);
+                last = Instant::now();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use notify::event::{AccessKind, AccessMode, CreateKind, DataChange, RenameMode};
+
+    fn scope() -> Scope {
+        Scope {
+            root: "/b".into(),
+            folders: vec!["/b/src".into(), "/b/data".into(), "/b/templates".into()],
+            output: "/b/book".into(),
+        }
+    }
+
+    fn event(kind: EventKind, path: &str) -> notify::Event {
+        notify::Event::new(kind).add_path(path.into())
+    }
+
+    #[test]
+    fn chapter_saves_are_relevant() {
+        let s = scope();
+        let write = EventKind::Modify(ModifyKind::Data(DataChange::Content));
+        assert!(is_relevant(&event(write, "/b/src/ch1.md"), &s));
+        assert!(is_relevant(&event(write, "/b/book.toml"), &s));
+        assert!(is_relevant(&event(write, "/b/data/gpu.yaml"), &s));
+        let renamed = EventKind::Modify(ModifyKind::Name(RenameMode::To));
+        assert!(is_relevant(&event(renamed, "/b/src/ch1.md"), &s));
+        let created = EventKind::Create(CreateKind::Folder);
+        assert!(is_relevant(&event(created, "/b/data"), &s));
+    }
+
+    #[test]
+    fn own_reads_output_and_editor_files_are_not() {
+        let s = scope();
+        let open = EventKind::Access(AccessKind::Open(AccessMode::Any));
+        assert!(!is_relevant(&event(open, "/b/src/ch1.md"), &s));
+        let close = EventKind::Access(AccessKind::Close(AccessMode::Read));
+        assert!(!is_relevant(&event(close, "/b/src/ch1.md"), &s));
+        let write = EventKind::Modify(ModifyKind::Data(DataChange::Any));
+        for p in [
+            "/b/book/ch1.html",
+            "/b/src/.ch1.md.swp",
+            "/b/src/ch1.md~",
+            "/b/src/.#ch1.md",
+            "/b/src/#ch1.md#",
+            "/b/src/4913",
+            "/b/target/debug/x",
+            "/b/.book.calcbook-new-1",
+            "/b/README.md",
+            "/elsewhere/x.md",
+        ] {
+            assert!(!is_relevant(&event(write, p), &s), "{p}");
+        }
+    }
+
+    #[test]
+    fn bursts_collapse_into_one() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let s = scope();
+        let write = EventKind::Modify(ModifyKind::Data(DataChange::Content));
+        tx.send(Message::Fs(Ok(event(write, "/b/src/a.md"))))
+            .unwrap();
+        tx.send(Message::Fs(Ok(event(write, "/b/src/a.md"))))
+            .unwrap();
+        tx.send(Message::Fs(Ok(event(write, "/b/src/b.md"))))
+            .unwrap();
+        let burst = next_burst(
+            &rx,
+            &s,
+            Duration::from_millis(5),
+            Duration::from_secs(1),
+            |_| {},
+        );
+        assert_eq!(
+            burst.paths,
+            vec![PathBuf::from("/b/src/a.md"), PathBuf::from("/b/src/b.md")]
+        );
+        tx.send(Message::Stop).unwrap();
+        assert!(next_burst(&rx, &s, Duration::ZERO, Duration::ZERO, |_| {}).stop);
+    }
+}

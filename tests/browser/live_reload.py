@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""Browser test of `calcbook serve`'s live reload, in headless Chromium over the DevTools protocol.
+
+Writes a small book to a temporary folder, serves it, opens a chapter, scrolls down and then:
+1. edits the chapter: the new text appears in place, the scroll position is kept and the page was
+   not reloaded (a marker variable set on the page survives), new code is highlighted;
+2. breaks a link: the error overlay appears with the file, line and source excerpt, over the last
+   good content;
+3. fixes it: the overlay goes away and the fix shows, still without a reload;
+4. adds a chapter to SUMMARY.md (the sidebar changes): the page reloads and scrolls back;
+5. restarts the server: the page reconnects and reloads to show what changed meanwhile.
+
+    python3 tests/browser/live_reload.py [--calcbook PATH] [--chromium PATH]
+
+Needs `websocket-client` (tests/browser/requirements.txt); `tests/browser/run` sets it up.
+"""
+
+import argparse
+import base64
+import json
+import os
+import queue
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+import websocket
+
+TIMEOUT = 10.0
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1000,700",
+    "--remote-debugging-port=0",
+]
+
+FILLER = "\n\n".join(
+    f"Paragraph {i}: " + "batch memory bandwidth compute token expert rack latency " * 6
+    for i in range(60)
+)
+
+
+def chapter(lead, extra=""):
+    return f"# One\n\n{lead}\n\n{extra}\n\n{FILLER}\n"
+
+
+def lines_of(pipe, out):
+    for line in iter(pipe.readline, ""):
+        out.put(line)
+
+
+def wait_line(q, pattern, what, timeout=30.0):
+    deadline = time.time() + timeout
+    seen = []
+    while time.time() < deadline:
+        try:
+            line = q.get(timeout=max(0.01, deadline - time.time()))
+        except queue.Empty:
+            break
+        seen.append(line)
+        m = re.search(pattern, line)
+        if m:
+            return m
+    raise SystemExit(f"FAIL: {what} not seen; output so far:\n{''.join(seen)}")
+
+
+class Page:
+    """A DevTools session on one page target."""
+
+    def __init__(self, ws_url):
+        self.ws = websocket.create_connection(ws_url, timeout=TIMEOUT, suppress_origin=True)
+        self.next_id = 0
+
+    def call(self, method, **params):
+        self.next_id += 1
+        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            msg = json.loads(self.ws.recv())
+            if msg.get("id") == self.next_id:
+                if "error" in msg:
+                    raise RuntimeError(f"{method}: {msg['error']}")
+                return msg.get("result", {})
+
+    def js(self, expr):
+        res = self.call("Runtime.evaluate", expression=expr, returnByValue=True, awaitPromise=True)
+        if "exceptionDetails" in res:
+            raise RuntimeError(f"{expr}: {res['exceptionDetails']}")
+        return res["result"].get("value")
+
+    def wait(self, expr, what, timeout=TIMEOUT):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                if self.js(expr):
+                    return
+            except RuntimeError:
+                pass  # the page may be reloading
+            time.sleep(0.05)
+        raise SystemExit(f"FAIL: timed out waiting for {what} ({expr})")
+
+
+def check(cond, what):
+    if not cond:
+        raise SystemExit(f"FAIL: {what}")
+    print(f"ok - {what}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--calcbook", default=os.environ.get("CALCBOOK", "target/debug/calcbook"))
+    ap.add_argument("--chromium", default=os.environ.get("CHROMIUM", shutil.which("chromium") or "chromium"))
+    ap.add_argument("--screenshots", help="folder to save a screenshot of each step in")
+    args = ap.parse_args()
+
+    tmp = tempfile.mkdtemp(prefix="calcbook-browser-")
+    procs = []
+    try:
+        book = os.path.join(tmp, "book")
+        os.makedirs(os.path.join(book, "src"))
+        write = lambda rel, text: open(os.path.join(book, rel), "w").write(text)
+        write("book.toml", '[book]\ntitle = "Browser test"\n')
+        write("src/SUMMARY.md", "# Summary\n\n- [One](one.md)\n- [Two](two.md)\n")
+        write("src/one.md", chapter("The original lead paragraph."))
+        write("src/two.md", "# Two\n\nSecond.\n")
+
+        server = subprocess.Popen(
+            [args.calcbook, "serve", book, "--port", "0"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )
+        procs.append(server)
+        out = queue.Queue()
+        threading.Thread(target=lines_of, args=(server.stdout, out), daemon=True).start()
+        url = wait_line(out, r"(http://\S+)", "the served URL").group(1)
+
+        profile = os.path.join(tmp, "profile")
+        browser = subprocess.Popen(
+            [args.chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )
+        procs.append(browser)
+        err = queue.Queue()
+        threading.Thread(target=lines_of, args=(browser.stderr, err), daemon=True).start()
+        devtools = wait_line(err, r"DevTools listening on ws://([^/]+)/", "Chromium's DevTools URL").group(1)
+        targets = json.load(urllib.request.urlopen(f"http://{devtools}/json/list", timeout=TIMEOUT))
+        page = Page(next(t for t in targets if t["type"] == "page")["webSocketDebuggerUrl"])
+
+        def shot(name):
+            if args.screenshots:
+                os.makedirs(args.screenshots, exist_ok=True)
+                data = page.call("Page.captureScreenshot", format="png")["data"]
+                with open(os.path.join(args.screenshots, name + ".png"), "wb") as f:
+                    f.write(base64.b64decode(data))
+
+        started = time.time()
+        page.call("Page.navigate", url=url + "one.html")
+        page.wait("document.readyState === 'complete' && !!window.calcbookLive", "the page to load")
+        page.wait("window.calcbookLive.source && window.calcbookLive.source.readyState === 1", "the event stream")
+        page.js("window.__marker = 'kept'; window.scrollTo(0, 1500); true")
+        page.wait("window.scrollY === 1500", "the scroll")
+
+        # 1. A content edit swaps <main> in place.
+        write("src/one.md", chapter("The EDITED lead paragraph.", "```rust\nfn main() {}\n```"))
+        page.wait("document.querySelector('main').textContent.includes('EDITED')", "the edited text")
+        check(page.js("window.__marker") == "kept", "the edit did not reload the page")
+        check(page.js("window.scrollY") == 1500, "the scroll position was kept")
+        check(page.js("window.calcbookLive.updates") >= 1, "the content was swapped in place")
+        shot("edited")
+        check(
+            page.js("!window.hljs || !!document.querySelector('main pre code.language-rust.hljs')"),
+            "the new code block was highlighted",
+        )
+
+        # 2. An error shows the overlay over the last good content.
+        write("src/one.md", chapter("Now with a [broken link](nope.md)."))
+        page.wait("!!document.getElementById('calcbook-overlay')", "the error overlay")
+        shot("overlay")
+        text = page.js("document.getElementById('calcbook-overlay').textContent")
+        check("nope.md" in text and "src/one.md:3" in text, "the overlay names the file, line and link")
+        check("^" in text, "the overlay shows the source excerpt with carets")
+        check(page.js("document.querySelector('main').textContent.includes('EDITED')"), "the last good content stays")
+        check(page.js("window.__marker") == "kept", "the error did not reload the page")
+
+        # 3. The fix removes the overlay.
+        write("src/one.md", chapter("The FIXED lead paragraph."))
+        page.wait("!document.getElementById('calcbook-overlay')", "the overlay to go away")
+        page.wait("document.querySelector('main').textContent.includes('FIXED')", "the fixed text")
+        check(page.js("window.__marker") == "kept", "the fix did not reload the page")
+        check(page.js("window.scrollY") == 1500, "the scroll position was still kept")
+
+        # 4. A sidebar change reloads the page, which scrolls back.
+        write("src/three.md", "# Three\n")
+        write("src/SUMMARY.md", "# Summary\n\n- [One](one.md)\n- [Two](two.md)\n- [Three](three.md)\n")
+        page.wait("document.readyState === 'complete' && window.__marker === undefined"
+                  " && !!document.querySelector('a[href$=\"three.html\"]')", "the reload with the new sidebar")
+        page.wait("Math.abs(window.scrollY - 1500) < 5", "the scroll position restored after the reload")
+        check(True, "a layout change reloaded the page and restored the scroll position")
+
+        # 5. A restarted server is found again, and the page reloads to catch up.
+        page.js("window.__marker = 'before restart'; true")
+        server.kill()
+        server.wait()
+        port = url.rstrip("/").rsplit(":", 1)[1]
+        write("src/one.md", chapter("Written while the server was DOWN."))
+        server = subprocess.Popen(
+            [args.calcbook, "serve", book, "--port", port],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )
+        procs.append(server)
+        page.wait("window.__marker === undefined && document.readyState === 'complete'"
+                  " && document.querySelector('main').textContent.includes('DOWN')", "the reconnect and reload")
+        check(True, "the page reconnected to the restarted server and reloaded")
+        print(f"browser test passed in {time.time() - started:.1f} s")
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
