@@ -69,6 +69,14 @@ pub fn render_book_with(
     root: &Path,
     options: &RenderOptions,
 ) -> Result<(Rendered, Evaluated), Diagnostic> {
+    // One thread with a deep stack for the whole book, rather than one per calc statement.
+    calc::with_big_stack(|| render_book_inner(root, options))
+}
+
+fn render_book_inner(
+    root: &Path,
+    options: &RenderOptions,
+) -> Result<(Rendered, Evaluated), Diagnostic> {
     let mut book = book::load(root)?;
     let mut diagnostics = book.diagnostics.clone();
 

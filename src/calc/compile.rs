@@ -165,7 +165,7 @@ impl Compiled {
             .prog
             .scope_reg
             .clone()
-            .unwrap_or_else(|| Arc::new(super::units::Registry::prelude()));
+            .unwrap_or_else(|| Arc::new(super::units::Registry::shared_prelude().clone()));
         if self.is_bool {
             return (si != 0.0).to_string();
         }
@@ -234,7 +234,7 @@ fn run<const STRICT: bool>(p: &Prog, n: &Node, x: f64, slots: &mut [Option<f64>]
                     *b,
                     v,
                     &Dim::none(),
-                    &super::units::Registry::prelude(),
+                    super::units::Registry::shared_prelude(),
                     &span(*s),
                 )
                 .map_err(Box::new)?;
@@ -331,8 +331,8 @@ fn call_native<const STRICT: bool>(
         )
     })?;
     for (name, span) in &call.path {
-        let reg = super::units::Registry::prelude();
-        v = match eval::field(&reg, &v, name, span, &call.span) {
+        let reg = super::units::Registry::shared_prelude();
+        v = match eval::field(reg, &v, name, span, &call.span) {
             Ok(v) => v,
             Err(Fail::Diag(d)) => return Err(d),
             Err(Fail::Poisoned(_)) => {

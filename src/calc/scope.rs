@@ -29,9 +29,23 @@ pub(crate) fn next_source_id() -> u64 {
     NEXT_SOURCE.fetch_add(1, Ordering::Relaxed)
 }
 
+thread_local! {
+    /// Set on threads started by [`with_big_stack`], so nested calls run in place.
+    static ON_BIG_STACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Runs `f` on a thread with a large stack (deep but bounded recursion in user functions), falling
-/// back to the current thread if one cannot be started.
-pub(crate) fn with_big_stack<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+/// back to the current thread if one cannot be started. On a thread that already has one, `f` runs
+/// in place: starting a thread (and mapping its 256 MB stack) per statement cost more than the
+/// evaluation itself, so callers that evaluate a lot (a whole book) enter once.
+pub fn with_big_stack<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if ON_BIG_STACK.with(|b| b.get()) {
+        return f();
+    }
+    let f = move || {
+        ON_BIG_STACK.with(|b| b.set(true));
+        f()
+    };
     let cell = std::sync::Mutex::new(Some(f));
     let out = std::thread::scope(|s| {
         let handle = std::thread::Builder::new()
@@ -171,8 +185,13 @@ impl BlockOutput {
 impl Scope {
     /// An empty scope over the prelude's units.
     pub fn new() -> Scope {
+        Scope::with_registry(Registry::shared_prelude().clone())
+    }
+
+    /// An empty scope over the given units.
+    pub fn with_registry(registry: Registry) -> Scope {
         Scope {
-            registry: Registry::prelude(),
+            registry,
             globals: HashMap::new(),
             poisoned: HashSet::new(),
             step_limit: DEFAULT_STEP_LIMIT,
@@ -571,8 +590,7 @@ pub fn parse_quantity(text: &str, reg: &Registry) -> Result<Value, Diagnostic> {
         );
     }
     // Only literals and arithmetic remain, so a small scope is enough and nothing can hang.
-    let mut scope = Scope::new();
-    scope.registry = reg.clone();
+    let scope = Scope::with_registry(reg.clone());
     let steps = std::cell::Cell::new(0);
     let ev = Evaluator::new(&scope, &steps);
     let env = Env {

@@ -290,6 +290,13 @@ impl Default for Registry {
 }
 
 impl Registry {
+    /// The built-in registry, built once and shared: for paths that only need the prelude's units
+    /// and run per point of a sweep, where building it afresh would dominate.
+    pub fn shared_prelude() -> &'static Registry {
+        static PRELUDE: std::sync::OnceLock<Registry> = std::sync::OnceLock::new();
+        PRELUDE.get_or_init(Registry::prelude)
+    }
+
     /// The units every book starts with.
     pub fn prelude() -> Registry {
         let mut r = Registry {
