@@ -20,6 +20,8 @@ pub mod output;
 pub mod render;
 pub mod serve;
 
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 pub use diagnostic::{Diagnostic, Severity, Sources};
@@ -69,28 +71,102 @@ pub fn render_book_with(
     root: &Path,
     options: &RenderOptions,
 ) -> Result<(Rendered, Evaluated), Diagnostic> {
+    render_book_cached(root, options, &mut RenderCache::default())
+}
+
+/// What one render can hand to the next, so that a rebuild after an edit re-evaluates only what
+/// the edit touched (`serve` keeps one across rebuilds). A chapter's output depends only on its
+/// text, its place in the book and the prelude (data files and engine), so those form its key.
+#[derive(Default)]
+pub struct RenderCache {
+    prelude: Option<CachedPrelude>,
+    chapters: HashMap<PathBuf, (u64, CachedChapter)>,
+}
+
+struct CachedPrelude {
+    key: u64,
+    scope: calc::Scope,
+    data: Vec<notebook::data::DataFile>,
+    diagnostics: Vec<Diagnostic>,
+    texts: Vec<(PathBuf, String)>,
+}
+
+#[derive(Clone)]
+struct CachedChapter {
+    markdown: render::markdown::RenderedMarkdown,
+    claims: Vec<notebook::ClaimRecord>,
+    diagnostics: Vec<Diagnostic>,
+    files: Vec<(String, Vec<u8>)>,
+}
+
+/// As [`render_book_with`], reusing and refreshing `cache`.
+pub fn render_book_cached(
+    root: &Path,
+    options: &RenderOptions,
+    cache: &mut RenderCache,
+) -> Result<(Rendered, Evaluated), Diagnostic> {
     // One thread with a deep stack for the whole book, rather than one per calc statement.
-    calc::with_big_stack(|| render_book_inner(root, options))
+    calc::with_big_stack(|| render_book_inner(root, options, cache))
+}
+
+/// A key over the data folder's YAML files (names and bytes), read without parsing them.
+fn data_key(dir: &Path) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        paths.sort();
+        for path in paths {
+            path.hash(&mut hasher);
+            if let Ok(bytes) = std::fs::read(&path) {
+                bytes.hash(&mut hasher);
+            }
+        }
+    }
+    hasher.finish()
 }
 
 fn render_book_inner(
     root: &Path,
     options: &RenderOptions,
+    cache: &mut RenderCache,
 ) -> Result<(Rendered, Evaluated), Diagnostic> {
     let mut book = book::load(root)?;
     let mut diagnostics = book.diagnostics.clone();
 
     // The prelude every chapter starts from: units, data records, engine functions.
-    let mut prelude = calc::Scope::new();
-    engine::bindings::register(&mut prelude);
     let data_rel = book.config.calcbook.data.clone();
-    let (data, data_diags) = notebook::data::load(
-        &root.join(&data_rel),
-        &data_rel,
-        &mut prelude,
-        &mut book.sources,
-    );
-    diagnostics.extend(data_diags);
+    let key = data_key(&root.join(&data_rel)) ^ hash_of(&data_rel);
+    if cache.prelude.as_ref().is_none_or(|p| p.key != key) {
+        let mut scope = calc::Scope::new();
+        engine::bindings::register(&mut scope);
+        let mut texts = Sources::new();
+        let (data, diags) =
+            notebook::data::load(&root.join(&data_rel), &data_rel, &mut scope, &mut texts);
+        let texts = data
+            .iter()
+            .filter_map(|f| texts.get(&f.rel).map(|t| (f.rel.clone(), t.to_string())))
+            .collect();
+        cache.prelude = Some(CachedPrelude {
+            key,
+            scope,
+            data,
+            diagnostics: diags,
+            texts,
+        });
+        cache.chapters.clear();
+    }
+    let Some(cached) = cache.prelude.as_ref() else {
+        return Err(Diagnostic::error(
+            "internal",
+            "the prelude cache is empty after filling it",
+        ));
+    };
+    let prelude = &cached.scope;
+    let data = cached.data.clone();
+    diagnostics.extend(cached.diagnostics.iter().cloned());
+    for (path, text) in &cached.texts {
+        book.sources.insert(path, text.clone());
+    }
 
     let theme_rel = book.config.calcbook.templates.clone();
     let theme = match render::Theme::load(&root.join(&theme_rel), &theme_rel) {
@@ -104,14 +180,44 @@ fn render_book_inner(
     let mut claims = Vec::new();
     let mut extra_files = Vec::new();
     let mut chapters = Vec::with_capacity(book.chapters.len());
+    let mut seen = Vec::with_capacity(book.chapters.len());
     for chapter in &book.chapters {
-        let mut nb = notebook::ChapterNotebook::new(prelude.clone(), chapter, &book.sources);
-        let markdown = render::markdown::render(&chapter.text, &chapter.out_path, &mut nb);
-        claims.append(&mut nb.claims);
-        diagnostics.append(&mut nb.diagnostics);
-        extra_files.append(&mut nb.files);
-        chapters.push(site::RenderedChapter { chapter, markdown });
+        let original = book.sources.get(&chapter.source).unwrap_or("");
+        let chapter_key = hash_of(&(
+            &chapter.text,
+            original,
+            &chapter.title,
+            &chapter.number,
+            &chapter.out_path,
+        ));
+        let out = match cache.chapters.get(&chapter.source) {
+            Some((k, out)) if *k == chapter_key => out.clone(),
+            _ => {
+                let mut nb =
+                    notebook::ChapterNotebook::new(prelude.clone(), chapter, &book.sources);
+                let markdown = render::markdown::render(&chapter.text, &chapter.out_path, &mut nb);
+                let out = CachedChapter {
+                    markdown,
+                    claims: nb.claims,
+                    diagnostics: nb.diagnostics,
+                    files: nb.files,
+                };
+                cache
+                    .chapters
+                    .insert(chapter.source.clone(), (chapter_key, out.clone()));
+                out
+            }
+        };
+        seen.push(chapter.source.clone());
+        claims.extend(out.claims);
+        diagnostics.extend(out.diagnostics);
+        extra_files.extend(out.files);
+        chapters.push(site::RenderedChapter {
+            chapter,
+            markdown: out.markdown,
+        });
     }
+    cache.chapters.retain(|k, _| seen.contains(k));
     let mut generated = Vec::new();
     if !claims.is_empty() {
         generated.push(notebook::pages::ledger(&claims));
@@ -165,4 +271,10 @@ pub fn protected_paths(book: &book::Book) -> Vec<PathBuf> {
         root.join(&book.config.calcbook.data),
         root.join(&book.config.calcbook.templates),
     ]
+}
+
+fn hash_of(value: &impl Hash) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
 }

@@ -243,3 +243,46 @@ fn a_broken_chart_is_an_error_at_its_line_and_unknown_references_are_errors() {
         .assert_stderr_contains("src/c.md:13:28")
         .assert_stderr_contains("lable");
 }
+
+#[test]
+fn a_cached_rebuild_equals_a_fresh_one_after_chapter_and_data_edits() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [A](a.md)\n- [B](b.md)\n"),
+        ("src/a.md", "# A\n\n```calc\nchips.x.bw * 2\n```\n"),
+        (
+            "src/b.md",
+            "# B\n\n```calc\nclaim \"x is fast\": chips.x.bw > 1 TB/s\n```\n",
+        ),
+        (
+            "data/chips.yaml",
+            "x:\n  name: X\n  bw: 3 TB/s\n  source: https://example.com\n",
+        ),
+    ]);
+    let options = calcbook::RenderOptions::default();
+    let mut cache = calcbook::RenderCache::default();
+    let fresh = |book: &TestBook| calcbook::render_book(book.root(), &options).unwrap().site;
+    let cached = |book: &TestBook, cache: &mut calcbook::RenderCache| {
+        calcbook::render_book_cached(book.root(), &options, cache)
+            .unwrap()
+            .0
+            .site
+    };
+    assert_eq!(cached(&book, &mut cache), fresh(&book));
+    book.write("src/a.md", "# A\n\n```calc\nchips.x.bw * 3\n```\n");
+    let after_edit = cached(&book, &mut cache);
+    assert!(after_edit.get_str("a.html").unwrap().contains("= 9 TB/s"));
+    assert_eq!(after_edit, fresh(&book));
+    // A data change reaches the chapters that did not change.
+    book.write(
+        "data/chips.yaml",
+        "x:\n  name: X\n  bw: 0.5 TB/s\n  source: https://example.com\n",
+    );
+    let after_data = cached(&book, &mut cache);
+    assert!(
+        after_data
+            .get_str("b.html")
+            .unwrap()
+            .contains("claim--fails")
+    );
+    assert_eq!(after_data, fresh(&book));
+}
