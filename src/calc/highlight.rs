@@ -7,18 +7,7 @@ use super::lexer::{TokKind, lex};
 use super::parser::is_keyword;
 use super::units::Registry;
 
-fn escape(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-}
+use crate::render::markdown::escape_into as escape;
 
 /// The block source as HTML with highlighting spans.
 pub fn highlight_html(src: &str) -> String {
