@@ -99,3 +99,22 @@ fn demo() {
         std::fs::write(format!("{dir}/{name}.html"), page).unwrap();
     }
 }
+
+#[test]
+fn captions_without_text_have_no_dangling_colon() {
+    let mut table = chips_table();
+    table.caption = None;
+    let html = render_table(&table, 2);
+    assert!(html.contains("<span class=\"table-number\">Table 2</span></figcaption>"));
+    table.caption = Some("  ".into());
+    assert!(!render_table(&table, 2).contains("Table 2:"));
+
+    let mut chart = grouped();
+    chart.caption = None;
+    chart.title = None;
+    let html = render_figure(&chart, 5, "x.csv");
+    assert!(html.contains("<span class=\"figure-number\">Figure 5</span> <a class=\"chart-csv\""));
+    // A title stands in for a missing caption.
+    chart.title = Some("Prices".into());
+    assert!(render_figure(&chart, 5, "x.csv").contains("Figure 5:</span> Prices"));
+}

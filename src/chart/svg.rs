@@ -1135,14 +1135,25 @@ pub fn render_figure(chart: &ResolvedChart, number: usize, csv_href: &str) -> St
     let mut out = String::new();
     let _ = write!(
         out,
-        "<figure class=\"chart\" id=\"{}\">\n<div class=\"chart-scroll\">\n{}\n</div>\n<figcaption><span class=\"figure-number\">Figure {number}:</span> ",
+        "<figure class=\"chart\" id=\"{}\">\n<div class=\"chart-scroll\">\n{}\n</div>\n<figcaption>",
         escape(&anchor),
         render_svg(chart, &anchor),
     );
-    match (&chart.caption, &chart.title) {
-        (Some(c), _) => out.push_str(&escape(c)),
-        (None, Some(t)) => out.push_str(&escape(t)),
-        (None, None) => {}
+    // `Figure 1: caption` (the title stands in for a missing caption), or a bare `Figure 1`.
+    fn nonempty(s: &Option<String>) -> Option<&str> {
+        s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    }
+    match nonempty(&chart.caption).or_else(|| nonempty(&chart.title)) {
+        Some(c) => {
+            let _ = write!(
+                out,
+                "<span class=\"figure-number\">Figure {number}:</span> {}",
+                escape(c)
+            );
+        }
+        None => {
+            let _ = write!(out, "<span class=\"figure-number\">Figure {number}</span>");
+        }
     }
     let _ = write!(
         out,
