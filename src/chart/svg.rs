@@ -638,9 +638,60 @@ pub fn render_svg(chart: &ResolvedChart, anchor: &str) -> String {
                 }
             }
         }
+        // So do the lines of a line chart, traced every few units, so that a mark's label
+        // does not sit on a series (the HBM marks of the memory-wall chapter's Figure 3).
+        if chart.kind == ChartKind::Line {
+            for s in &chart.series {
+                let ys = if s.axis == Side::Right {
+                    axes.y2.as_ref().unwrap_or(&axes.y)
+                } else {
+                    &axes.y
+                };
+                let pts: Vec<(i32, i32)> = s
+                    .points
+                    .iter()
+                    .filter(|p| axes.x.contains(p.x) && ys.contains(p.y))
+                    .map(|p| (px(p.x), py(s.axis, p.y)))
+                    .collect();
+                for pair in pts.windows(2) {
+                    let (a, b) = (pair[0], pair[1]);
+                    let len = ((b.0 - a.0) as f64).hypot((b.1 - a.1) as f64);
+                    let steps = (len / 4.0).ceil().max(1.0) as i32;
+                    for k in 0..steps {
+                        let t = k as f64 / steps as f64;
+                        let c = (
+                            a.0 + ((b.0 - a.0) as f64 * t).round() as i32,
+                            a.1 + ((b.1 - a.1) as f64 * t).round() as i32,
+                        );
+                        taken.point(c, 3);
+                    }
+                }
+                if let Some(last) = pts.last() {
+                    taken.point(*last, 3);
+                }
+            }
+        }
         for m in &chart.marks {
-            if let Mark::Point { x, y, axis, .. } = m {
-                taken.point((px(*x), py(*axis, *y)), 7);
+            match m {
+                Mark::Point { x, y, axis, .. } => taken.point((px(*x), py(*axis, *y)), 7),
+                // Mark lines too: one mark's label should not straddle another's line. A label
+                // sits 6 units off its own line, clear of this 2-unit strip.
+                Mark::XLine { x, .. } if axes.x.contains(*x) => {
+                    let x = px(*x);
+                    taken.boxes.push((x - 2, y1, x + 2, y0));
+                }
+                Mark::YLine { y, axis, .. } => {
+                    let ys = if *axis == Side::Right {
+                        axes.y2.as_ref().unwrap_or(&axes.y)
+                    } else {
+                        &axes.y
+                    };
+                    if ys.contains(*y) {
+                        let y = py(*axis, *y);
+                        taken.boxes.push((x0, y - 2, x1, y + 2));
+                    }
+                }
+                _ => {}
             }
         }
         for m in &chart.marks {
