@@ -99,3 +99,89 @@ fn demo() {
         std::fs::write(format!("{dir}/{name}.html"), page).unwrap();
     }
 }
+
+#[test]
+fn captions_without_text_have_no_dangling_colon() {
+    let mut table = chips_table();
+    table.caption = None;
+    let html = render_table(&table, 2);
+    assert!(html.contains("<span class=\"table-number\">Table 2</span></figcaption>"));
+    table.caption = Some("  ".into());
+    assert!(!render_table(&table, 2).contains("Table 2:"));
+
+    let mut chart = grouped();
+    chart.caption = None;
+    chart.title = None;
+    let html = render_figure(&chart, 5, "x.csv");
+    assert!(html.contains("<span class=\"figure-number\">Figure 5</span> <a class=\"chart-csv\""));
+    // A title stands in for a missing caption.
+    chart.title = Some("Prices".into());
+    assert!(render_figure(&chart, 5, "x.csv").contains("Figure 5:</span> Prices"));
+}
+
+#[test]
+fn long_category_labels_are_shortened_then_rotated() {
+    // Five slots: parenthesised qualifiers go, the names fit on one line each.
+    let mut chart = grouped();
+    chart.categories = (0..5)
+        .map(|i| format!("NVIDIA GB{i}00 (per GPU in an NVL72 rack, 1,200 W)"))
+        .collect();
+    for s in &mut chart.series {
+        s.points = (0..5)
+            .map(|i| Point::new(i as f64, 1.0 + i as f64))
+            .collect();
+    }
+    let svg = render_svg(&chart, "fig-x").replace('\n', "");
+    assert!(svg.contains(">NVIDIA GB100<"), "{svg}");
+    // The full names stay in the description for screen readers.
+    let (desc, drawn) = svg.split_once("</desc>").unwrap();
+    assert!(desc.contains("NVIDIA GB100 (per GPU in an NVL72 rack, 1,200 W)"));
+    assert!(!drawn.contains("NVL72"));
+    assert!(!drawn.contains("rotate(-"));
+
+    // Twelve long, unbreakable names cannot sit side by side: they are rotated instead.
+    chart.categories = (0..12).map(|i| format!("Qwen3-235B-A22B-{i}")).collect();
+    for s in &mut chart.series {
+        s.points = (0..12)
+            .map(|i| Point::new(i as f64, 1.0 + i as f64))
+            .collect();
+    }
+    let svg = render_svg(&chart, "fig-x");
+    assert_eq!(svg.matches("transform=\"rotate(-40").count(), 12);
+    assert!(svg.contains(">\nQwen3-235B-A22B-11\n</text>"));
+    // The chart grows taller for them rather than squeezing the plot.
+    let h: i32 = svg.split("viewBox=\"0 0 720 ").nth(1).unwrap()[..3]
+        .parse()
+        .unwrap();
+    assert!(h > 440, "height {h}");
+    // Rotated labels are themed like every other text.
+    assert!(!svg.contains("fill=\"#"));
+}
+
+#[test]
+fn bars_on_a_log_axis_keep_their_smallest_bar() {
+    let mut chart = grouped();
+    chart.y.scale = Scale::Log;
+    // The smallest bar is a round number the axis could otherwise start at.
+    chart.series[2].points[0].y = 0.1;
+    let svg = render_svg(&chart, "fig-x");
+    let smallest = svg
+        .lines()
+        .filter(|l| l.starts_with("<rect") && l.contains("series-3"))
+        .map(|l| {
+            let h = l.split("height=\"").nth(1).unwrap();
+            h[..h.find('"').unwrap()].parse::<i32>().unwrap()
+        })
+        .min()
+        .unwrap();
+    assert!(smallest >= 10, "smallest bar {smallest} units tall");
+}
+
+#[test]
+fn microseconds_read_as_such() {
+    let mut chart = line_log_marks();
+    chart.y.unit = Some("us".into());
+    let svg = render_svg(&chart, "fig-x");
+    assert!(svg.contains("Step time (µs)"));
+    assert!(!svg.contains("(us)"));
+}

@@ -71,6 +71,11 @@ fn claims_render_as_boxes_and_fill_the_ledger() {
     assert!(ledger.contains("href=\"w.html#claim-1\""));
     assert!(ledger.contains("Reading 140 GB at 3.35 TB/s takes about 42 ms"));
     assert!(ledger.contains("✓ holds"));
+    // Grouped under a heading row per chapter; each side of a comparison stays whole.
+    assert!(ledger.contains(
+        "<tr class=\"ledger-chapter\"><th colspan=\"3\" scope=\"colgroup\"><a href=\"w.html\">Weights</a></th></tr>"
+    ));
+    assert!(ledger.contains("<span class=\"ledger-side\">41.8 ms</span>"));
     // The ledger is listed in every page's sidebar.
     assert!(html.contains("claims.html"));
 }
@@ -134,7 +139,7 @@ fn data_files_become_records_with_sources_page() {
         ("src/SUMMARY.md", "- [A](a.md)\n"),
         (
             "data/chips.yaml",
-            "x1:\n  name: Chip X1\n  hbm: {capacity: 80 GB, bandwidth: 3.35 TB/s}\n  source: https://example.com/x1\n",
+            "x1:\n  name: Chip X1\n  hbm: {capacity: 80 GB, bandwidth: 3.35 TB/s}\n  source: https://example.com/x1\n  hbm_source: [https://example.com/x1, https://example.com/x1-hbm]\n",
         ),
         (
             "src/a.md",
@@ -151,6 +156,14 @@ fn data_files_become_records_with_sources_page() {
     let sources = book.page("sources.html");
     assert!(sources.contains("Chip X1"));
     assert!(sources.contains("https://example.com/x1"));
+    // Each page once, shown without its scheme.
+    assert_eq!(
+        sources.matches("href=\"https://example.com/x1\"").count(),
+        1
+    );
+    assert!(
+        sources.contains("<li><a href=\"https://example.com/x1-hbm\">example.com/x1-hbm</a></li>")
+    );
 }
 
 #[test]

@@ -73,6 +73,14 @@ impl AxisScale {
 
     /// The label of tick `v`.
     pub fn label(&self, v: f64) -> String {
+        // A log axis reaching below 10⁻⁴ labels its fractions as powers of ten throughout
+        // (`10⁻⁶`, `10⁻³`, `0.1` would mix two notations on one axis).
+        if self.scale == Scale::Log
+            && v.abs() < 1.0
+            && self.ticks.first().is_some_and(|t| t.abs() < 1e-4)
+        {
+            return power_label(v);
+        }
         let step = match self.scale {
             Scale::Log => v.abs(),
             Scale::Linear => {
@@ -229,6 +237,16 @@ pub fn ticks(lo: f64, hi: f64, scale: Scale) -> (Vec<f64>, Vec<f64>) {
                     }
                 }
             }
+            if major.len() < 3 && decades <= 3.5 {
+                // Only one or two decades labelled (100, 1k on an axis from 20 to 5k): label
+                // the 2s and 5s too, so both ends of the axis can be read.
+                let (promoted, rest): (Vec<f64>, Vec<f64>) = minor.iter().partition(|v| {
+                    let m = *v / 10f64.powf(v.log10().floor());
+                    (m - 2.0).abs() < 1e-6 || (m - 5.0).abs() < 1e-6
+                });
+                major.extend(promoted);
+                minor = rest;
+            }
             major.sort_by(f64::total_cmp);
             if major.len() < 2 {
                 // Less than a decade without 1-2-5 values inside: fall back to linear ticks.
@@ -267,9 +285,35 @@ pub fn tick_label(v: f64, step: f64) -> String {
         }
     }
     if a < 1e-4 {
-        return format!("{v:e}");
+        return power_label(v);
     }
     trim_number(v, step)
+}
+
+/// `v` as a power of ten with superscript exponent: `10⁻⁶`, `2.5×10⁻⁷`.
+pub fn power_label(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let mut e = v.abs().log10().floor() as i32;
+    let mut m = (v / 10f64.powi(e) * 100.0).round() / 100.0;
+    if m.abs() >= 10.0 {
+        m /= 10.0;
+        e += 1;
+    }
+    let exp: String = e
+        .to_string()
+        .chars()
+        .map(|c| match c {
+            '-' => '⁻',
+            d => ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'][d as usize - '0' as usize],
+        })
+        .collect();
+    match trim_number(m, 0.01).as_str() {
+        "1" => format!("10{exp}"),
+        "-1" => format!("−10{exp}"),
+        mant => format!("{}×10{exp}", mant.replace('-', "−")),
+    }
 }
 
 fn trim_number(v: f64, step: f64) -> String {
@@ -379,5 +423,19 @@ mod tests {
         assert_eq!(short(65536.0), "65.5k");
         assert_eq!(short(1.3125), "1.31");
         assert_eq!(short(2400.0), "2400");
+        assert_eq!(tick_label(1.0000000000000001e-11, 1e-11), "10⁻¹¹");
+        assert_eq!(power_label(2.5e-7), "2.5×10⁻⁷");
+        assert_eq!(power_label(9.999e-6), "10⁻⁵");
+    }
+
+    #[test]
+    fn tiny_log_axes_label_in_powers_of_ten() {
+        let a = AxisScale::nice(3e-11, 4e-4, Scale::Log);
+        let labels: Vec<String> = a.ticks.iter().map(|t| a.label(*t)).collect();
+        assert_eq!(labels.first().map(String::as_str), Some("10⁻¹¹"));
+        assert_eq!(labels.last().map(String::as_str), Some("10⁻³"));
+        // Axes that stay above 10⁻⁴ keep decimals.
+        let a = AxisScale::nice(0.013, 87.0, Scale::Log);
+        assert_eq!(a.label(0.01), "0.01");
     }
 }

@@ -177,6 +177,18 @@ fn fit_side(chart: &ResolvedChart, side: Side, axis: &super::Axis) -> AxisScale 
             _ => {}
         }
     }
+    // Bars on a log axis grow from its lower end: keep that end below the smallest bar, or a
+    // bar whose value happens to be a round number (50 GB/s) would have no height at all.
+    if chart.kind.is_categorical() && axis.scale == Scale::Log {
+        let smallest = ys
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .fold(f64::INFINITY, f64::min);
+        if smallest.is_finite() {
+            ys.push(smallest * 0.6);
+        }
+    }
     let zero = chart.kind != ChartKind::Scatter;
     fit(&ys, axis, zero)
 }
@@ -251,6 +263,124 @@ fn wrap(label: &str, max_chars: usize) -> Vec<String> {
         lines.push(String::new());
     }
     lines
+}
+
+/// `label` wrapped into lines of at most `max_chars`, if it fits in three lines with no word
+/// longer than a line.
+fn wrap_fits(label: &str, max_chars: usize) -> Option<Vec<String>> {
+    let lines = wrap(label, max_chars);
+    (lines.len() <= 3 && lines.iter().all(|l| l.chars().count() <= max_chars)).then_some(lines)
+}
+
+/// `label` without its parenthesised qualifiers: `NVIDIA GB200 (per GPU in an NVL72 rack)` →
+/// `NVIDIA GB200`.
+fn strip_parens(label: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0usize;
+    for c in label.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' if depth > 0 => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_end_matches([',', ';', ':'])
+        .to_string()
+}
+
+/// At most `max` characters of `label`, cut at a word with an ellipsis when longer.
+fn ellipsize(label: &str, max: usize) -> String {
+    if label.chars().count() <= max {
+        return label.to_string();
+    }
+    let cut: String = label.chars().take(max - 1).collect();
+    let cut = match cut.rfind(' ') {
+        Some(i) if i > max / 2 => cut[..i].to_string(),
+        _ => cut,
+    };
+    format!("{}…", cut.trim_end_matches([' ', ',', ';', ':', '-']))
+}
+
+/// How category labels are set under a bar chart.
+enum CategoryLabels {
+    /// Horizontal, each wrapped into up to three lines that fit its slot.
+    Wrapped(Vec<Vec<String>>),
+    /// Too long for their slots: one line each, shortened, rotated by [`ROTATE_DEG`].
+    Rotated(Vec<String>),
+}
+
+const ROTATE_DEG: f64 = 40.0;
+const ROTATED_MAX_CHARS: usize = 24;
+
+/// Labels that fit a slot `slot` units wide: as written, else without parenthesised
+/// qualifiers (when that keeps them distinct), else rotated.
+fn category_labels(categories: &[String], slot: f64) -> CategoryLabels {
+    let max_chars = ((slot * 0.94) / (TICK_PX * 0.57)).floor().max(4.0) as usize;
+    let fitted = |labels: &[String]| -> Option<Vec<Vec<String>>> {
+        labels.iter().map(|c| wrap_fits(c, max_chars)).collect()
+    };
+    if let Some(lines) = fitted(categories) {
+        return CategoryLabels::Wrapped(lines);
+    }
+    let stripped: Vec<String> = categories
+        .iter()
+        .map(|c| match strip_parens(c) {
+            s if s.is_empty() => c.clone(),
+            s => s,
+        })
+        .collect();
+    let distinct = {
+        let mut seen = stripped.clone();
+        seen.sort();
+        seen.dedup();
+        seen.len() == stripped.len()
+    };
+    let short = if distinct {
+        stripped
+    } else {
+        categories.to_vec()
+    };
+    if let Some(lines) = fitted(&short) {
+        return CategoryLabels::Wrapped(lines);
+    }
+    CategoryLabels::Rotated(
+        short
+            .iter()
+            .map(|c| ellipsize(c, ROTATED_MAX_CHARS))
+            .collect(),
+    )
+}
+
+/// A unit as the reader sees it: the ASCII `us` of chart specs becomes `µs`, as calc output
+/// writes it (`Time (µs)`, not `Time (us)`).
+fn display_unit(unit: &str) -> String {
+    let mut out = String::new();
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        out.push_str(if word == "us" { "µs" } else { word });
+        word.clear();
+    };
+    for c in unit.chars() {
+        if c.is_alphanumeric() || c == '_' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+/// [`super::Axis::title`] with the unit as displayed.
+fn axis_title(axis: &super::Axis) -> Option<String> {
+    let mut shown = axis.clone();
+    shown.unit = axis.unit.as_deref().map(display_unit);
+    shown.title()
 }
 
 /// An anchor for a label: a point and which side of the text sits on it.
@@ -357,12 +487,12 @@ pub fn render_svg(chart: &ResolvedChart, anchor: &str) -> String {
     }
     top += 10; // room for the top tick label
 
-    let y_title = chart.y.title();
-    let y2_title = chart.y2.as_ref().and_then(|a| a.title());
+    let y_title = axis_title(&chart.y);
+    let y2_title = chart.y2.as_ref().and_then(axis_title);
     let x_title = if categorical {
-        chart.x.label.clone().or_else(|| chart.x.title())
+        chart.x.label.clone().or_else(|| axis_title(&chart.x))
     } else {
-        chart.x.title()
+        axis_title(&chart.x)
     };
     let tick_w = |a: &AxisScale| {
         a.ticks
@@ -371,6 +501,7 @@ pub fn render_svg(chart: &ResolvedChart, anchor: &str) -> String {
             .max()
             .unwrap_or(0)
     };
+    let y_title_gap = 26 + tick_w(&axes.y) + 12;
     let left = PAD + if y_title.is_some() { 26 } else { 0 } + tick_w(&axes.y) + 12;
     let right = match &axes.y2 {
         Some(a) => w - (PAD + if y2_title.is_some() { 26 } else { 0 } + tick_w(a) + 12),
@@ -387,25 +518,34 @@ pub fn render_svg(chart: &ResolvedChart, anchor: &str) -> String {
             w - PAD - last.max(8)
         }
     };
-    let plot_w = (right - left).max(50);
-    let cat_lines: Vec<Vec<String>> = if categorical {
-        let slot = plot_w as f64 / chart.categories.len().max(1) as f64;
-        let max_chars = ((slot * 0.94) / (TICK_PX * 0.57)).floor().max(4.0) as usize;
-        chart
-            .categories
-            .iter()
-            .map(|c| wrap(c, max_chars))
-            .collect()
-    } else {
-        Vec::new()
+    let slots = chart.categories.len().max(1) as f64;
+    let cat_labels = categorical
+        .then(|| category_labels(&chart.categories, (right - left).max(50) as f64 / slots));
+    // Room under the plot for the category or tick labels; rotated labels also need room on
+    // the left for the first one, and the chart grows taller rather than squeeze its plot.
+    let (sin, cos) = ROTATE_DEG.to_radians().sin_cos();
+    let (label_h, left, h) = match &cat_labels {
+        Some(CategoryLabels::Rotated(labels)) => {
+            let widest = labels.iter().map(|l| text_w(l, TICK_PX)).max().unwrap_or(0);
+            let drop = (sin * widest as f64 + cos * TICK_PX).ceil() as i32 + 14;
+            let first = labels.first().map_or(0, |l| text_w(l, TICK_PX)) as f64;
+            let slot = (right - left).max(50) as f64 / slots;
+            let left = left.max((cos * first - slot / 2.0).ceil() as i32 + PAD);
+            (drop, left, h + (drop - 30).max(0))
+        }
+        Some(CategoryLabels::Wrapped(lines)) => {
+            let n = lines.iter().map(Vec::len).max().unwrap_or(1) as i32;
+            (12 + n * 18, left, h)
+        }
+        None => (30, left, h),
     };
-    let label_lines = cat_lines.iter().map(Vec::len).max().unwrap_or(1) as i32;
     let mut bottom = h - PAD;
     if x_title.is_some() {
         bottom -= 26;
     }
-    bottom -= 12 + label_lines * 18;
+    bottom -= label_h;
     let bottom = bottom.max(top + 50);
+    let mut rotated_svg = String::new();
 
     // ---- drawing ------------------------------------------------------------------------
     let mut svg = String::new();
@@ -498,9 +638,60 @@ pub fn render_svg(chart: &ResolvedChart, anchor: &str) -> String {
                 }
             }
         }
+        // So do the lines of a line chart, traced every few units, so that a mark's label
+        // does not sit on a series (the HBM marks of the memory-wall chapter's Figure 3).
+        if chart.kind == ChartKind::Line {
+            for s in &chart.series {
+                let ys = if s.axis == Side::Right {
+                    axes.y2.as_ref().unwrap_or(&axes.y)
+                } else {
+                    &axes.y
+                };
+                let pts: Vec<(i32, i32)> = s
+                    .points
+                    .iter()
+                    .filter(|p| axes.x.contains(p.x) && ys.contains(p.y))
+                    .map(|p| (px(p.x), py(s.axis, p.y)))
+                    .collect();
+                for pair in pts.windows(2) {
+                    let (a, b) = (pair[0], pair[1]);
+                    let len = ((b.0 - a.0) as f64).hypot((b.1 - a.1) as f64);
+                    let steps = (len / 4.0).ceil().max(1.0) as i32;
+                    for k in 0..steps {
+                        let t = k as f64 / steps as f64;
+                        let c = (
+                            a.0 + ((b.0 - a.0) as f64 * t).round() as i32,
+                            a.1 + ((b.1 - a.1) as f64 * t).round() as i32,
+                        );
+                        taken.point(c, 3);
+                    }
+                }
+                if let Some(last) = pts.last() {
+                    taken.point(*last, 3);
+                }
+            }
+        }
         for m in &chart.marks {
-            if let Mark::Point { x, y, axis, .. } = m {
-                taken.point((px(*x), py(*axis, *y)), 7);
+            match m {
+                Mark::Point { x, y, axis, .. } => taken.point((px(*x), py(*axis, *y)), 7),
+                // Mark lines too: one mark's label should not straddle another's line. A label
+                // sits 6 units off its own line, clear of this 2-unit strip.
+                Mark::XLine { x, .. } if axes.x.contains(*x) => {
+                    let x = px(*x);
+                    taken.boxes.push((x - 2, y1, x + 2, y0));
+                }
+                Mark::YLine { y, axis, .. } => {
+                    let ys = if *axis == Side::Right {
+                        axes.y2.as_ref().unwrap_or(&axes.y)
+                    } else {
+                        &axes.y
+                    };
+                    if ys.contains(*y) {
+                        let y = py(*axis, *y);
+                        taken.boxes.push((x0, y - 2, x1, y + 2));
+                    }
+                }
+                _ => {}
             }
         }
         for m in &chart.marks {
@@ -701,15 +892,36 @@ pub fn render_svg(chart: &ResolvedChart, anchor: &str) -> String {
                 );
             }
         }
-        if categorical {
-            for (i, lines) in cat_lines.iter().enumerate() {
-                let x = px(i as f64);
-                for (k, l) in lines.iter().enumerate() {
-                    text(
-                        l,
-                        (x, y0 + 9 + k as i32 * 18),
-                        tick_style(HPos::Center, VPos::Top),
-                    );
+        if let Some(labels) = &cat_labels {
+            match labels {
+                CategoryLabels::Wrapped(cat_lines) => {
+                    for (i, lines) in cat_lines.iter().enumerate() {
+                        let x = px(i as f64);
+                        for (k, l) in lines.iter().enumerate() {
+                            text(
+                                l,
+                                (x, y0 + 9 + k as i32 * 18),
+                                tick_style(HPos::Center, VPos::Top),
+                            );
+                        }
+                    }
+                }
+                CategoryLabels::Rotated(labels) => {
+                    // plotters rotates text by quarter turns only: write these directly.
+                    for (i, l) in labels.iter().enumerate() {
+                        let (x, y) = (px(i as f64) + 4, y0 + 10);
+                        let _ = write!(
+                            rotated_svg,
+                            "<text x=\"{x}\" y=\"{y}\" dy=\"0.5ex\" text-anchor=\"end\" \
+                             font-size=\"{TICK_PX}\" transform=\"rotate(-{ROTATE_DEG}, {x}, {y})\" \
+                             fill=\"#020000\">\n{}\n</text>\n",
+                            escape(l)
+                        );
+                        draw(PathElement::new(
+                            vec![(px(i as f64), y0), (px(i as f64), y0 + 5)],
+                            line_style(FG, 1),
+                        ));
+                    }
                 }
             }
         } else {
@@ -755,7 +967,8 @@ pub fn render_svg(chart: &ResolvedChart, anchor: &str) -> String {
         if let Some(t) = &y_title {
             text(
                 t,
-                (PAD, (y0 + y1) / 2),
+                // beside its tick labels, even where rotated category labels widened the margin
+                (x0 - y_title_gap, (y0 + y1) / 2),
                 axis_font(HPos::Center, VPos::Top).transform(FontTransform::Rotate270),
             );
         }
@@ -908,6 +1121,10 @@ pub fn render_svg(chart: &ResolvedChart, anchor: &str) -> String {
         }
         let _ = root.present();
     }
+    if !rotated_svg.is_empty() {
+        svg.push('\n');
+        svg.push_str(&rotated_svg);
+    }
     finish(&svg, chart, anchor, w, h)
 }
 
@@ -1004,7 +1221,12 @@ pub fn describe(chart: &ResolvedChart) -> String {
     };
     let names: Vec<&str> = chart.series.iter().map(|s| s.label.as_str()).collect();
     let _ = write!(d, "{kind} of {}", list(&names));
-    let unit = |a: &super::Axis| a.unit.clone().map(|u| format!(" {u}")).unwrap_or_default();
+    let unit = |a: &super::Axis| {
+        a.unit
+            .as_deref()
+            .map(|u| format!(" {}", display_unit(u)))
+            .unwrap_or_default()
+    };
     let axis_text = |a: &super::Axis| {
         let mut t = a.label.clone().unwrap_or_else(|| "value".into());
         if a.scale == Scale::Log {
@@ -1135,14 +1357,25 @@ pub fn render_figure(chart: &ResolvedChart, number: usize, csv_href: &str) -> St
     let mut out = String::new();
     let _ = write!(
         out,
-        "<figure class=\"chart\" id=\"{}\">\n<div class=\"chart-scroll\">\n{}\n</div>\n<figcaption><span class=\"figure-number\">Figure {number}:</span> ",
+        "<figure class=\"chart\" id=\"{}\">\n<div class=\"chart-scroll\">\n{}\n</div>\n<figcaption>",
         escape(&anchor),
         render_svg(chart, &anchor),
     );
-    match (&chart.caption, &chart.title) {
-        (Some(c), _) => out.push_str(&escape(c)),
-        (None, Some(t)) => out.push_str(&escape(t)),
-        (None, None) => {}
+    // `Figure 1: caption` (the title stands in for a missing caption), or a bare `Figure 1`.
+    fn nonempty(s: &Option<String>) -> Option<&str> {
+        s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    }
+    match nonempty(&chart.caption).or_else(|| nonempty(&chart.title)) {
+        Some(c) => {
+            let _ = write!(
+                out,
+                "<span class=\"figure-number\">Figure {number}:</span> {}",
+                escape(c)
+            );
+        }
+        None => {
+            let _ = write!(out, "<span class=\"figure-number\">Figure {number}</span>");
+        }
     }
     let _ = write!(
         out,

@@ -122,12 +122,21 @@ pub fn render_table(table: &ResolvedTable, number: usize) -> String {
         out.push_str("</tr>\n");
     }
     out.push_str("</tbody>\n</table>\n");
-    let _ = write!(
-        out,
-        "<figcaption><span class=\"table-number\">Table {number}:</span>"
-    );
-    if let Some(c) = &table.caption {
-        let _ = write!(out, " {}", escape(c));
+    // `Table 1: caption`, or a bare `Table 1` without a dangling colon.
+    match table.caption.as_deref().map(str::trim) {
+        Some(c) if !c.is_empty() => {
+            let _ = write!(
+                out,
+                "<figcaption><span class=\"table-number\">Table {number}:</span> {}",
+                escape(c)
+            );
+        }
+        _ => {
+            let _ = write!(
+                out,
+                "<figcaption><span class=\"table-number\">Table {number}</span>"
+            );
+        }
     }
     out.push_str("</figcaption>\n</figure>\n");
     out

@@ -33,32 +33,53 @@ pub fn ledger(claims: &[ClaimRecord]) -> GeneratedPage {
         html.push_str("<p>This book makes no claims yet.</p>\n");
         return page("Claims ledger", LEDGER_PATH, html);
     }
-    html.push_str("<div class=\"table-wrap\"><table class=\"ledger\">\n<thead><tr><th>Verdict</th><th>Chapter</th><th>Statement</th><th>Values</th></tr></thead>\n<tbody>\n");
+    // Grouped by chapter (a heading row per run of claims from one chapter), so the chapter is
+    // not repeated on every row and the statements get the width.
+    html.push_str("<div class=\"table-wrap\"><table class=\"ledger\">\n<thead><tr><th scope=\"col\">Verdict</th><th scope=\"col\">Statement</th><th scope=\"col\">Values</th></tr></thead>\n");
     let mut ordered: Vec<&ClaimRecord> = claims.iter().collect();
     ordered.sort_by_key(|c| c.holds);
+    let mut group: Option<(bool, &str)> = None;
     for c in ordered {
+        if group != Some((c.holds, c.page.as_str())) {
+            if group.is_some() {
+                html.push_str("</tbody>\n");
+            }
+            group = Some((c.holds, c.page.as_str()));
+            html.push_str(&format!(
+                "<tbody><tr class=\"ledger-chapter\"><th colspan=\"3\" scope=\"colgroup\"><a href=\"{page}\">{chapter}</a></th></tr>\n",
+                page = escape(&c.page),
+                chapter = escape(&c.chapter),
+            ));
+        }
         let (class, verdict) = if c.holds {
             ("verdict-holds", "✓ holds")
         } else {
             ("verdict-fails", "✗ fails")
         };
-        let values = match &c.tolerance {
-            Some(t) => format!("{} {} {} ± {}", c.lhs, c.op, c.rhs, t),
-            None => format!("{} {} {}", c.lhs, c.op, c.rhs),
-        };
+        // Each side stays on one line; the operator and tolerance may wrap between them.
+        let mut values = format!(
+            "<span class=\"ledger-side\">{}</span> {} <span class=\"ledger-side\">{}</span>",
+            escape(&c.lhs),
+            escape(&c.op),
+            escape(&c.rhs)
+        );
+        if let Some(t) = &c.tolerance {
+            values.push_str(&format!(
+                " <span class=\"ledger-tol\">± {}</span>",
+                escape(t)
+            ));
+        }
         let kind = if c.kind == super::ClaimKind::Refute {
             "<span class=\"claim-kind\">refute</span> "
         } else {
             ""
         };
         html.push_str(&format!(
-            "<tr class=\"{row}\"><td class=\"{class}\">{verdict}</td><td><a href=\"{page}\">{chapter}</a></td><td>{kind}<a href=\"{page}#{id}\">{words}</a></td><td>{values}</td></tr>\n",
+            "<tr class=\"{row}\"><td class=\"{class}\">{verdict}</td><td class=\"ledger-words\">{kind}<a href=\"{page}#{id}\">{words}</a></td><td class=\"ledger-values\">{values}</td></tr>\n",
             row = if c.holds { "" } else { "fails" },
             page = escape(&c.page),
-            chapter = escape(&c.chapter),
             id = escape(&c.id),
             words = escape(&c.words),
-            values = escape(&values),
         ));
     }
     html.push_str("</tbody></table></div>\n");
@@ -96,15 +117,27 @@ pub fn sources(files: &[DataFile]) -> GeneratedPage {
                 }
                 html.push_str("</tbody></table></div>\n");
             }
-            if !e.sources.is_empty() {
-                html.push_str("<p class=\"data-sources\">Sources: ");
-                let links: Vec<String> = e
-                    .sources
-                    .iter()
-                    .map(|s| format!("<a href=\"{u}\">{u}</a>", u = escape(s)))
-                    .collect();
-                html.push_str(&links.join(" · "));
-                html.push_str("</p>\n");
+            // Each page once (figures often share one), one per line, without the scheme.
+            let mut urls: Vec<&str> = Vec::new();
+            for s in &e.sources {
+                if !urls.contains(&s.as_str()) {
+                    urls.push(s);
+                }
+            }
+            if !urls.is_empty() {
+                html.push_str("<div class=\"data-sources\"><span class=\"data-sources-label\">Sources</span><ul>\n");
+                for u in urls {
+                    let shown = u
+                        .strip_prefix("https://")
+                        .or_else(|| u.strip_prefix("http://"))
+                        .unwrap_or(u);
+                    html.push_str(&format!(
+                        "<li><a href=\"{}\">{}</a></li>\n",
+                        escape(u),
+                        escape(shown.trim_end_matches('/'))
+                    ));
+                }
+                html.push_str("</ul></div>\n");
             }
             for n in &e.notes {
                 html.push_str(&format!(
