@@ -324,11 +324,12 @@ impl CellHook for ChapterNotebook<'_> {
 
 /// The box a claim renders as: the words, both sides, the verdict.
 pub fn claim_box(c: &ClaimRecord) -> String {
-    let (class, verdict) = if c.holds {
-        ("claim claim--holds", "✓ holds")
+    let class = if c.holds {
+        "claim claim--holds"
     } else {
-        ("claim claim--fails", "✗ fails")
+        "claim claim--fails"
     };
+    let verdict = c.verdict();
     let tol = c
         .tolerance
         .as_ref()

@@ -46,6 +46,17 @@ pub struct ClaimRecord {
 }
 
 impl ClaimRecord {
+    /// The verdict in words. A refute that holds means the quoted statement is false, so it
+    /// says "refuted" rather than "holds", which readers took for agreement with the statement.
+    pub fn verdict(&self) -> &'static str {
+        match (self.kind, self.holds) {
+            (ClaimKind::Claim, true) => "✓ holds",
+            (ClaimKind::Claim, false) => "✗ fails",
+            (ClaimKind::Refute, true) => "✓ refuted",
+            (ClaimKind::Refute, false) => "✗ not refuted",
+        }
+    }
+
     /// A warning pointing at the claim, for `build` (which renders a failing claim rather than
     /// refusing the book; `check` is the gate).
     pub fn as_warning(

@@ -22,7 +22,7 @@ pub fn ledger(claims: &[ClaimRecord]) -> GeneratedPage {
         "<h1 id=\"claims-ledger\"><a class=\"header\" href=\"#claims-ledger\">Claims ledger</a></h1>\n",
     );
     html.push_str(&format!(
-        "<p>Every claim of the book, checked when the book was built: <strong>{}</strong> in all ({} claims, {} refutes), <strong>{}</strong> holding, <strong>{}</strong> failing. A <em>refute</em> holds when the statement it quotes is false under the book’s numbers.</p>\n",
+        "<p>Every claim of the book, checked when the book was built: <strong>{}</strong> in all ({} claims, {} refutes), <strong>{}</strong> holding, <strong>{}</strong> failing. A <em>refute</em> quotes a statement the book’s numbers contradict: it shows “✓ refuted” while they do.</p>\n",
         claims.len(),
         claims.len() - refutes,
         refutes,
@@ -51,11 +51,12 @@ pub fn ledger(claims: &[ClaimRecord]) -> GeneratedPage {
                 chapter = escape(&c.chapter),
             ));
         }
-        let (class, verdict) = if c.holds {
-            ("verdict-holds", "✓ holds")
+        let class = if c.holds {
+            "verdict-holds"
         } else {
-            ("verdict-fails", "✗ fails")
+            "verdict-fails"
         };
+        let verdict = c.verdict();
         // Each side stays on one line; the operator and tolerance may wrap between them.
         let mut values = format!(
             "<span class=\"ledger-side\">{}</span> {} <span class=\"ledger-side\">{}</span>",
