@@ -488,7 +488,7 @@ mod tests {
             rhs_value: 2400.0,
             unit: "".into(),
             holds,
-            margin: (!holds).then(|| "off by 2.27x".to_string()),
+            margin: (!holds).then(|| "the left side is 2.27× the right".to_string()),
         }
     }
 
@@ -514,7 +514,7 @@ mod tests {
         let ok = text.find("✓ ok").unwrap();
         assert!(fail < ok, "{text}");
         assert!(text.contains("chapters/batch.md:12"));
-        assert!(text.contains("5,440 ≈ 2,400 ± 10%  (off by 2.27x)"));
+        assert!(text.contains("5,440 ≈ 2,400 ± 10%  (the left side is 2.27× the right)"));
         assert!(
             text.ends_with("check FAILED: 2 claims (1 holds, 1 fails), 0 errors, 0 warnings\n"),
             "{text}"

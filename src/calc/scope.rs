@@ -118,7 +118,7 @@ pub struct ClaimResult {
     pub tolerance: Option<String>,
     /// Whether the claim holds: the condition is true for `claim`, false for `refute`.
     pub holds: bool,
-    /// How far the sides are apart, in words (`lhs is 17% below rhs`).
+    /// How far the sides are apart, in words (`12.7% apart, 2.67% beyond the ± 10% tolerance`).
     pub margin: String,
 }
 
@@ -700,37 +700,40 @@ fn pct(x: f64) -> String {
     format!("{}%", format::unit_number(x * 100.0, 3))
 }
 
-/// How far `x` is from `y`, in words.
+/// How far `x` is from `y`, in words, for the claim box and `check`'s report.
 fn margin_text(op: CmpOp, x: f64, y: f64, tol: Option<(f64, bool)>, choice: &Choice) -> String {
     let diff = format::render((x - y).abs(), choice, None);
     if op == CmpOp::Approx {
         let (t, relative) = tol.unwrap_or((super::eval::DEFAULT_TOLERANCE, true));
         if relative {
             if y == 0.0 {
-                return format!("off by {diff} (relative tolerance of zero)");
+                return format!("{diff} apart (a relative tolerance of zero)");
             }
             let dev = (x - y).abs() / y.abs();
-            let verdict = if dev <= t.abs() * (1.0 + 1e-12) {
-                "within".to_string()
+            // Differences at the level of floating-point rounding are no difference.
+            if dev < 1e-9 {
+                return "equal".into();
+            }
+            return if dev <= t.abs() * (1.0 + 1e-12) {
+                format!("{} apart, within ± {}", pct(dev), pct(t.abs()))
             } else {
-                format!("{} outside", pct(dev - t.abs()))
+                format!(
+                    "{} apart, {} beyond the ± {} tolerance",
+                    pct(dev),
+                    pct(dev - t.abs()),
+                    pct(t.abs())
+                )
             };
-            return format!(
-                "off by {} (tolerance ± {}): {verdict}",
-                pct(dev),
-                pct(t.abs())
-            );
         }
         let tol_text = format::render(t.abs(), choice, None);
-        let verdict = if (x - y).abs() <= t.abs() {
-            "within".to_string()
+        return if (x - y).abs() <= t.abs() {
+            format!("{diff} apart, within ± {tol_text}")
         } else {
             format!(
-                "{} outside",
+                "{diff} apart, {} beyond the ± {tol_text} tolerance",
                 format::render((x - y).abs() - t.abs(), choice, None)
             )
         };
-        return format!("off by {diff} (tolerance ± {tol_text}): {verdict}");
     }
     if x == y {
         return "equal".into();
@@ -740,15 +743,21 @@ fn margin_text(op: CmpOp, x: f64, y: f64, tol: Option<(f64, bool)>, choice: &Cho
         if (0.5..=2.0).contains(&ratio) {
             let r = ratio - 1.0;
             format!(
-                "lhs is {} {} rhs",
+                "the left side is {} {} the right",
                 pct(r.abs()),
                 if r < 0.0 { "below" } else { "above" }
             )
         } else {
-            format!("lhs is {}× rhs", format::plain_number(ratio, 3))
+            format!(
+                "the left side is {}× the right",
+                format::plain_number(ratio, 3)
+            )
         }
     } else {
-        format!("lhs is {} rhs", if x < y { "below" } else { "above" })
+        format!(
+            "the left side is {} the right",
+            if x < y { "below" } else { "above" }
+        )
     };
     format!("{rel} (difference {diff})")
 }
@@ -833,7 +842,7 @@ mod tests {
             ("281 FLOP/B", "300 FLOP/B", "FLOP/B")
         );
         assert_eq!(c.tolerance.as_deref(), Some("10%"));
-        assert_eq!(c.margin, "off by 6.25% (tolerance ± 10%): within");
+        assert_eq!(c.margin, "6.25% apart, within ± 10%");
         assert_eq!(out.statements[4].line, 5);
     }
 
@@ -962,13 +971,22 @@ mod tests {
         assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
         let c: Vec<&ClaimResult> = out.claims().collect();
         assert!(c[0].holds && !c[1].holds && c[2].holds && !c[3].holds && c[4].holds && c[5].holds);
-        assert_eq!(c[0].margin, "lhs is 34.5% below rhs (difference 0.69 ms)");
+        assert_eq!(
+            c[0].margin,
+            "the left side is 34.5% below the right (difference 0.69 ms)"
+        );
         assert_eq!((c[1].lhs.as_str(), c[1].rhs.as_str()), ("1.31 ms", "1 ms"));
-        assert_eq!(c[1].margin, "lhs is 31% above rhs (difference 0.31 ms)");
+        assert_eq!(
+            c[1].margin,
+            "the left side is 31% above the right (difference 0.31 ms)"
+        );
         assert_eq!(c[2].kind, ClaimKind::Refute);
-        assert_eq!(c[2].margin, "lhs is 0.00131× rhs (difference 0.999 s)");
-        assert_eq!(c[3].margin, "off by 12.7% (tolerance ± 10%): 2.67% outside");
-        assert_eq!(c[4].margin, "off by 0.01 ms (tolerance ± 0.05 ms): within");
+        assert_eq!(
+            c[2].margin,
+            "the left side is 0.00131× the right (difference 0.999 s)"
+        );
+        assert_eq!(c[3].margin, "12.7% apart, 2.67% beyond the ± 10% tolerance");
+        assert_eq!(c[4].margin, "0.01 ms apart, within ± 0.05 ms");
         assert_eq!(c[5].rhs, "$2.40/Mtok");
         assert!((c[1].lhs_si - 1.31e-3).abs() < 1e-15);
     }

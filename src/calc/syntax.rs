@@ -61,5 +61,5 @@
 //!
 //! # Claims
 //! The condition must be one comparison. Both sides are shown in one unit (the right side's, or
-//! the unit asked for with `in`), with the verdict and a margin (`lhs is 17% below rhs
-//! (difference 0.31 ms)`, `off by 12.7% (tolerance ± 10%): 2.67% outside`).
+//! the unit asked for with `in`), with the verdict and a margin (`the left side is 17% below the
+//! right (difference 0.31 ms)`, `12.7% apart, 2.67% beyond the ± 10% tolerance`).
