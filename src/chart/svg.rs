@@ -546,6 +546,9 @@ pub fn render_svg(chart: &ResolvedChart, anchor: &str) -> String {
     bottom -= label_h;
     let bottom = bottom.max(top + 50);
     let mut rotated_svg = String::new();
+    // plotters draws on whole pixels, which makes gentle slopes step visibly; each line's
+    // pixel points are swapped afterwards for the same points at a tenth of a unit.
+    let mut precise_lines: Vec<(String, String)> = Vec::new();
 
     // ---- drawing ------------------------------------------------------------------------
     let mut svg = String::new();
@@ -736,20 +739,46 @@ pub fn render_svg(chart: &ResolvedChart, anchor: &str) -> String {
                     } else {
                         &axes.y
                     };
+                    // The axis ends in pixels, to place points between them exactly.
+                    let (ya, yb) = (py(s.axis, ys.lo) as f64, py(s.axis, ys.hi) as f64);
+                    let fine = |p: &crate::chart::Point| {
+                        (
+                            x0 as f64 + axes.x.fraction(p.x) * (x1 - x0) as f64,
+                            ya + ys.fraction(p.y) * (yb - ya),
+                        )
+                    };
                     // Split at points a log axis cannot show.
-                    let mut runs: Vec<Vec<(i32, i32)>> = vec![Vec::new()];
+                    let mut runs: Vec<Vec<&crate::chart::Point>> = vec![Vec::new()];
                     for p in &s.points {
                         let visible = axes.x.contains(p.x) && ys.contains(p.y);
                         if visible {
-                            runs.last_mut().unwrap().push((px(p.x), py(s.axis, p.y)));
-                        } else if !runs.last().unwrap().is_empty() {
+                            if let Some(run) = runs.last_mut() {
+                                run.push(p);
+                            }
+                        } else if runs.last().is_some_and(|r| !r.is_empty()) {
                             runs.push(Vec::new());
                         }
                     }
                     for run in runs.into_iter().filter(|r| !r.is_empty()) {
-                        let mut run = run;
-                        run.dedup();
-                        let _ = root.draw(&PathElement::new(run, line_style(color, 3)));
+                        let mut coarse: Vec<(i32, i32)> =
+                            run.iter().map(|p| (px(p.x), py(s.axis, p.y))).collect();
+                        coarse.dedup();
+                        let coarse_text = coarse.iter().fold(String::new(), |mut t, (x, y)| {
+                            let _ = write!(t, "{x},{y} ");
+                            t
+                        });
+                        let mut fine_text = String::new();
+                        let mut last = String::new();
+                        for p in &run {
+                            let (fx, fy) = fine(p);
+                            let point = format!("{fx:.1},{fy:.1} ");
+                            if point != last {
+                                fine_text.push_str(&point);
+                                last = point;
+                            }
+                        }
+                        precise_lines.push((coarse_text, fine_text));
+                        let _ = root.draw(&PathElement::new(coarse, line_style(color, 3)));
                     }
                     if s.points.len() <= 16 {
                         for p in &s.points {
@@ -1120,6 +1149,12 @@ pub fn render_svg(chart: &ResolvedChart, anchor: &str) -> String {
             );
         }
         let _ = root.present();
+    }
+    for (coarse, fine) in precise_lines {
+        let coarse = format!("points=\"{coarse}\"");
+        if let Some(at) = svg.find(&coarse) {
+            svg.replace_range(at..at + coarse.len(), &format!("points=\"{fine}\""));
+        }
     }
     if !rotated_svg.is_empty() {
         svg.push('\n');
