@@ -184,14 +184,13 @@ pub fn assemble(
     }
 
     // Print page: every chapter in order.
+    // The generated pages (claims ledger, data sources) print after the chapters.
     let print_chapters: Vec<_> = chapters
         .iter()
-        .map(|rc| {
-            serde_json::json!({
-                "title": rc.chapter.title,
-                "path": rc.chapter.out_path,
-                "content": rc.markdown.html,
-            })
+        .map(|rc| (&rc.chapter.title, &rc.chapter.out_path, &rc.markdown.html))
+        .chain(generated.iter().map(|g| (&g.title, &g.path, &g.html)))
+        .map(|(title, path, content)| {
+            serde_json::json!({ "title": title, "path": path, "content": content })
         })
         .collect();
     let mut ctx = page_context(
