@@ -56,6 +56,25 @@ struct TocItem {
     children: Vec<TocItem>,
 }
 
+impl TocItem {
+    fn new(kind: &'static str, title: &str, href: String) -> TocItem {
+        TocItem {
+            kind,
+            title: title.to_string(),
+            number: String::new(),
+            href,
+            active: false,
+            expanded: false,
+            draft: false,
+            children: Vec::new(),
+        }
+    }
+
+    fn separator() -> TocItem {
+        TocItem::new("separator", "", String::new())
+    }
+}
+
 #[derive(Serialize)]
 struct NavLink<'a> {
     title: &'a str,
@@ -306,30 +325,16 @@ fn build_toc(items: &[SummaryItem], generated: &[GeneratedPage]) -> Vec<TocItem>
         items
             .iter()
             .filter_map(|item| match item {
-                SummaryItem::Chapter(link) => Some(TocItem {
-                    kind: "chapter",
-                    title: link.title.clone(),
-                    number: link.number_text(),
-                    href: link
-                        .path
-                        .as_ref()
-                        .map(|p| crate::book::page_name(p))
-                        .unwrap_or_default(),
-                    active: false,
-                    expanded: false,
-                    draft: link.path.is_none(),
-                    children: chapter_items(&link.nested),
-                }),
-                SummaryItem::Separator => Some(TocItem {
-                    kind: "separator",
-                    title: String::new(),
-                    number: String::new(),
-                    href: String::new(),
-                    active: false,
-                    expanded: false,
-                    draft: false,
-                    children: Vec::new(),
-                }),
+                SummaryItem::Chapter(link) => {
+                    let href = link.path.as_deref().map(crate::book::page_name);
+                    Some(TocItem {
+                        number: link.number_text(),
+                        draft: href.is_none(),
+                        children: chapter_items(&link.nested),
+                        ..TocItem::new("chapter", &link.title, href.unwrap_or_default())
+                    })
+                }
+                SummaryItem::Separator => Some(TocItem::separator()),
                 SummaryItem::PartTitle { .. } => None,
             })
             .collect()
@@ -344,14 +349,8 @@ fn build_toc(items: &[SummaryItem], generated: &[GeneratedPage]) -> Vec<TocItem>
                     out.push(part);
                 }
                 current_part = Some(TocItem {
-                    kind: "part",
-                    title: title.clone(),
-                    number: String::new(),
-                    href: String::new(),
-                    active: false,
                     expanded: true,
-                    draft: false,
-                    children: Vec::new(),
+                    ..TocItem::new("part", title, String::new())
                 });
             }
             other => {
@@ -372,27 +371,9 @@ fn build_toc(items: &[SummaryItem], generated: &[GeneratedPage]) -> Vec<TocItem>
         out.push(part);
     }
     if !generated.is_empty() {
-        out.push(TocItem {
-            kind: "separator",
-            title: String::new(),
-            number: String::new(),
-            href: String::new(),
-            active: false,
-            expanded: false,
-            draft: false,
-            children: Vec::new(),
-        });
+        out.push(TocItem::separator());
         for g in generated {
-            out.push(TocItem {
-                kind: "chapter",
-                title: g.title.clone(),
-                number: String::new(),
-                href: g.path.clone(),
-                active: false,
-                expanded: false,
-                draft: false,
-                children: Vec::new(),
-            });
+            out.push(TocItem::new("chapter", &g.title, g.path.clone()));
         }
     }
     out
