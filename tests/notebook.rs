@@ -303,3 +303,26 @@ fn a_cached_rebuild_equals_a_fresh_one_after_chapter_and_data_edits() {
     );
     assert_eq!(after_data, fresh(&book));
 }
+
+#[test]
+fn hidden_calc_blocks_fold_and_open_on_error() {
+    let book = book_with("# W\n\n```calc hidden\nx = 2 s\n```\n\nIt is `= x`.\n");
+    book.build().assert_code(0);
+    let html = book.page("w.html");
+    assert!(
+        html.contains("<details class=\"calc-details\"><summary>Show the calculation</summary>"),
+        "{html}"
+    );
+    assert!(html.contains(">2 s</span>"));
+    let broken = book_with("# W\n\n```calc hidden\nx = 2 s + 1 B\n```\n");
+    broken.build().assert_code(1);
+    let rendered =
+        calcbook::render_book(broken.root(), &calcbook::RenderOptions::default()).unwrap();
+    assert!(
+        rendered
+            .site
+            .get_str("w.html")
+            .unwrap()
+            .contains("<details class=\"calc-details\" open>")
+    );
+}

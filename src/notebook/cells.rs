@@ -276,14 +276,24 @@ impl<'a> ChapterNotebook<'a> {
 }
 
 impl CellHook for ChapterNotebook<'_> {
-    fn fenced(
-        &mut self,
-        lang: &str,
-        _info: &str,
-        body: &str,
-        body_offset: usize,
-    ) -> Option<String> {
+    fn fenced(&mut self, lang: &str, info: &str, body: &str, body_offset: usize) -> Option<String> {
         match lang {
+            "calc" if is_hidden(info) => {
+                let errors_before = self.diagnostics.len();
+                let html = self.run_calc(body, body_offset);
+                // A folded block opens by itself when it has something to fix.
+                let open = if self.diagnostics[errors_before..]
+                    .iter()
+                    .any(Diagnostic::is_error)
+                {
+                    " open"
+                } else {
+                    ""
+                };
+                Some(format!(
+                    "<details class=\"calc-details\"{open}><summary>Show the calculation</summary>\n{html}</details>\n"
+                ))
+            }
             "calc" => Some(self.run_calc(body, body_offset)),
             "chart" => Some(self.run_chart(body, body_offset)),
             "table" => Some(self.run_table(body, body_offset)),
@@ -349,6 +359,13 @@ pub fn claim_box(c: &ClaimRecord) -> String {
         op = escape(&c.op),
         rhs = escape(&c.rhs),
     )
+}
+
+/// ```` ```calc hidden ```` (or `hide`): evaluated as usual, shown folded.
+fn is_hidden(info: &str) -> bool {
+    info.split(|c: char| c.is_whitespace() || c == ',')
+        .skip(1)
+        .any(|w| w == "hidden" || w == "hide")
 }
 
 /// `part/batch.html` → `batch`.
