@@ -20,8 +20,9 @@ use std::sync::Arc;
 
 use super::ast::*;
 use super::eval::{
-    self, ArgVal, EResult, Env, Evaluator, Fail, apply_math, bind, compare_f64, dim_mismatch,
-    division_by_zero, overflow, pow_dim, resolve_unit, type_mismatch,
+    self, ArgVal, EResult, Env, Evaluator, Fail, apply_math, bind, compare_f64,
+    conversion_mismatch, dim_mismatch, division_by_zero, overflow, pow_dim, resolve_unit,
+    type_mismatch,
 };
 use super::parser::parse_expression;
 use super::scope::{Scope, fail_to_diag, next_source_id, with_big_stack};
@@ -441,17 +442,7 @@ impl Scope {
                     let (f, d) = resolve_unit(self.registry(), u)?;
                     if d != dim {
                         let reg = self.registry();
-                        return Err(Diagnostic::error(
-                            "dimension-mismatch",
-                            format!(
-                                "cannot convert {} to `{}`, which is {}",
-                                reg.describe(&dim),
-                                u.text,
-                                reg.describe(&d)
-                            ),
-                        )
-                        .with_span(u.span.clone())
-                        .with_secondary(
+                        return Err(conversion_mismatch(reg, &dim, u, &d).with_secondary(
                             inner.span.clone(),
                             format!("this is {}", reg.describe(&dim)),
                         ));
@@ -773,17 +764,7 @@ impl Compiler<'_> {
                 if let Some(u) = unit {
                     let (_, ud) = resolve_unit(reg, u)?;
                     if ud != d {
-                        return Err(Diagnostic::error(
-                            "dimension-mismatch",
-                            format!(
-                                "cannot convert {} to `{}`, which is {}",
-                                reg.describe(&d),
-                                u.text,
-                                reg.describe(&ud)
-                            ),
-                        )
-                        .with_span(u.span.clone())
-                        .into());
+                        return Err(conversion_mismatch(reg, &d, u, &ud).into());
                     }
                 }
                 Ok(CV::Num(n, d))

@@ -84,6 +84,20 @@ fn short(reg: &Registry, d: &Dim) -> String {
     }
 }
 
+/// `x in unit` where the unit measures something else: the caret under the unit.
+pub fn conversion_mismatch(reg: &Registry, from: &Dim, unit: &UnitExpr, to: &Dim) -> Diagnostic {
+    Diagnostic::error(
+        "dimension-mismatch",
+        format!(
+            "cannot convert {} to `{}`, which is {}",
+            reg.describe(from),
+            unit.text,
+            reg.describe(to)
+        ),
+    )
+    .with_span(unit.span.clone())
+}
+
 pub fn overflow(span: Span, x: f64) -> Diagnostic {
     let what = if x.is_nan() {
         "the result is not a number (NaN)"
@@ -358,23 +372,17 @@ impl<'s> Evaluator<'s> {
                     Some((u, f, d)) => {
                         if *d != dim {
                             let reg = self.reg();
-                            return err(Diagnostic::error(
-                                "dimension-mismatch",
-                                format!(
-                                    "cannot convert {} to `{}`, which is {}",
+                            return err(conversion_mismatch(reg, &dim, u, d)
+                                .with_label(format!("this is {}", reg.describe(d)))
+                                .with_secondary(
+                                    span.clone(),
+                                    format!("this is {}", reg.describe(&dim)),
+                                )
+                                .with_help(format!(
+                                    "a unit for {} would be `{}`",
                                     reg.describe(&dim),
-                                    u.text,
-                                    reg.describe(d)
-                                ),
-                            )
-                            .with_span(u.span.clone())
-                            .with_label(format!("this is {}", reg.describe(d)))
-                            .with_secondary(span.clone(), format!("this is {}", reg.describe(&dim)))
-                            .with_help(format!(
-                                "a unit for {} would be `{}`",
-                                reg.describe(&dim),
-                                format::choose(&dim, reg, si, 3).unit_text()
-                            )));
+                                    format::choose(&dim, reg, si, 3).unit_text()
+                                )));
                         }
                         Some((u.text.clone(), *f))
                     }

@@ -106,6 +106,17 @@ struct Axes {
     y2: Option<AxisScale>,
 }
 
+impl Axes {
+    /// The y axis a series or mark on `side` is plotted against (the left one if there is no
+    /// right axis).
+    fn side(&self, side: Side) -> &AxisScale {
+        match (side, &self.y2) {
+            (Side::Right, Some(y2)) => y2,
+            _ => &self.y,
+        }
+    }
+}
+
 fn fit_axes(chart: &ResolvedChart) -> Axes {
     let x = if chart.kind.is_categorical() {
         let n = chart.categories.len().max(1);
@@ -627,11 +638,7 @@ pub fn render_svg(chart: &ResolvedChart, anchor: &str) -> String {
         // Points claim their place before any label is put down.
         if chart.kind == ChartKind::Scatter {
             for s in &chart.series {
-                let ys = if s.axis == Side::Right {
-                    axes.y2.as_ref().unwrap_or(&axes.y)
-                } else {
-                    &axes.y
-                };
+                let ys = axes.side(s.axis);
                 for p in s
                     .points
                     .iter()
@@ -645,11 +652,7 @@ pub fn render_svg(chart: &ResolvedChart, anchor: &str) -> String {
         // does not sit on a series (the HBM marks of the memory-wall chapter's Figure 3).
         if chart.kind == ChartKind::Line {
             for s in &chart.series {
-                let ys = if s.axis == Side::Right {
-                    axes.y2.as_ref().unwrap_or(&axes.y)
-                } else {
-                    &axes.y
-                };
+                let ys = axes.side(s.axis);
                 let pts: Vec<(i32, i32)> = s
                     .points
                     .iter()
@@ -684,11 +687,7 @@ pub fn render_svg(chart: &ResolvedChart, anchor: &str) -> String {
                     taken.boxes.push((x - 2, y1, x + 2, y0));
                 }
                 Mark::YLine { y, axis, .. } => {
-                    let ys = if *axis == Side::Right {
-                        axes.y2.as_ref().unwrap_or(&axes.y)
-                    } else {
-                        &axes.y
-                    };
+                    let ys = axes.side(*axis);
                     if ys.contains(*y) {
                         let y = py(*axis, *y);
                         taken.boxes.push((x0, y - 2, x1, y + 2));
@@ -734,11 +733,7 @@ pub fn render_svg(chart: &ResolvedChart, anchor: &str) -> String {
             ChartKind::Line => {
                 for (i, s) in chart.series.iter().enumerate() {
                     let color = series_color(i, s.dash);
-                    let ys = if s.axis == Side::Right {
-                        axes.y2.as_ref().unwrap_or(&axes.y)
-                    } else {
-                        &axes.y
-                    };
+                    let ys = axes.side(s.axis);
                     // The axis ends in pixels, to place points between them exactly.
                     let (ya, yb) = (py(s.axis, ys.lo) as f64, py(s.axis, ys.hi) as f64);
                     let fine = |p: &crate::chart::Point| {
@@ -796,11 +791,7 @@ pub fn render_svg(chart: &ResolvedChart, anchor: &str) -> String {
             ChartKind::Scatter => {
                 for (i, s) in chart.series.iter().enumerate() {
                     for p in &s.points {
-                        let ys = if s.axis == Side::Right {
-                            axes.y2.as_ref().unwrap_or(&axes.y)
-                        } else {
-                            &axes.y
-                        };
+                        let ys = axes.side(s.axis);
                         if !(axes.x.contains(p.x) && ys.contains(p.y)) {
                             continue;
                         }
@@ -831,11 +822,7 @@ pub fn render_svg(chart: &ResolvedChart, anchor: &str) -> String {
                 let mut pos = vec![0.0; chart.categories.len()];
                 let mut neg = vec![0.0; chart.categories.len()];
                 for (i, s) in chart.series.iter().enumerate() {
-                    let ys = if s.axis == Side::Right {
-                        axes.y2.as_ref().unwrap_or(&axes.y)
-                    } else {
-                        &axes.y
-                    };
+                    let ys = axes.side(s.axis);
                     let base = if ys.scale == Scale::Log { ys.lo } else { 0.0 };
                     for p in &s.points {
                         let c = p.x.round();
@@ -1034,11 +1021,7 @@ pub fn render_svg(chart: &ResolvedChart, anchor: &str) -> String {
                     }
                 }
                 Mark::YLine { y, axis, label } => {
-                    let ys = if *axis == Side::Right {
-                        axes.y2.as_ref().unwrap_or(&axes.y)
-                    } else {
-                        &axes.y
-                    };
+                    let ys = axes.side(*axis);
                     if !ys.contains(*y) {
                         continue;
                     }
@@ -1060,11 +1043,7 @@ pub fn render_svg(chart: &ResolvedChart, anchor: &str) -> String {
                     }
                 }
                 Mark::Point { x, y, axis, label } => {
-                    let ys = if *axis == Side::Right {
-                        axes.y2.as_ref().unwrap_or(&axes.y)
-                    } else {
-                        &axes.y
-                    };
+                    let ys = axes.side(*axis);
                     if !(axes.x.contains(*x) && ys.contains(*y)) {
                         continue;
                     }
@@ -1089,11 +1068,7 @@ pub fn render_svg(chart: &ResolvedChart, anchor: &str) -> String {
                     axis,
                     text: t,
                 } => {
-                    let ys = if *axis == Side::Right {
-                        axes.y2.as_ref().unwrap_or(&axes.y)
-                    } else {
-                        &axes.y
-                    };
+                    let ys = axes.side(*axis);
                     if !(axes.x.contains(*x) && ys.contains(*y)) {
                         continue;
                     }
