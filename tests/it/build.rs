@@ -1,6 +1,6 @@
 //! End-to-end tests of `calcbook build` on small books: the HTML it writes and its exit codes.
 
-mod common;
+use crate::common;
 
 use common::TestBook;
 

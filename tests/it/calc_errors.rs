@@ -6,7 +6,7 @@ use calcbook::diagnostic::{Sources, render};
 
 #[test]
 fn every_error_case_renders_as_its_snapshot() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/calc_errors");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/calc_errors");
     let mut cases: Vec<_> = std::fs::read_dir(&dir)
         .expect("tests/calc_errors exists")
         .filter_map(Result::ok)

@@ -2,7 +2,7 @@
 //! over `TcpStream`. Every wait has a deadline, so a broken server fails a test instead of hanging
 //! the suite, and the server is killed when its guard drops.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -1,7 +1,7 @@
 //! The bundled explainer, checked end to end: every claim holds, and changing one figure in a
 //! copy's `data/` breaks exactly the claims that depend on it.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

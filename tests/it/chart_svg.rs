@@ -1,7 +1,7 @@
 //! Snapshot tests of chart SVG and table HTML from hand-built resolved data, plus a demo page
 //! (`CHART_DEMO_OUT=/tmp/demo cargo test --test chart_svg demo`) for looking at them in a browser.
 
-mod chart_fixtures;
+use crate::chart_fixtures;
 
 use calcbook::chart::*;
 use chart_fixtures::*;

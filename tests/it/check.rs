@@ -1,7 +1,7 @@
 //! End-to-end tests of `calcbook check`: exit codes, every report format, and that a change to one
 //! figure in `data/` fails exactly the claims that depend on it.
 
-mod common;
+use crate::common;
 
 use common::TestBook;
 
@@ -73,7 +73,7 @@ fn json_report_validates_against_its_schema() {
     run.assert_code(1);
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("valid JSON");
     let schema: serde_json::Value =
-        serde_json::from_str(include_str!("../schema/check.schema.json")).unwrap();
+        serde_json::from_str(include_str!("../../schema/check.schema.json")).unwrap();
     let validator = jsonschema::validator_for(&schema).expect("schema compiles");
     let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
     assert!(errors.is_empty(), "{errors:?}");

@@ -1,6 +1,6 @@
 //! End-to-end tests of the notebook stage: calc blocks, inline values and claims in built pages.
 
-mod common;
+use crate::common;
 
 use common::TestBook;
 

@@ -1,0 +1,19 @@
+//! calcbook's integration tests, in one binary (as mdBook and ripgrep do): each module builds small
+//! books or runs a stage of the pipeline from the outside, through the library or the real binary.
+
+mod chart_fixtures;
+mod common;
+
+mod build;
+mod bundled_book;
+mod calc_errors;
+mod calc_fuzz;
+mod calc_props;
+mod chart_eval;
+mod chart_svg;
+mod check;
+mod data;
+mod engine_calc;
+mod notebook;
+mod robustness;
+mod serve;
