@@ -11,13 +11,19 @@
   var BUILD = "__CALCBOOK_BUILD__"; // filled in by the server when it serves this file
   var doc = document;
   var html = doc.documentElement;
-  var base = new URL(html.getAttribute("data-root") || "", window.location.href);
+  // `data-root` is "" on a top-level page; an empty URL would resolve to the page itself, not
+  // to its folder, so the root is always resolved as a folder.
+  var base = new URL(html.getAttribute("data-root") || "./", window.location.href);
   var SCROLL_KEY = "calcbook-live-scroll";
   var live = { build: BUILD, updates: 0, reloads: 0, source: null };
   window.calcbookLive = live;
 
   // This page's path in the site (`part/intro.html`), as the server names pages in its events.
   function currentPath() {
+    // The page names itself (templates write its site path in `data-path`); the URL is a fallback
+    // for pages that do not.
+    var own = html.getAttribute("data-path");
+    if (own) return own;
     var path = decodeURIComponent(window.location.pathname);
     var root = decodeURIComponent(base.pathname);
     var rel = path.indexOf(root) === 0 ? path.slice(root.length) : path.replace(/^\/+/, "");
