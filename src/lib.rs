@@ -7,6 +7,7 @@
 //! - [`render`] turns chapters into HTML pages with Tera, in memory.
 //! - [`output`] writes the rendered site atomically.
 //! - [`diagnostic`] is the one error type every stage reports with.
+//! - [`preprocess`] runs the notebook stage inside mdBook, as its preprocessor.
 
 pub mod book;
 pub mod calc;
@@ -17,6 +18,7 @@ pub mod engine;
 pub mod init;
 pub mod notebook;
 pub mod output;
+pub mod preprocess;
 pub mod render;
 pub mod serve;
 

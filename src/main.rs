@@ -65,6 +65,18 @@ enum Command {
         /// Folder to create the book in.
         dir: PathBuf,
     },
+    /// Run as an mdBook preprocessor (`[preprocessor.calcbook]` in book.toml): reads mdBook's
+    /// `[context, book]` JSON on stdin, writes the book with its cells rendered on stdout.
+    Preprocess {
+        #[command(subcommand)]
+        query: Option<PreprocessQuery>,
+    },
+}
+
+#[derive(Subcommand)]
+enum PreprocessQuery {
+    /// Exit 0 if the preprocessor serves mdBook's RENDERER (only `html`), 1 otherwise.
+    Supports { renderer: String },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -102,6 +114,7 @@ fn main() -> ExitCode {
             open,
             color: use_color(),
         }),
+        Command::Preprocess { query } => preprocess(query),
         Command::Init { dir } => match calcbook::init::init(&dir) {
             Ok(files) => {
                 for f in files {
@@ -188,6 +201,34 @@ fn serve(options: calcbook::serve::Options) -> ExitCode {
         Err(calcbook::serve::ServeError::Book(d)) => report(&[d], &Sources::new()),
         Err(e) => {
             eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// mdBook's preprocessor protocol; diagnostics go to stderr, which mdBook shows as they are.
+fn preprocess(query: Option<PreprocessQuery>) -> ExitCode {
+    if let Some(PreprocessQuery::Supports { renderer }) = query {
+        return if calcbook::preprocess::supports(&renderer) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        };
+    }
+    let outcome = match calcbook::preprocess::run_json(std::io::stdin().lock()) {
+        Ok(outcome) => outcome,
+        Err(d) => return report(&[d], &Sources::new()),
+    };
+    let code = report(&outcome.diagnostics, &outcome.sources);
+    if outcome.has_errors() {
+        eprintln!("error: calcbook found errors in the book; mdBook stops here");
+        return code;
+    }
+    let mut stdout = std::io::stdout().lock();
+    match serde_json::to_writer(&mut stdout, &outcome.book) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: cannot write the book to standard output: {e}");
             ExitCode::from(1)
         }
     }

@@ -200,7 +200,8 @@ pub fn parse(text: &str, file: &str) -> Result<(Config, Vec<Diagnostic>), Diagno
     })?;
     let mut warnings = Vec::new();
     for name in config.preprocessor.keys() {
-        if !matches!(name.as_str(), "index" | "links") {
+        // `calcbook` is this tool run by mdBook (`calcbook preprocess`): the same notebook.
+        if !matches!(name.as_str(), "index" | "links" | "calcbook") {
             warnings.push(
                 Diagnostic::warning(
                     "unsupported-preprocessor",

@@ -15,5 +15,6 @@ mod check;
 mod data;
 mod engine_calc;
 mod notebook;
+mod preprocess;
 mod robustness;
 mod serve;
