@@ -121,6 +121,52 @@ pub fn expand(text: &str, root: &Path, file: &Path) -> (String, SpanMap, Vec<Dia
     (out, map, diags)
 }
 
+/// Maps `expanded`, the chapter `original` after some other tool expanded its `{{#…}}`
+/// directives (mdBook's `links` preprocessor, whose output differs from [`expand`]'s in details
+/// such as trailing newlines), back to `original`: the text between directives must appear in
+/// `expanded` in order, and what stands between those pieces maps to its directive. `None` when
+/// the texts do not line up (another tool rewrote the chapter).
+pub fn align(original: &str, expanded: &str) -> Option<SpanMap> {
+    let mut map = SpanMap::default();
+    let (mut from, mut at) = (0, 0);
+    let mut search_from = 0;
+    let mut directive_at: Option<usize> = None;
+    loop {
+        let next = original[search_from..].find("{{#").map(|i| search_from + i);
+        let directive = next.and_then(|start| {
+            let end = start + original[start..].find("}}")? + 2;
+            Some((start, end))
+        });
+        let verbatim_to = directive.map_or(original.len(), |(start, _)| start);
+        let piece = &original[from..verbatim_to];
+        // The first piece starts the text and the last one ends it; between them, the first
+        // place the piece occurs after the previous one.
+        let found = if directive_at.is_none() {
+            expanded.starts_with(piece).then_some(0)
+        } else if directive.is_none() {
+            expanded[at..]
+                .ends_with(piece)
+                .then(|| expanded.len() - piece.len())
+        } else {
+            expanded[at..].find(piece).map(|i| at + i)
+        }?;
+        if let Some(start) = directive_at {
+            map.pieces.push((at, start, found - at, false));
+        }
+        if !piece.is_empty() {
+            map.pieces.push((found, from, piece.len(), true));
+        }
+        at = found + piece.len();
+        let Some((start, end)) = directive else {
+            break;
+        };
+        directive_at = Some(start);
+        from = end;
+        search_from = end;
+    }
+    (at == expanded.len()).then_some(map)
+}
+
 fn push_verbatim(out: &mut String, map: &mut SpanMap, text: &str, from: usize, to: usize) {
     if from < to {
         map.pieces.push((out.len(), from, to - from, true));
@@ -245,6 +291,28 @@ fn anchor_name<'a>(line: &'a str, marker: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn align_maps_text_expanded_elsewhere_back_to_the_file() {
+        let original = "a\n{{#include x.md}}\nbc\n{{#include y.md}}\nend\n";
+        // As mdBook expands it: each included file without its trailing newline.
+        let expanded = "a\nX1\nX2\nbc\nYY\nend\n";
+        let map = align(original, expanded).expect("the pieces line up");
+        assert_eq!(
+            map.to_original(expanded.find("bc").unwrap()),
+            original.find("bc").unwrap()
+        );
+        assert_eq!(map.to_original(expanded.find("X2").unwrap()), 2);
+        assert_eq!(
+            map.to_original(expanded.find("YY").unwrap()),
+            original.find("{{#include y").unwrap()
+        );
+        assert_eq!(
+            map.to_original(expanded.find("end").unwrap()),
+            original.find("end").unwrap()
+        );
+        assert!(align(original, "something else entirely").is_none());
+    }
 
     fn book_with(files: &[(&str, &str)]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();

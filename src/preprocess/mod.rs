@@ -14,7 +14,7 @@
 //! since a preprocessor cannot add files to mdBook's output.
 //!
 //! Diagnostics are located in the chapter files as `build` locates them: the text mdBook passes
-//! is matched against the file on disk (with or without its `{{#include}}`s expanded); a chapter
+//! is lined up with the file on disk (whose `{{#include}}`s mdBook may have expanded); a chapter
 //! that another preprocessor already rewrote is reported against the text as received.
 
 pub mod splice;
@@ -213,14 +213,16 @@ fn source_map(root: &Path, source: &Path, content: &str, sources: &mut Sources) 
         sources.insert(source, original);
         return identity;
     }
-    // mdBook's `links` preprocessor ran first: expand the includes as it did, to map back.
-    let (expanded, map, _) = include::expand(&original, root, source);
-    if expanded == content {
-        sources.insert(source, original);
-        map
-    } else {
-        sources.insert(source, content);
-        identity
+    // mdBook's `links` preprocessor ran first: line the text up with the file's directives.
+    match include::align(&original, content) {
+        Some(map) => {
+            sources.insert(source, original);
+            map
+        }
+        None => {
+            sources.insert(source, content);
+            identity
+        }
     }
 }
 

@@ -263,3 +263,24 @@ fn real_mdbook_build_fails_at_a_calc_error_and_says_where() {
     run.assert_stderr_contains("preprocessor exited unsuccessfully");
     assert!(!book.out("battery.html").exists());
 }
+
+#[test]
+fn real_mdbook_error_in_an_included_file_points_at_the_include() {
+    if let Err(why) = mdbook_05() {
+        eprintln!("SKIPPED real_mdbook_error_in_an_included_file_points_at_the_include: {why}");
+        return;
+    }
+    // `after = ["links"]` (the fixture's book.toml): mdBook expands the include before calcbook
+    // sees the chapter, and drops the included file's last newline as it does.
+    let book = fixture_copy(&[
+        (
+            "src/battery.md",
+            "# Battery\n\nIntro.\n\n{{#include parts/load.md}}\n\nAfter.\n",
+        ),
+        ("src/parts/load.md", "```calc\nload = 150 W + 1 s\n```\n"),
+    ]);
+    let run = mdbook_build(&book);
+    assert_ne!(run.code, 0, "mdbook build succeeded:\n{}", run.stderr);
+    run.assert_stderr_contains("src/battery.md:5:1")
+        .assert_stderr_contains("{{#include parts/load.md}}");
+}
