@@ -14,6 +14,7 @@
 //! A build with errors changes nothing that is served: the pages keep the last good content and
 //! show the errors in an overlay until a save fixes them.
 
+pub mod connections;
 pub mod diff;
 pub mod events;
 pub mod http;
@@ -46,6 +47,9 @@ pub struct Options {
     pub bind: IpAddr,
     /// 0 for any free port.
     pub port: u16,
+    /// Host names a request may be addressed to besides the loopback ones and `bind`
+    /// (`--allow-host`); any other `Host` header is refused.
+    pub allow_hosts: Vec<String>,
     /// Open the book in a browser once it is served.
     pub open: bool,
     /// Colour in the diagnostics printed to the terminal.
@@ -127,7 +131,8 @@ pub fn serve(options: &Options) -> Result<(), ServeError> {
     let (tx, rx) = mpsc::channel();
     let mut watch = watch::Watch::new(tx.clone()).map_err(ServeError::Watch)?;
     watch.follow(&builder.scope());
-    http::start(listener, Arc::clone(&shared)).map_err(|e| ServeError::Listen(local, e))?;
+    let hosts = http::AllowedHosts::new(options.bind, &options.allow_hosts);
+    http::start(listener, Arc::clone(&shared), hosts).map_err(|e| ServeError::Listen(local, e))?;
 
     // Without a handler Ctrl-C would kill the process mid-write; with it the loop ends between
     // rebuilds. Failing to install it (a second handler) only loses that nicety. Installed before
