@@ -173,7 +173,7 @@ mod tests {
     fn updates_reach_every_client_and_bump_the_build() {
         let hub = Hub::new();
         let before = hub.build_id();
-        let (rx1, _) = hub.subscribe();
+        let (mut rx1, _) = hub.subscribe();
         let (rx2, _) = hub.subscribe();
         drop(rx2);
         hub.updated(&Changes::default());

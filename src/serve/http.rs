@@ -45,8 +45,8 @@ const KEEPALIVE: Duration = Duration::from_secs(15);
 /// The longest request target (path and query) answered; longer gets 414. Browsers send far
 /// shorter ones to a book; this is what nginx allows by default.
 pub const MAX_TARGET: usize = 8 * 1024;
-/// The most a request head may take, request line included; more gets 431. It is also all a
-/// connection ever buffers of a request.
+/// The most a request head may take, request line included; more gets 431. hyper buffers little
+/// more than this of a request before giving up on it.
 pub const MAX_HEAD: usize = 32 * 1024;
 
 /// What the HTTP threads share with the rebuild loop.
@@ -315,6 +315,20 @@ fn respond<B>(request: &Request<B>, shared: &Shared, hosts: &AllowedHosts) -> Re
         return text(
             StatusCode::URI_TOO_LONG,
             "the request target is too long\n".into(),
+        );
+    }
+    // hyper stops buffering a head at about `MAX_HEAD` (it checks between reads, so a head that
+    // arrives in one read may run over); this makes the limit exact.
+    let head_size = target.len()
+        + request
+            .headers()
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len() + 4)
+            .sum::<usize>();
+    if head_size > MAX_HEAD {
+        return text(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "the request's headers are too large\n".into(),
         );
     }
     let site = Arc::clone(&shared.site.read().unwrap_or_else(|e| e.into_inner()));
