@@ -628,6 +628,43 @@ mod tests {
     }
 
     #[test]
+    fn loopback_names_and_the_bound_address_are_allowed() {
+        let local = AllowedHosts::new("127.0.0.1".parse().unwrap(), &[]);
+        for host in [
+            "localhost",
+            "localhost:3000",
+            "127.0.0.1:3000",
+            "[::1]:3000",
+            "[::1]",
+        ] {
+            assert!(local.allows(host), "{host}");
+        }
+        for host in [
+            "evil.test",
+            "evil.test:3000",
+            "10.0.0.1",
+            "[::1]x",
+            "localhost:x",
+            "",
+        ] {
+            assert!(!local.allows(host), "{host}");
+        }
+        let lan = AllowedHosts::new("192.168.1.2".parse().unwrap(), &["Book.Local".into()]);
+        assert!(lan.allows("192.168.1.2:3000") && lan.allows("book.local."));
+        assert!(!lan.allows("192.168.1.3"));
+        let v6 = AllowedHosts::new("fe80::1".parse().unwrap(), &[]);
+        assert!(v6.allows("[fe80::1]:3000"));
+    }
+
+    #[test]
+    fn bound_to_every_interface_any_ip_address_is_allowed_but_no_other_name() {
+        let all = AllowedHosts::new("0.0.0.0".parse().unwrap(), &[]);
+        assert!(all.allows("192.168.1.2:3000") && all.allows("[fe80::1]:80"));
+        assert!(all.allows("localhost"));
+        assert!(!all.allows("my-laptop.local") && !all.allows("0.0.0.0.evil.test"));
+    }
+
+    #[test]
     fn content_types_by_extension() {
         assert_eq!(content_type("a/b.HTML"), "text/html; charset=utf-8");
         assert_eq!(content_type("x.woff2"), "font/woff2");

@@ -614,6 +614,30 @@ fn oversized_or_too_many_headers_get_431_and_the_server_goes_on() {
     assert_eq!(server.get("/one.html").status, 200);
 }
 
+#[test]
+fn only_get_and_head_are_answered() {
+    let book = small_book();
+    let server = Server::start(&book);
+    let addr = server.addr;
+    let head = exchange(
+        addr,
+        format!("HEAD /one.html HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+    );
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty(), "{}", head.body);
+    let length: usize = head.header("Content-Length").unwrap().parse().unwrap();
+    assert_eq!(length, server.get("/one.html").body.len());
+    let post = exchange(
+        addr,
+        format!(
+            "POST /one.html HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi"
+        )
+        .as_bytes(),
+    );
+    assert_eq!(post.status, 405);
+    assert_eq!(post.header("Allow"), Some("GET, HEAD"));
+}
+
 /// DNS rebinding: a page on another site points its domain at 127.0.0.1 and reads the preview.
 /// Only requests addressed to this server's own names are answered.
 #[test]
