@@ -300,16 +300,12 @@ fn respond<B>(request: &Request<B>, shared: &Shared, hosts: &AllowedHosts) -> Re
             .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         return reply;
     }
-    let target = request
-        .uri()
-        .path_and_query()
-        .map_or_else(|| request.uri().to_string(), |p| p.as_str().to_string());
-    // An absolute-form target (`http://host/x`) is routed as written, and so not found: this is
-    // not a proxy.
-    let target = if request.uri().scheme().is_some() {
-        request.uri().to_string()
-    } else {
-        target
+    // The target as the client wrote it. An absolute-form one (`http://host/x`) stays whole, so
+    // it is not found: this is not a proxy.
+    let uri = request.uri();
+    let target = match uri.path_and_query() {
+        Some(path) if uri.scheme().is_none() => path.as_str().to_string(),
+        _ => uri.to_string(),
     };
     if target.len() > MAX_TARGET {
         return text(
