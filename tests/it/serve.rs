@@ -709,6 +709,19 @@ fn idle_connections_past_the_cap_give_way_to_new_requests() {
     let page = server.get("/one.html");
     assert_eq!(page.status, 200);
     assert!(page.body.contains("The first chapter."));
+    // No thread per connection: the process has as many threads as with none open (main, HTTP,
+    // file watcher, the test's Ctrl-C handler...), far fewer than the sockets.
+    #[cfg(target_os = "linux")]
+    {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).unwrap();
+        let threads: usize = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Threads:"))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap();
+        assert!(threads < 16, "{threads} threads for {} sockets", idle.len());
+    }
     // The 21 oldest gave way (20 past the cap, and one for the request above): the server closed
     // them without an answer.
     for (i, mut stream) in idle.iter().take(21).enumerate() {
