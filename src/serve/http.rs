@@ -7,11 +7,12 @@
 //! NUL.
 //!
 //! The server is hyper's HTTP/1 on a single-threaded tokio runtime, one task per connection (see
-//! [`connections`](super::connections) for the cap and the time limits). Limits on what a request
+//! [`super::connections`] for the cap and the time limits). Limits on what a request
 //! may be:
 //! - a request target longer than [`MAX_TARGET`] gets `414 URI Too Long`; a request head (request
 //!   line and headers together) over [`MAX_HEAD`], or with more than 100 headers, gets
-//!   `431 Request Header Fields Too Large` from hyper, which never buffers more than that;
+//!   `431 Request Header Fields Too Large`. hyper gives up on a head once it has buffered about
+//!   that much (so a 200 MB URL costs about 32 KiB of memory, and gets 431), and the handler checks the exact size;
 //! - only GET and HEAD are answered (`405` otherwise);
 //! - the `Host` header must name this server ([`AllowedHosts`]), or the answer is `403`: a web page
 //!   elsewhere cannot read the preview by pointing its own domain at 127.0.0.1 (DNS rebinding).
