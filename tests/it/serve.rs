@@ -744,6 +744,41 @@ fn idle_connections_past_the_cap_give_way_to_new_requests() {
     );
 }
 
+/// Open pages (event streams) are never cut off to make room; past the cap a newcomer is told to
+/// retry, and is served again once pages close.
+#[test]
+fn past_the_cap_of_busy_connections_a_newcomer_gets_503_until_one_closes() {
+    let book = small_book();
+    let server = Server::start(&book);
+    let cap = calcbook::serve::connections::MAX_CONNECTIONS;
+    let streams: Vec<BufReader<TcpStream>> = (0..cap)
+        .map(|_| {
+            let mut s = TcpStream::connect_timeout(&server.addr, WAIT).expect("connect");
+            s.set_read_timeout(Some(WAIT)).unwrap();
+            write!(
+                s,
+                "GET /__calcbook/events HTTP/1.1\r\nHost: localhost\r\n\r\n"
+            )
+            .unwrap();
+            let mut reader = BufReader::new(s);
+            let mut status = String::new();
+            reader.read_line(&mut status).unwrap();
+            assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+            reader
+        })
+        .collect();
+    let refused = server.get("/one.html");
+    assert_eq!(refused.status, 503);
+    assert_eq!(refused.header("Retry-After"), Some("1"));
+
+    drop(streams);
+    let deadline = Instant::now() + WAIT;
+    while server.get("/one.html").status != 200 {
+        assert!(Instant::now() < deadline, "no room after the pages closed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// A broken template is an error in the overlay like any other, whether Tera rejects its syntax or
 /// it fails while rendering; the server keeps serving the last good pages and recovers on a fix.
 #[test]
