@@ -100,16 +100,9 @@ impl Registry {
         open.by_age.remove(&connection.id);
     }
 
-    pub fn len(&self) -> usize {
-        self.inner
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .by_age
-            .len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.inner.lock().unwrap().by_age.len()
     }
 }
 

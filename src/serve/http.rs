@@ -50,7 +50,7 @@ pub const MAX_TARGET: usize = 8 * 1024;
 /// more than this of a request before giving up on it.
 pub const MAX_HEAD: usize = 32 * 1024;
 
-/// What the HTTP threads share with the rebuild loop.
+/// What the HTTP thread shares with the rebuild loop.
 pub struct Shared {
     /// The site being served: the last good build (or the first one, if no build succeeded yet).
     pub site: RwLock<Arc<Site>>,
@@ -393,7 +393,7 @@ fn event_stream(hub: &Hub) -> Response<Payload> {
 
 /// A response body: a whole file, or an event stream that lasts as long as the page is open. It
 /// holds the connection's [`Busy`] mark until hyper has written it and drops it.
-pub struct Payload {
+struct Payload {
     kind: Kind,
     _busy: Option<Busy>,
 }
@@ -442,7 +442,13 @@ impl Body for Payload {
                     return data(frame);
                 }
                 match events.poll_recv(cx) {
-                    Poll::Ready(Some(frame)) => return data(frame),
+                    Poll::Ready(Some(frame)) => {
+                        // Keep-alive comments only fill silences.
+                        keepalive
+                            .as_mut()
+                            .reset(tokio::time::Instant::now() + KEEPALIVE);
+                        return data(frame);
+                    }
                     // The hub is gone: the server is stopping.
                     Poll::Ready(None) => return Poll::Ready(None),
                     Poll::Pending => {}
