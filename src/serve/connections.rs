@@ -235,6 +235,38 @@ mod tests {
         assert!(open.by_age.contains_key(&third.id));
     }
 
+    /// A client that never reads: every write would block.
+    struct Stalled;
+
+    impl AsyncWrite for Stalled {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            _: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            Poll::Pending
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[test]
+    fn a_write_that_makes_no_progress_fails_with_timed_out() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let mut socket = WriteDeadline::new(Stalled, Duration::from_millis(10));
+        let result = runtime.block_on(std::future::poll_fn(|cx| {
+            Pin::new(&mut socket).poll_write(cx, b"event: update\n\n")
+        }));
+        assert_eq!(result.unwrap_err().kind(), io::ErrorKind::TimedOut);
+    }
+
     #[test]
     fn when_everything_is_busy_the_newcomer_is_turned_away() {
         let registry = Registry::default();
