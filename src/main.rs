@@ -53,6 +53,11 @@ enum Command {
         /// whole network.
         #[arg(short, long, default_value = "127.0.0.1")]
         bind: std::net::IpAddr,
+        /// Also answer requests addressed to this host name (repeatable). Only localhost,
+        /// 127.0.0.1, [::1] and the --bind address are answered otherwise, so that no other web
+        /// site can read the preview through a domain pointed at this machine.
+        #[arg(long = "allow-host", value_name = "NAME")]
+        allow_host: Vec<String>,
         /// Output folder kept in step with the served book [default: the book's build-dir].
         #[arg(short = 'd', long)]
         dest_dir: Option<PathBuf>,
@@ -104,12 +109,14 @@ fn main() -> ExitCode {
             dir,
             port,
             bind,
+            allow_host,
             dest_dir,
             open,
         } => serve(calcbook::serve::Options {
             root: dir,
             dest: dest_dir,
             bind,
+            allow_hosts: allow_host,
             port,
             open,
             color: use_color(),

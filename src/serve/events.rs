@@ -13,7 +13,12 @@
 //!   book is broken gets it straight after `hello`.
 
 use std::sync::Mutex;
-use std::sync::mpsc::{Receiver, Sender, channel};
+
+// tokio's unbounded channel: sending never blocks the rebuild loop, and the HTTP side, which runs on
+// tokio, awaits frames without a thread per open page.
+use tokio::sync::mpsc::{
+    UnboundedReceiver as Receiver, UnboundedSender as Sender, unbounded_channel as channel,
+};
 
 use serde::Serialize;
 
@@ -168,7 +173,7 @@ mod tests {
     fn updates_reach_every_client_and_bump_the_build() {
         let hub = Hub::new();
         let before = hub.build_id();
-        let (rx1, _) = hub.subscribe();
+        let (mut rx1, _) = hub.subscribe();
         let (rx2, _) = hub.subscribe();
         drop(rx2);
         hub.updated(&Changes::default());

@@ -1,19 +1,38 @@
 //! The HTTP side of `serve`: routes requests to the site in memory, the live-reload script and the
-//! event stream.
+//! event stream, and turns away requests it should not answer.
 //!
 //! Pages are served from the [`Site`] held in memory, never from the disk, so no request path can
 //! reach a file outside the output whatever it spells: a path is looked up as a key of the site's
 //! map, after being decoded and rejected if it holds `..`, `.`, an empty segment, a backslash or a
-//! NUL. One thread per request (a preview server has a handful of clients); the event stream holds
-//! its thread for as long as the page stays open.
+//! NUL.
+//!
+//! The server is hyper's HTTP/1 on a single-threaded tokio runtime, one task per connection (see
+//! [`super::connections`] for the cap and the time limits). Limits on what a request
+//! may be:
+//! - a request target longer than [`MAX_TARGET`] gets `414 URI Too Long`; a request head (request
+//!   line and headers together) over [`MAX_HEAD`], or with more than 100 headers, gets
+//!   `431 Request Header Fields Too Large`. hyper gives up on a head once it has buffered about
+//!   that much (so a 200 MB URL costs about 32 KiB of memory, and gets 431), and the handler checks the exact size;
+//! - only GET and HEAD are answered (`405` otherwise);
+//! - the `Host` header must name this server ([`AllowedHosts`]), or the answer is `403`: a web page
+//!   elsewhere cannot read the preview by pointing its own domain at 127.0.0.1 (DNS rebinding).
 
-use std::io::Write;
-use std::net::TcpListener;
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::{IpAddr, TcpListener};
+use std::pin::Pin;
 use std::sync::{Arc, RwLock};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tiny_http::{Method, Request, Server};
+use hyper::body::{Body, Bytes, Frame, SizeHint};
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::sync::mpsc::UnboundedReceiver;
 
+use super::connections::{self, Admission, Busy, Connection, Registry};
 use super::events::Hub;
 use crate::output::is_safe_relative;
 use crate::render::Site;
@@ -24,7 +43,14 @@ const LIVE_JS: &str = include_str!("live.js");
 /// How often an idle event stream sends a comment line: it is how a closed tab is noticed.
 const KEEPALIVE: Duration = Duration::from_secs(15);
 
-/// What the HTTP threads share with the rebuild loop.
+/// The longest request target (path and query) answered; longer gets 414. Browsers send far
+/// shorter ones to a book; this is what nginx allows by default.
+pub const MAX_TARGET: usize = 8 * 1024;
+/// The most a request head may take, request line included; more gets 431. hyper buffers little
+/// more than this of a request before giving up on it.
+pub const MAX_HEAD: usize = 32 * 1024;
+
+/// What the HTTP thread shares with the rebuild loop.
 pub struct Shared {
     /// The site being served: the last good build (or the first one, if no build succeeded yet).
     pub site: RwLock<Arc<Site>>,
@@ -43,96 +69,414 @@ pub enum Route {
     NotFound,
 }
 
-/// Starts answering requests on `listener` in a background thread.
-pub fn start(listener: TcpListener, shared: Arc<Shared>) -> std::io::Result<()> {
-    let server = Server::from_listener(listener, None).map_err(std::io::Error::other)?;
+/// The names a request's `Host` header may give: the loopback names, the address `serve` is bound
+/// to, and any the user allowed. Bound to every interface (`0.0.0.0`, `::`), any IP address is
+/// accepted too: DNS rebinding needs a domain name, and the machine's addresses are not known in
+/// advance.
+#[derive(Debug, Clone)]
+pub struct AllowedHosts {
+    names: Vec<String>,
+    any_ip: bool,
+}
+
+impl AllowedHosts {
+    /// What a server bound to `bind` answers to, plus the `extra` names (`--allow-host`).
+    pub fn new(bind: IpAddr, extra: &[String]) -> AllowedHosts {
+        let mut names: Vec<String> = ["localhost", "127.0.0.1", "[::1]"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        if !bind.is_unspecified() {
+            names.push(host_name_of(bind));
+        }
+        names.extend(extra.iter().map(|n| normalize_host(n)));
+        AllowedHosts {
+            names,
+            any_ip: bind.is_unspecified(),
+        }
+    }
+
+    /// Whether a `Host` header value (`name`, `name:port`, `[v6]:port`) names this server. The
+    /// port is not checked: only the name tells a rebinding page from the user.
+    pub fn allows(&self, host: &str) -> bool {
+        let name = normalize_host(strip_port(host));
+        if self.names.contains(&name) {
+            return true;
+        }
+        let bare = name.trim_start_matches('[').trim_end_matches(']');
+        self.any_ip && bare.parse::<IpAddr>().is_ok()
+    }
+
+    /// The accepted names, for the message of a refusal.
+    fn describe(&self) -> String {
+        let mut text = self.names.join(", ");
+        if self.any_ip {
+            text.push_str(" and any IP address");
+        }
+        text
+    }
+}
+
+/// `192.168.1.2`, or `[fe80::1]` as a `Host` header writes an IPv6 address.
+fn host_name_of(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => format!("[{v6}]"),
+    }
+}
+
+/// Lower case, without the trailing dot of a fully qualified name.
+fn normalize_host(name: &str) -> String {
+    name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase()
+}
+
+/// `host:8080` -> `host`; `[::1]:8080` -> `[::1]`; a colon not followed by a port is kept.
+fn strip_port(host: &str) -> &str {
+    let name_end = if host.starts_with('[') {
+        host.find(']').map_or(host.len(), |i| i + 1)
+    } else {
+        host.rfind(':').unwrap_or(host.len())
+    };
+    let (name, rest) = host.split_at(name_end);
+    match rest.strip_prefix(':') {
+        Some(port) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        None if rest.is_empty() => name,
+        _ => host,
+    }
+}
+
+/// Starts answering requests on `listener` in a background thread, which runs every connection.
+pub fn start(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    hosts: AllowedHosts,
+) -> std::io::Result<()> {
+    listener.set_nonblocking(true)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()?;
+    // Registered with the runtime here, so a failure is reported to the caller.
+    let listener = {
+        let _entered = runtime.enter();
+        tokio::net::TcpListener::from_std(listener)?
+    };
+    let server = Arc::new(Server {
+        shared,
+        hosts,
+        registry: Registry::default(),
+    });
     std::thread::Builder::new()
         .name("http".into())
-        .spawn(move || {
-            for request in server.incoming_requests() {
-                let shared = Arc::clone(&shared);
-                let _ = std::thread::Builder::new()
-                    .name("http-request".into())
-                    .spawn(move || handle(request, &shared));
-            }
-        })?;
+        .spawn(move || runtime.block_on(accept_loop(listener, server)))?;
     Ok(())
 }
 
-fn handle(request: Request, shared: &Shared) {
-    if !matches!(request.method(), Method::Get | Method::Head) {
-        let reply = Reply::new(405, b"only GET and HEAD are served\n".to_vec(), "405.txt")
-            .with_header("Allow", "GET, HEAD");
-        return send(request, reply);
+/// Everything a connection's task needs.
+struct Server {
+    shared: Arc<Shared>,
+    hosts: AllowedHosts,
+    registry: Registry,
+}
+
+async fn accept_loop(listener: tokio::net::TcpListener, server: Arc<Server>) {
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            // Out of file descriptors, or a connection reset before it was accepted: wait a
+            // moment rather than spin, and go on.
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        // Head and body go out in one write anyway; no delay for the last segment.
+        let _ = stream.set_nodelay(true);
+        match server.registry.admit(connections::MAX_CONNECTIONS) {
+            Admission::Admitted(connection) => {
+                tokio::spawn(serve_connection(stream, Arc::clone(&server), connection));
+            }
+            Admission::Full => {
+                tokio::spawn(turn_away(stream));
+            }
+        }
+    }
+}
+
+/// Serves one connection until the client closes it, it times out or the registry evicts it.
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    server: Arc<Server>,
+    connection: Arc<Connection>,
+) {
+    let io = TokioIo::new(connections::WriteDeadline::new(
+        stream,
+        connections::WRITE_TIMEOUT,
+    ));
+    let service = {
+        let (server, connection) = (Arc::clone(&server), Arc::clone(&connection));
+        hyper::service::service_fn(move |request| {
+            let busy = connection.busy();
+            let response = respond(&request, &server.shared, &server.hosts);
+            std::future::ready(Ok::<_, Infallible>(response.map(|body| body.holding(busy))))
+        })
+    };
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(connections::HEAD_TIMEOUT)
+        .max_buf_size(MAX_HEAD)
+        .max_headers(100);
+    // Dropping the connection's future closes its socket.
+    until(http.serve_connection(io, service), connection.evicted()).await;
+    server.registry.release(&connection);
+}
+
+/// Runs `work` until it finishes or `stop` does, whichever is first.
+async fn until(work: impl Future, stop: impl Future<Output = ()>) {
+    let mut work = std::pin::pin!(work);
+    let mut stop = std::pin::pin!(stop);
+    std::future::poll_fn(|cx| {
+        if work.as_mut().poll(cx).is_ready() || stop.as_mut().poll(cx).is_ready() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
+}
+
+/// Answers a connection beyond the cap, when no idle one could give way, and closes it.
+async fn turn_away(stream: tokio::net::TcpStream) {
+    let body = "calcbook serve: too many open connections; try again\n";
+    let reply = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n\
+         Content-Length: {}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut left = reply.as_bytes();
+    // Written by hand: a few hundred bytes fit the socket's buffer, and tokio's write helpers
+    // would be one more feature to build.
+    let _ = tokio::time::timeout(connections::WRITE_TIMEOUT, async {
+        while !left.is_empty() && stream.writable().await.is_ok() {
+            match stream.try_write(left) {
+                Ok(n) => left = &left[n..],
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(_) => return,
+            }
+        }
+    })
+    .await;
+}
+
+/// The response to one request.
+fn respond<B>(request: &Request<B>, shared: &Shared, hosts: &AllowedHosts) -> Response<Payload> {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok());
+    match host {
+        None => {
+            return text(
+                StatusCode::BAD_REQUEST,
+                "a Host header is required\n".into(),
+            );
+        }
+        Some(host) if !hosts.allows(host) => {
+            let message = format!(
+                "calcbook serve answers to {} only, not to `{host}`. To preview the book under \
+                 that name, start it with `--allow-host NAME`.\n",
+                hosts.describe()
+            );
+            return text(StatusCode::FORBIDDEN, message);
+        }
+        Some(_) => {}
+    }
+    if !matches!(*request.method(), Method::GET | Method::HEAD) {
+        let mut reply = text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "only GET and HEAD are served\n".into(),
+        );
+        reply
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return reply;
+    }
+    // The target as the client wrote it. An absolute-form one (`http://host/x`) stays whole, so
+    // it is not found: this is not a proxy.
+    let uri = request.uri();
+    let target = match uri.path_and_query() {
+        Some(path) if uri.scheme().is_none() => path.as_str().to_string(),
+        _ => uri.to_string(),
+    };
+    if target.len() > MAX_TARGET {
+        return text(
+            StatusCode::URI_TOO_LONG,
+            "the request target is too long\n".into(),
+        );
+    }
+    // hyper stops buffering a head at about `MAX_HEAD` (it checks between reads, so a head that
+    // arrives in one read may run over); this makes the limit exact.
+    let head_size = target.len()
+        + request
+            .headers()
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len() + 4)
+            .sum::<usize>();
+    if head_size > MAX_HEAD {
+        return text(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "the request's headers are too large\n".into(),
+        );
     }
     let site = Arc::clone(&shared.site.read().unwrap_or_else(|e| e.into_inner()));
-    let reply = match route(request.url(), &site) {
-        Route::Events => return stream_events(request, shared),
+    match route(&target, &site) {
+        Route::Events => event_stream(&shared.hub),
         Route::LiveJs => {
             let js = LIVE_JS.replace("__CALCBOOK_BUILD__", &shared.hub.build_id());
-            Reply::new(200, js.into_bytes(), "live.js")
+            file(StatusCode::OK, js.into_bytes(), "live.js")
         }
-        Route::File(path) => Reply::new(200, site.files[&path].clone(), &path),
-        Route::Redirect(to) => Reply::new(301, Vec::new(), "301.txt").with_header("Location", &to),
+        Route::File(path) => file(StatusCode::OK, site.files[&path].clone(), &path),
+        Route::Redirect(to) => {
+            let mut reply = file(StatusCode::MOVED_PERMANENTLY, Vec::new(), "301.txt");
+            if let Ok(location) = HeaderValue::from_str(&to) {
+                reply.headers_mut().insert(header::LOCATION, location);
+            }
+            reply
+        }
         Route::NotFound => match site.files.get("404.html") {
-            Some(page) => Reply::new(404, page.clone(), "404.html"),
-            None => Reply::new(404, b"not found\n".to_vec(), "404.txt"),
+            Some(page) => file(StatusCode::NOT_FOUND, page.clone(), "404.html"),
+            None => text(StatusCode::NOT_FOUND, "not found\n".into()),
         },
+    }
+}
+
+/// A whole file as the response, typed by `path`'s extension.
+fn file(status: StatusCode, body: Vec<u8>, path: &str) -> Response<Payload> {
+    let mut reply = Response::new(Payload::whole(body));
+    *reply.status_mut() = status;
+    let headers = reply.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(path)),
+    );
+    // A preview must never show a stale page from the browser's cache.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    reply
+}
+
+fn text(status: StatusCode, message: String) -> Response<Payload> {
+    file(status, message.into_bytes(), "reply.txt")
+}
+
+/// The event stream: the greeting, then every frame the hub sends, with a comment line when idle.
+fn event_stream(hub: &Hub) -> Response<Payload> {
+    let (events, greeting) = hub.subscribe();
+    let mut reply = file(StatusCode::OK, Vec::new(), "events");
+    *reply.body_mut() = Payload {
+        kind: Kind::Events {
+            pending: greeting.into(),
+            events,
+            keepalive: Box::pin(tokio::time::sleep(KEEPALIVE)),
+        },
+        _busy: None,
     };
-    send(request, reply);
+    reply.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    reply
 }
 
-/// A complete response, written in one piece.
-struct Reply {
-    status: u16,
-    headers: Vec<(&'static str, String)>,
-    body: Vec<u8>,
+/// A response body: a whole file, or an event stream that lasts as long as the page is open. It
+/// holds the connection's [`Busy`] mark until hyper has written it and drops it.
+struct Payload {
+    kind: Kind,
+    _busy: Option<Busy>,
 }
 
-impl Reply {
-    fn new(status: u16, body: Vec<u8>, path: &str) -> Reply {
-        Reply {
-            status,
-            headers: vec![
-                ("Content-Type", content_type(path).to_string()),
-                // A preview must never show a stale page from the browser's cache.
-                ("Cache-Control", "no-store".to_string()),
-                ("X-Content-Type-Options", "nosniff".to_string()),
-            ],
-            body,
+enum Kind {
+    Whole(Option<Bytes>),
+    Events {
+        /// Frames to send before waiting for more.
+        pending: VecDeque<String>,
+        events: UnboundedReceiver<String>,
+        keepalive: Pin<Box<tokio::time::Sleep>>,
+    },
+}
+
+impl Payload {
+    fn whole(bytes: Vec<u8>) -> Payload {
+        Payload {
+            kind: Kind::Whole(Some(Bytes::from(bytes))),
+            _busy: None,
         }
     }
 
-    fn with_header(mut self, name: &'static str, value: &str) -> Reply {
-        self.headers.push((name, value.to_string()));
+    fn holding(mut self, busy: Busy) -> Payload {
+        self._busy = Some(busy);
         self
     }
 }
 
-/// Writes the reply with a single write. tiny_http's own responses write the head and the body
-/// separately; on a kept-alive connection Nagle's algorithm then holds the body's last segment
-/// until the client's delayed ACK, about 40 ms per request on Linux, which would be most of the
-/// time a live update takes.
-fn send(request: Request, reply: Reply) {
-    let head_only = *request.method() == Method::Head;
-    let reason = match reply.status {
-        200 => "OK",
-        301 => "Moved Permanently",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        _ => "",
-    };
-    let mut out = Vec::with_capacity(256 + reply.body.len());
-    let _ = write!(out, "HTTP/1.1 {} {reason}\r\n", reply.status);
-    for (name, value) in &reply.headers {
-        let _ = write!(out, "{name}: {value}\r\n");
+impl Body for Payload {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let data = |s: String| Poll::Ready(Some(Ok(Frame::data(Bytes::from(s)))));
+        match &mut self.kind {
+            Kind::Whole(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            Kind::Events {
+                pending,
+                events,
+                keepalive,
+            } => {
+                if let Some(frame) = pending.pop_front() {
+                    return data(frame);
+                }
+                match events.poll_recv(cx) {
+                    Poll::Ready(Some(frame)) => {
+                        // Keep-alive comments only fill silences.
+                        keepalive
+                            .as_mut()
+                            .reset(tokio::time::Instant::now() + KEEPALIVE);
+                        return data(frame);
+                    }
+                    // The hub is gone: the server is stopping.
+                    Poll::Ready(None) => return Poll::Ready(None),
+                    Poll::Pending => {}
+                }
+                match keepalive.as_mut().poll(cx) {
+                    Poll::Ready(()) => {
+                        let next = tokio::time::Instant::now() + KEEPALIVE;
+                        keepalive.as_mut().reset(next);
+                        data(": keep-alive\n\n".into())
+                    }
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
     }
-    let _ = write!(out, "Content-Length: {}\r\n\r\n", reply.body.len());
-    if !head_only {
-        out.extend_from_slice(&reply.body);
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self.kind, Kind::Whole(None))
     }
-    let mut writer = request.into_writer();
-    let _ = writer.write_all(&out).and_then(|()| writer.flush());
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.kind {
+            Kind::Whole(bytes) => {
+                SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
+            }
+            Kind::Events { .. } => SizeHint::default(),
+        }
+    }
 }
 
 /// Resolves a request target (`/part/intro.html?x`) against the site.
@@ -227,38 +571,6 @@ pub fn content_type(path: &str) -> &'static str {
     }
 }
 
-/// Holds the request's connection open and writes server-sent events to it until the page goes
-/// away. The response is written by hand: tiny_http's own responses buffer a streamed body, which
-/// would hold events back.
-fn stream_events(request: Request, shared: &Shared) {
-    let (events, greeting) = shared.hub.subscribe();
-    let mut out = request.into_writer();
-    let head = "HTTP/1.1 200 OK\r\n\
-                Content-Type: text/event-stream\r\n\
-                Cache-Control: no-store\r\n\
-                Connection: close\r\n\
-                X-Content-Type-Options: nosniff\r\n\r\n";
-    if out.write_all(head.as_bytes()).is_err() {
-        return;
-    }
-    let mut send = |frame: &str| out.write_all(frame.as_bytes()).and_then(|()| out.flush());
-    for frame in greeting {
-        if send(&frame).is_err() {
-            return;
-        }
-    }
-    loop {
-        let frame = match events.recv_timeout(KEEPALIVE) {
-            Ok(frame) => frame,
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => ": keep-alive\n\n".into(),
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
-        };
-        if send(&frame).is_err() {
-            return;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,6 +628,43 @@ mod tests {
         let site = site();
         assert_eq!(route("/__calcbook/live.js", &site), Route::LiveJs);
         assert_eq!(route("/__calcbook/events", &site), Route::Events);
+    }
+
+    #[test]
+    fn loopback_names_and_the_bound_address_are_allowed() {
+        let local = AllowedHosts::new("127.0.0.1".parse().unwrap(), &[]);
+        for host in [
+            "localhost",
+            "localhost:3000",
+            "127.0.0.1:3000",
+            "[::1]:3000",
+            "[::1]",
+        ] {
+            assert!(local.allows(host), "{host}");
+        }
+        for host in [
+            "evil.test",
+            "evil.test:3000",
+            "10.0.0.1",
+            "[::1]x",
+            "localhost:x",
+            "",
+        ] {
+            assert!(!local.allows(host), "{host}");
+        }
+        let lan = AllowedHosts::new("192.168.1.2".parse().unwrap(), &["Book.Local".into()]);
+        assert!(lan.allows("192.168.1.2:3000") && lan.allows("book.local."));
+        assert!(!lan.allows("192.168.1.3"));
+        let v6 = AllowedHosts::new("fe80::1".parse().unwrap(), &[]);
+        assert!(v6.allows("[fe80::1]:3000"));
+    }
+
+    #[test]
+    fn bound_to_every_interface_any_ip_address_is_allowed_but_no_other_name() {
+        let all = AllowedHosts::new("0.0.0.0".parse().unwrap(), &[]);
+        assert!(all.allows("192.168.1.2:3000") && all.allows("[fe80::1]:80"));
+        assert!(all.allows("localhost"));
+        assert!(!all.allows("my-laptop.local") && !all.allows("0.0.0.0.evil.test"));
     }
 
     #[test]

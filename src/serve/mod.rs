@@ -14,6 +14,7 @@
 //! A build with errors changes nothing that is served: the pages keep the last good content and
 //! show the errors in an overlay until a save fixes them.
 
+pub mod connections;
 pub mod diff;
 pub mod events;
 pub mod http;
@@ -46,6 +47,9 @@ pub struct Options {
     pub bind: IpAddr,
     /// 0 for any free port.
     pub port: u16,
+    /// Host names a request may be addressed to besides the loopback ones and `bind`
+    /// (`--allow-host`); any other `Host` header is refused.
+    pub allow_hosts: Vec<String>,
     /// Open the book in a browser once it is served.
     pub open: bool,
     /// Colour in the diagnostics printed to the terminal.
@@ -104,7 +108,7 @@ pub fn serve(options: &Options) -> Result<(), ServeError> {
         .map_err(|e| ServeError::Listen(addr, e))?;
 
     let mut builder = Builder::new(root.clone(), options.dest.clone(), options.color);
-    let first = builder.build();
+    let first = guarded(|| builder.build());
     eprint!("{}", first.report);
     let (site, errors) = match first.outcome {
         Outcome::Updated { site, .. } => (site, None),
@@ -127,7 +131,8 @@ pub fn serve(options: &Options) -> Result<(), ServeError> {
     let (tx, rx) = mpsc::channel();
     let mut watch = watch::Watch::new(tx.clone()).map_err(ServeError::Watch)?;
     watch.follow(&builder.scope());
-    http::start(listener, Arc::clone(&shared)).map_err(|e| ServeError::Listen(local, e))?;
+    let hosts = http::AllowedHosts::new(options.bind, &options.allow_hosts);
+    http::start(listener, Arc::clone(&shared), hosts).map_err(|e| ServeError::Listen(local, e))?;
 
     // Without a handler Ctrl-C would kill the process mid-write; with it the loop ends between
     // rebuilds. Failing to install it (a second handler) only loses that nicety. Installed before
@@ -155,7 +160,7 @@ pub fn serve(options: &Options) -> Result<(), ServeError> {
             break;
         }
         let what = describe(&burst.paths, &root);
-        let build = builder.build();
+        let build = guarded(|| builder.build());
         eprint!("{}", build.report);
         match build.outcome {
             Outcome::Updated { site, changes } => {
@@ -196,6 +201,38 @@ pub fn serve(options: &Options) -> Result<(), ServeError> {
     }
     eprintln!("stopped");
     Ok(())
+}
+
+/// Runs one build, turning a panic in it (a bug in calcbook, not in the book) into an error shown
+/// like any other, so that the server goes on serving the last good pages.
+fn guarded(build: impl FnOnce() -> rebuild::Build) -> rebuild::Build {
+    let started = std::time::Instant::now();
+    let panic = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(build)) {
+        Ok(build) => return build,
+        Err(panic) => panic,
+    };
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown cause".into());
+    let message = format!("calcbook crashed while building the book: {what}");
+    let text = format!(
+        "error: {message}\n  help: this is a bug in calcbook; the server keeps running, and the \
+         next save builds again\n"
+    );
+    rebuild::Build {
+        outcome: Outcome::Failed {
+            errors: vec![events::ErrorReport {
+                location: String::new(),
+                message,
+                text: text.clone(),
+            }],
+            site: None,
+        },
+        report: text,
+        elapsed: started.elapsed(),
+    }
 }
 
 /// Mirrors the site to the output folder; returns what to print about it.
@@ -277,6 +314,24 @@ fn open_browser(url: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panicking_build_is_reported_as_a_failed_build() {
+        let build = guarded(|| panic!("boom at {}", 42));
+        match build.outcome {
+            Outcome::Failed { errors, site } => {
+                assert!(site.is_none());
+                assert!(
+                    errors[0].message.contains("boom at 42"),
+                    "{}",
+                    errors[0].message
+                );
+                assert!(errors[0].text.contains("bug in calcbook"));
+            }
+            _ => panic!("not a failure"),
+        }
+        assert!(build.report.contains("boom at 42"));
+    }
 
     #[test]
     fn urls_use_loopback_for_wildcards() {
