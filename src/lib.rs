@@ -113,11 +113,13 @@ pub fn render_book_cached(
 fn data_key(dir: &Path) -> u64 {
     let mut hasher = DefaultHasher::new();
     if let Ok(entries) = std::fs::read_dir(dir) {
-        let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-        paths.sort();
-        for path in paths {
-            path.hash(&mut hasher);
-            if let Ok(bytes) = std::fs::read(&path) {
+        let mut names: Vec<std::ffi::OsString> = entries.flatten().map(|e| e.file_name()).collect();
+        names.sort();
+        for name in names {
+            name.hash(&mut hasher);
+            // Regular files only, within the size limit: a FIFO here must not hang the build.
+            let limit = book::fs::limits().max_file_bytes;
+            if let Ok(bytes) = book::fs::read_bytes(dir, Path::new(&name), limit) {
                 bytes.hash(&mut hasher);
             }
         }
@@ -135,13 +137,17 @@ fn render_book_inner(
 
     // The prelude every chapter starts from: units, data records, engine functions.
     let data_rel = book.config.calcbook.data.clone();
-    let key = data_key(&root.join(&data_rel)) ^ hash_of(&data_rel);
+    // A folder outside the book was reported by `book::load`; read nothing from it.
+    let data_dir = match book::fs::dir_is_inside(root, &data_rel) {
+        true => root.join(&data_rel),
+        false => PathBuf::new(),
+    };
+    let key = data_key(&data_dir) ^ hash_of(&data_rel);
     if cache.prelude.as_ref().is_none_or(|p| p.key != key) {
         let mut scope = calc::Scope::new();
         engine::bindings::register(&mut scope);
         let mut texts = Sources::new();
-        let (data, diags) =
-            notebook::data::load(&root.join(&data_rel), &data_rel, &mut scope, &mut texts);
+        let (data, diags) = notebook::data::load(&data_dir, &data_rel, &mut scope, &mut texts);
         let texts = data
             .iter()
             .filter_map(|f| texts.get(&f.rel).map(|t| (f.rel.clone(), t.to_string())))
@@ -169,7 +175,11 @@ fn render_book_inner(
     }
 
     let theme_rel = book.config.calcbook.templates.clone();
-    let theme = match render::Theme::load(&root.join(&theme_rel), &theme_rel) {
+    let theme_dir = match book::fs::dir_is_inside(root, &theme_rel) {
+        true => root.join(&theme_rel),
+        false => PathBuf::new(),
+    };
+    let theme = match render::Theme::load(&theme_dir, &theme_rel) {
         Ok(theme) => Some(theme),
         Err(diags) => {
             diagnostics.extend(diags);

@@ -123,20 +123,19 @@ pub fn load(
             continue;
         };
         let file_rel = rel.join(entry.file_name());
-        let text = match std::fs::read(path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(t) => t,
-                Err(_) => {
-                    diags.push(
-                        Diagnostic::error(
-                            "invalid-utf8",
-                            format!("{} is not valid UTF-8", file_rel.display()),
-                        )
-                        .with_file(&file_rel),
-                    );
-                    continue;
-                }
-            },
+        // Through `book::fs`: inside the book, a regular file, within the size limit.
+        let text = match crate::book::fs::read_text(dir, Path::new(entry.file_name())) {
+            Ok(t) => t,
+            Err(crate::book::fs::ReadError::NotUtf8 { .. }) => {
+                diags.push(
+                    Diagnostic::error(
+                        "invalid-utf8",
+                        format!("{} is not valid UTF-8", file_rel.display()),
+                    )
+                    .with_file(&file_rel),
+                );
+                continue;
+            }
             Err(e) => {
                 diags.push(
                     Diagnostic::error(

@@ -69,7 +69,10 @@ impl Theme {
                     .map(|c| c.as_os_str().to_string_lossy().into_owned())
                     .collect::<Vec<_>>()
                     .join("/");
-                match std::fs::read(entry.path()) {
+                // Through `book::fs`: inside the templates folder (no symlink out), a regular
+                // file, within the size limit.
+                let limit = crate::book::fs::limits().max_file_bytes;
+                match crate::book::fs::read_bytes(override_dir, rel, limit) {
                     Ok(bytes) => {
                         files.insert(name, bytes);
                     }
@@ -92,7 +95,7 @@ impl Theme {
                 assets.insert(name, bytes);
             } else if name.ends_with(".html") {
                 match String::from_utf8(bytes) {
-                    Ok(text) => templates.push((name, text)),
+                    Ok(text) => templates.push((name, crate::book::fs::normalize_newlines(text))),
                     Err(_) => diags.push(
                         Diagnostic::error("invalid-utf8", "template is not valid UTF-8")
                             .with_file(override_rel.join(&name)),

@@ -1,0 +1,240 @@
+//! Hostile books (issue #16): each test builds the hostile input in a temporary folder and checks
+//! that calcbook neither reads outside the book, nor hangs, nor destroys what it did not write.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::common::{self, Run, TestBook};
+
+const SUMMARY: &str = "# Summary\n\n- [One](one.md)\n";
+
+/// Runs calcbook with `args` in `dir`, killing it (and failing) if it has not ended in 60 s: a
+/// hang must fail the test, not block the suite.
+fn run_bounded(dir: &Path, args: &[&str]) -> Run {
+    let mut child = common::calcbook()
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run calcbook");
+    let started = Instant::now();
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            return child.wait_with_output().expect("output").into();
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("calcbook {args:?} did not finish: it hangs");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `check` on the book, with its report (stdout) and errors (stderr) together in `stderr`.
+fn check(book: &TestBook) -> Run {
+    let mut run = run_bounded(book.root(), &["check"]);
+    run.stderr = format!("{}{}", run.stdout, run.stderr);
+    run
+}
+
+/// A folder beside the book holding a secret file; returns (folder, secret path).
+fn outside_secret() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret.txt");
+    std::fs::write(&secret, "TOP-SECRET-OUTSIDE\n").unwrap();
+    (dir, secret)
+}
+
+#[test]
+fn include_of_an_absolute_path_outside_the_book_is_a_located_error() {
+    let (_outside, secret) = outside_secret();
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", SUMMARY),
+        (
+            "src/one.md",
+            &format!("# One\n\n{{{{#include {}}}}}\n", secret.display()),
+        ),
+    ]);
+    let run = book.build();
+    run.assert_code(1)
+        .assert_stderr_contains("outside the book")
+        .assert_stderr_contains("one.md:3");
+    assert!(!run.stdout.contains("TOP-SECRET") && !run.stderr.contains("TOP-SECRET"));
+}
+
+#[test]
+fn include_climbing_out_with_dotdot_is_refused() {
+    let (outside, _) = outside_secret();
+    let book = TestBook::new(&[("src/SUMMARY.md", SUMMARY)]);
+    // Enough `..` to reach the filesystem root, then down to the secret.
+    let climb = "../".repeat(book.root().components().count() + 2);
+    let target = format!("{climb}{}", outside.path().join("secret.txt").display());
+    book.write(
+        "src/one.md",
+        &format!("# One\n\n{{{{#include {target}:1:2}}}}\n"),
+    );
+    check(&book)
+        .assert_code(1)
+        .assert_stderr_contains("outside the book");
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_out_of_the_book_are_refused_for_chapters_and_included_folders() {
+    let (outside, secret) = outside_secret();
+    let book = TestBook::new(&[
+        (
+            "src/SUMMARY.md",
+            "# Summary\n\n- [One](one.md)\n- [Two](two.md)\n",
+        ),
+        ("src/two.md", "# Two\n\n{{#include linked/secret.txt}}\n"),
+    ]);
+    std::os::unix::fs::symlink(&secret, book.root().join("src/one.md")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), book.root().join("src/linked")).unwrap();
+    let run = book.build();
+    run.assert_code(1)
+        .assert_stderr_contains("SUMMARY.md:3")
+        .assert_stderr_contains("two.md:3");
+    assert!(!book.out("one.html").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_to_a_file_inside_the_book_is_still_read() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", SUMMARY),
+        ("shared/text.md", "# One\n\nSHARED-TEXT\n"),
+    ]);
+    std::os::unix::fs::symlink(
+        book.root().join("shared/text.md"),
+        book.root().join("src/one.md"),
+    )
+    .unwrap();
+    book.build().assert_code(0);
+    assert!(book.page("one.html").contains("SHARED-TEXT"));
+}
+
+#[test]
+fn folders_of_book_toml_outside_the_book_are_errors_at_their_key() {
+    let (outside, _) = outside_secret();
+    for (key, table) in [
+        ("src", "book"),
+        ("data", "calcbook"),
+        ("templates", "calcbook"),
+    ] {
+        let book = TestBook::new(&[
+            (
+                "book.toml",
+                &format!("[{table}]\n{key} = \"{}\"\n", outside.path().display()),
+            ),
+            ("src/SUMMARY.md", SUMMARY),
+            ("src/one.md", "# One\n"),
+        ]);
+        check(&book)
+            .assert_code(1)
+            .assert_stderr_contains("leads outside the book")
+            .assert_stderr_contains("book.toml:2");
+    }
+    let book = TestBook::new(&[
+        ("book.toml", "[book]\nsrc = \"..\"\n"),
+        ("src/SUMMARY.md", SUMMARY),
+    ]);
+    check(&book)
+        .assert_code(1)
+        .assert_stderr_contains("book.toml:2");
+}
+
+#[cfg(unix)]
+fn mkfifo(path: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_an_error_never_a_hang() {
+    let book = TestBook::new(&[
+        (
+            "src/SUMMARY.md",
+            "# Summary\n\n- [One](one.md)\n- [Two](two.md)\n",
+        ),
+        ("src/one.md", "# One\n\n{{#include pipe.md}}\n"),
+    ]);
+    mkfifo(&book.root().join("src/pipe.md"));
+    mkfifo(&book.root().join("src/two.md"));
+    std::fs::create_dir_all(book.root().join("data")).unwrap();
+    mkfifo(&book.root().join("data/hw.yaml"));
+    let run = check(&book);
+    run.assert_code(1)
+        .assert_stderr_contains("FIFO")
+        .assert_stderr_contains("one.md:3");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_device_is_not_read() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", SUMMARY),
+        ("src/one.md", "# One\n\n{{#include /dev/zero}}\n"),
+    ]);
+    std::fs::create_dir_all(book.root().join("data")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", book.root().join("data/zero.yaml")).unwrap();
+    check(&book).assert_code(1);
+}
+
+#[test]
+fn a_file_over_the_size_limit_is_a_clear_error() {
+    let book = TestBook::new(&[
+        (
+            "book.toml",
+            "[book]\ntitle = \"T\"\n[calcbook]\nmax-file-bytes = 1000\n",
+        ),
+        ("src/SUMMARY.md", SUMMARY),
+    ]);
+    book.write("src/one.md", &format!("# One\n\n{}\n", "x".repeat(2000)));
+    check(&book)
+        .assert_code(1)
+        .assert_stderr_contains("larger than 1000 bytes")
+        .assert_stderr_contains("max-file-bytes");
+}
+
+#[test]
+fn included_bytes_are_bounded_for_the_whole_book() {
+    let book = TestBook::new(&[
+        (
+            "book.toml",
+            "[book]\ntitle = \"T\"\n[calcbook]\nmax-included-bytes = 5000\n",
+        ),
+        ("src/SUMMARY.md", SUMMARY),
+    ]);
+    book.write("src/piece.md", &format!("{}\n", "y".repeat(999)));
+    book.write("src/one.md", &"{{#include piece.md}}\n".repeat(20));
+    check(&book)
+        .assert_code(1)
+        .assert_stderr_contains("more than 5000 bytes");
+}
+
+#[test]
+fn include_fan_out_stops_at_the_include_count() {
+    // Ten levels of ten includes each would be 10^10 reads; the budget stops it early.
+    let mut files = vec![("src/SUMMARY.md".to_string(), SUMMARY.to_string())];
+    files.push(("src/one.md".into(), "{{#include f0.md}}\n".repeat(10)));
+    for level in 0..9 {
+        files.push((
+            format!("src/f{level}.md"),
+            format!("{{{{#include f{}.md}}}}\n", level + 1).repeat(10),
+        ));
+    }
+    files.push(("src/f9.md".into(), "leaf\n".into()));
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let book = TestBook::new(&refs);
+    check(&book)
+        .assert_code(1)
+        .assert_stderr_contains("more than 10000 includes");
+}
