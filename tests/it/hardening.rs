@@ -238,3 +238,125 @@ fn include_fan_out_stops_at_the_include_count() {
         .assert_code(1)
         .assert_stderr_contains("more than 10000 includes");
 }
+
+// ---- Output is never destructive ----
+
+fn simple_book() -> TestBook {
+    TestBook::new(&[
+        ("src/SUMMARY.md", SUMMARY),
+        ("src/one.md", "# One\n\nFIRST\n"),
+    ])
+}
+
+/// Names of the folders a build left beside the output (`.book.calcbook-new-PID`, …).
+fn leftovers(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".calcbook-"))
+        .collect()
+}
+
+#[test]
+fn a_victim_folder_beside_the_book_survives_build_dir_and_dest_dir() {
+    let parent = tempfile::tempdir().unwrap();
+    let victim = parent.path().join("victim");
+    std::fs::create_dir(&victim).unwrap();
+    std::fs::write(victim.join("precious.txt"), "keep me").unwrap();
+    let book = simple_book();
+    book.write(
+        "book.toml",
+        &format!("[build]\nbuild-dir = \"{}\"\n", victim.display()),
+    );
+    let run = book.build();
+    run.assert_code(1)
+        .assert_stderr_contains("calcbook did not write it");
+    let dotdot = format!(
+        "{}{}",
+        "../".repeat(book.root().components().count()),
+        victim.display()
+    );
+    book.write("book.toml", &format!("[build]\nbuild-dir = \"{dotdot}\"\n"));
+    book.build().assert_code(1);
+    book.write("book.toml", "[book]\ntitle = \"T\"\n");
+    book.run(&["build", ".", "--dest-dir", victim.to_str().unwrap()])
+        .assert_code(1);
+    assert_eq!(
+        std::fs::read_to_string(victim.join("precious.txt")).unwrap(),
+        "keep me"
+    );
+    // A folder calcbook wrote is replaced on the next build.
+    let out = parent.path().join("out");
+    book.run(&["build", ".", "--dest-dir", out.to_str().unwrap()])
+        .assert_code(0);
+    book.run(&["build", ".", "--dest-dir", out.to_str().unwrap()])
+        .assert_code(0);
+    assert!(out.join(".calcbook-output").is_file());
+}
+
+#[test]
+fn a_file_of_the_book_or_a_source_folder_is_never_a_destination() {
+    let book = simple_book();
+    for dest in ["book.toml", "src/one.md", "src", "src/out", "."] {
+        book.run(&["build", ".", "--dest-dir", dest]).assert_code(1);
+    }
+    assert_eq!(
+        std::fs::read_to_string(book.root().join("src/one.md")).unwrap(),
+        "# One\n\nFIRST\n"
+    );
+    assert!(book.root().join("book.toml").is_file());
+    assert!(!book.root().join("src/out").exists());
+}
+
+/// Builds once, edits the chapter, then builds with `CALCBOOK_FAULT=fault` (the debug build
+/// aborts at that point of the swap, as a kill would). Returns the book.
+fn killed_build(fault: &str) -> TestBook {
+    let book = simple_book();
+    book.build().assert_code(0);
+    book.write("src/one.md", "# One\n\nSECOND\n");
+    let status = common::calcbook()
+        .arg("build")
+        .arg(book.root())
+        .env("CALCBOOK_FAULT", fault)
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(
+        !status.success(),
+        "the fault {fault} did not stop the build"
+    );
+    book
+}
+
+#[test]
+fn a_build_killed_before_the_swap_leaves_the_previous_book_and_the_next_build_cleans_up() {
+    let book = killed_build("before-swap");
+    assert!(book.page("one.html").contains("FIRST"));
+    assert!(
+        !leftovers(book.root()).is_empty(),
+        "the killed build left nothing to clean"
+    );
+    book.build().assert_code(0);
+    assert!(book.page("one.html").contains("SECOND"));
+    assert_eq!(leftovers(book.root()), Vec::<String>::new());
+}
+
+#[test]
+fn a_build_killed_after_the_swap_leaves_the_new_book() {
+    let book = killed_build("after-swap");
+    assert!(book.page("one.html").contains("SECOND"));
+    book.build().assert_code(0);
+    assert_eq!(leftovers(book.root()), Vec::<String>::new());
+}
+
+#[test]
+fn a_build_killed_between_the_fallback_renames_is_recovered_by_the_next_build() {
+    let book = killed_build("fallback,mid-swap");
+    // The kill fell between the two renames: no book, the previous one beside it.
+    assert!(!book.out("one.html").exists());
+    assert!(leftovers(book.root()).iter().any(|n| n.contains("-old-")));
+    book.build().assert_code(0);
+    assert!(book.page("one.html").contains("SECOND"));
+    assert_eq!(leftovers(book.root()), Vec::<String>::new());
+}
