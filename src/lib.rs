@@ -248,6 +248,7 @@ fn render_book_inner(
         None => Site::default(),
     };
     drop(chapters);
+    render::theme::attach_sources(&diagnostics, &theme_dir, &theme_rel, &mut book.sources);
     // Reading order: by file, then position, so a report reads top to bottom.
     diagnostics.sort_by(|a, b| {
         (&a.file, a.span.as_ref().map(|s| s.start))

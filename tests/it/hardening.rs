@@ -360,3 +360,100 @@ fn a_build_killed_between_the_fallback_renames_is_recovered_by_the_next_build() 
     assert!(book.page("one.html").contains("SECOND"));
     assert_eq!(leftovers(book.root()), Vec::<String>::new());
 }
+
+// ---- Templates cannot reach the environment and cannot crash the build ----
+
+/// A book whose `templates/404.html` is `template` (plus other template files).
+fn book_with_404(template: &str, more: &[(&str, &str)]) -> TestBook {
+    let book = simple_book();
+    book.write("templates/404.html", template);
+    for (name, text) in more {
+        book.write(name, text);
+    }
+    book
+}
+
+#[test]
+fn get_env_in_a_template_is_an_error_and_the_secret_is_not_written() {
+    let book = book_with_404("<p>{{ get_env(name=\"CALCBOOK_TEST_SECRET\") }}</p>\n", &[]);
+    let run: Run = common::calcbook()
+        .arg("build")
+        .arg(book.root())
+        .env("CALCBOOK_TEST_SECRET", "hunter2-secret")
+        .output()
+        .unwrap()
+        .into();
+    run.assert_code(1)
+        .assert_stderr_contains("cannot read the environment");
+    assert!(!run.stderr.contains("hunter2") && !run.stdout.contains("hunter2"));
+    assert!(!book.out("404.html").exists());
+}
+
+#[test]
+fn a_macro_that_calls_itself_forever_is_an_error_not_an_abort() {
+    let book = book_with_404(
+        "{% import \"rec.html\" as rec %}\n<p>{{ rec::down(n=0) }}</p>\n",
+        &[(
+            "templates/rec.html",
+            "{% macro down(n) %}\n{{ self::down(n=n + 1) }}\n{% endmacro down %}\n",
+        )],
+    );
+    check(&book)
+        .assert_code(1)
+        .assert_stderr_contains("macro `down` nests too deeply")
+        .assert_stderr_contains("templates/rec.html:1");
+}
+
+#[test]
+fn a_template_that_includes_itself_is_an_error_not_an_abort() {
+    let book = book_with_404("<p>{% include \"404.html\" %}</p>\n", &[]);
+    check(&book)
+        .assert_code(1)
+        .assert_stderr_contains("nest too deeply");
+}
+
+#[test]
+fn a_huge_range_or_nested_loops_are_errors_not_aborts() {
+    let book = book_with_404(
+        "{% for i in range(end=2000000000) %}{{ i }}{% endfor %}\n",
+        &[],
+    );
+    check(&book)
+        .assert_code(1)
+        .assert_stderr_contains("limited to 100000");
+    let book = book_with_404(
+        "{% for i in range(end=100000) %}{% for j in range(end=100000) %}{% endfor %}{% endfor %}\n",
+        &[],
+    );
+    check(&book)
+        .assert_code(1)
+        .assert_stderr_contains("loop iterations and macro calls");
+}
+
+#[test]
+fn a_bad_template_is_an_error_at_its_file_and_line() {
+    let book = book_with_404("<html>\n<body>\n{{ oops + }}\n</body>\n", &[]);
+    check(&book)
+        .assert_code(1)
+        .assert_stderr_contains("templates/404.html:3");
+    let book = book_with_404("<html>\n\n<p>{{ no_such_variable }}</p>\n", &[]);
+    check(&book)
+        .assert_code(1)
+        .assert_stderr_contains("templates/404.html:3")
+        .assert_stderr_contains("no_such_variable");
+}
+
+#[test]
+fn the_default_theme_with_its_recursive_sidebar_macro_still_renders() {
+    let book = TestBook::new(&[
+        (
+            "src/SUMMARY.md",
+            "# Summary\n\n- [A](a.md)\n  - [B](b.md)\n    - [C](c.md)\n",
+        ),
+        ("src/a.md", "# A\n"),
+        ("src/b.md", "# B\n"),
+        ("src/c.md", "# C\n"),
+    ]);
+    book.build().assert_code(0);
+    assert!(book.page("a.html").contains("c.html"));
+}
