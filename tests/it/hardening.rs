@@ -457,3 +457,49 @@ fn the_default_theme_with_its_recursive_sidebar_macro_still_renders() {
     book.build().assert_code(0);
     assert!(book.page("a.html").contains("c.html"));
 }
+
+// ---- Line endings and byte-order marks ----
+
+const CHAPTER_LF: &str = "# One\n\nSome text.\n\n```calc\nx = 2 s\nclaim \"two is more than three\": x > 3 s\n```\n\nValue: `= x`.\n";
+
+fn with_endings(text: &str, ending: &str, bom: bool) -> String {
+    let body = text.replace('\n', ending);
+    if bom { format!("\u{feff}{body}") } else { body }
+}
+
+#[test]
+fn a_cr_only_chapter_with_a_false_claim_fails_check() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", SUMMARY),
+        ("src/one.md", &with_endings(CHAPTER_LF, "\r", false)),
+    ]);
+    check(&book)
+        .assert_code(1)
+        .assert_stderr_contains("two is more than three");
+}
+
+#[test]
+fn cr_crlf_and_lf_with_or_without_bom_give_the_same_book() {
+    let mut pages = Vec::new();
+    for (ending, bom) in [
+        ("\n", false),
+        ("\r\n", false),
+        ("\r", false),
+        ("\r\n", true),
+        ("\r", true),
+    ] {
+        let book = TestBook::new(&[
+            (
+                "book.toml",
+                &with_endings("[book]\ntitle = \"T\"\n", ending, bom),
+            ),
+            ("src/SUMMARY.md", &with_endings(SUMMARY, ending, bom)),
+            ("src/one.md", &with_endings(CHAPTER_LF, ending, bom)),
+        ]);
+        book.build().assert_code(0);
+        pages.push((ending, bom, book.page("one.html")));
+    }
+    for (ending, bom, page) in &pages[1..] {
+        assert_eq!(page, &pages[0].2, "ending {ending:?} bom {bom} differs");
+    }
+}
