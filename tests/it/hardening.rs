@@ -503,3 +503,55 @@ fn cr_crlf_and_lf_with_or_without_bom_give_the_same_book() {
         assert_eq!(page, &pages[0].2, "ending {ending:?} bom {bom} differs");
     }
 }
+
+// ---- Every report format is valid under any input ----
+
+#[test]
+fn every_check_format_parses_when_claims_hold_markup_and_escapes() {
+    let chapter = "# One\n\n```calc\nclaim \"x < 1 & \\\"q\\\" 'r' 100% :: a,b\\nnext > 2\": 1.32 < 1\nrefute \"<b>&amp;</b>\": 2 > 1\n```\n";
+    let book = TestBook::new(&[("src/SUMMARY.md", SUMMARY), ("src/one.md", chapter)]);
+    let words = "x < 1 & \"q\" 'r' 100% :: a,b\nnext > 2";
+    let junit = book.run(&["check", "--format", "junit"]);
+    junit.assert_code(1);
+    let doc = roxmltree::Document::parse(&junit.stdout)
+        .unwrap_or_else(|e| panic!("{e}\n{}", junit.stdout));
+    let names: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .filter_map(|n| n.attribute("name"))
+        .collect();
+    assert!(
+        names.contains(&format!("claim {words}").as_str()),
+        "{names:?}"
+    );
+    let failures = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("failure"))
+        .count();
+    assert_eq!(failures, 2);
+
+    let json = book.run(&["check", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["claims"][0]["words"], words);
+
+    let github = book.run(&["check", "--format", "github"]);
+    let annotations: Vec<&str> = github
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("::"))
+        .collect();
+    assert_eq!(annotations.len(), 2, "{}", github.stdout);
+    for line in annotations {
+        let (_, data) = line[2..].split_once("::").unwrap();
+        let data = data
+            .replace("%0A", "\n")
+            .replace("%0D", "\r")
+            .replace("%25", "%");
+        assert!(
+            data.contains("100%") || data.contains("<b>&amp;</b>"),
+            "{data}"
+        );
+    }
+    // Nothing but annotations and the total line.
+    assert_eq!(github.stdout.lines().count(), 3, "{}", github.stdout);
+}
