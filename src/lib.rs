@@ -134,6 +134,12 @@ fn render_book_inner(
 ) -> Result<(Rendered, Evaluated), Diagnostic> {
     let mut book = book::load(root)?;
     let mut diagnostics = book.diagnostics.clone();
+    calc::budget::begin(
+        book.config
+            .calcbook
+            .max_steps
+            .unwrap_or(calc::budget::DEFAULT_BOOK_STEPS),
+    );
 
     // The prelude every chapter starts from: units, data records, engine functions.
     let data_rel = book.config.calcbook.data.clone();
@@ -148,9 +154,15 @@ fn render_book_inner(
         engine::bindings::register(&mut scope);
         let mut texts = Sources::new();
         let (data, diags) = notebook::data::load(&data_dir, &data_rel, &mut scope, &mut texts);
+        // The texts of the files loaded and of those a diagnostic points into (a file with a
+        // YAML syntax error loads nothing but still needs its excerpt).
         let texts = data
             .iter()
-            .filter_map(|f| texts.get(&f.rel).map(|t| (f.rel.clone(), t.to_string())))
+            .map(|f| &f.rel)
+            .chain(diags.iter().filter_map(|d| d.file.as_ref()))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .filter_map(|rel| texts.get(rel).map(|t| (rel.clone(), t.to_string())))
             .collect();
         cache.prelude = Some(CachedPrelude {
             key,

@@ -109,6 +109,9 @@ pub struct CalcbookSection {
     /// Total bytes the book's `{{#include}}` directives may read, in bytes.
     #[serde(default)]
     pub max_included_bytes: Option<u64>,
+    /// Evaluation steps the whole book may take (see `calc::budget`).
+    #[serde(default)]
+    pub max_steps: Option<u64>,
 }
 
 impl CalcbookSection {
@@ -132,6 +135,7 @@ impl Default for CalcbookSection {
             templates: default_templates_dir(),
             max_file_bytes: None,
             max_included_bytes: None,
+            max_steps: None,
         }
     }
 }
@@ -188,7 +192,13 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
     ),
     (
         "calcbook",
-        &["data", "templates", "max-file-bytes", "max-included-bytes"],
+        &[
+            "data",
+            "templates",
+            "max-file-bytes",
+            "max-included-bytes",
+            "max-steps",
+        ],
     ),
 ];
 
