@@ -555,3 +555,149 @@ fn every_check_format_parses_when_claims_hold_markup_and_escapes() {
     // Nothing but annotations and the total line.
     assert_eq!(github.stdout.lines().count(), 3, "{}", github.stdout);
 }
+
+// ---- Located errors ----
+
+#[test]
+fn a_yaml_syntax_error_in_data_is_located_with_its_excerpt() {
+    let book = simple_book();
+    book.write("data/facts.yaml", "a:\n  v: [1, 2\nb: 3\n");
+    check(&book)
+        .assert_code(1)
+        .assert_stderr_contains("data/facts.yaml:3:")
+        .assert_stderr_contains("3 │ b: 3");
+}
+
+#[test]
+fn a_negative_tolerance_is_an_error_at_the_tolerance() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", SUMMARY),
+        (
+            "src/one.md",
+            "# One\n\n```calc\nclaim \"close\": 1 s ≈ 1 s ± -5%\n```\n",
+        ),
+    ]);
+    check(&book)
+        .assert_code(1)
+        .assert_stderr_contains("a tolerance cannot be negative")
+        .assert_stderr_contains("one.md:4:28");
+}
+
+// ---- Budgets ----
+
+/// A function that takes about 10^10 steps, far past one statement's limit.
+const RUNAWAY: &str = "fn sq(x) = x * x\nfn row(i) = sum(map(1..100000, sq))\n";
+
+#[test]
+fn a_runaway_statement_fails_at_its_call_and_later_statements_still_run() {
+    let chapter = format!(
+        "# One\n\n```calc\n{RUNAWAY}```\n\nText.\n\n```calc\ny = 2 s\nhuge = sum(map(1..100000, row))\nz = y * 2\nclaim \"z is four seconds\": z ≈ 4 s\n```\n"
+    );
+    let book = TestBook::new(&[("src/SUMMARY.md", SUMMARY), ("src/one.md", &chapter)]);
+    let run = check(&book);
+    run.assert_code(1)
+        .assert_stderr_contains("1 claim (1 holds, 0 fail), 1 error");
+    // At the calling statement (line 12), not inside `row` in the first block.
+    run.assert_stderr_contains("one.md:12:1");
+    assert_eq!(
+        run.stderr.matches("error[step-limit]").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn the_step_budget_is_for_the_whole_book_not_per_statement() {
+    // Each statement takes ~300,000 steps, well under its own limit; together they pass the
+    // book's budget of 2,000,000, and so do those of the second chapter.
+    let block: String = (0..10)
+        .map(|i| format!("s{i} = sum(map(1..50000, sq))\n"))
+        .collect();
+    let chapter = |title: &str| format!("# {title}\n\n```calc\nfn sq(x) = x * x\n{block}```\n");
+    let book = TestBook::new(&[
+        (
+            "book.toml",
+            "[book]\ntitle = \"T\"\n[calcbook]\nmax-steps = 2000000\n",
+        ),
+        (
+            "src/SUMMARY.md",
+            "# Summary\n\n- [One](one.md)\n- [Two](two.md)\n",
+        ),
+        ("src/one.md", &chapter("One")),
+        ("src/two.md", &chapter("Two")),
+    ]);
+    let run = check(&book);
+    run.assert_code(1)
+        .assert_stderr_contains("evaluation budget of");
+    let spent = run.stderr.matches("error[step-limit]").count();
+    // Some statements ran before the budget was spent, and every one after it failed.
+    assert!(
+        (1..20).contains(&spent),
+        "{spent} step-limit errors\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("two.md"),
+        "the second chapter shares the budget"
+    );
+}
+
+// ---- Linear work: counts and limits (the times are in bench/hostile.py) ----
+
+#[test]
+fn twenty_thousand_statements_all_evaluate() {
+    let body: String = (0..20_000).map(|i| format!("x{i} = {i} s\n")).collect();
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", SUMMARY),
+        (
+            "src/one.md",
+            &format!("# One\n\n```calc\n{body}claim \"last\": x19999 ≈ 19999 s\n```\n"),
+        ),
+    ]);
+    check(&book)
+        .assert_code(0)
+        .assert_stderr_contains("1 claim (1 holds");
+}
+
+#[test]
+fn lists_nested_ten_thousand_deep_stop_with_a_clean_error() {
+    let nested = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", SUMMARY),
+        (
+            "src/one.md",
+            &format!("# One\n\n```calc\nx = {nested}\n```\n"),
+        ),
+    ]);
+    let run = check(&book);
+    run.assert_code(1).assert_stderr_contains("one.md:4");
+}
+
+#[test]
+fn a_hundred_thousand_data_entries_all_load() {
+    let entries: String = (0..100_000)
+        .map(|i| format!("e{i}:\n  name: E{i}\n  v: {i} s\n  source: test\n"))
+        .collect();
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", SUMMARY),
+        (
+            "src/one.md",
+            "# One\n\n```calc\nclaim \"the last entry loaded\": facts.e99999.v ≈ 99999 s\n```\n",
+        ),
+        ("data/facts.yaml", &entries),
+    ]);
+    check(&book)
+        .assert_code(0)
+        .assert_stderr_contains("1 claim (1 holds");
+}
+
+#[test]
+fn a_fifty_megabyte_chapter_stops_with_a_clean_error_at_the_default_limit() {
+    let book = simple_book();
+    let line = "Prose with *emphasis* and `code`.\n\n";
+    book.write("src/one.md", &line.repeat(50_000_000 / line.len()));
+    check(&book)
+        .assert_code(1)
+        .assert_stderr_contains("larger than 33554432 bytes");
+}
