@@ -317,11 +317,13 @@ impl Report<'_> {
                     let margin = c.margin.clone().unwrap_or_default();
                     let _ = writeln!(
                         out,
-                        ">\n      <failure message=\"{}\" type=\"claim\">{}:{}: {}\n{values}\n{margin}</failure>\n    </testcase>",
+                        ">\n      <failure message=\"{}\" type=\"claim\">{}:{}: {}\n{}\n{}</failure>\n    </testcase>",
                         xml(&format!("{values} {margin}")),
                         xml(&c.file.display().to_string()),
                         c.line,
                         xml(&c.words),
+                        xml(&values),
+                        xml(&margin),
                     );
                 }
             }
@@ -435,7 +437,9 @@ fn truncate(s: &str, max: usize) -> String {
     }
 }
 
-/// Escapes text for XML attributes and content; drops characters XML 1.0 forbids.
+/// Escapes text for XML attributes and content; drops characters XML 1.0 forbids. Line breaks
+/// and tabs are written as character references, which keeps them in attribute values too (a
+/// parser turns a raw one there into a space).
 fn xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -445,8 +449,10 @@ fn xml(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            '\n' | '\t' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 => {}
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' => out.push_str("&#9;"),
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {}
             c => out.push(c),
         }
     }
@@ -541,6 +547,110 @@ mod tests {
         let xml = report(&claims, &[], &sources).junit();
         assert!(xml.contains("tests=\"2\" failures=\"1\""), "{xml}");
         assert!(xml.contains("x &lt; y &amp; &quot;z&quot;"));
+    }
+
+    /// Every character the formats must escape, in one string.
+    const HOSTILE: &str = "a<b>&c\"d'e 100% f::g,h:i\r\nj\nk\u{1}l]]>";
+
+    fn hostile_report_parts() -> (Vec<ClaimRecord>, Vec<Diagnostic>, Sources) {
+        let mut c = claim(HOSTILE, false);
+        c.chapter = HOSTILE.into();
+        c.file = PathBuf::from("ch<&>,:%.md");
+        c.lhs = "1.32 <&>".into();
+        c.op = "<".into();
+        c.rhs = "1 \"x\"".into();
+        c.tolerance = Some("5% ::".into());
+        c.margin = Some(HOSTILE.into());
+        let mut sources = Sources::new();
+        sources.insert("ch<&>,:%.md", "line one\nbad <&> here\n");
+        let d = Diagnostic::error("bad-thing", HOSTILE)
+            .with_file("ch<&>,:%.md")
+            .with_span(9..12)
+            .with_help(HOSTILE);
+        (vec![c, claim("fine", true)], vec![d], sources)
+    }
+
+    #[test]
+    fn junit_is_well_formed_xml_whatever_the_claim_holds() {
+        let (claims, diags, sources) = hostile_report_parts();
+        let out = report(&claims, &diags, &sources).junit();
+        let doc = roxmltree::Document::parse(&out).unwrap_or_else(|e| panic!("{e}\n{out}"));
+        let case = doc
+            .descendants()
+            .find(|n| n.has_tag_name("testcase"))
+            .unwrap();
+        // The control character is dropped; everything else comes back as written.
+        let expected = HOSTILE.replace('\u{1}', "");
+        assert_eq!(
+            case.attribute("name"),
+            Some(format!("claim {expected}").as_str())
+        );
+        let failure = case.children().find(|n| n.has_tag_name("failure")).unwrap();
+        assert!(
+            failure
+                .text()
+                .unwrap()
+                .contains("1.32 <&> < 1 \"x\" ± 5% ::")
+        );
+        let error = doc.descendants().find(|n| n.has_tag_name("error")).unwrap();
+        assert_eq!(error.attribute("message"), Some(expected.as_str()));
+    }
+
+    #[test]
+    fn json_round_trips_whatever_the_claim_holds() {
+        let (claims, diags, sources) = hostile_report_parts();
+        let out = report(&claims, &diags, &sources).json();
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["claims"][0]["words"], HOSTILE);
+        assert_eq!(v["diagnostics"][0]["message"], HOSTILE);
+    }
+
+    /// GitHub's workflow-command grammar: `::name k=v,k=v::data`, with `%`, CR, LF escaped in data
+    /// and also `:` and `,` in property values. Returns (name, properties, data) unescaped.
+    fn parse_annotation(line: &str) -> (String, Vec<(String, String)>, String) {
+        let rest = line.strip_prefix("::").expect("starts with ::");
+        let (head, data) = rest.split_once("::").expect("a second ::");
+        let (name, props) = head.split_once(' ').unwrap_or((head, ""));
+        let unescape = |s: &str| {
+            assert!(
+                !s.contains('\n') && !s.contains('\r'),
+                "raw line break in {s:?}"
+            );
+            s.replace("%0D", "\r")
+                .replace("%0A", "\n")
+                .replace("%3A", ":")
+                .replace("%2C", ",")
+                .replace("%25", "%")
+        };
+        let props = props
+            .split(',')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').expect("key=value");
+                assert!(!v.contains(':'), "raw `:` in property {p:?}");
+                (k.to_string(), unescape(v))
+            })
+            .collect();
+        (name.to_string(), props, unescape(data))
+    }
+
+    #[test]
+    fn github_annotations_parse_back_whatever_the_claim_holds() {
+        let (claims, diags, sources) = hostile_report_parts();
+        let out = report(&claims, &diags, &sources).github();
+        let lines: Vec<&str> = out.lines().collect();
+        // Two annotations and the total: no message spilled onto a line of its own.
+        assert_eq!(lines.len(), 3, "{out}");
+        let (name, props, data) = parse_annotation(lines[0]);
+        assert_eq!(name, "error");
+        assert!(
+            props.contains(&("file".into(), "ch<&>,:%.md".into())),
+            "{props:?}"
+        );
+        assert!(data.contains(HOSTILE), "{data:?}");
+        let (_, props, data) = parse_annotation(lines[1]);
+        assert!(props.contains(&("line".into(), "2".into())), "{props:?}");
+        assert!(data.starts_with(HOSTILE), "{data:?}");
     }
 
     #[test]

@@ -115,11 +115,13 @@ pub fn render_book_cached(
 fn data_key(dir: &Path) -> u64 {
     let mut hasher = DefaultHasher::new();
     if let Ok(entries) = std::fs::read_dir(dir) {
-        let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-        paths.sort();
-        for path in paths {
-            path.hash(&mut hasher);
-            if let Ok(bytes) = std::fs::read(&path) {
+        let mut names: Vec<std::ffi::OsString> = entries.flatten().map(|e| e.file_name()).collect();
+        names.sort();
+        for name in names {
+            name.hash(&mut hasher);
+            // Regular files only, within the size limit: a FIFO here must not hang the build.
+            let limit = book::fs::limits().max_file_bytes;
+            if let Ok(bytes) = book::fs::read_bytes(dir, Path::new(&name), limit) {
                 bytes.hash(&mut hasher);
             }
         }
@@ -134,19 +136,35 @@ fn render_book_inner(
 ) -> Result<(Rendered, Evaluated), Diagnostic> {
     let mut book = book::load(root)?;
     let mut diagnostics = book.diagnostics.clone();
+    calc::budget::begin(
+        book.config
+            .calcbook
+            .max_steps
+            .unwrap_or(calc::budget::DEFAULT_BOOK_STEPS),
+    );
 
     // The prelude every chapter starts from: units, data records, engine functions.
     let data_rel = book.config.calcbook.data.clone();
-    let key = data_key(&root.join(&data_rel)) ^ hash_of(&data_rel);
+    // A folder outside the book was reported by `book::load`; read nothing from it.
+    let data_dir = match book::fs::dir_is_inside(root, &data_rel) {
+        true => root.join(&data_rel),
+        false => PathBuf::new(),
+    };
+    let key = data_key(&data_dir) ^ hash_of(&data_rel);
     if cache.prelude.as_ref().is_none_or(|p| p.key != key) {
         let mut scope = calc::Scope::new();
         engine::bindings::register(&mut scope);
         let mut texts = Sources::new();
-        let (data, diags) =
-            notebook::data::load(&root.join(&data_rel), &data_rel, &mut scope, &mut texts);
+        let (data, diags) = notebook::data::load(&data_dir, &data_rel, &mut scope, &mut texts);
+        // The texts of the files loaded and of those a diagnostic points into (a file with a
+        // YAML syntax error loads nothing but still needs its excerpt).
         let texts = data
             .iter()
-            .filter_map(|f| texts.get(&f.rel).map(|t| (f.rel.clone(), t.to_string())))
+            .map(|f| &f.rel)
+            .chain(diags.iter().filter_map(|d| d.file.as_ref()))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .filter_map(|rel| texts.get(rel).map(|t| (rel.clone(), t.to_string())))
             .collect();
         cache.prelude = Some(CachedPrelude {
             key,
@@ -171,7 +189,11 @@ fn render_book_inner(
     }
 
     let theme_rel = book.config.calcbook.templates.clone();
-    let theme = match render::Theme::load(&root.join(&theme_rel), &theme_rel) {
+    let theme_dir = match book::fs::dir_is_inside(root, &theme_rel) {
+        true => root.join(&theme_rel),
+        false => PathBuf::new(),
+    };
+    let theme = match render::Theme::load(&theme_dir, &theme_rel) {
         Ok(theme) => Some(theme),
         Err(diags) => {
             diagnostics.extend(diags);
@@ -240,6 +262,7 @@ fn render_book_inner(
         None => Site::default(),
     };
     drop(chapters);
+    render::theme::attach_sources(&diagnostics, &theme_dir, &theme_rel, &mut book.sources);
     // Reading order: by file, then position, so a report reads top to bottom.
     diagnostics.sort_by(|a, b| {
         (&a.file, a.span.as_ref().map(|s| s.start))

@@ -1,20 +1,36 @@
-//! Writing a rendered [`Site`] to disk, atomically.
+//! Writing a rendered [`Site`] to disk, atomically and never destructively.
 //!
 //! The site is written into a fresh temporary folder beside the destination, then swapped in with
-//! renames, so a failed or interrupted build never leaves a half-written book: the destination holds
-//! either the previous book or the new one. Every output path is checked to stay inside the output
-//! folder. The destination may not be (or contain) the book's own folder.
+//! one atomic step (Linux: `renameat2(RENAME_EXCHANGE)`; elsewhere two renames, with recovery at the
+//! next build if a kill falls between them), so a failed or interrupted build never leaves a
+//! half-written book or none at all. What killed builds left beside the destination is removed by
+//! the next build.
+//!
+//! Nothing that calcbook did not write is ever replaced: the destination may not be or contain the
+//! book's folders, nor lie inside its source, data or templates folders, nor be a file; and an
+//! existing folder is replaced only if it holds calcbook's [`MARKER`] file (or is empty).
 
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
 use crate::render::Site;
 
+/// The file calcbook writes into every output folder; a folder without it is not replaced.
+pub const MARKER: &str = ".calcbook-output";
+
+const MARKER_TEXT: &str = "This folder is written by calcbook; the next build replaces it whole.\n";
+
 /// Why the site could not be written.
 #[derive(Debug)]
 pub enum WriteError {
     /// The destination would overwrite the book itself (`--dest-dir .`).
     UnsafeDestination(PathBuf),
+    /// The destination lies inside the book's source, data or templates folder.
+    InsideSources(PathBuf),
+    /// The destination exists and is not a folder (`--dest-dir book.toml`).
+    NotAFolder(PathBuf),
+    /// The destination is a folder calcbook did not write.
+    NotOurs(PathBuf),
     /// A site path that would land outside the output folder (a bug upstream if it happens).
     PathEscapes(String),
     Io(PathBuf, io::Error),
@@ -26,6 +42,22 @@ impl std::fmt::Display for WriteError {
             WriteError::UnsafeDestination(p) => write!(
                 f,
                 "refusing to write the book into {}: it holds the book's sources",
+                p.display()
+            ),
+            WriteError::InsideSources(p) => write!(
+                f,
+                "refusing to write the book into {}: it is inside the book's source, data or templates folder",
+                p.display()
+            ),
+            WriteError::NotAFolder(p) => write!(
+                f,
+                "refusing to write the book into {}: it is a file, not a folder",
+                p.display()
+            ),
+            WriteError::NotOurs(p) => write!(
+                f,
+                "refusing to replace {}: it is not empty and calcbook did not write it (no {MARKER} file); \
+                 move it away or choose another --dest-dir / [build] build-dir",
                 p.display()
             ),
             WriteError::PathEscapes(p) => write!(f, "output path `{p}` leaves the output folder"),
@@ -44,27 +76,72 @@ pub fn is_safe_relative(path: &str) -> bool {
             .all(|c| matches!(c, Component::Normal(_)))
 }
 
-/// Writes `site` to `dest`, replacing what was there only once the new book is complete.
-/// `protected` are the book's own folders (its root, sources, data, templates): the destination may
-/// be none of them nor contain any.
-pub fn write_site(site: &Site, dest: &Path, protected: &[PathBuf]) -> Result<(), WriteError> {
+/// Checks that `dest` may receive the book and returns it as an absolute path. `protected` are the
+/// book's own folders, its root first, then its source, data and templates folders: the
+/// destination may be none of them nor contain any, and may not lie inside any but the root.
+pub fn check_destination(dest: &Path, protected: &[PathBuf]) -> Result<PathBuf, WriteError> {
     let dest = absolute(dest);
-    if protected.iter().any(|p| absolute(p).starts_with(&dest)) {
+    let protected: Vec<PathBuf> = protected.iter().map(|p| absolute(p)).collect();
+    if protected.iter().any(|p| p.starts_with(&dest)) {
         return Err(WriteError::UnsafeDestination(dest));
     }
+    let root = protected.first();
+    if protected
+        .iter()
+        .any(|p| Some(p) != root && dest.starts_with(p))
+    {
+        return Err(WriteError::InsideSources(dest));
+    }
+    match std::fs::symlink_metadata(&dest) {
+        Err(_) => Ok(dest),
+        Ok(m) if !m.is_dir() => Err(WriteError::NotAFolder(dest)),
+        Ok(_) if written_by_calcbook(&dest) => Ok(dest),
+        Ok(_) => Err(WriteError::NotOurs(dest)),
+    }
+}
+
+/// Whether the folder `dir` may be replaced: it holds the marker, is empty, or is the output of a
+/// calcbook from before the marker (its stylesheet and start page, and nothing else at the top
+/// beyond what calcbook writes there).
+fn written_by_calcbook(dir: &Path) -> bool {
+    if dir.join(MARKER).is_file() {
+        return true;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    let names: Vec<String> = entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.is_empty()
+        || (dir.join("assets/calcbook.css").is_file()
+            && dir.join("index.html").is_file()
+            && dir.join("searchindex.js").is_file())
+}
+
+/// Writes `site` to `dest`, replacing what was there only once the new book is complete.
+/// `protected` are the book's own folders, as [`check_destination`] takes them.
+pub fn write_site(site: &Site, dest: &Path, protected: &[PathBuf]) -> Result<(), WriteError> {
     for path in site.files.keys() {
         if !is_safe_relative(path) {
             return Err(WriteError::PathEscapes(path.clone()));
         }
     }
-    let parent = dest
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
+    let parent_of = |dest: &Path| {
+        dest.parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."))
+    };
     let name = dest
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "book".into());
+    // A kill between the two renames of the fallback swap leaves no destination but the old book
+    // beside it: put it back before anything is checked.
+    recover_leftovers(&parent_of(&absolute(dest)), &name, &absolute(dest));
+    let dest = check_destination(dest, protected)?;
+    let parent = parent_of(&dest);
     std::fs::create_dir_all(&parent).map_err(|e| WriteError::Io(parent.clone(), e))?;
     let pid = std::process::id();
     let tmp = parent.join(format!(".{name}.calcbook-new-{pid}"));
@@ -86,23 +163,131 @@ fn write_tree(site: &Site, dir: &Path) -> Result<(), WriteError> {
         }
         std::fs::write(&full, bytes).map_err(|e| WriteError::Io(full.clone(), e))?;
     }
-    Ok(())
+    write_marker(dir)
+}
+
+/// Marks `dir` as calcbook's output.
+pub fn write_marker(dir: &Path) -> Result<(), WriteError> {
+    let marker = dir.join(MARKER);
+    std::fs::write(&marker, MARKER_TEXT).map_err(|e| WriteError::Io(marker, e))
 }
 
 fn swap_in(new: &Path, dest: &Path, old: &Path) -> Result<(), WriteError> {
-    if dest.exists() {
-        let _ = std::fs::remove_dir_all(old);
-        std::fs::rename(dest, old).map_err(|e| WriteError::Io(dest.to_path_buf(), e))?;
-        if let Err(e) = std::fs::rename(new, dest) {
-            // Put the previous book back rather than leave nothing.
-            let _ = std::fs::rename(old, dest);
-            return Err(WriteError::Io(dest.to_path_buf(), e));
-        }
-        let _ = std::fs::remove_dir_all(old);
-    } else {
-        std::fs::rename(new, dest).map_err(|e| WriteError::Io(dest.to_path_buf(), e))?;
+    fault_point("before-swap");
+    if !dest.exists() {
+        return std::fs::rename(new, dest).map_err(|e| WriteError::Io(dest.to_path_buf(), e));
     }
+    if !forced_fallback() && exchange(new, dest).is_ok() {
+        // `new` now holds the previous book.
+        fault_point("after-swap");
+        let _ = std::fs::remove_dir_all(new);
+        return Ok(());
+    }
+    let _ = std::fs::remove_dir_all(old);
+    std::fs::rename(dest, old).map_err(|e| WriteError::Io(dest.to_path_buf(), e))?;
+    fault_point("mid-swap");
+    if let Err(e) = std::fs::rename(new, dest) {
+        // Put the previous book back rather than leave nothing.
+        let _ = std::fs::rename(old, dest);
+        return Err(WriteError::Io(dest.to_path_buf(), e));
+    }
+    let _ = std::fs::remove_dir_all(old);
     Ok(())
+}
+
+/// Swaps two paths in one step (both must exist).
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let a = std::ffi::CString::new(a.as_os_str().as_bytes())?;
+    let b = std::ffi::CString::new(b.as_os_str().as_bytes())?;
+    // SAFETY: both pointers are valid NUL-terminated strings for the duration of the call.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_a: &Path, _b: &Path) -> io::Result<()> {
+    Err(io::Error::from(io::ErrorKind::Unsupported))
+}
+
+/// Removes what builds killed before they finished left beside `dest` (`.NAME.calcbook-new-PID`,
+/// `.NAME.calcbook-old-PID` of processes that are gone); an old book whose replacement never
+/// arrived goes back to `dest` first.
+fn recover_leftovers(parent: &Path, name: &str, dest: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    let prefix = format!(".{name}.calcbook-");
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file_name.strip_prefix(&prefix) else {
+            continue;
+        };
+        let Some((kind, pid)) = rest.split_once('-') else {
+            continue;
+        };
+        let Ok(pid) = pid.parse::<u32>() else {
+            continue;
+        };
+        if pid == std::process::id() || process_alive(pid) {
+            continue;
+        }
+        let path = entry.path();
+        if kind == "old" && !dest.exists() && std::fs::rename(&path, dest).is_ok() {
+            continue;
+        }
+        if kind == "old" || kind == "new" {
+            let _ = std::fs::remove_dir_all(&path);
+        }
+    }
+}
+
+#[cfg(unix)]
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 only checks that the process exists; nothing is sent.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+#[cfg(not(unix))]
+fn process_alive(_pid: u32) -> bool {
+    // Without a cheap check, assume another build may still be running: leave its folders.
+    true
+}
+
+/// Fault injection for tests of killed builds: in debug builds, `CALCBOOK_FAULT=POINT` aborts
+/// the process at that point of the swap (`before-swap`, `after-swap`, `mid-swap`), as a kill
+/// would.
+fn fault_point(point: &str) {
+    if cfg!(debug_assertions)
+        && std::env::var("CALCBOOK_FAULT").is_ok_and(|v| v.split(',').any(|p| p == point))
+    {
+        std::process::abort();
+    }
+}
+
+/// In debug builds, `CALCBOOK_FAULT=fallback` takes the two-rename path even where the atomic
+/// exchange works, so that its recovery can be tested on Linux.
+fn forced_fallback() -> bool {
+    cfg!(debug_assertions)
+        && std::env::var("CALCBOOK_FAULT").is_ok_and(|v| v.split(',').any(|p| p == "fallback"))
 }
 
 /// An absolute, lexically normalised path (the destination may not exist yet, so no canonicalize

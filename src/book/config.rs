@@ -103,6 +103,29 @@ pub struct CalcbookSection {
     /// Folder whose files override the built-in templates and assets, file by file.
     #[serde(default = "default_templates_dir")]
     pub templates: PathBuf,
+    /// Largest file the book may read, in bytes (see `book::fs`).
+    #[serde(default)]
+    pub max_file_bytes: Option<u64>,
+    /// Total bytes the book's `{{#include}}` directives may read, in bytes.
+    #[serde(default)]
+    pub max_included_bytes: Option<u64>,
+    /// Evaluation steps the whole book may take (see `calc::budget`).
+    #[serde(default)]
+    pub max_steps: Option<u64>,
+}
+
+impl CalcbookSection {
+    /// The read limits for this book: book.toml's values over the defaults.
+    pub fn limits(&self) -> crate::book::fs::Limits {
+        let default = crate::book::fs::DEFAULT_LIMITS;
+        crate::book::fs::Limits {
+            max_file_bytes: self.max_file_bytes.unwrap_or(default.max_file_bytes),
+            max_included_bytes: self
+                .max_included_bytes
+                .unwrap_or(default.max_included_bytes),
+            ..default
+        }
+    }
 }
 
 impl Default for CalcbookSection {
@@ -110,6 +133,9 @@ impl Default for CalcbookSection {
         CalcbookSection {
             data: default_data_dir(),
             templates: default_templates_dir(),
+            max_file_bytes: None,
+            max_included_bytes: None,
+            max_steps: None,
         }
     }
 }
@@ -164,7 +190,16 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "extra-watch-dirs",
         ],
     ),
-    ("calcbook", &["data", "templates"]),
+    (
+        "calcbook",
+        &[
+            "data",
+            "templates",
+            "max-file-bytes",
+            "max-included-bytes",
+            "max-steps",
+        ],
+    ),
 ];
 
 /// Parses `book.toml` text. Errors point at the offending key in `file`.
@@ -241,7 +276,7 @@ fn table_of(text: &str, offset: usize) -> String {
         .unwrap_or_default()
 }
 
-fn find_span(text: &str, needle: &str) -> std::ops::Range<usize> {
+pub fn find_span(text: &str, needle: &str) -> std::ops::Range<usize> {
     text.find(needle)
         .map_or(0..0, |start| start..start + needle.len())
 }

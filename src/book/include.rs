@@ -190,16 +190,9 @@ fn resolve(arg: &str, root: &Path, including: &Path, depth: usize) -> Result<Str
         None => (arg, None),
     };
     let rel: PathBuf = including.parent().unwrap_or(Path::new("")).join(path_part);
-    let full = root.join(&rel);
-    let bytes = std::fs::read(&full).map_err(|e| {
-        format!(
-            "cannot include `{path_part}`: {} ({})",
-            describe_io(&e),
-            rel.display()
-        )
-    })?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| format!("cannot include `{path_part}`: the file is not valid UTF-8"))?;
+    // Through `fs`: the file must stay inside the book, be a regular file and fit the budget.
+    let text = super::fs::read_included(root, &rel)
+        .map_err(|e| format!("cannot include `{path_part}`: {e} ({})", rel.display()))?;
     let selected = select(&text, selector).map_err(|e| format!("cannot include `{arg}`: {e}"))?;
     // Nested includes resolve relative to the included file.
     let mut result = String::with_capacity(selected.len());
@@ -215,14 +208,6 @@ fn resolve(arg: &str, root: &Path, including: &Path, depth: usize) -> Result<Str
     }
     result.push_str(rest);
     Ok(result)
-}
-
-fn describe_io(e: &std::io::Error) -> &'static str {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file",
-        std::io::ErrorKind::PermissionDenied => "permission denied",
-        _ => "cannot read it",
-    }
 }
 
 fn is_anchor_line(line: &str) -> bool {

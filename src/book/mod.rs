@@ -3,6 +3,7 @@
 //! after it works on the [`Book`] in memory.
 
 pub mod config;
+pub mod fs;
 pub mod include;
 pub mod summary;
 
@@ -119,6 +120,7 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
     }
     let mut sources = Sources::new();
     let mut diagnostics = Vec::new();
+    fs::begin(fs::DEFAULT_LIMITS);
 
     let config_path = root.join(config::FILE_NAME);
     let config = if config_path.is_file() {
@@ -146,6 +148,10 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
         Config::default()
     };
 
+    fs::begin(config.calcbook.limits());
+    let outside = folders_outside(root, &config, &sources);
+    let src_outside = outside.iter().any(|(key, _)| *key == "src");
+    diagnostics.extend(outside.into_iter().map(|(_, d)| d));
     let src_rel = config.book.src.clone();
     let summary_rel = src_rel.join("SUMMARY.md");
     let mut book = Book {
@@ -157,6 +163,9 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
         sources,
         diagnostics,
     };
+    if src_outside {
+        return Ok(book);
+    }
     if !root.join(&summary_rel).is_file() {
         book.diagnostics.push(
             Diagnostic::error(
@@ -220,7 +229,13 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
         }
         let raw = match read_text(root, &source, &mut book.sources) {
             Ok(t) => t,
-            Err(d) => {
+            Err(mut d) => {
+                if d.code == "unreadable-file" {
+                    // A symlink out of the book, a FIFO or an oversized file: point at the link
+                    // that names it.
+                    d.file = Some(summary_rel.clone());
+                    d.span = Some(link.span.clone());
+                }
                 book.diagnostics.push(d);
                 continue;
             }
@@ -282,40 +297,83 @@ fn normalize(path: &Path) -> PathBuf {
         .collect()
 }
 
-/// Reads a UTF-8 text file of the book and records it for diagnostics. Invalid UTF-8 is an error
-/// at the line of the first bad byte.
+/// Reads a UTF-8 text file of the book (through [`fs`], so it stays inside the book) and records
+/// it for diagnostics. Invalid UTF-8 is an error at the line of the first bad byte.
 fn read_text(root: &Path, rel: &Path, sources: &mut Sources) -> Result<String, Diagnostic> {
-    let bytes = std::fs::read(root.join(rel)).map_err(|e| {
-        Diagnostic::error(
-            "unreadable-file",
-            format!("cannot read {}: {e}", rel.display()),
-        )
-        .with_file(rel)
-    })?;
-    match String::from_utf8(bytes) {
+    match fs::read_text(root, rel) {
         Ok(text) => {
             sources.insert(rel, text.clone());
             Ok(text)
         }
-        Err(e) => {
-            let valid = e.utf8_error().valid_up_to();
-            let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
-            // Offsets in the lossy text match the original up to the first bad byte.
-            let end = lossy[valid..]
-                .char_indices()
-                .nth(1)
-                .map_or(lossy.len(), |(i, _)| valid + i);
+        Err(fs::ReadError::NotUtf8 { lossy, .. }) => {
+            let start = lossy.find('\u{fffd}').unwrap_or(0);
+            let end = start + lossy[start..].chars().next().map_or(0, char::len_utf8);
             sources.insert(rel, lossy);
             Err(Diagnostic::error(
                 "invalid-utf8",
                 format!("{} is not valid UTF-8", rel.display()),
             )
             .with_file(rel)
-            .with_span(valid..end)
+            .with_span(start..end)
             .with_label("this byte is not UTF-8")
             .with_help("save the file as UTF-8"))
         }
+        Err(e) => Err(Diagnostic::error(
+            "unreadable-file",
+            format!("cannot read {}: {e}", rel.display()),
+        )
+        .with_file(rel)),
     }
+}
+
+/// The folders of book.toml (`src`, `data`, `templates`) that lead outside the book, each with an
+/// error at its key.
+fn folders_outside(
+    root: &Path,
+    config: &Config,
+    sources: &Sources,
+) -> Vec<(&'static str, Diagnostic)> {
+    let text = sources.get(Path::new(config::FILE_NAME)).unwrap_or("");
+    [
+        ("src", &config.book.src),
+        ("data", &config.calcbook.data),
+        ("templates", &config.calcbook.templates),
+    ]
+    .into_iter()
+    .filter(|(_, rel)| !fs::dir_is_inside(root, rel))
+    .map(|(key, rel)| {
+        let span = key_span(text, key);
+        let mut diag = Diagnostic::error(
+            "folder-outside-book",
+            format!(
+                "`{key} = \"{}\"` leads outside the book's folder",
+                rel.display()
+            ),
+        )
+        .with_file(config::FILE_NAME)
+        .with_help("a book reads only files under the folder of its book.toml");
+        if !span.is_empty() {
+            diag = diag.with_span(span);
+        }
+        (key, diag)
+    })
+    .collect()
+}
+
+/// The span of `key = ...` at the start of a line of book.toml.
+fn key_span(text: &str, key: &str) -> std::ops::Range<usize> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix(key)
+            && rest.trim_start().starts_with('=')
+        {
+            let start = offset + (line.len() - trimmed.len());
+            return start..offset + line.trim_end().len();
+        }
+        offset += line.len();
+    }
+    0..0
 }
 
 fn closest_md_file(src_dir: &Path, wanted: &Path) -> Option<String> {

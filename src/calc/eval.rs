@@ -196,6 +196,20 @@ impl<'s> Evaluator<'s> {
     }
 
     fn tick(&self, span: &Span) -> EResult<()> {
+        if let Err(limit) = super::budget::tick() {
+            return err(Diagnostic::error(
+                "step-limit",
+                format!(
+                    "the book's evaluation budget of {} steps is spent",
+                    format::plain_number(limit as f64, 3)
+                ),
+            )
+            .with_span(span.clone())
+            .with_label("stopped here")
+            .with_help(
+                "raise `max-steps` under [calcbook] in book.toml, or make the book evaluate less",
+            ));
+        }
         let n = self.steps.get() + 1;
         self.steps.set(n);
         if n > self.limit {
@@ -589,6 +603,14 @@ impl<'s> Evaluator<'s> {
         let v = self.eval(t, env)?;
         let relative = t.is_percentage();
         match &v {
+            // A negative tolerance would make `≈` never hold, whatever the sides: a typo.
+            Value::Quantity { si, .. } if si.is_nan() || *si < 0.0 => err(Diagnostic::error(
+                "bad-tolerance",
+                "a tolerance cannot be negative",
+            )
+            .with_span(t.span.clone())
+            .with_label("negative tolerance")
+            .with_help("write it as a size: `a ≈ b ± 5%`")),
             Value::Quantity { si, dim: d, .. } if relative || d == dim => Ok((*si, relative)),
             Value::Quantity { dim: d, .. } => err(Diagnostic::error(
                 "dimension-mismatch",

@@ -27,6 +27,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod ast;
+pub mod budget;
 pub mod compile;
 pub mod eval;
 pub mod format;

@@ -18,7 +18,7 @@ use super::lexer::lex;
 use super::parser::{self, defined_name, parse_statement, split_statements};
 use super::units::Registry;
 use super::value::{Builtin, Function, NativeFn, Param, UserParam, Value};
-use crate::diagnostic::{Diagnostic, did_you_mean, line_col};
+use crate::diagnostic::{Diagnostic, did_you_mean};
 
 /// Steps one block (or one inline value, or one compile) may take.
 pub const DEFAULT_STEP_LIMIT: u64 = 10_000_000;
@@ -264,13 +264,16 @@ impl Scope {
         let source: Arc<str> = src.into();
         let source_id = next_source_id();
         let mut out = BlockOutput::default();
-        let steps = std::cell::Cell::new(0);
+        let lines = crate::diagnostic::LineIndex::new(src);
         for toks in split_statements(src, &tokens) {
+            // Each statement has its own step limit: one that runs away does not starve the
+            // statements after it (the book's budget bounds them all together).
+            let steps = std::cell::Cell::new(0);
             let (Some(first), Some(last)) = (toks.first(), toks.last()) else {
                 continue;
             };
             let span = first.span.start..last.span.end;
-            let line = line_col(src, span.start).0;
+            let line = lines.line(span.start);
             let kind = match parse_statement(src, &toks, &self.registry) {
                 Err(d) => {
                     out.diagnostics.push(self.name_not_unit(d, src));
@@ -287,7 +290,13 @@ impl Scope {
                                 self.poison(n);
                             }
                             match fail {
-                                Fail::Diag(d) => {
+                                Fail::Diag(mut d) => {
+                                    if d.code == "step-limit" {
+                                        // The step that ran out may lie in a function defined
+                                        // elsewhere: report the statement that called it.
+                                        d.span = Some(span.clone());
+                                        d.label = Some("this statement ran out of steps".into());
+                                    }
                                     out.diagnostics.push(*d);
                                     OutputKind::Error
                                 }
@@ -555,6 +564,12 @@ impl Scope {
 
 pub(crate) fn fail_to_diag(f: Fail, span: &Span) -> Diagnostic {
     match f {
+        Fail::Diag(mut d) if d.code == "step-limit" => {
+            // Report the expression that ran out, not a step inside a function it called.
+            d.span = Some(span.clone());
+            d.label = Some("this ran out of steps".into());
+            *d
+        }
         Fail::Diag(d) => *d,
         Fail::Poisoned(n) => Diagnostic::warning(
             "depends-on-failed",

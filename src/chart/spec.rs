@@ -605,6 +605,7 @@ impl<'a> Locator<'a> {
             }
             if before_ok && j < bytes.len() && bytes[j] == b':' && !self.in_comment(start) {
                 self.cursor = j + 1;
+                self.follow_alias();
                 return (key, start..end);
             }
         }
@@ -619,6 +620,27 @@ impl<'a> Locator<'a> {
             return (key, start..end);
         }
         (key, self.cursor..self.cursor)
+    }
+
+    /// When the value at the cursor is a YAML alias (`x: *base`), moves the cursor to the
+    /// anchored value (`&base`, always earlier in the text), so that its keys and scalars are
+    /// found where they are written rather than somewhere after the alias.
+    fn follow_alias(&mut self) {
+        let rest = &self.text[self.cursor..];
+        let Some(alias) = rest.trim_start_matches([' ', '\t']).strip_prefix('*') else {
+            return;
+        };
+        let name_len = alias
+            .find(|c: char| c.is_whitespace() || matches!(c, ',' | ']' | '}'))
+            .unwrap_or(alias.len());
+        let name = &alias[..name_len];
+        if name.is_empty() {
+            return;
+        }
+        let anchor = format!("&{name}");
+        if let Some(at) = self.text[..self.cursor].rfind(&anchor) {
+            self.cursor = at + anchor.len();
+        }
     }
 
     /// Finds a scalar at or after the cursor; falls back to `fallback` when it cannot.
@@ -1183,5 +1205,17 @@ marks:
             panic!()
         };
         assert_eq!(at(yaml, &rows[1].span), "hardware.b200");
+    }
+
+    #[test]
+    fn keys_under_an_alias_are_found_at_the_anchor() {
+        let yaml = "title: t\nbase: &b { var: b, from: 1, to: 100, bogus: 1 }\nx: *b\ny: { unit: ms }\nseries:\n  - { label: a, y: \"b * 1 ms\" }\n";
+        let diags = parse_chart(yaml).unwrap_err();
+        let bogus = diags
+            .iter()
+            .find(|d| d.message.contains("`bogus`"))
+            .expect("bogus is reported");
+        let span = bogus.span.clone().unwrap();
+        assert_eq!(&yaml[span], "bogus");
     }
 }

@@ -135,16 +135,16 @@ impl<'a> ChapterNotebook<'a> {
         // Statements that are claims render as boxes; their lines leave the pad.
         let mut claim_at: Vec<Option<usize>> = vec![None; line_count];
         let mut claim_html: Vec<String> = Vec::new();
+        let body_lines = diagnostic::LineIndex::new(body);
         for stmt in &output.statements {
             let first = stmt
                 .line
                 .saturating_sub(1)
                 .min(line_count.saturating_sub(1));
-            let last =
-                diagnostic::line_col(body, stmt.span.end.saturating_sub(1).max(stmt.span.start))
-                    .0
-                    .saturating_sub(1)
-                    .min(line_count.saturating_sub(1));
+            let last = body_lines
+                .line(stmt.span.end.saturating_sub(1).max(stmt.span.start))
+                .saturating_sub(1)
+                .min(line_count.saturating_sub(1));
             match &stmt.kind {
                 OutputKind::Value { display, .. } => shown[last] = Some(display.clone()),
                 OutputKind::Assignment { display, .. } => shown[last] = Some(display.clone()),
@@ -195,7 +195,7 @@ impl<'a> ChapterNotebook<'a> {
             let line = raw
                 .span
                 .as_ref()
-                .map_or(0, |s| diagnostic::line_col(body, s.start).0 - 1)
+                .map_or(0, |s| body_lines.line(s.start) - 1)
                 .min(line_count.saturating_sub(1));
             if raw.is_error() {
                 error_lines[line] = true;

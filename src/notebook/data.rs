@@ -123,20 +123,19 @@ pub fn load(
             continue;
         };
         let file_rel = rel.join(entry.file_name());
-        let text = match std::fs::read(path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(t) => t,
-                Err(_) => {
-                    diags.push(
-                        Diagnostic::error(
-                            "invalid-utf8",
-                            format!("{} is not valid UTF-8", file_rel.display()),
-                        )
-                        .with_file(&file_rel),
-                    );
-                    continue;
-                }
-            },
+        // Through `book::fs`: inside the book, a regular file, within the size limit.
+        let text = match crate::book::fs::read_text(dir, Path::new(entry.file_name())) {
+            Ok(t) => t,
+            Err(crate::book::fs::ReadError::NotUtf8 { .. }) => {
+                diags.push(
+                    Diagnostic::error(
+                        "invalid-utf8",
+                        format!("{} is not valid UTF-8", file_rel.display()),
+                    )
+                    .with_file(&file_rel),
+                );
+                continue;
+            }
             Err(e) => {
                 diags.push(
                     Diagnostic::error(
@@ -193,7 +192,7 @@ fn link_systems(
         return None;
     };
     let text = sources.get(&systems.rel).unwrap_or("");
-    let locator = Locator { text };
+    let locator = Locator::new(text);
     let mut linked = Vec::with_capacity(entries.fields.len());
     for (id, entry) in &entries.fields {
         let mut entry = entry.clone();
@@ -243,7 +242,22 @@ pub fn load_text(
         Err(e) => {
             let mut d = Diagnostic::error("bad-yaml", format!("invalid YAML: {e}")).with_file(rel);
             if let Some(loc) = e.location() {
-                d = d.with_span(loc.index()..loc.index() + 1);
+                // From line and column: the parser's index counts characters, not bytes.
+                let line_at = crate::diagnostic::line_start(text, loc.line());
+                let at = text[line_at..]
+                    .char_indices()
+                    .take_while(|(_, c)| *c != '\n')
+                    .nth(loc.column().saturating_sub(1))
+                    .map_or_else(
+                        || {
+                            text[line_at..]
+                                .find('\n')
+                                .map_or(text.len(), |i| line_at + i)
+                        },
+                        |(i, _)| line_at + i,
+                    );
+                let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+                d = d.with_span(at..end).with_label("here");
             }
             return (None, vec![d]);
         }
@@ -261,7 +275,7 @@ pub fn load_text(
             ],
         );
     };
-    let locator = Locator { text };
+    let locator = Locator::new(text);
     let mut entries = Vec::new();
     let mut fields = Vec::new();
     for (key, value) in &map {
@@ -459,14 +473,42 @@ fn check_dimension(
 /// no positions).
 struct Locator<'a> {
     text: &'a str,
+    /// Where each top-level key starts, so that finding an entry of a 100,000-entry file does
+    /// not scan the file from its start (which made loading quadratic).
+    tops: std::collections::HashMap<&'a str, usize>,
 }
 
-impl Locator<'_> {
+impl<'a> Locator<'a> {
+    fn new(text: &'a str) -> Self {
+        let mut tops = std::collections::HashMap::new();
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            let starts_key = line
+                .chars()
+                .next()
+                .is_some_and(|c| !matches!(c, ' ' | '\t' | '#' | '-' | '\n' | '\r'));
+            if starts_key && let Some(colon) = line.find(':') {
+                let key = line[..colon].trim_end();
+                tops.entry(key).or_insert(offset);
+            }
+            offset += line.len();
+        }
+        Locator { text, tops }
+    }
+
     /// Span of the last key of `path`, searching each key after the previous one.
     fn span(&self, path: &[String]) -> std::ops::Range<usize> {
         let mut from = 0;
         let mut found = 0..0;
-        for key in path {
+        let mut keys = path.iter();
+        if let Some(first) = path.first()
+            && let Some(&at) = self.tops.get(first.as_str())
+        {
+            found = at..at + first.len();
+            from = found.end;
+            keys.next();
+        }
+        for key in keys {
             let mut search = from;
             loop {
                 let Some(i) = self.text[search..].find(key.as_str()) else {

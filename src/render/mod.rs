@@ -3,6 +3,7 @@
 
 pub mod markdown;
 pub mod site;
+pub mod template_guard;
 pub mod theme;
 
 pub use site::{GeneratedPage, Site};

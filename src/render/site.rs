@@ -251,14 +251,17 @@ pub fn assemble(
     for (path, bytes) in &theme.assets {
         site.add(path.clone(), bytes.clone());
     }
-    let src_dir = book.src_dir();
     for rel in &book.static_files {
         let out = rel
             .components()
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect::<Vec<_>>()
             .join("/");
-        match std::fs::read(src_dir.join(rel)) {
+        match crate::book::fs::read_bytes(
+            &book.root,
+            &book.config.book.src.join(rel),
+            crate::book::fs::limits().max_file_bytes,
+        ) {
             Ok(bytes) => site.add(out, bytes),
             Err(e) => diags.push(
                 Diagnostic::error("unreadable-file", format!("cannot read: {e}"))

@@ -6,7 +6,7 @@
 //! file under its `assets/` is copied to the output.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
@@ -41,6 +41,10 @@ pub struct Theme {
     pub tera: tera::Tera,
     /// Output path (`assets/x.css`) → bytes.
     pub assets: BTreeMap<String, Vec<u8>>,
+    /// Template name → text as written, to locate errors.
+    texts: BTreeMap<String, String>,
+    /// The templates folder relative to the book root, for diagnostics.
+    folder: PathBuf,
 }
 
 impl Theme {
@@ -69,7 +73,10 @@ impl Theme {
                     .map(|c| c.as_os_str().to_string_lossy().into_owned())
                     .collect::<Vec<_>>()
                     .join("/");
-                match std::fs::read(entry.path()) {
+                // Through `book::fs`: inside the templates folder (no symlink out), a regular
+                // file, within the size limit.
+                let limit = crate::book::fs::limits().max_file_bytes;
+                match crate::book::fs::read_bytes(override_dir, rel, limit) {
                     Ok(bytes) => {
                         files.insert(name, bytes);
                     }
@@ -81,56 +88,117 @@ impl Theme {
             }
         }
         let mut tera = tera::Tera::default();
+        // No `get_env`, a bounded `range`, and the recursion/loop guard.
+        super::template_guard::sandbox(&mut tera);
         tera.autoescape_on(vec![".html"]);
         // Tera's default escaper also escapes `/`, which is valid but turns every relative link
         // into `..&#x2F;x.html`; `&<>"'` is all HTML needs.
         tera.set_escape_fn(escape_html);
         let mut templates = Vec::new();
+        let mut texts = BTreeMap::new();
         let mut assets = BTreeMap::new();
         for (name, bytes) in files {
             if name.starts_with("assets/") {
                 assets.insert(name, bytes);
             } else if name.ends_with(".html") {
-                match String::from_utf8(bytes) {
-                    Ok(text) => templates.push((name, text)),
-                    Err(_) => diags.push(
+                let Ok(text) = String::from_utf8(bytes) else {
+                    diags.push(
                         Diagnostic::error("invalid-utf8", "template is not valid UTF-8")
                             .with_file(override_rel.join(&name)),
+                    );
+                    continue;
+                };
+                let text = crate::book::fs::normalize_newlines(text);
+                match super::template_guard::instrument(&text) {
+                    Ok(guarded) => templates.push((name.clone(), guarded)),
+                    Err(span) => diags.push(
+                        Diagnostic::error(
+                            "template",
+                            format!(
+                                "brackets in this tag nest deeper than {}",
+                                super::template_guard::MAX_NESTING
+                            ),
+                        )
+                        .with_file(override_rel.join(&name))
+                        .with_span(span),
                     ),
                 }
+                texts.insert(name, text);
             }
         }
-        if let Err(e) = tera.add_raw_templates(templates) {
-            diags.push(template_error(&e, override_rel));
+        let theme = Theme {
+            tera: tera::Tera::default(),
+            assets,
+            texts,
+            folder: override_rel.to_path_buf(),
+        };
+        if diags.is_empty()
+            && let Err(e) = tera.add_raw_templates(templates)
+        {
+            diags.push(theme.error(&e));
         }
         if diags.is_empty() {
-            Ok(Theme { tera, assets })
+            Ok(Theme { tera, ..theme })
         } else {
             Err(diags)
         }
     }
 
+    /// Renders `template` under the guard's limits (see `template_guard`); an error is located
+    /// in the template it concerns.
     pub fn render(&self, template: &str, ctx: &tera::Context) -> Result<String, Diagnostic> {
-        self.tera
-            .render(template, ctx)
-            .map_err(|e| template_error(&e, Path::new("templates")))
+        super::template_guard::render(&self.tera, template, ctx).map_err(|e| self.error(&e))
+    }
+
+    fn error(&self, e: &tera::Error) -> Diagnostic {
+        let (name, span, message) = super::template_guard::locate(e, &self.texts);
+        let mut diag = Diagnostic::error("template", message)
+            .with_help("the default templates are in calcbook's repository under templates/");
+        diag.file = Some(match &name {
+            Some(name) => self.folder.join(name),
+            None => self.folder.clone(),
+        });
+        diag.span = span;
+        diag
+    }
+}
+
+/// Adds to `sources` the text of each template that a diagnostic in `diags` points into, so that
+/// the report shows the line. A template the book does not override is the built-in one.
+pub fn attach_sources(
+    diags: &[Diagnostic],
+    override_dir: &Path,
+    override_rel: &Path,
+    sources: &mut crate::diagnostic::Sources,
+) {
+    for diag in diags
+        .iter()
+        .filter(|d| d.code == "template" && d.span.is_some())
+    {
+        let Some(file) = &diag.file else { continue };
+        let Ok(name) = file.strip_prefix(override_rel) else {
+            continue;
+        };
+        if sources.get(file).is_some() {
+            continue;
+        }
+        let text = crate::book::fs::read_text(override_dir, name)
+            .ok()
+            .or_else(|| {
+                let wanted = name.to_string_lossy().replace('\\', "/");
+                DEFAULT_FILES
+                    .iter()
+                    .find(|(n, _)| *n == wanted)
+                    .map(|(_, b)| {
+                        crate::book::fs::normalize_newlines(String::from_utf8_lossy(b).into_owned())
+                    })
+            });
+        if let Some(text) = text {
+            sources.insert(file, text);
+        }
     }
 }
 
 fn escape_html(input: &str) -> String {
     super::markdown::escape(input)
-}
-
-/// Tera errors nest their causes; the innermost one says what is wrong.
-fn template_error(e: &tera::Error, dir: &Path) -> Diagnostic {
-    let mut chain = vec![e.to_string()];
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        chain.push(s.to_string());
-        source = s.source();
-    }
-    let mut diag = Diagnostic::error("template", chain.join(": "))
-        .with_help("the default templates are in calcbook's repository under templates/");
-    diag.file = Some(dir.to_path_buf());
-    diag
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
-use crate::output::{WriteError, absolute, is_safe_relative};
+use crate::output::{MARKER, WriteError, is_safe_relative};
 use crate::render::Site;
 
 /// What a mirror pass did.
@@ -21,13 +21,9 @@ pub struct Stats {
     pub removed: usize,
 }
 
-/// Refuses a destination that is, or contains, one of the book's own folders.
+/// Refuses a destination that `build` would refuse (see [`crate::output::check_destination`]).
 pub fn check_destination(dest: &Path, protected: &[PathBuf]) -> Result<(), WriteError> {
-    let dest = absolute(dest);
-    if protected.iter().any(|p| absolute(p).starts_with(&dest)) {
-        return Err(WriteError::UnsafeDestination(dest));
-    }
-    Ok(())
+    crate::output::check_destination(dest, protected).map(drop)
 }
 
 /// Brings `dest` from `old` (what it holds now; `None` when unknown, and then the disk is compared)
@@ -39,6 +35,9 @@ pub fn sync(dest: &Path, old: Option<&Site>, new: &Site) -> Result<Stats, WriteE
         }
     }
     std::fs::create_dir_all(dest).map_err(|e| WriteError::Io(dest.to_path_buf(), e))?;
+    if !dest.join(MARKER).is_file() {
+        crate::output::write_marker(dest)?;
+    }
     let mut stats = Stats::default();
     for (path, bytes) in &new.files {
         let unchanged = match old {
@@ -59,7 +58,7 @@ pub fn sync(dest: &Path, old: Option<&Site>, new: &Site) -> Result<Stats, WriteE
             .collect(),
         None => files_on_disk(dest)
             .into_iter()
-            .filter(|p| !new.files.contains_key(p))
+            .filter(|p| p != MARKER && !new.files.contains_key(p))
             .collect(),
     };
     for path in stale {
@@ -188,8 +187,9 @@ mod tests {
                 removed: 1
             }
         );
-        // No temporary files are left.
-        assert_eq!(files_on_disk(&dest).len(), 2);
+        // No temporary files are left; the marker stays.
+        assert_eq!(files_on_disk(&dest).len(), 3);
+        assert!(dest.join(MARKER).is_file());
     }
 
     #[test]
