@@ -135,13 +135,23 @@ fn render_book_inner(
 
     // The prelude every chapter starts from: units, data records, engine functions.
     let data_rel = book.config.calcbook.data.clone();
-    let key = data_key(&root.join(&data_rel)) ^ hash_of(&data_rel);
+    let key = data_key(&root.join(&data_rel))
+        ^ hash_of(&(&data_rel, book.config.calcbook.require_sources));
     if cache.prelude.as_ref().is_none_or(|p| p.key != key) {
         let mut scope = calc::Scope::new();
         engine::bindings::register(&mut scope);
         let mut texts = Sources::new();
-        let (data, diags) =
-            notebook::data::load(&root.join(&data_rel), &data_rel, &mut scope, &mut texts);
+        let options = notebook::data::DataOptions {
+            require_sources: book.config.calcbook.require_sources,
+        };
+        let (mut data, mut diags) = notebook::data::load_with(
+            &root.join(&data_rel),
+            &data_rel,
+            &mut scope,
+            &mut texts,
+            options,
+        );
+        diags.extend(engine::link::link_records(&mut scope, &mut data, &texts));
         let texts = data
             .iter()
             .filter_map(|f| texts.get(&f.rel).map(|t| (f.rel.clone(), t.to_string())))

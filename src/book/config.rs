@@ -103,6 +103,9 @@ pub struct CalcbookSection {
     /// Folder whose files override the built-in templates and assets, file by file.
     #[serde(default = "default_templates_dir")]
     pub templates: PathBuf,
+    /// Every data entry must name its `source:` (an error); else a missing one is a warning.
+    #[serde(default)]
+    pub require_sources: bool,
 }
 
 impl Default for CalcbookSection {
@@ -110,6 +113,7 @@ impl Default for CalcbookSection {
         CalcbookSection {
             data: default_data_dir(),
             templates: default_templates_dir(),
+            require_sources: false,
         }
     }
 }

@@ -395,7 +395,7 @@ pub fn format_value(v: &Value, reg: &Registry) -> String {
 fn format_inner(v: &Value, reg: &Registry, nested: bool) -> String {
     const MAX_ITEMS: usize = 20;
     match v {
-        Value::Quantity { si, dim, shown } => format_quantity(*si, dim, shown.as_deref(), reg),
+        Value::Quantity { si, dim, shown, .. } => format_quantity(*si, dim, shown.as_deref(), reg),
         Value::Bool(b) => b.to_string(),
         Value::Str(s) if nested => format!("{s:?}"),
         Value::Str(s) => s.to_string(),

@@ -16,6 +16,7 @@ use super::eval::{EResult, Env, Evaluator, Fail};
 use super::format::{self, Choice};
 use super::lexer::lex;
 use super::parser::{self, defined_name, parse_statement, split_statements};
+use super::provenance::{self, Figure};
 use super::units::Registry;
 use super::value::{Builtin, Function, NativeFn, Param, UserParam, Value};
 use crate::diagnostic::{Diagnostic, did_you_mean, line_col};
@@ -120,6 +121,9 @@ pub struct ClaimResult {
     pub holds: bool,
     /// How far the sides are apart, in words (`12.7% apart, 2.67% beyond the ± 10% tolerance`).
     pub margin: String,
+    /// The data figures each side was computed from.
+    pub lhs_from: Vec<Figure>,
+    pub rhs_from: Vec<Figure>,
 }
 
 /// What one statement produced.
@@ -338,10 +342,11 @@ impl Scope {
         let with_name = |f: Fail| (f, defined.clone());
         match &stmt.kind {
             StmtKind::Let { name, value, .. } => {
-                let v = {
+                let (v, figs) = provenance::collect(|| {
                     let ev = Evaluator::new(self, steps);
-                    ev.eval(value, env).map_err(with_name)?
-                };
+                    ev.eval(value, env)
+                });
+                let v = v.map_err(with_name)?.with_prov(provenance::to_prov(figs));
                 let display = self.format(&v);
                 self.set(name, v.clone());
                 Ok(OutputKind::Assignment {
@@ -649,6 +654,7 @@ fn claim(
                 si: x,
                 dim,
                 shown: sa,
+                ..
             },
             Value::Quantity {
                 si: y, shown: sb, ..
@@ -693,6 +699,8 @@ fn claim(
         tolerance,
         holds,
         margin,
+        lhs_from: a.prov().map(<[Figure]>::to_vec).unwrap_or_default(),
+        rhs_from: b.prov().map(<[Figure]>::to_vec).unwrap_or_default(),
     })
 }
 

@@ -787,7 +787,7 @@ pub fn evaluate_table(spec: &TableSpec, scope: &Scope) -> Result<ResolvedTable, 
                         Cell::default()
                     }
                 }
-                (Value::Quantity { si, dim, shown }, None) => {
+                (Value::Quantity { si, dim, shown, .. }, None) => {
                     let text = match c.digits {
                         Some(d) => {
                             let shown = Shown {

@@ -110,7 +110,8 @@
 
 use std::sync::Arc;
 
-use crate::calc::{Dim, Param, Registry, Scope, Value};
+use crate::calc::provenance;
+use crate::calc::{Dim, Origin, Param, Registry, Scope, Value};
 use crate::engine::decode::{self, DecodeConfig, ExpertReads, HOUR, Overlap};
 use crate::engine::hardware::{Chip, PeakFlops, Precision};
 use crate::engine::model::{Attention, Model, Moe, SlidingWindow};
@@ -981,21 +982,50 @@ impl<'a> Entry<'a> {
         })
     }
 
-    /// The value at a dotted path (`hbm.bandwidth`).
+    /// The value at a dotted path (`hbm.bandwidth`); the figure it came from is noted as read.
     fn get(&self, path: &str) -> Option<&'a Value> {
-        path.split('.')
-            .try_fold(self.value, |v, part| v.field(part))
+        let v = path
+            .split('.')
+            .try_fold(self.value, |v, part| v.field(part))?;
+        provenance::note(v);
+        Some(v)
     }
 
     fn has(&self, path: &str) -> bool {
         self.get(path).is_some()
     }
 
+    /// A field the engine needs is absent: names the field, the record and the fields it has,
+    /// and blames the data entry so the diagnostic points at it.
     fn missing(&self, path: &str) -> String {
-        format!("{} {:?} has no field `{path}`", self.kind, self.name)
+        provenance::blame(self.value.origin());
+        let parts: Vec<&str> = path.split('.').collect();
+        let (last, parents) = parts.split_last().unwrap_or((&"", &[]));
+        let parent = parents.iter().try_fold(self.value, |v, p| v.field(p));
+        let have: Vec<&str> = match parent {
+            Some(Value::Record(r)) => r.names().collect(),
+            _ => Vec::new(),
+        };
+        let hint = match crate::diagnostic::did_you_mean(last, have.iter().copied()) {
+            Some(s) => format!(" (did you mean `{s}`?)"),
+            None if have.is_empty() => String::new(),
+            None => format!(" (it has {})", have.join(", ")),
+        };
+        format!(
+            "{} {:?} has no field `{path}`, which this function needs{hint}",
+            self.kind, self.name
+        )
     }
 
+    /// A field of the wrong kind or dimension: blames the figure itself (its line), else the
+    /// entry.
     fn wrong(&self, path: &str, expected: &str, found: &Value) -> String {
+        let figure = found.prov().and_then(|f| f.first()).map(|f| Origin {
+            file: f.file.clone(),
+            line: f.line,
+            id: f.path.to_string(),
+        });
+        provenance::blame(figure.as_ref().or(self.value.origin()));
         format!(
             "{} {:?}: `{path}` must be {expected}, found {}",
             self.kind,
