@@ -189,7 +189,48 @@ impl BlockOutput {
 impl Scope {
     /// An empty scope over the prelude's units.
     pub fn new() -> Scope {
-        Scope::with_registry(Registry::shared_prelude().clone())
+        let mut scope = Scope::with_registry(Registry::shared_prelude().clone());
+        scope.register_temperature_functions();
+        scope
+    }
+
+    /// `celsius(20)` → 293.15 K, `fahrenheit(68)` → 293.15 K, and back with `in_celsius(t)`,
+    /// `in_fahrenheit(t)`: offset scales are functions, never units, so no arithmetic on them can
+    /// silently treat 20 °C as 20 K.
+    fn register_temperature_functions(&mut self) {
+        let kelvin = super::units::Dim::base(super::units::TEMPERATURE);
+        let scales: [(&str, &str, f64, f64); 2] = [
+            ("celsius", "in_celsius", 1.0, 273.15),
+            ("fahrenheit", "in_fahrenheit", 5.0 / 9.0, 459.67 * 5.0 / 9.0),
+        ];
+        for (to, from, scale, offset) in scales {
+            let k = kelvin.clone();
+            self.register_native(
+                to,
+                &[Param::required("degrees")],
+                Arc::new(move |a: &[Value]| {
+                    let x = a[0].as_number().ok_or_else(|| {
+                        format!("`degrees` must be a plain number, found {}", a[0].kind())
+                    })?;
+                    let t = x * scale + offset;
+                    if t < 0.0 {
+                        return Err(format!("{x} degrees is below absolute zero"));
+                    }
+                    Ok(Value::quantity(t, k.clone()))
+                }),
+            );
+            let k = kelvin.clone();
+            self.register_native(
+                from,
+                &[Param::required("temperature")],
+                Arc::new(move |a: &[Value]| {
+                    let t = a[0].as_f64_in(&k).ok_or_else(|| {
+                        "`temperature` must be a temperature in K (e.g. `celsius(20)`)".to_string()
+                    })?;
+                    Ok(Value::number((t - offset) / scale))
+                }),
+            );
+        }
     }
 
     /// An empty scope over the given units.
@@ -445,7 +486,9 @@ impl Scope {
                             .with_span(span.clone())
                             .with_label("not a dimension");
                             diag = match did_you_mean(d, self.registry.dimension_names()) {
-                                Some(s) => diag.with_help(format!("did you mean `{s}`?")),
+                                Some(s) => diag.with_help(format!(
+                                    "declare it first: `dimension {d}` (or did you mean `{s}`?)"
+                                )),
                                 None => {
                                     diag.with_help(format!("declare it first: `dimension {d}`"))
                                 }
@@ -870,7 +913,9 @@ mod tests {
         expect("2^10", "1,024");
         expect("-2^2", "-4");
         expect("1 hour + 30 min", "90 min");
-        expect("3 days", "3 day");
+        expect("3 days", "3 days");
+        expect("3 days in day", "3 days");
+        expect("1 day in day", "1 day");
         expect("max(1 ms, 2 s, 30 us)", "2 s");
         expect("min([3, 1, 2])", "1");
         expect("sum(1..4)", "10");
