@@ -81,7 +81,7 @@ enum Rule {
     Money(&'static str, f64),
     /// Grams below a kilogram, kilograms below ten tonnes, tonnes above.
     Mass,
-    /// Joules below a watt-hour, then `Wh` with a metric prefix (`13.5 kWh`).
+    /// Joules below a kilowatt-hour, then `Wh` with a metric prefix (`13.5 kWh`).
     Energy,
 }
 
@@ -137,6 +137,10 @@ fn rule_for(dim: &Dim) -> Option<Rule> {
         (len.clone(), pre("m", "", 1.0, true)),
         (over(len.clone(), t.clone()), pre("m", "/s", 1.0, true)),
         (mass.clone(), Mass),
+        (
+            over(e.clone(), mass.clone()),
+            pre("Wh", "/kg", 1.0 / 3600.0, true),
+        ),
         (over(e.clone(), len.clone()), pre("N", "", 1.0, true)),
         (Dim::base(units::CURRENT), pre("A", "", 1.0, true)),
         (Dim::base(units::TEMPERATURE), Fixed("K")),
@@ -177,7 +181,7 @@ pub fn choose(dim: &Dim, reg: &Registry, magnitude: f64, digits: u8) -> Choice {
             style: Style::Money(per.into()),
         },
         Some(Rule::Energy) => {
-            let (unit, size) = if mag >= 3600.0 {
+            let (unit, size) = if mag >= 3.6e6 {
                 ("Wh", 3600.0)
             } else {
                 ("J", 1.0)

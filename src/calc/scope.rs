@@ -164,6 +164,11 @@ pub struct StatementOutput {
     /// 1-based line of its start in the block.
     pub line: usize,
     pub kind: OutputKind,
+    /// For a claim that gave no verdict (it failed, or was skipped because a name it uses
+    /// failed): its kind and words, so that it can still be reported as not evaluated.
+    pub unevaluated_claim: Option<(ClaimKind, String)>,
+    /// The name the statement defines, if any (a failed one is poisoned).
+    pub defines: Option<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -316,7 +321,10 @@ impl Scope {
             };
             let span = first.span.start..last.span.end;
             let line = line_col(src, span.start).0;
-            let kind = match parse_statement(src, &toks, &self.registry) {
+            let parsed = parse_statement(src, &toks, &self.registry);
+            let unevaluated_claim = claim_words(src, &toks);
+            let defines = defined_name(src, &toks);
+            let kind = match parsed {
                 Err(d) => {
                     out.diagnostics.push(self.name_not_unit(d, src));
                     if let Some(n) = defined_name(src, &toks) {
@@ -342,7 +350,15 @@ impl Scope {
                     }
                 }
             };
-            out.statements.push(StatementOutput { span, line, kind });
+            let unevaluated_claim =
+                unevaluated_claim.filter(|_| !matches!(kind, OutputKind::Claim(_)));
+            out.statements.push(StatementOutput {
+                span,
+                line,
+                kind,
+                unevaluated_claim,
+                defines,
+            });
         }
         out
     }
@@ -598,6 +614,21 @@ impl Scope {
     /// scope's units.
     pub fn parse_quantity(&self, text: &str) -> Result<Value, Diagnostic> {
         parse_quantity(text, &self.registry)
+    }
+}
+
+/// The kind and words of a statement that starts `claim "…"` or `refute "…"`, read from its
+/// tokens so that even a claim that does not parse is known as one.
+fn claim_words(src: &str, toks: &[super::lexer::Token]) -> Option<(ClaimKind, String)> {
+    let first = toks.first()?;
+    let kind = match src.get(first.span.clone())? {
+        "claim" => ClaimKind::Claim,
+        "refute" => ClaimKind::Refute,
+        _ => return None,
+    };
+    match &toks.get(1)?.kind {
+        super::lexer::TokKind::Str(words) => Some((kind, words.clone())),
+        _ => Some((kind, String::new())),
     }
 }
 

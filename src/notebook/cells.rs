@@ -16,7 +16,7 @@ use crate::chart::{self, RefKind, RefTarget};
 use crate::diagnostic::{self, Diagnostic, Sources};
 use crate::render::markdown::{CellHook, escape};
 
-use super::{ClaimKind, ClaimRecord};
+use super::{ClaimKind, ClaimRecord, RootCause};
 
 /// Evaluates one chapter's cells as the Markdown stage meets them.
 pub struct ChapterNotebook<'a> {
@@ -35,6 +35,9 @@ pub struct ChapterNotebook<'a> {
     /// Figures and tables of the chapter by author id, numbered before rendering so prose may
     /// refer to one that comes later.
     refs: HashMap<String, RefTarget>,
+    /// Names whose definition failed, with the root failure behind each (a name skipped because
+    /// of another carries that one's root).
+    failed: HashMap<String, RootCause>,
 }
 
 impl<'a> ChapterNotebook<'a> {
@@ -52,6 +55,7 @@ impl<'a> ChapterNotebook<'a> {
             figures: 0,
             tables: 0,
             refs: number_figures(&chapter.text),
+            failed: HashMap::new(),
         }
     }
 
@@ -89,12 +93,81 @@ impl<'a> ChapterNotebook<'a> {
         }
     }
 
-    /// Errors of a chart or table cell, shown in its place and collected for the build.
+    /// Errors of a chart or table cell, shown in its place and collected for the build. A cell
+    /// that only uses a name whose definition failed shows why, but adds nothing to the report:
+    /// the failed definition is its one root error.
     fn cell_errors(&mut self, diags: Vec<Diagnostic>, offset: usize) -> String {
         let located: Vec<Diagnostic> = diags.into_iter().map(|d| self.locate(d, offset)).collect();
         let html = self.error_box(&located);
-        self.diagnostics.extend(located);
+        self.diagnostics.extend(
+            located
+                .into_iter()
+                .filter(|d| d.code != "depends-on-failed"),
+        );
         html
+    }
+
+    /// The root failure behind statement `stmt` of a block that failed or was skipped, recorded
+    /// for the name it defines; and, for a claim, its record as not evaluated.
+    fn account_for_failure(
+        &mut self,
+        stmt: &calc::StatementOutput,
+        output: &calc::BlockOutput,
+        offset: usize,
+    ) {
+        let file_offset = self.chapter.map.to_original(offset + stmt.span.start);
+        let (line, column) = diagnostic::line_col(self.original, file_offset);
+        let here = |name: Option<String>, message: String| RootCause {
+            name,
+            file: PathBuf::from(&self.chapter.source),
+            line,
+            column,
+            message,
+        };
+        let root = match &stmt.kind {
+            OutputKind::Skipped { because } => self
+                .failed
+                .get(because)
+                .cloned()
+                .unwrap_or_else(|| here(Some(because.clone()), "its definition failed".into())),
+            _ => {
+                let message = output
+                    .diagnostics
+                    .iter()
+                    .find(|d| {
+                        d.is_error()
+                            && d.span
+                                .as_ref()
+                                .is_some_and(|s| stmt.span.contains(&s.start))
+                    })
+                    .map_or_else(|| "it failed".to_string(), |d| d.message.clone());
+                let name = if stmt.unevaluated_claim.is_some() {
+                    None
+                } else {
+                    stmt.defines.clone()
+                };
+                here(name, message)
+            }
+        };
+        if let Some(name) = &stmt.defines {
+            self.failed.insert(name.clone(), root.clone());
+        }
+        if let Some((kind, words)) = &stmt.unevaluated_claim {
+            let kind = match kind {
+                calc::ClaimKind::Claim => ClaimKind::Claim,
+                calc::ClaimKind::Refute => ClaimKind::Refute,
+            };
+            let id = format!("claim-{}", self.claims.len() + 1);
+            self.claims.push(ClaimRecord::unevaluated(
+                id,
+                self.chapter,
+                line,
+                column,
+                kind,
+                words.clone(),
+                root,
+            ));
+        }
     }
 
     /// Locates a diagnostic found at `offset` bytes into the expanded chapter text.
@@ -175,6 +248,9 @@ impl<'a> ChapterNotebook<'a> {
                         unit: result.unit.clone(),
                         holds: result.holds,
                         margin: (!result.margin.is_empty()).then(|| result.margin.clone()),
+                        not_evaluated: None,
+                        lhs_from: result.lhs_from.clone(),
+                        rhs_from: result.rhs_from.clone(),
                     };
                     claim_html.push(claim_box(&record));
                     let box_index = claim_html.len() - 1;
@@ -185,6 +261,15 @@ impl<'a> ChapterNotebook<'a> {
                 }
                 OutputKind::Error | OutputKind::Skipped { .. } => {
                     error_lines[first] = matches!(stmt.kind, OutputKind::Error);
+                    let before = self.claims.len();
+                    self.account_for_failure(stmt, &output, offset);
+                    if let Some(record) = self.claims[before..].first() {
+                        claim_html.push(claim_box(record));
+                        let box_index = claim_html.len() - 1;
+                        for slot in &mut claim_at[first..=last.max(first)] {
+                            *slot = Some(box_index);
+                        }
+                    }
                 }
                 _ => {}
             }
@@ -264,7 +349,11 @@ impl<'a> ChapterNotebook<'a> {
             Err(d) => {
                 let located = self.locate(d, offset);
                 let title = located.message.clone();
-                self.diagnostics.push(located);
+                // A value that only uses a failed name adds nothing to the report: the failed
+                // definition is its one root error.
+                if located.code != "depends-on-failed" {
+                    self.diagnostics.push(located);
+                }
                 format!(
                     "<span class=\"calc-inline calc-inline--error\" title=\"{}\">⚠ {}</span>",
                     escape(&title),

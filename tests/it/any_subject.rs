@@ -115,3 +115,145 @@ fn a_home_energy_book_with_its_own_schema_checks_clean() {
         "{page}"
     );
 }
+
+/// Issue #13: a typo in one data field name made claims vanish from every report. Renaming the
+/// tariff's `night` field now leaves all seven claims reported, the two that depend on it as
+/// not evaluated with the failed definition's location, and the root error said once.
+#[test]
+fn a_renamed_field_leaves_every_claim_reported_with_its_root_error_once() {
+    let book = book();
+    book.write("data/tariffs.yaml", &TARIFFS.replace("night:", "off_peak:"));
+
+    let text = book.run(&["check"]);
+    text.assert_code(1).assert_stdout_contains(&format!(
+        "check FAILED: {CLAIMS} claims (5 hold, 0 fail, 2 not evaluated), 2 errors, 0 warnings"
+    ));
+    // `saving` (line 10) reads the field; the saving and payback claims (lines 11, 13) use it.
+    for line in [11, 13] {
+        let row = text
+            .stdout
+            .lines()
+            .find(|l| l.contains(&format!("src/car.md:{line} ")))
+            .unwrap_or_else(|| panic!("claim at line {line} missing:\n{}", text.stdout));
+        assert!(row.contains("N/E"), "{row}");
+        assert!(
+            row.contains("depends on `saving`, whose definition failed at src/car.md:10:1"),
+            "{row}"
+        );
+    }
+    // One error where `saving` is defined (and one in the chart that reads the field itself),
+    // each pointing at the data entry; no warning per dependent.
+    assert_eq!(
+        text.stdout.matches("error[unknown-field]").count(),
+        2,
+        "{}",
+        text.stdout
+    );
+    assert_eq!(
+        text.stdout.matches("src/car.md:10:").count(),
+        3,
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout
+            .contains("data/tariffs.yaml:1: the data entry `home`")
+    );
+    assert!(
+        !text.stdout.contains("depends-on-failed"),
+        "{}",
+        text.stdout
+    );
+
+    // JSON: every claim, with its status and the cause's location.
+    let json = book.run(&["check", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let claims = doc["claims"].as_array().unwrap();
+    assert_eq!(claims.len(), CLAIMS);
+    assert_eq!(doc["summary"]["not_evaluated"], 2);
+    let unevaluated: Vec<&serde_json::Value> = claims
+        .iter()
+        .filter(|c| c["status"] == "not-evaluated")
+        .collect();
+    assert_eq!(unevaluated.len(), 2);
+    for c in &unevaluated {
+        assert_eq!(c["holds"], false);
+        assert_eq!(c["not_evaluated"]["name"], "saving");
+        assert_eq!(c["not_evaluated"]["file"], "src/car.md");
+        assert_eq!(c["not_evaluated"]["line"], 10);
+    }
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../schema/check.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    assert!(validator.is_valid(&doc), "{}", json.stdout);
+
+    // JUnit and GitHub: one case or annotation per claim that does not hold, with its line.
+    let junit = book.run(&["check", "--format", "junit"]);
+    assert_eq!(
+        junit.stdout.matches("<testcase name=\"claim ").count(),
+        CLAIMS
+    );
+    assert_eq!(junit.stdout.matches("type=\"not-evaluated\"").count(), 2);
+    let github = book.run(&["check", "--format", "github"]);
+    for line in [11, 13] {
+        assert!(
+            github.stdout.contains(&format!(
+                "::error file=src/car.md,line={line},col=1,title=claim not evaluated::"
+            )),
+            "{}",
+            github.stdout
+        );
+    }
+}
+
+/// Provenance: a claim that fails because one data figure changed names that figure's file and
+/// line, in the text report and the JSON.
+#[test]
+fn a_failing_claim_names_the_data_figure_it_rests_on() {
+    let book = book();
+    // 60 kWh at 7 kW is 8.6 hours, over the claimed 6.
+    book.write(
+        "data/cars.yaml",
+        &CARS.replace("charging: 11 kW", "charging: 7 kW"),
+    );
+    let text = book.run(&["check"]);
+    text.assert_code(1).assert_stdout_contains(&format!(
+        "check FAILED: {CLAIMS} claims ({} hold, 1 fails)",
+        CLAIMS - 1
+    ));
+    let at = text.stdout.find("FAIL").expect("a failing row");
+    let rows: String = text.stdout[at..]
+        .lines()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        rows.contains("A full charge at home takes under 6 hours"),
+        "{rows}"
+    );
+    assert!(
+        rows.contains("left side from data/cars.yaml:3 (hatchback.battery), data/cars.yaml:6 (hatchback.charging)"),
+        "{rows}"
+    );
+
+    let json = book.run(&["check", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let failing = doc["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["status"] == "fails")
+        .expect("the failing claim");
+    let from = failing["lhs"]["from"].as_array().unwrap();
+    assert!(
+        from.iter().any(|f| f["file"] == "data/cars.yaml"
+            && f["line"] == 6
+            && f["field"] == "hatchback.charging"),
+        "{from:?}"
+    );
+    // A figure the claim does not rest on is not listed.
+    assert!(
+        !from.iter().any(|f| f["field"] == "hatchback.mass"),
+        "{from:?}"
+    );
+}
