@@ -319,7 +319,9 @@ fn convert(
                 summary.sources.push(s.clone());
             } else if key == "note" || key.ends_with("_note") {
                 summary.notes.push(s.clone());
-            } else if key == "name" && path.len() == 2 {
+            } else if path.len() == 2
+                && (key == "name" || (key == "title" && summary.name == summary.id))
+            {
                 summary.name = s.clone();
             }
             let looks_numeric = s

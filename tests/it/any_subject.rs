@@ -109,6 +109,15 @@ fn a_home_energy_book_with_its_own_schema_checks_clean() {
     let csv = std::fs::read_to_string(book.out("car-fig-1.csv")).expect("the chart's points");
     // At p = 0.8 $/kWh: 12.8 kWh × 0.70 $/kWh × 365 = $3,270.40.
     assert!(csv.contains("0.8,") && csv.contains("3270.4"), "{csv}");
+    // The claims ledger links each claim to the data entries behind it.
+    let ledger = book.page("claims.html");
+    assert!(
+        ledger.contains("href=\"sources.html#cars-hatchback\" title=\"data/cars.yaml:6\"><code>cars.hatchback.charging</code>"),
+        "{ledger}"
+    );
+    let sources = book.page("sources.html");
+    assert!(sources.contains("id=\"cars-hatchback\""), "{sources}");
+    assert!(sources.contains("Small electric hatchback"), "a `title:` names the entry");
     // The table: 13.5 kWh / 130 kg = 104 Wh/kg.
     assert!(
         page.contains("1,850 kg") && page.contains("104 Wh/kg"),
