@@ -14,6 +14,7 @@ pub mod chart;
 pub mod check;
 pub mod diagnostic;
 pub mod engine;
+pub mod explore;
 pub mod init;
 pub mod notebook;
 pub mod output;

@@ -60,6 +60,18 @@ enum Command {
         #[arg(short, long)]
         open: bool,
     },
+    /// Print the value of an expression in a book's scope, without building the book.
+    ///
+    /// `calcbook eval 'hardware.h100.hbm.bandwidth'`, `calcbook eval mybook --chapter
+    /// chapters/batch.md 'ridge in FLOP/B'`: with a chapter, its calc blocks run first.
+    Eval {
+        /// `[DIR] EXPR`: the book's folder (default: .) and the expression.
+        #[arg(num_args = 1..=2, required = true, value_names = ["DIR", "EXPR"])]
+        args: Vec<String>,
+        /// A chapter file (relative to the book or its source folder) whose names to use.
+        #[arg(short, long)]
+        chapter: Option<PathBuf>,
+    },
     /// Create a new book with a starter chapter.
     Init {
         /// Folder to create the book in.
@@ -77,6 +89,25 @@ enum CheckFormat {
     Junit,
     /// GitHub Actions workflow annotations, then the total.
     Github,
+}
+
+/// `calcbook eval [DIR] EXPR`: the value, then the data figures it came from.
+fn eval(args: &[String], chapter: Option<&Path>) -> ExitCode {
+    let (dir, expr) = match args {
+        [expr] => (Path::new("."), expr.as_str()),
+        [dir, expr, ..] => (Path::new(dir.as_str()), expr.as_str()),
+        [] => return ExitCode::from(2),
+    };
+    match calcbook::explore::eval_in_book(dir, chapter, expr) {
+        Ok(v) => {
+            println!("{}", v.display);
+            for f in &v.from {
+                println!("  from {f}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err((diags, sources)) => report(&diags, &sources),
+    }
 }
 
 fn main() -> ExitCode {
@@ -102,6 +133,7 @@ fn main() -> ExitCode {
             open,
             color: use_color(),
         }),
+        Command::Eval { args, chapter } => eval(&args, chapter.as_deref()),
         Command::Init { dir } => match calcbook::init::init(&dir) {
             Ok(files) => {
                 for f in files {

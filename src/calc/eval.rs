@@ -445,8 +445,8 @@ impl<'s> Evaluator<'s> {
         let d = Diagnostic::error("unknown-name", format!("unknown name `{name}`"))
             .with_span(span.clone())
             .with_label("not defined");
-        err(match did_you_mean(name, candidates) {
-            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+        err(match crate::diagnostic::suggest_name(name, &candidates) {
+            Some(help) => d.with_help(help),
             None => d.with_help("define it above this line: `name = …`"),
         })
     }

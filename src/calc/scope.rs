@@ -560,10 +560,12 @@ impl Scope {
             let d = Diagnostic::error("unknown-name", format!("unknown name `{n}`"))
                 .with_span(span)
                 .with_label("not a parameter or a defined name");
-            return Err(Fail::Diag(Box::new(match did_you_mean(&n, candidates) {
-                Some(s) => d.with_help(format!("did you mean `{s}`?")),
-                None => d.with_help("add it as a parameter, or define it above the function"),
-            })));
+            return Err(Fail::Diag(Box::new(
+                match crate::diagnostic::suggest_name(&n, &candidates) {
+                    Some(help) => d.with_help(help),
+                    None => d.with_help("add it as a parameter, or define it above the function"),
+                },
+            )));
         }
         Ok(())
     }

@@ -117,7 +117,10 @@ fn a_home_energy_book_with_its_own_schema_checks_clean() {
     );
     let sources = book.page("sources.html");
     assert!(sources.contains("id=\"cars-hatchback\""), "{sources}");
-    assert!(sources.contains("Small electric hatchback"), "a `title:` names the entry");
+    assert!(
+        sources.contains("Small electric hatchback"),
+        "a `title:` names the entry"
+    );
     // The table: 13.5 kWh / 130 kg = 104 Wh/kg.
     assert!(
         page.contains("1,850 kg") && page.contains("104 Wh/kg"),
@@ -265,4 +268,29 @@ fn a_failing_claim_names_the_data_figure_it_rests_on() {
         !from.iter().any(|f| f["field"] == "hatchback.mass"),
         "{from:?}"
     );
+}
+
+/// `calcbook eval` prints a value in a chapter's scope, with the figures it came from, without
+/// building the book; an unknown function name suggests the one that shares its word.
+#[test]
+fn eval_prints_a_value_in_a_chapters_scope() {
+    let book = book();
+    let root = book.root().to_str().unwrap().to_string();
+    let run = book.run(&["eval", &root, "--chapter", "src/car.md", "range in km"]);
+    run.assert_code(0);
+    assert!(run.stdout.starts_with("375 km\n"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("from data/cars.yaml:4 (hatchback.consumption)")
+    );
+    // Without a chapter, only the prelude: data records and units.
+    let run = book.run(&["eval", &root, "cars.hatchback.battery / (160 Wh/km)"]);
+    run.assert_code(0).assert_stdout_contains("375 km");
+    let run = book.run(&["eval", &root, "daily"]);
+    run.assert_code(1)
+        .assert_stderr_contains("unknown name `daily`");
+    assert!(!book.root().join("book").exists(), "eval writes nothing");
+    let run = book.run(&["eval", &root, "chinchilla(70e9)"]);
+    run.assert_code(1)
+        .assert_stderr_contains("did you mean `chinchilla_tokens`?");
 }
