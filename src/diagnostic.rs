@@ -328,7 +328,7 @@ pub fn sharing_a_word<'a>(
 }
 
 /// "did you mean `x`?" for a typo, else the names sharing a word, else `None`.
-pub fn suggest_name<'a>(wanted: &str, candidates: &[&'a str]) -> Option<String> {
+pub fn suggest_name(wanted: &str, candidates: &[&str]) -> Option<String> {
     if let Some(s) = did_you_mean(wanted, candidates.iter().copied()) {
         return Some(format!("did you mean `{s}`?"));
     }
