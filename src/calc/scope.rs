@@ -743,8 +743,16 @@ fn claim(
                 Some((text, f)) => Choice::from_unit(text, *f),
                 None => format::choose(dim, reg, reference, digits.unwrap_or(3)),
             };
-            let l = format::render(*x, &choice, digits);
-            let r = format::render(*y, &choice, digits);
+            let mut l = format::render(*x, &choice, digits);
+            let mut r = format::render(*y, &choice, digits);
+            // Two different sides shown alike would hide why a tight claim failed: add digits
+            // to both until they differ.
+            let mut more = digits.unwrap_or(3);
+            while l == r && x != y && more < 9 {
+                more += 1;
+                l = format::render(*x, &choice, Some(more));
+                r = format::render(*y, &choice, Some(more));
+            }
             let _ = rhs;
             let margin = margin_text(*op, *x, *y, t, &choice);
             (*x, *y, l, r, choice.unit_text(), margin)
@@ -1138,5 +1146,34 @@ mod tests {
         assert_eq!(d.code, "division-by-zero");
         assert_eq!(d.span, Some(10..16));
         assert!(d.notes[0].contains("fn per(x) = x / (1 s - 1 s)"), "{d:?}");
+    }
+
+    #[test]
+    fn a_tight_claim_shows_both_sides_with_the_digits_that_tell_them_apart() {
+        let mut s = Scope::new();
+        let out = s.run_block("claim \"tight\": 1.0004 s ≈ 1.0 s ± 0.01%");
+        let c = out.claims().next().expect("a claim");
+        assert!(!c.holds);
+        assert_eq!((c.lhs.as_str(), c.rhs.as_str()), ("1.0004 s", "1 s"));
+    }
+
+    #[test]
+    fn claim_sides_carry_the_figures_they_read() {
+        use super::super::provenance::{Figure, to_prov};
+        let mut s = Scope::new();
+        let fig = Figure {
+            file: "data/x.yaml".into(),
+            line: 4,
+            path: "a.bw".into(),
+        };
+        let bw = s
+            .parse_quantity("8 TB/s")
+            .unwrap()
+            .with_prov(to_prov(vec![fig.clone()]));
+        s.set("x", Value::record([("bw", bw)]));
+        let out = with_big_stack(|| s.run_block("t = 80 GB / x.bw\nclaim \"fast\": t < 20 ms"));
+        let c = out.claims().next().expect("a claim");
+        assert_eq!(c.lhs_from, vec![fig]);
+        assert!(c.rhs_from.is_empty());
     }
 }

@@ -252,7 +252,8 @@ impl<'a> ChapterNotebook<'a> {
                         lhs_from: result.lhs_from.clone(),
                         rhs_from: result.rhs_from.clone(),
                     };
-                    claim_html.push(claim_box(&record));
+                    let root = "../".repeat(self.chapter.out_path.matches('/').count());
+                    claim_html.push(claim_box(&record, &root));
                     let box_index = claim_html.len() - 1;
                     for slot in &mut claim_at[first..=last.max(first)] {
                         *slot = Some(box_index);
@@ -264,7 +265,8 @@ impl<'a> ChapterNotebook<'a> {
                     let before = self.claims.len();
                     self.account_for_failure(stmt, &output, offset);
                     if let Some(record) = self.claims[before..].first() {
-                        claim_html.push(claim_box(record));
+                        let root = "../".repeat(self.chapter.out_path.matches('/').count());
+                        claim_html.push(claim_box(record, &root));
                         let box_index = claim_html.len() - 1;
                         for slot in &mut claim_at[first..=last.max(first)] {
                             *slot = Some(box_index);
@@ -421,8 +423,38 @@ impl CellHook for ChapterNotebook<'_> {
     }
 }
 
-/// The box a claim renders as: the words, both sides, the verdict.
-pub fn claim_box(c: &ClaimRecord) -> String {
+/// The data a claim's sides were computed from, folded under the values: each figure linked to
+/// its entry on the data-sources page (`root` leads from the page to the book's root).
+fn claim_data(c: &ClaimRecord, root: &str) -> String {
+    let mut items = String::new();
+    for (side, figs) in [("left", &c.lhs_from), ("right", &c.rhs_from)] {
+        for f in figs {
+            let stem = std::path::Path::new(&*f.file)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let entry = f.path.split('.').next().unwrap_or("");
+            items.push_str(&format!(
+                "<li>{side}: <a href=\"{root}{sources}#{stem}-{entry}\"><code>{stem}.{path}</code></a> <span class=\"claim-data-at\">{file}:{line}</span></li>",
+                sources = super::pages::SOURCES_PATH,
+                stem = escape(&stem),
+                entry = escape(entry),
+                path = escape(&f.path),
+                file = escape(&f.file),
+                line = f.line,
+            ));
+        }
+    }
+    if items.is_empty() {
+        return String::new();
+    }
+    format!(
+        "<details class=\"claim-data\"><summary>Computed from data</summary><ul>{items}</ul></details>"
+    )
+}
+
+/// The box a claim renders as: the words, both sides, the verdict, and the data behind them.
+pub fn claim_box(c: &ClaimRecord, root: &str) -> String {
     let class = if c.holds {
         "claim claim--holds"
     } else {
@@ -438,7 +470,8 @@ pub fn claim_box(c: &ClaimRecord) -> String {
         .margin
         .as_ref()
         .map(|m| format!("<div class=\"claim-margin\">{}</div>", escape(m)))
-        .unwrap_or_default();
+        .unwrap_or_default()
+        + &claim_data(c, root);
     format!(
         "<div class=\"{class}\" id=\"{id}\"><div class=\"claim-verdict\">{verdict}</div><div class=\"claim-kind\">{kind}</div><blockquote class=\"claim-words\">{words}</blockquote><div class=\"claim-values\"><span class=\"claim-lhs\">{lhs}</span> <span class=\"claim-op\">{op}</span> <span class=\"claim-rhs\">{rhs}</span>{tol}</div>{margin}</div>\n",
         id = escape(&c.id),

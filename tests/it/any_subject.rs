@@ -109,6 +109,12 @@ fn a_home_energy_book_with_its_own_schema_checks_clean() {
     let csv = std::fs::read_to_string(book.out("car-fig-1.csv")).expect("the chart's points");
     // At p = 0.8 $/kWh: 12.8 kWh × 0.70 $/kWh × 365 = $3,270.40.
     assert!(csv.contains("0.8,") && csv.contains("3270.4"), "{csv}");
+    // Each claim box folds the data it was computed from, linked to the sources page.
+    assert!(page.contains("<details class=\"claim-data\">"), "{page}");
+    assert!(
+        page.contains("href=\"sources.html#batteries-powerwall3\""),
+        "{page}"
+    );
     // The claims ledger links each claim to the data entries behind it.
     let ledger = book.page("claims.html");
     assert!(
