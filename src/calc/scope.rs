@@ -398,6 +398,18 @@ impl Scope {
         };
         let with_name = |f: Fail| (f, defined.clone());
         match &stmt.kind {
+            StmtKind::Let { value: e, .. }
+            | StmtKind::Expr(e)
+            | StmtKind::Claim { cond: e, .. } => {
+                self.check_unit_names(e, &[]).map_err(with_name)?;
+            }
+            StmtKind::Fn { params, body, .. } => {
+                let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+                self.check_unit_names(body, &names).map_err(with_name)?;
+            }
+            _ => {}
+        }
+        match &stmt.kind {
             StmtKind::Let { name, value, .. } => {
                 let (v, figs) = provenance::collect(|| {
                     let ev = Evaluator::new(self, steps);
@@ -532,6 +544,37 @@ impl Scope {
                 Ok(OutputKind::Declaration { name: name.clone() })
             }
         }
+    }
+
+    /// A number followed by a unit whose name is also a defined name (`N = 10` then `3 N`) reads
+    /// as the unit (3 newtons) where the author may have meant the name: an error rather than a
+    /// silent guess.
+    fn check_unit_names(&self, e: &Expr, params: &[&str]) -> EResult<()> {
+        if let ExprKind::Quantity(_, unit) = &e.kind {
+            for term in &unit.terms {
+                let shadowed = params.contains(&term.name.as_str())
+                    || self.globals.contains_key(&term.name)
+                    || self.poisoned.contains(&term.name);
+                if shadowed {
+                    return Err(Fail::Diag(Box::new(
+                        Diagnostic::error(
+                            "ambiguous-unit",
+                            format!("`{}` is both a unit and a defined name", term.name),
+                        )
+                        .with_span(term.span.clone())
+                        .with_label("read as the unit")
+                        .with_help(format!(
+                            "to multiply by the name, write `* {}`; for the unit, rename the name",
+                            term.name
+                        )),
+                    )));
+                }
+            }
+        }
+        for c in children(&e.kind) {
+            self.check_unit_names(c, params)?;
+        }
+        Ok(())
     }
 
     /// Every name a function body uses must exist when it is defined (a typo is reported at the
@@ -748,7 +791,7 @@ fn claim(
             // Two different sides shown alike would hide why a tight claim failed: add digits
             // to both until they differ.
             let mut more = digits.unwrap_or(3);
-            while l == r && x != y && more < 9 {
+            while !holds && l == r && x != y && more < 9 {
                 more += 1;
                 l = format::render(*x, &choice, Some(more));
                 r = format::render(*y, &choice, Some(more));
@@ -1146,6 +1189,18 @@ mod tests {
         assert_eq!(d.code, "division-by-zero");
         assert_eq!(d.span, Some(10..16));
         assert!(d.notes[0].contains("fn per(x) = x / (1 s - 1 s)"), "{d:?}");
+    }
+
+    #[test]
+    fn a_number_before_a_name_that_is_also_a_unit_is_ambiguous() {
+        let mut s = Scope::new();
+        let out = s.run_block("N = 10\nx = 3 N\ny = 3 * N\nfn f(L) = 2 L");
+        let codes: Vec<&str> = out.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["ambiguous-unit", "ambiguous-unit"]);
+        assert_eq!(s.get("y").and_then(Value::as_number), Some(30.0));
+        // Where no name shadows it, the unit is the unit.
+        let out = Scope::new().run_block("f = 3 N * 2 m in J");
+        assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
     }
 
     #[test]
