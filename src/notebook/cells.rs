@@ -204,6 +204,8 @@ impl<'a> ChapterNotebook<'a> {
         let lines: Vec<&str> = highlighted.split('\n').collect();
         let line_count = body.trim_end_matches('\n').split('\n').count();
         let mut shown: Vec<Option<String>> = vec![None; line_count];
+        // The data figures behind each shown value, for its tooltip.
+        let mut from_at: Vec<String> = vec![String::new(); line_count];
         let mut error_lines: Vec<bool> = vec![false; line_count];
         // Statements that are claims render as boxes; their lines leave the pad.
         let mut claim_at: Vec<Option<usize>> = vec![None; line_count];
@@ -219,8 +221,11 @@ impl<'a> ChapterNotebook<'a> {
                     .saturating_sub(1)
                     .min(line_count.saturating_sub(1));
             match &stmt.kind {
-                OutputKind::Value { display, .. } => shown[last] = Some(display.clone()),
-                OutputKind::Assignment { display, .. } => shown[last] = Some(display.clone()),
+                OutputKind::Value { display, value }
+                | OutputKind::Assignment { display, value, .. } => {
+                    shown[last] = Some(display.clone());
+                    from_at[last] = value.prov().map(from_text).unwrap_or_default();
+                }
                 OutputKind::Claim(result) => {
                     let index = self.claims.len() + 1;
                     let id = format!("claim-{index}");
@@ -321,8 +326,12 @@ impl<'a> ChapterNotebook<'a> {
                     .as_ref()
                     .map(|s| format!("= {}", escape(s)))
                     .unwrap_or_default();
+                let title = match from_at[i].trim_start() {
+                    "" => String::new(),
+                    t => format!(" title=\"{}\"", escape(t)),
+                };
                 html.push_str(&format!(
-                    "<div class=\"{class}\"><code class=\"calc-src\">{}</code><span class=\"calc-out\">{out}</span></div>\n",
+                    "<div class=\"{class}\"><code class=\"calc-src\">{}</code><span class=\"calc-out\"{title}>{out}</span></div>\n",
                     if src.is_empty() { " " } else { src }
                 ));
             }
@@ -342,10 +351,12 @@ impl<'a> ChapterNotebook<'a> {
     }
 
     fn inline_value(&mut self, expr: &str, offset: usize) -> String {
-        match self.scope.eval_inline(expr) {
+        let (result, from) = calc::provenance::collect(|| self.scope.eval_inline(expr));
+        match result {
             Ok(display) => format!(
-                "<span class=\"calc-inline\" title=\"{}\">{}</span>",
+                "<span class=\"calc-inline\" title=\"{}{}\">{}</span>",
                 escape(expr.trim()),
+                escape(&from_text(&from)),
                 escape(&display)
             ),
             Err(d) => {
@@ -420,6 +431,15 @@ impl CellHook for ChapterNotebook<'_> {
         }
         let lead = code.len() - rest.trim_start().len();
         Some(self.inline_value(rest.trim_start(), offset + lead))
+    }
+}
+
+/// ` — from data/cars.yaml:3 (hatchback.battery), …` for a tooltip; empty without figures.
+fn from_text(figs: &[calc::Figure]) -> String {
+    if figs.is_empty() {
+        String::new()
+    } else {
+        format!(" — from {}", super::figures_text(figs))
     }
 }
 
