@@ -1007,7 +1007,7 @@ impl<'a> Entry<'a> {
             _ => Vec::new(),
         };
         let hint = match crate::diagnostic::did_you_mean(last, have.iter().copied()) {
-            Some(s) => format!(" (did you mean `{s}`?)"),
+            Some(s) => format!(" (it has `{s}`: a misspelling?)"),
             None if have.is_empty() => String::new(),
             None => format!(" (it has {})", have.join(", ")),
         };

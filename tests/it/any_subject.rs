@@ -110,9 +110,16 @@ fn a_home_energy_book_with_its_own_schema_checks_clean() {
     // At p = 0.8 $/kWh: 12.8 kWh × 0.70 $/kWh × 365 = $3,270.40.
     assert!(csv.contains("0.8,") && csv.contains("3270.4"), "{csv}");
     // A shown value names the data figures behind it, beside its line and in prose.
-    let from = "from data/cars.yaml:3 (hatchback.battery), data/cars.yaml:4 (hatchback.consumption)";
-    assert!(page.contains(&format!("title=\"— {from}\">= 375 km")), "{page}");
-    assert!(page.contains(&format!("title=\"range in km — {from}\">375 km")), "{page}");
+    let from =
+        "from data/cars.yaml:3 (hatchback.battery), data/cars.yaml:4 (hatchback.consumption)";
+    assert!(
+        page.contains(&format!("title=\"— {from}\">= 375 km")),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("title=\"range in km — {from}\">375 km")),
+        "{page}"
+    );
     // Each claim box folds the data it was computed from, linked to the sources page.
     assert!(page.contains("<details class=\"claim-data\">"), "{page}");
     assert!(

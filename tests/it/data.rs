@@ -290,3 +290,32 @@ fn mistakes_in_a_data_file_are_errors_at_their_line() {
     let e = scope.eval_expr("ridge(systems.ghost)").unwrap_err();
     assert!(e.message.contains("h999"), "{}", e.message);
 }
+
+/// The loader knows no engine fields; the engine says which field of which record it lacks where
+/// it reads the record, names a near miss, and points at the data entry's line.
+#[test]
+fn an_engine_function_names_the_missing_field_and_the_entry_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("hardware.yaml"),
+        "ok:\n  name: Fine\n  flops: {bf16: 1 PFLOP/s}\n  hbm: {capacity: 80 GB, bandwidth: 8 TB/s}\n  source: https://example.com/ok\nrenamed:\n  name: Renamed\n  flops: {bf16: 1 PFLOP/s}\n  hbm: {capacity: 80 GB, bandwith: 8 TB/s}\n  source: https://example.com/r\n",
+    )
+    .unwrap();
+    let (scope, _, diags, _) = load(dir.path());
+    assert!(diags.is_empty(), "{diags:#?}");
+    let e = scope.eval_expr("drain_time(hardware.renamed)").unwrap_err();
+    assert!(e.message.contains("`hbm.bandwidth`"), "{}", e.message);
+    assert!(
+        e.message.contains("it has `bandwith`: a misspelling?"),
+        "{}",
+        e.message
+    );
+    assert!(
+        e.notes
+            .iter()
+            .any(|n| n.starts_with("data/hardware.yaml:6: the data entry `renamed`")),
+        "{:#?}",
+        e.notes
+    );
+    assert!(scope.eval_expr("drain_time(hardware.ok)").is_ok());
+}
