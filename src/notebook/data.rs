@@ -5,7 +5,8 @@
 //! `$2.00/hour`, `13.5 kWh`) become quantities, read with the calc unit parser, so a typo in a unit
 //! is an error at its file and line; dates (`2026-04`), prose and bibliographic keys (`name`,
 //! `source`, `note`, `url`, `*_source`, `*_note`) stay text. Every entry should name its `source:`
-//! (an error when the book sets `require-sources`, else a warning).
+//! (an error when the book sets `require-sources`, else a warning); a `source:` at the top of the
+//! file covers every entry, and an entry may be a bare figure (`g: 9.81 m/s^2`).
 //!
 //! This module knows no field names of any engine: a function that reads a record checks the
 //! fields it needs where it reads them. To let it point at the data, each record knows where it was
@@ -215,6 +216,19 @@ pub fn load_text_with(
         text,
         file: rel.to_string_lossy().replace('\\', "/").into(),
     };
+    // A top-level `source:` (one URL or a list) covers every entry that names none.
+    let file_sources: Vec<String> = ["source", "sources"]
+        .iter()
+        .filter_map(|k| map.get(*k))
+        .flat_map(|v| match v {
+            serde_yaml::Value::String(s) => vec![s.clone()],
+            serde_yaml::Value::Sequence(items) => items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect();
     let mut entries = Vec::new();
     let mut fields = Vec::new();
     for (key, value) in &map {
@@ -228,14 +242,13 @@ pub fn load_text_with(
         };
         let path = vec![id.to_string()];
         let entry_span = locator.span(&path);
-        let serde_yaml::Value::Mapping(_) = value else {
-            diags.push(
-                Diagnostic::error("bad-data", format!("entry `{id}` must be a map of fields"))
-                    .with_file(rel)
-                    .with_span(entry_span),
-            );
+        // The file's own `source:` and `note:` are fields of the file's record, not entries.
+        if is_text_key(id) {
+            if let Some(text) = value.as_str() {
+                fields.push((id.to_string(), Value::string(text)));
+            }
             continue;
-        };
+        }
         let mut summary = DataEntry {
             id: id.to_string(),
             name: id.to_string(),
@@ -244,17 +257,28 @@ pub fn load_text_with(
             notes: Vec::new(),
         };
         let converted = convert(value, &path, scope, &locator, rel, &mut diags, &mut summary);
+        // A bare figure (`g: 9.81 m/s^2`) is an entry of one figure.
+        if !matches!(value, serde_yaml::Value::Mapping(_)) && converted.dim().is_some() {
+            let written = match value {
+                serde_yaml::Value::String(t) => t.clone(),
+                serde_yaml::Value::Number(n) => n.to_string(),
+                _ => String::new(),
+            };
+            summary.figures.push((id.to_string(), written));
+        }
+        if summary.sources.is_empty() {
+            summary.sources.clone_from(&file_sources);
+        }
         if summary.sources.is_empty() {
             let d = if options.require_sources {
                 Diagnostic::error("missing-source", format!("entry `{id}` has no `source:`"))
             } else {
                 Diagnostic::warning("missing-source", format!("entry `{id}` has no `source:`"))
             };
-            diags.push(
-                d.with_file(rel)
-                    .with_span(entry_span.clone())
-                    .with_help("name where the figures were read: `source: https://…`"),
-            );
+            diags.push(d.with_file(rel).with_span(entry_span.clone()).with_help(
+                "name where the figures were read: `source: https://…` in the entry, \
+                         or once at the top of the file for all of them",
+            ));
         }
         fields.push((id.to_string(), converted));
         entries.push(summary);

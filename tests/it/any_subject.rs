@@ -311,3 +311,31 @@ fn eval_prints_a_value_in_a_chapters_scope() {
     run.assert_code(1)
         .assert_stderr_contains("did you mean `chinchilla_tokens`?");
 }
+
+/// A data file of bare figures with one `source:` for the file: each figure is an entry.
+#[test]
+fn a_flat_file_of_figures_with_one_source_loads() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [Lift](lift.md)\n"),
+        (
+            "src/lift.md",
+            "# Lift\n\n```calc\nwork = 1850 kg * physics.g * 10 m\nclaim \"Lifting the car 10 m takes about 50 Wh\": work ≈ 50 Wh ± 2%\n```\n",
+        ),
+        (
+            "data/physics.yaml",
+            "source: https://example.com/constants\ng: 9.81 m/s^2\nwater_density: 1 kg/L\n",
+        ),
+    ]);
+    book.run(&["check"])
+        .assert_code(0)
+        .assert_stdout_contains("check ok: 1 claim (1 holds, 0 fail), 0 errors, 0 warnings");
+    // 1850 kg × 9.81 m/s² × 10 m = 181 kJ = 50.4 Wh, from line 2 of the file.
+    let run = book.run(&["eval", "--chapter", "src/lift.md", "work in Wh"]);
+    run.assert_code(0)
+        .assert_stdout_contains("50.4 Wh")
+        .assert_stdout_contains("from data/physics.yaml:2 (g)");
+    book.build().assert_code(0);
+    let sources = book.page("sources.html");
+    assert!(sources.contains("water_density"), "{sources}");
+    assert!(sources.contains("example.com/constants"), "{sources}");
+}
