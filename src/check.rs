@@ -30,8 +30,16 @@ pub struct Report<'a> {
 }
 
 impl Report<'_> {
+    /// Claims that do not hold, those not evaluated included.
     pub fn failing(&self) -> usize {
         self.claims.iter().filter(|c| !c.holds).count()
+    }
+    /// Claims that gave no verdict because something they depend on failed.
+    pub fn not_evaluated(&self) -> usize {
+        self.claims
+            .iter()
+            .filter(|c| c.not_evaluated.is_some())
+            .count()
     }
     pub fn errors(&self) -> usize {
         self.diagnostics.iter().filter(|d| d.is_error()).count()
@@ -55,8 +63,13 @@ impl Report<'_> {
 
     fn total_line(&self) -> String {
         let verdict = if self.ok() { "ok" } else { "FAILED" };
+        let failed = self.failing() - self.not_evaluated();
+        let not_evaluated = match self.not_evaluated() {
+            0 => String::new(),
+            n => format!(", {n} not evaluated"),
+        };
         format!(
-            "check {verdict}: {} claim{} ({} hold{}, {} fail{}), {} error{}, {} warning{}{}",
+            "check {verdict}: {} claim{} ({} hold{}, {} fail{}{not_evaluated}), {} error{}, {} warning{}{}",
             self.claims.len(),
             plural(self.claims.len()),
             self.claims.len() - self.failing(),
@@ -65,8 +78,8 @@ impl Report<'_> {
             } else {
                 ""
             },
-            self.failing(),
-            if self.failing() == 1 { "s" } else { "" },
+            failed,
+            if failed == 1 { "s" } else { "" },
             self.errors(),
             plural(self.errors()),
             self.warnings(),
@@ -106,6 +119,7 @@ impl Report<'_> {
                         format!("{}:{}", c.file.display(), c.line),
                         truncate(&c.words, 60),
                         match (&c.margin, c.holds) {
+                            (Some(m), false) if c.not_evaluated.is_some() => m.clone(),
                             (Some(m), false) => format!("{values}  ({m})"),
                             _ => values,
                         },
@@ -124,6 +138,8 @@ impl Report<'_> {
             for (row, claim) in rows.iter().zip(self.ordered_claims()) {
                 let verdict = if claim.holds {
                     paint("32", "  ✓ ok ")
+                } else if claim.not_evaluated.is_some() {
+                    paint("31;1", "✗ N/E  ")
                 } else {
                     paint("31;1", "✗ FAIL ")
                 };
@@ -137,6 +153,11 @@ impl Report<'_> {
                     "{verdict}  {:w_loc$}  {:w_words$}  {}{kind}",
                     row[1], row[2], row[3]
                 );
+                if !claim.holds {
+                    for line in provenance_lines(claim) {
+                        let _ = writeln!(out, "         {:w_loc$}  {line}", "");
+                    }
+                }
             }
             out.push('\n');
         }
@@ -160,6 +181,15 @@ impl Report<'_> {
             text: &'a str,
             value: f64,
             unit: &'a str,
+            from: &'a [crate::calc::Figure],
+        }
+        #[derive(Serialize)]
+        struct Cause<'a> {
+            name: Option<&'a str>,
+            file: String,
+            line: usize,
+            column: usize,
+            message: &'a str,
         }
         #[derive(Serialize)]
         struct JsonClaim<'a> {
@@ -167,6 +197,8 @@ impl Report<'_> {
             kind: &'a str,
             words: &'a str,
             holds: bool,
+            status: &'a str,
+            not_evaluated: Option<Cause<'a>>,
             chapter: &'a str,
             page: &'a str,
             file: String,
@@ -204,6 +236,18 @@ impl Report<'_> {
                 kind: c.kind.as_str(),
                 words: &c.words,
                 holds: c.holds,
+                status: match (&c.not_evaluated, c.holds) {
+                    (Some(_), _) => "not-evaluated",
+                    (None, true) => "holds",
+                    (None, false) => "fails",
+                },
+                not_evaluated: c.not_evaluated.as_ref().map(|r| Cause {
+                    name: r.name.as_deref(),
+                    file: r.file.display().to_string(),
+                    line: r.line,
+                    column: r.column,
+                    message: &r.message,
+                }),
                 chapter: &c.chapter,
                 page: &c.page,
                 file: c.file.display().to_string(),
@@ -215,11 +259,13 @@ impl Report<'_> {
                     text: &c.lhs,
                     value: c.lhs_value,
                     unit: &c.unit,
+                    from: &c.lhs_from,
                 },
                 rhs: Side {
                     text: &c.rhs,
                     value: c.rhs_value,
                     unit: &c.unit,
+                    from: &c.rhs_from,
                 },
                 margin: c.margin.as_deref(),
             })
@@ -260,6 +306,7 @@ impl Report<'_> {
                 "claims": self.claims.len(),
                 "holding": self.claims.len() - self.failing(),
                 "failing": self.failing(),
+                "not_evaluated": self.not_evaluated(),
                 "errors": self.errors(),
                 "warnings": self.warnings(),
             },
@@ -313,17 +360,28 @@ impl Report<'_> {
                 if c.holds {
                     out.push_str("/>\n");
                 } else {
-                    let values = claim_values(c);
+                    let values = if c.not_evaluated.is_some() {
+                        String::new()
+                    } else {
+                        claim_values(c)
+                    };
                     let margin = c.margin.clone().unwrap_or_default();
+                    let kind = if c.not_evaluated.is_some() {
+                        "not-evaluated"
+                    } else {
+                        "claim"
+                    };
+                    let data = provenance_lines(c).join("\n");
                     let _ = writeln!(
                         out,
-                        ">\n      <failure message=\"{}\" type=\"claim\">{}:{}: {}\n{}\n{}</failure>\n    </testcase>",
-                        xml(&format!("{values} {margin}")),
+                        ">\n      <failure message=\"{}\" type=\"{kind}\">{}:{}: {}\n{}\n{}\n{}</failure>\n    </testcase>",
+                        xml(format!("{values} {margin}").trim()),
                         xml(&c.file.display().to_string()),
                         c.line,
                         xml(&c.words),
                         xml(&values),
                         xml(&margin),
+                        xml(&data),
                     );
                 }
             }
@@ -372,19 +430,35 @@ impl Report<'_> {
     fn github(&self) -> String {
         let mut out = String::new();
         for c in self.ordered_claims().into_iter().filter(|c| !c.holds) {
-            let margin = c
-                .margin
-                .as_deref()
-                .map(|m| format!(" ({m})"))
-                .unwrap_or_default();
+            let margin = match (&c.margin, &c.not_evaluated) {
+                (Some(m), None) => format!(" ({m})"),
+                (Some(m), Some(_)) => m.clone(),
+                (None, _) => String::new(),
+            };
             let _ = writeln!(
                 out,
                 "::error file={},line={},col={},title={}::{}",
                 gh_property(&c.file.display().to_string()),
                 c.line,
                 c.column,
-                gh_property(&format!("{} fails", c.kind.as_str())),
-                gh_data(&format!("\"{}\": {}{margin}", c.words, claim_values(c)))
+                gh_property(&if c.not_evaluated.is_some() {
+                    format!("{} not evaluated", c.kind.as_str())
+                } else {
+                    format!("{} fails", c.kind.as_str())
+                }),
+                gh_data(&format!(
+                    "\"{}\": {}{margin}{}",
+                    c.words,
+                    if c.not_evaluated.is_some() {
+                        String::new()
+                    } else {
+                        claim_values(c)
+                    },
+                    provenance_lines(c)
+                        .iter()
+                        .map(|l| format!("\n{l}"))
+                        .collect::<String>()
+                ))
             );
         }
         for d in self.diagnostics {
@@ -416,7 +490,19 @@ impl Report<'_> {
     }
 }
 
+/// The data figures behind each side of a claim, one line per side that has any.
+fn provenance_lines(c: &ClaimRecord) -> Vec<String> {
+    [("left", &c.lhs_from), ("right", &c.rhs_from)]
+        .into_iter()
+        .filter(|(_, figs)| !figs.is_empty())
+        .map(|(side, figs)| format!("{side} side from {}", crate::notebook::figures_text(figs)))
+        .collect()
+}
+
 fn claim_values(c: &ClaimRecord) -> String {
+    if c.not_evaluated.is_some() {
+        return "not evaluated".into();
+    }
     match &c.tolerance {
         Some(t) => format!("{} {} {} ± {t}", c.lhs, c.op, c.rhs),
         None => format!("{} {} {}", c.lhs, c.op, c.rhs),
@@ -495,6 +581,9 @@ mod tests {
             unit: "".into(),
             holds,
             margin: (!holds).then(|| "the left side is 2.27× the right".to_string()),
+            not_evaluated: None,
+            lhs_from: Vec::new(),
+            rhs_from: Vec::new(),
         }
     }
 

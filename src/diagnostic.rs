@@ -316,9 +316,78 @@ pub fn did_you_mean<'a>(
     best.map(|(c, _)| c)
 }
 
+/// Names that share a word with `wanted` (`chinchilla` → `chinchilla_tokens`, `kv_bytes` →
+/// `kv_bytes_per_token`), for when no name is close enough to be a typo: at most three, shortest
+/// first.
+pub fn sharing_a_word<'a>(
+    wanted: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Vec<&'a str> {
+    let words: Vec<String> = wanted
+        .split('_')
+        .filter(|w| w.chars().count() >= 3)
+        .map(str::to_ascii_lowercase)
+        .collect();
+    if words.is_empty() {
+        return Vec::new();
+    }
+    let mut found: Vec<&str> = candidates
+        .into_iter()
+        .filter(|c| *c != wanted)
+        .filter(|c| {
+            let lower = c.to_ascii_lowercase();
+            words
+                .iter()
+                .any(|w| lower.split('_').any(|cw| cw == w) || lower.starts_with(w.as_str()))
+        })
+        .collect();
+    found.sort_by_key(|c| (c.len(), *c));
+    found.dedup();
+    found.truncate(3);
+    found
+}
+
+/// "did you mean `x`?" for a typo, else the names sharing a word, else `None`.
+pub fn suggest_name(wanted: &str, candidates: &[&str]) -> Option<String> {
+    if let Some(s) = did_you_mean(wanted, candidates.iter().copied()) {
+        return Some(format!("did you mean `{s}`?"));
+    }
+    let shared = sharing_a_word(wanted, candidates.iter().copied());
+    match shared.as_slice() {
+        [] => None,
+        [one] => Some(format!("did you mean `{one}`?")),
+        many => Some(format!(
+            "similar names: {}",
+            many.iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shared_word_suggests_a_longer_name() {
+        let names = [
+            "chinchilla_tokens",
+            "training_flops",
+            "decode",
+            "kv_bytes_per_token",
+        ];
+        assert_eq!(
+            suggest_name("chinchilla", &names).as_deref(),
+            Some("did you mean `chinchilla_tokens`?")
+        );
+        assert_eq!(
+            suggest_name("decod", &names).as_deref(),
+            Some("did you mean `decode`?")
+        );
+        assert_eq!(suggest_name("zzz", &names), None);
+    }
 
     #[test]
     fn line_col_counts_characters_not_bytes() {

@@ -1,4 +1,5 @@
-//! `calcbook init`: writes a small starter book that builds.
+//! `calcbook init`: writes a small starter book that builds: an introduction, a chapter of
+//! calculations with a claim and a chart, and a chapter that reads an example data file.
 
 use std::path::Path;
 
@@ -17,6 +18,7 @@ const SUMMARY: &str = r#"# Summary
 [Introduction](intro.md)
 
 - [A first calculation](first.md)
+- [Using data](data.md)
 "#;
 
 const INTRO: &str = r#"# Introduction
@@ -60,6 +62,49 @@ marks:
 ```
 "#;
 
+const DATA: &str = r#"# Figures the chapters use. Each entry becomes a record: `appliances.kettle.power`.
+# Any fields will do; strings that read as quantities (`2.2 kW`) become quantities.
+kettle:
+  title: Electric kettle
+  power: 2.2 kW
+  use_per_day: 10 min
+  source: https://example.com/kettle-datasheet
+fridge:
+  title: Fridge-freezer
+  power: 60 W
+  use_per_day: 24 hours
+  source: https://example.com/fridge-datasheet
+"#;
+
+const DATA_CHAPTER: &str = r#"# Using data
+
+The figures in `data/appliances.yaml` are records in every chapter, with their units:
+
+```calc
+kettle = appliances.kettle
+daily = kettle.power * kettle.use_per_day
+daily in Wh
+yearly = daily * 365
+price = 0.30 $/kWh
+yearly * price
+claim "The kettle uses less than 200 kWh a year": yearly < 200 kWh
+```
+
+@tbl:appliances compares the two, and the *Data sources* page lists where each figure came from.
+
+```table
+id: appliances
+caption: Energy use per appliance.
+rows: [appliances.kettle, appliances.fridge]
+columns:
+  Appliance: row.title
+  Power: row.power
+  Per year: "row.power * row.use_per_day * 365 in kWh"
+```
+
+Run `calcbook eval --chapter src/data.md 'yearly * price'` to see a value without building.
+"#;
+
 /// Creates a starter book in `dir` (which may exist but must not already hold a book).
 pub fn init(dir: &Path) -> Result<Vec<String>, Diagnostic> {
     if dir.join("book.toml").exists() {
@@ -74,6 +119,8 @@ pub fn init(dir: &Path) -> Result<Vec<String>, Diagnostic> {
         ("src/SUMMARY.md", SUMMARY),
         ("src/intro.md", INTRO),
         ("src/first.md", FIRST),
+        ("src/data.md", DATA_CHAPTER),
+        ("data/appliances.yaml", DATA),
     ];
     let mut written = Vec::new();
     for (rel, text) in files {

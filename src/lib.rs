@@ -15,6 +15,7 @@ pub mod chart;
 pub mod check;
 pub mod diagnostic;
 pub mod engine;
+pub mod explore;
 pub mod init;
 pub mod notebook;
 pub mod output;
@@ -150,12 +151,17 @@ fn render_book_inner(
         true => root.join(&data_rel),
         false => PathBuf::new(),
     };
-    let key = data_key(&data_dir) ^ hash_of(&data_rel);
+    let key = data_key(&data_dir) ^ hash_of(&(&data_rel, book.config.calcbook.require_sources));
     if cache.prelude.as_ref().is_none_or(|p| p.key != key) {
         let mut scope = calc::Scope::new();
         engine::bindings::register(&mut scope);
         let mut texts = Sources::new();
-        let (data, diags) = notebook::data::load(&data_dir, &data_rel, &mut scope, &mut texts);
+        let options = notebook::data::DataOptions {
+            require_sources: book.config.calcbook.require_sources,
+        };
+        let (mut data, mut diags) =
+            notebook::data::load_with(&data_dir, &data_rel, &mut scope, &mut texts, options);
+        diags.extend(engine::link::link_records(&mut scope, &mut data, &texts));
         // The texts of the files loaded and of those a diagnostic points into (a file with a
         // YAML syntax error loads nothing but still needs its excerpt).
         let texts = data

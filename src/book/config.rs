@@ -112,6 +112,9 @@ pub struct CalcbookSection {
     /// Evaluation steps the whole book may take (see `calc::budget`).
     #[serde(default)]
     pub max_steps: Option<u64>,
+    /// Every data entry must name its `source:` (an error); else a missing one is a warning.
+    #[serde(default)]
+    pub require_sources: bool,
 }
 
 impl CalcbookSection {
@@ -136,6 +139,7 @@ impl Default for CalcbookSection {
             max_file_bytes: None,
             max_included_bytes: None,
             max_steps: None,
+            require_sources: false,
         }
     }
 }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use super::ast::*;
 use super::format;
+use super::provenance;
 use super::scope::Scope;
 use super::units::{Dim, Rat, Registry};
 use super::value::{Builtin, Function, Shown, Value};
@@ -381,7 +382,7 @@ impl<'s> Evaluator<'s> {
         span: &Span,
     ) -> EResult<Value> {
         match v {
-            Value::Quantity { si, dim, .. } => {
+            Value::Quantity { si, dim, prov, .. } => {
                 let unit = match target {
                     Some((u, f, d)) => {
                         if *d != dim {
@@ -406,6 +407,7 @@ impl<'s> Evaluator<'s> {
                     si,
                     dim,
                     shown: Some(Arc::new(Shown { unit, digits })),
+                    prov,
                 })
             }
             Value::List(items) => {
@@ -437,6 +439,7 @@ impl<'s> Evaluator<'s> {
             return Err(Fail::Poisoned(name.to_string()));
         }
         if let Some(v) = self.scope.get(name) {
+            provenance::note(v);
             return Ok(v.clone());
         }
         if let Some(b) = Builtin::by_name(name) {
@@ -456,8 +459,8 @@ impl<'s> Evaluator<'s> {
         let d = Diagnostic::error("unknown-name", format!("unknown name `{name}`"))
             .with_span(span.clone())
             .with_label("not defined");
-        err(match did_you_mean(name, candidates) {
-            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+        err(match crate::diagnostic::suggest_name(name, &candidates) {
+            Some(help) => d.with_help(help),
             None => d.with_help("define it above this line: `name = …`"),
         })
     }
@@ -557,8 +560,11 @@ impl<'s> Evaluator<'s> {
                     .with_span(e.span.clone()),
             );
         };
-        let a = self.eval(lhs, env)?;
-        let b = self.eval(rhs, env)?;
+        // Each side is stamped with the data figures it read, for the claim's report.
+        let (a, figs) = provenance::collect(|| self.eval(lhs, env));
+        let a = a?.with_prov(provenance::to_prov(figs));
+        let (b, figs) = provenance::collect(|| self.eval(rhs, env));
+        let b = b?.with_prov(provenance::to_prov(figs));
         let reg = self.reg();
         match (&a, &b) {
             (Value::Quantity { si: x, dim: dx, .. }, Value::Quantity { si: y, dim: dy, .. }) => {
@@ -701,14 +707,24 @@ impl<'s> Evaluator<'s> {
                     .map(|p| (p.name.as_str(), p.default.as_ref()))
                     .collect();
                 let vals = bind(name, &spec, args, span)?;
+                provenance::blame(None);
                 match f(&vals) {
                     Ok(Value::Quantity { si, .. }) if !si.is_finite() => {
                         err(overflow(span.clone(), si).with_note(format!("returned by `{name}`")))
                     }
                     Ok(v) => Ok(v),
-                    Err(msg) => err(Diagnostic::error("native-error", format!("{name}: {msg}"))
-                        .with_span(span.clone())
-                        .with_label(format!("in this call of `{name}`"))),
+                    Err(msg) => {
+                        let mut d = Diagnostic::error("native-error", format!("{name}: {msg}"))
+                            .with_span(span.clone())
+                            .with_label(format!("in this call of `{name}`"));
+                        if let Some(origin) = provenance::take_blame() {
+                            d = d.with_note(format!(
+                                "{origin}: the data entry `{}` is written here",
+                                origin.id
+                            ));
+                        }
+                        err(d)
+                    }
                 }
             }
             Function::Builtin(b) => self.builtin(*b, args, span, env),
@@ -1104,7 +1120,13 @@ pub fn field(
 ) -> EResult<Value> {
     match v {
         Value::Record(r) => match r.get(name) {
-            Some(x) => Ok(x.clone()),
+            Some(x) => {
+                if let Some(figs) = &r.prov {
+                    provenance::note_figures(figs);
+                }
+                provenance::note(x);
+                Ok(x.clone())
+            }
             None => {
                 let names: Vec<&str> = r.names().collect();
                 let mut d = Diagnostic::error("unknown-field", format!("no field `{name}`"))
@@ -1121,6 +1143,12 @@ pub fn field(
                     None if names.is_empty() => d.with_help("the record has no fields"),
                     None => d.with_help(format!("fields: {list}")),
                 };
+                if let Some(origin) = &r.origin {
+                    d = d.with_note(format!(
+                        "{origin}: the data entry `{}` is written here",
+                        origin.id
+                    ));
+                }
                 err(d)
             }
         },

@@ -6,7 +6,7 @@
 //! money shows cents when at least a dollar (`$2.40`, `$1,234.50`) and 3 significant digits below
 //! (`$0.0014`). A unit the user converted to with `in` is shown as written.
 
-use super::units::{Dim, Registry};
+use super::units::{self, Dim, Registry};
 use super::value::{Function, Shown, Value};
 
 /// How to show quantities of one dimension: `factor` base units per displayed unit.
@@ -79,6 +79,10 @@ enum Rule {
     /// A unit without prefixes (`FLOP/B`).
     Fixed(&'static str),
     Money(&'static str, f64),
+    /// Grams below a kilogram, kilograms below ten tonnes, tonnes above.
+    Mass,
+    /// Joules below a kilowatt-hour, then `Wh` with a metric prefix (`13.5 kWh`).
+    Energy,
 }
 
 fn rule_for(dim: &Dim) -> Option<Rule> {
@@ -92,6 +96,12 @@ fn rule_for(dim: &Dim) -> Option<Rule> {
         Dim::money(),
         Dim::energy(),
     );
+    let (len, mass, cur) = (Dim::length(), Dim::mass(), Dim::base(units::CURRENT));
+    let area = len.pow(super::units::Rat::int(2)).unwrap_or_default();
+    let volume = len.pow(super::units::Rat::int(3)).unwrap_or_default();
+    let force = over(e.clone(), len.clone());
+    let power = over(e.clone(), t.clone());
+    let charge = cur.mul(&t).unwrap_or_default();
     let pre = |unit, per, per_size, small| Prefixed {
         unit,
         per,
@@ -111,7 +121,7 @@ fn rule_for(dim: &Dim) -> Option<Rule> {
             over(f.clone(), k.clone()),
             pre("FLOP", "/token", 1.0, false),
         ),
-        (e.clone(), pre("J", "", 1.0, true)),
+        (e.clone(), Energy),
         (over(e.clone(), t.clone()), pre("W", "", 1.0, true)),
         (over(e.clone(), k.clone()), pre("J", "/token", 1.0, true)),
         (over(e.clone(), f.clone()), pre("J", "/FLOP", 1.0, true)),
@@ -124,6 +134,24 @@ fn rule_for(dim: &Dim) -> Option<Rule> {
         (over(m.clone(), i.clone()), Money("/GB", 1e9)),
         (over(m.clone(), e.clone()), Money("/kWh", 3.6e6)),
         (over(m.clone(), f.clone()), Money("/PFLOP", 1e15)),
+        (len.clone(), pre("m", "", 1.0, true)),
+        (over(len.clone(), t.clone()), pre("m", "/s", 1.0, true)),
+        (mass.clone(), Mass),
+        (
+            over(e.clone(), mass.clone()),
+            pre("Wh", "/kg", 1.0 / 3600.0, true),
+        ),
+        (over(e.clone(), len.clone()), pre("N", "", 1.0, true)),
+        (Dim::base(units::CURRENT), pre("A", "", 1.0, true)),
+        (Dim::base(units::TEMPERATURE), Fixed("K")),
+        (Dim::base(units::AMOUNT), pre("mol", "", 1.0, true)),
+        (area.clone(), Fixed("m^2")),
+        (volume.clone(), pre("L", "", 1e3, true)),
+        (over(force.clone(), area.clone()), pre("Pa", "", 1.0, true)),
+        (over(power.clone(), cur.clone()), pre("V", "", 1.0, true)),
+        (charge.clone(), pre("C", "", 1.0, true)),
+        (over(m.clone(), len.clone()), Money("/km", 1e3)),
+        (over(m.clone(), mass.clone()), Money("/kg", 1.0)),
     ];
     table.into_iter().find(|(d, _)| d == dim).map(|(_, r)| r)
 }
@@ -152,6 +180,32 @@ pub fn choose(dim: &Dim, reg: &Registry, magnitude: f64, digits: u8) -> Choice {
             factor: 1.0 / size,
             style: Style::Money(per.into()),
         },
+        Some(Rule::Energy) => {
+            let (unit, size) = if mag >= 3.6e6 {
+                ("Wh", 3600.0)
+            } else {
+                ("J", 1.0)
+            };
+            let (p, f) = prefix_for(mag / size, true, digits);
+            Choice {
+                factor: f * size,
+                style: Style::Unit(format!("{p}{unit}")),
+            }
+        }
+        Some(Rule::Mass) => {
+            let (unit, factor) = if mag != 0.0 && mag < 1.0 {
+                let (p, f) = prefix_for(mag * 1e3, true, digits);
+                (format!("{p}g"), f / 1e3)
+            } else if mag < 1e4 {
+                ("kg".to_string(), 1.0)
+            } else {
+                ("tonne".to_string(), 1e3)
+            };
+            Choice {
+                factor,
+                style: Style::Unit(unit),
+            }
+        }
         Some(Rule::Time) => {
             let (unit, factor) = if mag == 0.0 || (1.0..120.0).contains(&mag) {
                 ("s".to_string(), 1.0)
@@ -368,7 +422,13 @@ pub fn render(si: f64, choice: &Choice, digits: Option<u8>) -> String {
         Style::Plain => whole(v),
         Style::Count(w) => format!("{} {w}", whole(v)),
         Style::Unit(u) if u == "%" => format!("{}%", unit_number(v, d)),
-        Style::Unit(u) => format!("{} {u}", unit_number(v, d)),
+        Style::Unit(u) => {
+            let n = unit_number(v, d);
+            // Word units read as English: `1 hour`, `3 hours`, `1.5 days`.
+            let plural =
+                matches!(u.as_str(), "hour" | "day" | "week" | "month" | "year") && n != "1";
+            format!("{n} {u}{}", if plural { "s" } else { "" })
+        }
         Style::Money(per) => format!("{}{per}", money(v, digits)),
     }
 }
@@ -395,7 +455,7 @@ pub fn format_value(v: &Value, reg: &Registry) -> String {
 fn format_inner(v: &Value, reg: &Registry, nested: bool) -> String {
     const MAX_ITEMS: usize = 20;
     match v {
-        Value::Quantity { si, dim, shown } => format_quantity(*si, dim, shown.as_deref(), reg),
+        Value::Quantity { si, dim, shown, .. } => format_quantity(*si, dim, shown.as_deref(), reg),
         Value::Bool(b) => b.to_string(),
         Value::Str(s) if nested => format!("{s:?}"),
         Value::Str(s) => s.to_string(),
@@ -458,7 +518,8 @@ mod tests {
         assert_eq!(show(70_312.5, "B/token"), "70.3 kB/token");
         assert_eq!(show(700.0, "W"), "700 W");
         assert_eq!(show(1.2, "kW"), "1.2 kW");
-        assert_eq!(show(2.3, "hour"), "2.3 hour");
+        assert_eq!(show(2.3, "hour"), "2.3 hours");
+        assert_eq!(show(3.0, "hour"), "3 hours");
         assert_eq!(show(90.0, "s"), "90 s");
         assert_eq!(show(5.0, "min"), "5 min");
         assert_eq!(show(250.0, "ns"), "250 ns");

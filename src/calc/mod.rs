@@ -34,6 +34,7 @@ pub mod format;
 pub mod highlight;
 pub mod lexer;
 pub mod parser;
+pub mod provenance;
 pub mod scope;
 pub mod syntax;
 pub mod units;
@@ -42,6 +43,7 @@ pub mod value;
 pub use compile::Compiled;
 pub use format::{format_value, plain_number};
 pub use highlight::{highlight_html, highlight_with};
+pub use provenance::{Figure, Origin, Prov};
 pub use scope::{
     BlockOutput, ClaimKind, ClaimResult, OutputKind, Scope, StatementOutput, parse_quantity,
     with_big_stack,

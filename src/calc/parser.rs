@@ -236,12 +236,14 @@ impl<'a> Parser<'a> {
                             .with_help("close the string with `\"` on the same line");
                     }
                     TokKind::Unknown(c) => {
-                        return Diagnostic::error(
-                            "parse-error",
-                            format!("unexpected character `{c}`"),
-                        )
-                        .with_span(t.span.clone())
-                        .with_label("not part of the calc language");
+                        let d =
+                            Diagnostic::error("parse-error", format!("unexpected character `{c}`"))
+                                .with_span(t.span.clone())
+                                .with_label("not part of the calc language");
+                        return match super::units::offset_temperature_help("°C") {
+                            Some(h) if *c == '°' => d.with_help(h),
+                            _ => d,
+                        };
                     }
                     k => k.describe(),
                 };
@@ -927,6 +929,9 @@ impl<'a> Parser<'a> {
             return Ok(None);
         }
         if !self.reg.is_unit(name) {
+            if let Some(h) = super::units::offset_temperature_help(name) {
+                return Err(unknown_unit(name, t.span.clone(), self.reg).with_help(h));
+            }
             return Err(unknown_unit(name, t.span.clone(), self.reg).with_help(
                 match self.reg.suggest_unit(name) {
                     Some(s) => format!("did you mean `{s}`? (to multiply by a name, write `*`)"),
@@ -1095,6 +1100,9 @@ pub fn unknown_unit(name: &str, span: Span, reg: &Registry) -> Diagnostic {
     let d = Diagnostic::error("unknown-unit", format!("unknown unit `{name}`"))
         .with_span(span)
         .with_label("not a unit");
+    if let Some(h) = super::units::offset_temperature_help(name) {
+        return d.with_help(h);
+    }
     match reg.suggest_unit(name) {
         Some(s) => d.with_help(format!("did you mean `{s}`?")),
         None => d.with_help("declare it first: `unit name = <size> <unit>`"),

@@ -16,6 +16,7 @@ use super::eval::{EResult, Env, Evaluator, Fail};
 use super::format::{self, Choice};
 use super::lexer::lex;
 use super::parser::{self, defined_name, parse_statement, split_statements};
+use super::provenance::{self, Figure};
 use super::units::Registry;
 use super::value::{Builtin, Function, NativeFn, Param, UserParam, Value};
 use crate::diagnostic::{Diagnostic, did_you_mean};
@@ -120,6 +121,9 @@ pub struct ClaimResult {
     pub holds: bool,
     /// How far the sides are apart, in words (`12.7% apart, 2.67% beyond the ± 10% tolerance`).
     pub margin: String,
+    /// The data figures each side was computed from.
+    pub lhs_from: Vec<Figure>,
+    pub rhs_from: Vec<Figure>,
 }
 
 /// What one statement produced.
@@ -160,6 +164,11 @@ pub struct StatementOutput {
     /// 1-based line of its start in the block.
     pub line: usize,
     pub kind: OutputKind,
+    /// For a claim that gave no verdict (it failed, or was skipped because a name it uses
+    /// failed): its kind and words, so that it can still be reported as not evaluated.
+    pub unevaluated_claim: Option<(ClaimKind, String)>,
+    /// The name the statement defines, if any (a failed one is poisoned).
+    pub defines: Option<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -185,7 +194,48 @@ impl BlockOutput {
 impl Scope {
     /// An empty scope over the prelude's units.
     pub fn new() -> Scope {
-        Scope::with_registry(Registry::shared_prelude().clone())
+        let mut scope = Scope::with_registry(Registry::shared_prelude().clone());
+        scope.register_temperature_functions();
+        scope
+    }
+
+    /// `celsius(20)` → 293.15 K, `fahrenheit(68)` → 293.15 K, and back with `in_celsius(t)`,
+    /// `in_fahrenheit(t)`: offset scales are functions, never units, so no arithmetic on them can
+    /// silently treat 20 °C as 20 K.
+    fn register_temperature_functions(&mut self) {
+        let kelvin = super::units::Dim::base(super::units::TEMPERATURE);
+        let scales: [(&str, &str, f64, f64); 2] = [
+            ("celsius", "in_celsius", 1.0, 273.15),
+            ("fahrenheit", "in_fahrenheit", 5.0 / 9.0, 459.67 * 5.0 / 9.0),
+        ];
+        for (to, from, scale, offset) in scales {
+            let k = kelvin.clone();
+            self.register_native(
+                to,
+                &[Param::required("degrees")],
+                Arc::new(move |a: &[Value]| {
+                    let x = a[0].as_number().ok_or_else(|| {
+                        format!("`degrees` must be a plain number, found {}", a[0].kind())
+                    })?;
+                    let t = x * scale + offset;
+                    if t < 0.0 {
+                        return Err(format!("{x} degrees is below absolute zero"));
+                    }
+                    Ok(Value::quantity(t, k.clone()))
+                }),
+            );
+            let k = kelvin.clone();
+            self.register_native(
+                from,
+                &[Param::required("temperature")],
+                Arc::new(move |a: &[Value]| {
+                    let t = a[0].as_f64_in(&k).ok_or_else(|| {
+                        "`temperature` must be a temperature in K (e.g. `celsius(20)`)".to_string()
+                    })?;
+                    Ok(Value::number((t - offset) / scale))
+                }),
+            );
+        }
     }
 
     /// An empty scope over the given units.
@@ -274,7 +324,10 @@ impl Scope {
             };
             let span = first.span.start..last.span.end;
             let line = lines.line(span.start);
-            let kind = match parse_statement(src, &toks, &self.registry) {
+            let parsed = parse_statement(src, &toks, &self.registry);
+            let unevaluated_claim = claim_words(src, &toks);
+            let defines = defined_name(src, &toks);
+            let kind = match parsed {
                 Err(d) => {
                     out.diagnostics.push(self.name_not_unit(d, src));
                     if let Some(n) = defined_name(src, &toks) {
@@ -306,7 +359,15 @@ impl Scope {
                     }
                 }
             };
-            out.statements.push(StatementOutput { span, line, kind });
+            let unevaluated_claim =
+                unevaluated_claim.filter(|_| !matches!(kind, OutputKind::Claim(_)));
+            out.statements.push(StatementOutput {
+                span,
+                line,
+                kind,
+                unevaluated_claim,
+                defines,
+            });
         }
         out
     }
@@ -346,11 +407,24 @@ impl Scope {
         };
         let with_name = |f: Fail| (f, defined.clone());
         match &stmt.kind {
+            StmtKind::Let { value: e, .. }
+            | StmtKind::Expr(e)
+            | StmtKind::Claim { cond: e, .. } => {
+                self.check_unit_names(e, &[]).map_err(with_name)?;
+            }
+            StmtKind::Fn { params, body, .. } => {
+                let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+                self.check_unit_names(body, &names).map_err(with_name)?;
+            }
+            _ => {}
+        }
+        match &stmt.kind {
             StmtKind::Let { name, value, .. } => {
-                let v = {
+                let (v, figs) = provenance::collect(|| {
                     let ev = Evaluator::new(self, steps);
-                    ev.eval(value, env).map_err(with_name)?
-                };
+                    ev.eval(value, env)
+                });
+                let v = v.map_err(with_name)?.with_prov(provenance::to_prov(figs));
                 let display = self.format(&v);
                 self.set(name, v.clone());
                 Ok(OutputKind::Assignment {
@@ -449,7 +523,9 @@ impl Scope {
                             .with_span(span.clone())
                             .with_label("not a dimension");
                             diag = match did_you_mean(d, self.registry.dimension_names()) {
-                                Some(s) => diag.with_help(format!("did you mean `{s}`?")),
+                                Some(s) => diag.with_help(format!(
+                                    "declare it first: `dimension {d}` (or did you mean `{s}`?)"
+                                )),
                                 None => {
                                     diag.with_help(format!("declare it first: `dimension {d}`"))
                                 }
@@ -479,6 +555,37 @@ impl Scope {
         }
     }
 
+    /// A number followed by a unit whose name is also a defined name (`N = 10` then `3 N`) reads
+    /// as the unit (3 newtons) where the author may have meant the name: an error rather than a
+    /// silent guess.
+    fn check_unit_names(&self, e: &Expr, params: &[&str]) -> EResult<()> {
+        if let ExprKind::Quantity(_, unit) = &e.kind {
+            for term in &unit.terms {
+                let shadowed = params.contains(&term.name.as_str())
+                    || self.globals.contains_key(&term.name)
+                    || self.poisoned.contains(&term.name);
+                if shadowed {
+                    return Err(Fail::Diag(Box::new(
+                        Diagnostic::error(
+                            "ambiguous-unit",
+                            format!("`{}` is both a unit and a defined name", term.name),
+                        )
+                        .with_span(term.span.clone())
+                        .with_label("read as the unit")
+                        .with_help(format!(
+                            "to multiply by the name, write `* {}`; for the unit, rename the name",
+                            term.name
+                        )),
+                    )));
+                }
+            }
+        }
+        for c in children(&e.kind) {
+            self.check_unit_names(c, params)?;
+        }
+        Ok(())
+    }
+
     /// Every name a function body uses must exist when it is defined (a typo is reported at the
     /// definition, not at some later call).
     fn check_names(&self, body: &Expr, fname: &str, params: &[UserParam]) -> EResult<()> {
@@ -505,10 +612,12 @@ impl Scope {
             let d = Diagnostic::error("unknown-name", format!("unknown name `{n}`"))
                 .with_span(span)
                 .with_label("not a parameter or a defined name");
-            return Err(Fail::Diag(Box::new(match did_you_mean(&n, candidates) {
-                Some(s) => d.with_help(format!("did you mean `{s}`?")),
-                None => d.with_help("add it as a parameter, or define it above the function"),
-            })));
+            return Err(Fail::Diag(Box::new(
+                match crate::diagnostic::suggest_name(&n, &candidates) {
+                    Some(help) => d.with_help(help),
+                    None => d.with_help("add it as a parameter, or define it above the function"),
+                },
+            )));
         }
         Ok(())
     }
@@ -559,6 +668,21 @@ impl Scope {
     /// scope's units.
     pub fn parse_quantity(&self, text: &str) -> Result<Value, Diagnostic> {
         parse_quantity(text, &self.registry)
+    }
+}
+
+/// The kind and words of a statement that starts `claim "…"` or `refute "…"`, read from its
+/// tokens so that even a claim that does not parse is known as one.
+fn claim_words(src: &str, toks: &[super::lexer::Token]) -> Option<(ClaimKind, String)> {
+    let first = toks.first()?;
+    let kind = match src.get(first.span.clone())? {
+        "claim" => ClaimKind::Claim,
+        "refute" => ClaimKind::Refute,
+        _ => return None,
+    };
+    match &toks.get(1)?.kind {
+        super::lexer::TokKind::Str(words) => Some((kind, words.clone())),
+        _ => Some((kind, String::new())),
     }
 }
 
@@ -664,6 +788,7 @@ fn claim(
                 si: x,
                 dim,
                 shown: sa,
+                ..
             },
             Value::Quantity {
                 si: y, shown: sb, ..
@@ -676,8 +801,16 @@ fn claim(
                 Some((text, f)) => Choice::from_unit(text, *f),
                 None => format::choose(dim, reg, reference, digits.unwrap_or(3)),
             };
-            let l = format::render(*x, &choice, digits);
-            let r = format::render(*y, &choice, digits);
+            let mut l = format::render(*x, &choice, digits);
+            let mut r = format::render(*y, &choice, digits);
+            // Two different sides shown alike would hide why a tight claim failed: add digits
+            // to both until they differ.
+            let mut more = digits.unwrap_or(3);
+            while !holds && l == r && x != y && more < 9 {
+                more += 1;
+                l = format::render(*x, &choice, Some(more));
+                r = format::render(*y, &choice, Some(more));
+            }
             let _ = rhs;
             let margin = margin_text(*op, *x, *y, t, &choice);
             (*x, *y, l, r, choice.unit_text(), margin)
@@ -708,6 +841,8 @@ fn claim(
         tolerance,
         holds,
         margin,
+        lhs_from: a.prov().map(<[Figure]>::to_vec).unwrap_or_default(),
+        rhs_from: b.prov().map(<[Figure]>::to_vec).unwrap_or_default(),
     })
 }
 
@@ -877,7 +1012,9 @@ mod tests {
         expect("2^10", "1,024");
         expect("-2^2", "-4");
         expect("1 hour + 30 min", "90 min");
-        expect("3 days", "3 day");
+        expect("3 days", "3 days");
+        expect("3 days in day", "3 days");
+        expect("1 day in day", "1 day");
         expect("max(1 ms, 2 s, 30 us)", "2 s");
         expect("min([3, 1, 2])", "1");
         expect("sum(1..4)", "10");
@@ -1067,5 +1204,46 @@ mod tests {
         assert_eq!(d.code, "division-by-zero");
         assert_eq!(d.span, Some(10..16));
         assert!(d.notes[0].contains("fn per(x) = x / (1 s - 1 s)"), "{d:?}");
+    }
+
+    #[test]
+    fn a_number_before_a_name_that_is_also_a_unit_is_ambiguous() {
+        let mut s = Scope::new();
+        let out = s.run_block("N = 10\nx = 3 N\ny = 3 * N\nfn f(L) = 2 L");
+        let codes: Vec<&str> = out.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["ambiguous-unit", "ambiguous-unit"]);
+        assert_eq!(s.get("y").and_then(Value::as_number), Some(30.0));
+        // Where no name shadows it, the unit is the unit.
+        let out = Scope::new().run_block("f = 3 N * 2 m in J");
+        assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+    }
+
+    #[test]
+    fn a_tight_claim_shows_both_sides_with_the_digits_that_tell_them_apart() {
+        let mut s = Scope::new();
+        let out = s.run_block("claim \"tight\": 1.0004 s ≈ 1.0 s ± 0.01%");
+        let c = out.claims().next().expect("a claim");
+        assert!(!c.holds);
+        assert_eq!((c.lhs.as_str(), c.rhs.as_str()), ("1.0004 s", "1 s"));
+    }
+
+    #[test]
+    fn claim_sides_carry_the_figures_they_read() {
+        use super::super::provenance::{Figure, to_prov};
+        let mut s = Scope::new();
+        let fig = Figure {
+            file: "data/x.yaml".into(),
+            line: 4,
+            path: "a.bw".into(),
+        };
+        let bw = s
+            .parse_quantity("8 TB/s")
+            .unwrap()
+            .with_prov(to_prov(vec![fig.clone()]));
+        s.set("x", Value::record([("bw", bw)]));
+        let out = with_big_stack(|| s.run_block("t = 80 GB / x.bw\nclaim \"fast\": t < 20 ms"));
+        let c = out.claims().next().expect("a claim");
+        assert_eq!(c.lhs_from, vec![fig]);
+        assert!(c.rhs_from.is_empty());
     }
 }

@@ -39,12 +39,14 @@
 //! standing alone are values too (`80 * GB`) when no name of that spelling is defined. After
 //! `in`, units may be spaced and parenthesised: `x in kW * h`, `x in 1/s`.
 //!
-//! Base dimensions: time (`s`, `min`, `h`/`hour`, `day`, `week`, `month`, `year`), information
-//! (`B`/`byte`, `b`/`bit`: `b` is a bit, `B` a byte), FLOP (`FLOP`, `FLOPs`, `flop`), tokens
-//! (`token`, `tokens`, `tok`), money (`$`, `USD`), energy (`J`, `Wh`; `W` is J/s), and any a
-//! book declares. `%` is 0.01. Metric prefixes `k M G T P E` and `m u µ n p` apply to `s B b bit
-//! byte FLOP token tok J W Wh`; binary `Ki Mi Gi Ti Pi Ei` to the information units. Declared units
-//! take no prefixes.
+//! Base dimensions: the seven of SI (time, length, mass, current, temperature, amount, luminous
+//! intensity), information (`B`/`byte`, `b`/`bit`: `b` is a bit, `B` a byte), FLOP, tokens and
+//! money, and any a book declares. The prelude's units (SI base and derived with prefixes, `min`
+//! to `year`, `mile`, `ft`, `inch`, `lb`, `oz`, `kWh`, `kcal`, `eV`, `bar`, `atm`, angles, `%`…)
+//! are one table, [`super::units::prelude_units`], printed in the book's *How this book works*.
+//! Metric prefixes `k M G T P E` and `m u µ n p` apply to the units marked metric; binary
+//! `Ki Mi Gi Ti Pi Ei` to the information units. Declared units take no prefixes. Degrees
+//! Celsius and Fahrenheit are functions (`celsius(20)`, `in_celsius(t)`), not units.
 //!
 //! # Built-in functions
 //! `sqrt` (halves the dimension), `abs`, `log` (`ln`), `log2`, `log10`, `exp`, `ceil`, `floor`,

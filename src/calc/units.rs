@@ -2,10 +2,18 @@
 //!
 //! A [`Dim`] is a canonical product of base dimensions raised to rational exponents (Numbat's
 //! `registry.rs`/`product.rs` are the model): `bytes/time` is `[(information, 1), (time, -1)]`.
-//! The [`Registry`] owns the base dimensions (the prelude's time, information, FLOP, token, money
-//! and energy, plus any a book declares with `dimension`) and every unit: a name, a factor to the
-//! base units of its dimension (second, byte, FLOP, token, dollar, joule) and which prefixes it
-//! takes. Every quantity is stored in those base units ("SI" in the rest of the code).
+//! The [`Registry`] owns the base dimensions (the seven SI ones, information, FLOP, token and money,
+//! plus any a book declares with `dimension`) and every unit: a name, a factor to the base units
+//! of its dimension (second, metre, kilogram, ampere, kelvin, mole, candela, byte, FLOP, token,
+//! dollar) and which prefixes it takes. Every quantity is stored in those base units ("SI" in the
+//! rest of the code). The prelude's units are one table, [`prelude_units`], from which the book's
+//! unit reference is generated ([`reference_markdown`]), so the two cannot drift.
+//!
+//! Temperatures: `K` (kelvin) is a unit like any other, so `300 K - 280 K` is a difference of
+//! 20 K. Degrees Celsius and Fahrenheit have an offset, which multiplication cannot express, so they
+//! are no units: `celsius(20)` is the temperature 293.15 K and `in_celsius(t)` a kelvin temperature
+//! as a plain number of degrees Celsius (likewise `fahrenheit`, `in_fahrenheit`). `20 °C` is an
+//! error rather than a silently wrong 20 K.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -145,8 +153,19 @@ impl Dim {
     pub fn money() -> Dim {
         Dim::base(MONEY)
     }
+    pub fn length() -> Dim {
+        Dim::base(LENGTH)
+    }
+    pub fn mass() -> Dim {
+        Dim::base(MASS)
+    }
+    /// Energy is derived: kg·m²/s², so `N·m` is `J`.
     pub fn energy() -> Dim {
-        Dim::base(ENERGY)
+        Dim(vec![
+            (TIME, Rat::int(-2)),
+            (LENGTH, Rat::int(2)),
+            (MASS, Rat::ONE),
+        ])
     }
 
     pub fn is_dimensionless(&self) -> bool {
@@ -220,7 +239,12 @@ pub const INFORMATION: BaseId = 1;
 pub const FLOP: BaseId = 2;
 pub const TOKEN: BaseId = 3;
 pub const MONEY: BaseId = 4;
-pub const ENERGY: BaseId = 5;
+pub const LENGTH: BaseId = 5;
+pub const MASS: BaseId = 6;
+pub const CURRENT: BaseId = 7;
+pub const TEMPERATURE: BaseId = 8;
+pub const AMOUNT: BaseId = 9;
+pub const LUMINOUS_INTENSITY: BaseId = 10;
 
 /// Which prefixes a unit accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -297,60 +321,24 @@ impl Registry {
         PRELUDE.get_or_init(Registry::prelude)
     }
 
-    /// The units every book starts with.
+    /// The units every book starts with: [`prelude_units`].
     pub fn prelude() -> Registry {
         let mut r = Registry {
             bases: Vec::new(),
             units: HashMap::new(),
         };
-        for (name, word, unit) in [
-            ("time", "time", "s"),
-            ("information", "bytes", "B"),
-            ("flop", "FLOP", "FLOP"),
-            ("token", "tokens", "token"),
-            ("money", "money", "$"),
-            ("energy", "energy", "J"),
-        ] {
+        for (name, word, unit) in PRELUDE_DIMENSIONS {
             r.bases.push(BaseDim {
-                name: name.into(),
-                word: word.into(),
-                unit: Some(unit.into()),
+                name: (*name).into(),
+                word: (*word).into(),
+                unit: Some((*unit).into()),
             });
         }
-        use Prefixes::*;
-        let t = Dim::time();
-        let i = Dim::information();
-        let e = Dim::energy();
-        let defs: &[(&[&str], f64, &Dim, Prefixes)] = &[
-            (&["s", "sec", "second", "seconds"], 1.0, &t, Metric),
-            (&["min", "minute", "minutes"], 60.0, &t, None),
-            (&["h", "hour", "hours"], 3600.0, &t, None),
-            (&["day", "days"], 86400.0, &t, None),
-            (&["week", "weeks"], 604_800.0, &t, None),
-            (&["month", "months"], 2_629_800.0, &t, None),
-            (&["year", "years", "yr"], 31_557_600.0, &t, None),
-            (&["B", "byte", "bytes"], 1.0, &i, MetricAndBinary),
-            (&["b", "bit", "bits"], 0.125, &i, MetricAndBinary),
-            (
-                &["FLOP", "FLOPs", "flop", "flops"],
-                1.0,
-                &Dim::flop(),
-                Metric,
-            ),
-            (&["token", "tokens", "tok"], 1.0, &Dim::token(), Metric),
-            (&["$", "USD"], 1.0, &Dim::money(), None),
-            (&["%", "percent"], 0.01, &Dim::none(), None),
-            (&["J", "joule", "joules"], 1.0, &e, Metric),
-            (&["Wh"], 3600.0, &e, Metric),
-        ];
-        for (names, factor, dim, prefixes) in defs {
-            for n in *names {
-                r.insert_unit(n, *factor, (*dim).clone(), *prefixes);
+        for spec in prelude_units() {
+            for n in &spec.names {
+                r.insert_unit(n, spec.factor, spec.dim.clone(), spec.prefixes);
             }
         }
-        let power = e.div(&t).unwrap_or_default();
-        r.insert_unit("W", 1.0, power.clone(), Metric);
-        r.insert_unit("watt", 1.0, power, None);
         r
     }
 
@@ -545,6 +533,16 @@ impl Registry {
             (d(Dim::money(), Dim::time()), "cost rate"),
             (d(Dim::money(), Dim::token()), "price per token"),
             (d(Dim::token(), Dim::time()), "token rate"),
+            (Dim::energy(), "energy"),
+            (d(Dim::energy(), Dim::length()), "force"),
+            (d(Dim::length(), Dim::time()), "speed"),
+            (d(Dim::money(), Dim::energy()), "price of energy"),
+            (
+                d(Dim::energy(), Dim::length())
+                    .div(&Dim::length().pow(Rat::int(2)).unwrap_or_default())
+                    .unwrap_or_default(),
+                "pressure",
+            ),
             (d(Dim::information(), Dim::token()), "bytes per token"),
             (Dim::time(), "duration"),
         ];
@@ -598,6 +596,461 @@ impl Registry {
         }
         s
     }
+}
+
+/// The prelude's base dimensions: language name, word in messages, base unit.
+pub const PRELUDE_DIMENSIONS: &[(&str, &str, &str)] = &[
+    ("time", "time", "s"),
+    ("information", "bytes", "B"),
+    ("flop", "FLOP", "FLOP"),
+    ("token", "tokens", "token"),
+    ("money", "money", "$"),
+    ("length", "length", "m"),
+    ("mass", "mass", "kg"),
+    ("current", "current", "A"),
+    ("temperature", "temperature", "K"),
+    ("amount", "amount of substance", "mol"),
+    ("luminous_intensity", "luminous intensity", "cd"),
+];
+
+/// One row of the prelude's unit table: every name of one unit, its size in base units, its
+/// dimension, which prefixes it takes, and the group it is listed under in the reference.
+#[derive(Clone, Debug)]
+pub struct UnitSpec {
+    pub group: &'static str,
+    pub names: Vec<&'static str>,
+    pub factor: f64,
+    pub dim: Dim,
+    pub prefixes: Prefixes,
+    /// What it is, for the reference (`1 h = 3600 s`).
+    pub note: &'static str,
+}
+
+/// The prelude's units, in the order the reference lists them.
+///
+/// Names that would read as something else are left out on purpose: `in` (inch) is the conversion
+/// keyword, `t` (tonne) and `l` (litre) are common variable names, `T` is not tera on its own, and
+/// `°C`/`°F` are offsets, not factors (see the module doc).
+pub fn prelude_units() -> Vec<UnitSpec> {
+    use Prefixes::*;
+    let d = |a: &Dim, b: &Dim| a.div(b).unwrap_or_default();
+    let m = |a: &Dim, b: &Dim| a.mul(b).unwrap_or_default();
+    let (t, len, mass) = (Dim::time(), Dim::length(), Dim::mass());
+    let cur = Dim::base(CURRENT);
+    let one = Dim::none();
+    let energy = Dim::energy();
+    let power = d(&energy, &t);
+    let force = d(&energy, &len);
+    let area = m(&len, &len);
+    let volume = m(&area, &len);
+    let charge = m(&cur, &t);
+    let volt = d(&power, &cur);
+    let pi = std::f64::consts::PI;
+    let u = |group, names: &[&'static str], factor, dim: &Dim, prefixes, note| UnitSpec {
+        group,
+        names: names.to_vec(),
+        factor,
+        dim: dim.clone(),
+        prefixes,
+        note,
+    };
+    vec![
+        u(
+            "SI base",
+            &["s", "sec", "second", "seconds"],
+            1.0,
+            &t,
+            Metric,
+            "second",
+        ),
+        u(
+            "SI base",
+            &["m", "metre", "metres", "meter", "meters"],
+            1.0,
+            &len,
+            Metric,
+            "metre",
+        ),
+        u(
+            "SI base",
+            &["g", "gram", "grams"],
+            1e-3,
+            &mass,
+            Metric,
+            "gram (1 kg = 1000 g)",
+        ),
+        u(
+            "SI base",
+            &["A", "ampere", "amperes", "amp", "amps"],
+            1.0,
+            &cur,
+            Metric,
+            "ampere",
+        ),
+        u(
+            "SI base",
+            &["K", "kelvin", "kelvins"],
+            1.0,
+            &Dim::base(TEMPERATURE),
+            Metric,
+            "kelvin; `celsius(20)`, `fahrenheit(68)` for offset scales",
+        ),
+        u(
+            "SI base",
+            &["mol", "mole", "moles"],
+            1.0,
+            &Dim::base(AMOUNT),
+            Metric,
+            "mole",
+        ),
+        u(
+            "SI base",
+            &["cd", "candela", "candelas"],
+            1.0,
+            &Dim::base(LUMINOUS_INTENSITY),
+            Metric,
+            "candela",
+        ),
+        u(
+            "SI derived",
+            &["N", "newton", "newtons"],
+            1.0,
+            &force,
+            Metric,
+            "kg·m/s²",
+        ),
+        u(
+            "SI derived",
+            &["J", "joule", "joules"],
+            1.0,
+            &energy,
+            Metric,
+            "N·m",
+        ),
+        u(
+            "SI derived",
+            &["W", "watt", "watts"],
+            1.0,
+            &power,
+            Metric,
+            "J/s",
+        ),
+        u(
+            "SI derived",
+            &["Pa", "pascal", "pascals"],
+            1.0,
+            &d(&force, &area),
+            Metric,
+            "N/m²",
+        ),
+        u("SI derived", &["Hz", "hertz"], 1.0, &t.inv(), Metric, "1/s"),
+        u(
+            "SI derived",
+            &["V", "volt", "volts"],
+            1.0,
+            &volt,
+            Metric,
+            "W/A",
+        ),
+        u(
+            "SI derived",
+            &["C", "coulomb", "coulombs"],
+            1.0,
+            &charge,
+            Metric,
+            "A·s",
+        ),
+        u(
+            "SI derived",
+            &["Ω", "ohm", "ohms"],
+            1.0,
+            &d(&volt, &cur),
+            Metric,
+            "V/A",
+        ),
+        u(
+            "SI derived",
+            &["L", "litre", "litres", "liter", "liters"],
+            1e-3,
+            &volume,
+            Metric,
+            "1 L = 0.001 m³",
+        ),
+        u(
+            "time",
+            &["min", "minute", "minutes"],
+            60.0,
+            &t,
+            None,
+            "60 s",
+        ),
+        u("time", &["h", "hour", "hours"], 3600.0, &t, None, "60 min"),
+        u("time", &["day", "days"], 86400.0, &t, None, "24 h"),
+        u("time", &["week", "weeks"], 604_800.0, &t, None, "7 days"),
+        u(
+            "time",
+            &["month", "months"],
+            2_629_800.0,
+            &t,
+            None,
+            "year/12",
+        ),
+        u(
+            "time",
+            &["year", "years", "yr"],
+            31_557_600.0,
+            &t,
+            None,
+            "365.25 days (Julian year)",
+        ),
+        u("length", &["cm"], 0.01, &len, None, "centimetre"),
+        u(
+            "length",
+            &["inch", "inches"],
+            0.0254,
+            &len,
+            None,
+            "25.4 mm (`in` is the conversion keyword)",
+        ),
+        u(
+            "length",
+            &["ft", "foot", "feet"],
+            0.3048,
+            &len,
+            None,
+            "12 inch",
+        ),
+        u(
+            "length",
+            &["yd", "yard", "yards"],
+            0.9144,
+            &len,
+            None,
+            "3 ft",
+        ),
+        u(
+            "length",
+            &["mi", "mile", "miles"],
+            1609.344,
+            &len,
+            None,
+            "1760 yd",
+        ),
+        u(
+            "length",
+            &["kph"],
+            1.0 / 3.6,
+            &d(&len, &t),
+            None,
+            "km/h (which also works as written)",
+        ),
+        u(
+            "length",
+            &["mph"],
+            1609.344 / 3600.0,
+            &d(&len, &t),
+            None,
+            "miles per hour",
+        ),
+        u(
+            "mass",
+            &["tonne", "tonnes"],
+            1000.0,
+            &mass,
+            None,
+            "1000 kg (`t` is left free for variables)",
+        ),
+        u(
+            "mass",
+            &["lb", "lbs", "pound", "pounds"],
+            0.453_592_37,
+            &mass,
+            None,
+            "international pound",
+        ),
+        u(
+            "mass",
+            &["oz", "ounce", "ounces"],
+            0.028_349_523_125,
+            &mass,
+            None,
+            "lb/16",
+        ),
+        u(
+            "energy and power",
+            &["Wh"],
+            3600.0,
+            &energy,
+            Metric,
+            "W·h; `kWh`, `MWh`",
+        ),
+        u(
+            "energy and power",
+            &["cal", "calorie", "calories"],
+            4.184,
+            &energy,
+            Metric,
+            "thermochemical calorie; `kcal`",
+        ),
+        u(
+            "energy and power",
+            &["eV", "electronvolt", "electronvolts"],
+            1.602_176_634e-19,
+            &energy,
+            Metric,
+            "electronvolt",
+        ),
+        u(
+            "energy and power",
+            &["Ah"],
+            3600.0,
+            &charge,
+            Metric,
+            "ampere-hour; `mAh`",
+        ),
+        u(
+            "pressure",
+            &["bar", "bars"],
+            1e5,
+            &d(&force, &area),
+            Metric,
+            "100 kPa",
+        ),
+        u(
+            "pressure",
+            &["atm"],
+            101_325.0,
+            &d(&force, &area),
+            None,
+            "standard atmosphere",
+        ),
+        u(
+            "pressure",
+            &["psi"],
+            6_894.757_293_168,
+            &d(&force, &area),
+            None,
+            "pound-force per square inch",
+        ),
+        u(
+            "angle",
+            &["rad", "radian", "radians"],
+            1.0,
+            &one,
+            Metric,
+            "dimensionless",
+        ),
+        u(
+            "angle",
+            &["deg", "degree", "degrees"],
+            pi / 180.0,
+            &one,
+            None,
+            "π/180 rad",
+        ),
+        u("angle", &["turn", "turns"], 2.0 * pi, &one, None, "2π rad"),
+        u("angle", &["arcmin"], pi / 10_800.0, &one, None, "1/60 deg"),
+        u(
+            "angle",
+            &["arcsec"],
+            pi / 648_000.0,
+            &one,
+            None,
+            "1/60 arcmin",
+        ),
+        u(
+            "information",
+            &["B", "byte", "bytes"],
+            1.0,
+            &Dim::information(),
+            MetricAndBinary,
+            "8 bits; `kB`, `GB`, `GiB`, `TB/s`",
+        ),
+        u(
+            "information",
+            &["b", "bit", "bits"],
+            0.125,
+            &Dim::information(),
+            MetricAndBinary,
+            "`Gb/s` for links",
+        ),
+        u(
+            "computing",
+            &["FLOP", "FLOPs", "flop", "flops"],
+            1.0,
+            &Dim::flop(),
+            Metric,
+            "one floating-point operation; `TFLOP/s`",
+        ),
+        u(
+            "computing",
+            &["token", "tokens", "tok"],
+            1.0,
+            &Dim::token(),
+            Metric,
+            "one token of text; `Mtok`",
+        ),
+        u(
+            "money",
+            &["$", "USD"],
+            1.0,
+            &Dim::money(),
+            None,
+            "US dollar; `$/kWh`, `$2.40/Mtok`",
+        ),
+        u("ratios", &["%", "percent"], 0.01, &one, None, "1/100"),
+        u("ratios", &["ppm"], 1e-6, &one, None, "parts per million"),
+    ]
+}
+
+/// Help for a unit name that means a temperature on an offset scale (`degC`, `°F`): those are no
+/// units, since `20 °C` is not 20 times anything.
+pub fn offset_temperature_help(name: &str) -> Option<&'static str> {
+    let n = name.trim_start_matches('°').to_ascii_lowercase();
+    matches!(
+        n.as_str(),
+        "c" | "f"
+            | "degc"
+            | "degf"
+            | "celsius"
+            | "fahrenheit"
+            | "degree_celsius"
+            | "degree_fahrenheit"
+    )
+    .then_some(
+        "°C and °F are offset scales, not units: write `celsius(20)` for a temperature (293.15 K), \
+         `in_celsius(t)` to read one, or `20 K` for a difference of 20 degrees",
+    )
+}
+
+/// The prelude's units as a Markdown table (the book's unit reference is this text, checked by a
+/// test so the two cannot drift).
+pub fn reference_markdown() -> String {
+    let reg = Registry::shared_prelude();
+    let mut out =
+        String::from("| group | names | size | dimension | prefixes |\n|---|---|---|---|---|\n");
+    for spec in prelude_units() {
+        let names: Vec<String> = spec.names.iter().map(|n| format!("`{n}`")).collect();
+        let prefixes = match spec.prefixes {
+            Prefixes::None => "",
+            Prefixes::Metric => "metric",
+            Prefixes::MetricAndBinary => "metric, binary",
+        };
+        let dim = if spec.dim.is_dimensionless() {
+            "none".to_string()
+        } else {
+            reg.base_unit_string(&spec.dim)
+        };
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} |\n",
+            spec.group,
+            names.join(" "),
+            spec.note,
+            dim,
+            prefixes
+        ));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -655,5 +1108,63 @@ mod tests {
         assert_eq!(r.base_unit_string(&eur), "EUR");
         assert!(r.declare_dimension("currency_eur").is_err());
         assert!(r.declare_unit("EUR", 1.0, eur).is_err());
+    }
+}
+#[cfg(test)]
+mod reference_tests {
+    use super::*;
+
+    /// The unit table in the book's *How this book works* chapter is the one the code reads.
+    /// `CALCBOOK_BLESS=1 cargo test --lib unit_reference` rewrites the chapter's table.
+    #[test]
+    fn the_unit_reference_in_the_book_matches_the_prelude() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/chapters/how-it-works.md");
+        let text = std::fs::read_to_string(path).expect("the chapter");
+        let (begin, end) = ("<!-- units:begin -->\n", "<!-- units:end -->");
+        let start = text.find(begin).expect("the begin marker") + begin.len();
+        let stop = text.find(end).expect("the end marker");
+        let table = reference_markdown();
+        if std::env::var_os("CALCBOOK_BLESS").is_some() {
+            let updated = format!("{}{table}{}", &text[..start], &text[stop..]);
+            std::fs::write(path, updated).expect("writing the chapter");
+            return;
+        }
+        assert_eq!(
+            &text[start..stop],
+            table,
+            "run `CALCBOOK_BLESS=1 cargo test --lib unit_reference` to regenerate"
+        );
+    }
+
+    #[test]
+    fn every_prelude_unit_name_resolves_to_its_row() {
+        let r = Registry::prelude();
+        for spec in prelude_units() {
+            for n in &spec.names {
+                let (f, d) = r.lookup(n).unwrap_or_else(|| panic!("`{n}` is not a unit"));
+                assert_eq!((f, &d), (spec.factor, &spec.dim), "`{n}`");
+            }
+        }
+        // Energy is derived, so newton-metres are joules and volts times amperes are watts.
+        assert_eq!(r.parse_unit("N*m").unwrap(), r.parse_unit("J").unwrap());
+        assert_eq!(r.parse_unit("V*A").unwrap().1, r.parse_unit("W").unwrap().1);
+        assert_eq!(r.lookup("kWh").map(|x| x.0), Some(3.6e6));
+        assert_eq!(r.lookup("kg").map(|x| x.0), Some(1.0));
+        assert_eq!(r.lookup("mm").map(|x| x.0), Some(1e-3));
+        // Clashes resolve as before: `min` is a minute, `ms` a millisecond, `mph` not milli-ph.
+        assert_eq!(r.lookup("min").map(|x| x.0), Some(60.0));
+        assert_eq!(r.lookup("ms").map(|x| x.1), Some(Dim::time()));
+        assert_eq!(r.lookup("h").map(|x| x.0), Some(3600.0));
+        assert!(r.lookup("in").is_none(), "`in` is the conversion keyword");
+        assert!(r.lookup("t").is_none() && r.lookup("T").is_none());
+    }
+
+    #[test]
+    fn offset_temperatures_are_no_units() {
+        let r = Registry::prelude();
+        for n in ["degC", "degF", "celsius", "°C"] {
+            assert!(r.lookup(n).is_none(), "{n}");
+            assert!(offset_temperature_help(n).is_some(), "{n}");
+        }
     }
 }

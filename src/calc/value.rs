@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::ast::{Expr, Span};
+use super::provenance::{Figure, Origin, Prov};
 use super::units::{Dim, Registry};
 
 /// How a quantity asked to be shown (`x in ms to 5 digits`): the unit as written and its size.
@@ -23,6 +24,8 @@ pub enum Value {
         si: f64,
         dim: Dim,
         shown: Option<Arc<Shown>>,
+        /// The data figures it was computed from (see [`super::provenance`]).
+        prov: Prov,
     },
     Bool(bool),
     Str(Arc<str>),
@@ -35,6 +38,10 @@ pub enum Value {
 #[derive(Clone, Debug, Default)]
 pub struct Record {
     pub fields: Vec<(String, Value)>,
+    /// Where the record was written, for a data entry (messages point at it).
+    pub origin: Option<Arc<Origin>>,
+    /// The data figures a computed record (an engine result) was computed from.
+    pub prov: Prov,
 }
 
 impl Record {
@@ -171,6 +178,7 @@ impl Value {
             si,
             dim,
             shown: None,
+            prov: None,
         }
     }
 
@@ -191,7 +199,61 @@ impl Value {
     pub fn record<S: Into<String>>(fields: impl IntoIterator<Item = (S, Value)>) -> Value {
         Value::Record(Arc::new(Record {
             fields: fields.into_iter().map(|(k, v)| (k.into(), v)).collect(),
+            origin: None,
+            prov: None,
         }))
+    }
+
+    /// A data entry's record, which knows where it was written.
+    pub fn record_at(fields: Vec<(String, Value)>, origin: Origin) -> Value {
+        Value::Record(Arc::new(Record {
+            fields,
+            origin: Some(Arc::new(origin)),
+            prov: None,
+        }))
+    }
+
+    /// The data figures this value was computed from (its own; a record's fields have theirs).
+    pub fn prov(&self) -> Option<&[Figure]> {
+        match self {
+            Value::Quantity { prov, .. } => prov.as_deref().map(Vec::as_slice),
+            Value::Record(r) => r.prov.as_deref().map(Vec::as_slice),
+            _ => None,
+        }
+    }
+
+    /// Where a data record was written.
+    pub fn origin(&self) -> Option<&Origin> {
+        match self {
+            Value::Record(r) => r.origin.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The value stamped with the figures it was computed from. Quantities and computed records
+    /// take them; a data record keeps its own (its fields carry theirs); lists stamp their items.
+    pub fn with_prov(self, new: Prov) -> Value {
+        let Some(new) = new else { return self };
+        match self {
+            Value::Quantity { si, dim, shown, .. } => Value::Quantity {
+                si,
+                dim,
+                shown,
+                prov: Some(new),
+            },
+            Value::Record(r) if r.origin.is_none() => Value::Record(Arc::new(Record {
+                fields: r.fields.clone(),
+                origin: None,
+                prov: Some(new),
+            })),
+            Value::List(items) => Value::list(
+                items
+                    .iter()
+                    .map(|v| v.clone().with_prov(Some(new.clone())))
+                    .collect(),
+            ),
+            v => v,
+        }
     }
 
     /// A field of a record (`None` for other values or a missing field).
@@ -283,7 +345,12 @@ impl Value {
     /// The same value without any display request (`in ms`) attached.
     pub fn plain(self) -> Value {
         match self {
-            Value::Quantity { si, dim, .. } => Value::quantity(si, dim),
+            Value::Quantity { si, dim, prov, .. } => Value::Quantity {
+                si,
+                dim,
+                shown: None,
+                prov,
+            },
             v => v,
         }
     }

@@ -187,9 +187,60 @@ impl AxisCtx {
             .eval_expr_with(&e.src, locals)
             .map_err(|d| place(d, e))?;
         let (si, dim) = quantity(&v, e)?;
+        // An axis without a named unit takes the one its first value was written in
+        // (`from: 0.2 $/kWh`, `from: x in km/h`), rather than one chosen by the display rules.
+        if self.dim.is_none()
+            && !dim.is_dimensionless()
+            && let Some((text, factor)) = written_unit(&e.src, &v, scope)
+        {
+            self.dim = Some(dim.clone());
+            self.factor = factor;
+            self.unit = Some(text);
+        }
         let x = self.convert(si, &dim, what, &e.span, scope)?;
         self.check_log(x, what, &e.span)
     }
+}
+
+/// The unit a value was written in: `in km/h` on it, or the unit of a literal `0.2 $/kWh`
+/// (`$0.20/kWh`), with its size in base units.
+fn written_unit(src: &str, v: &Value, scope: &Scope) -> Option<(String, f64)> {
+    if let Value::Quantity {
+        shown: Some(shown), ..
+    } = v
+        && let Some((text, factor)) = &shown.unit
+    {
+        return Some((text.clone(), *factor));
+    }
+    let src = src.trim();
+    let (dollar, rest) = match src.strip_prefix('$') {
+        Some(r) => (true, r),
+        None => (false, src),
+    };
+    let number_end = rest
+        .char_indices()
+        .find(|&(i, c)| {
+            !(c.is_ascii_digit()
+                || c == '.'
+                || c == '_'
+                || (i == 0 && matches!(c, '-' | '+'))
+                || ((c == 'e' || c == 'E')
+                    && rest[i + 1..].starts_with(|n: char| n.is_ascii_digit() || n == '-')))
+        })
+        .map_or(rest.len(), |(i, _)| i);
+    if number_end == 0 {
+        return None;
+    }
+    let unit = rest[number_end..].trim();
+    let text = match (dollar, unit) {
+        (true, "") => "$".to_string(),
+        (true, u) if u.starts_with('/') => format!("${u}"),
+        (true, _) => return None,
+        (false, "") => return None,
+        (false, u) => u.to_string(),
+    };
+    let (factor, _) = scope.registry().parse_unit(&text).ok()?;
+    Some((text, factor))
 }
 
 fn quantity(v: &Value, e: &Expr) -> Result<(f64, Dim), Diagnostic> {
@@ -787,7 +838,7 @@ pub fn evaluate_table(spec: &TableSpec, scope: &Scope) -> Result<ResolvedTable, 
                         Cell::default()
                     }
                 }
-                (Value::Quantity { si, dim, shown }, None) => {
+                (Value::Quantity { si, dim, shown, .. }, None) => {
                     let text = match c.digits {
                         Some(d) => {
                             let shown = Shown {

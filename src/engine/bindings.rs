@@ -110,7 +110,8 @@
 
 use std::sync::Arc;
 
-use crate::calc::{Dim, Param, Registry, Scope, Value};
+use crate::calc::provenance;
+use crate::calc::{Dim, Origin, Param, Registry, Scope, Value};
 use crate::engine::decode::{self, DecodeConfig, ExpertReads, HOUR, Overlap};
 use crate::engine::hardware::{Chip, PeakFlops, Precision};
 use crate::engine::model::{Attention, Model, Moe, SlidingWindow};
@@ -981,21 +982,50 @@ impl<'a> Entry<'a> {
         })
     }
 
-    /// The value at a dotted path (`hbm.bandwidth`).
+    /// The value at a dotted path (`hbm.bandwidth`); the figure it came from is noted as read.
     fn get(&self, path: &str) -> Option<&'a Value> {
-        path.split('.')
-            .try_fold(self.value, |v, part| v.field(part))
+        let v = path
+            .split('.')
+            .try_fold(self.value, |v, part| v.field(part))?;
+        provenance::note(v);
+        Some(v)
     }
 
     fn has(&self, path: &str) -> bool {
         self.get(path).is_some()
     }
 
+    /// A field the engine needs is absent: names the field, the record and the fields it has,
+    /// and blames the data entry so the diagnostic points at it.
     fn missing(&self, path: &str) -> String {
-        format!("{} {:?} has no field `{path}`", self.kind, self.name)
+        provenance::blame(self.value.origin());
+        let parts: Vec<&str> = path.split('.').collect();
+        let (last, parents) = parts.split_last().unwrap_or((&"", &[]));
+        let parent = parents.iter().try_fold(self.value, |v, p| v.field(p));
+        let have: Vec<&str> = match parent {
+            Some(Value::Record(r)) => r.names().collect(),
+            _ => Vec::new(),
+        };
+        let hint = match crate::diagnostic::did_you_mean(last, have.iter().copied()) {
+            Some(s) => format!(" (it has `{s}`: a misspelling?)"),
+            None if have.is_empty() => String::new(),
+            None => format!(" (it has {})", have.join(", ")),
+        };
+        format!(
+            "{} {:?} has no field `{path}`, which this function needs{hint}",
+            self.kind, self.name
+        )
     }
 
+    /// A field of the wrong kind or dimension: blames the figure itself (its line), else the
+    /// entry.
     fn wrong(&self, path: &str, expected: &str, found: &Value) -> String {
+        let figure = found.prov().and_then(|f| f.first()).map(|f| Origin {
+            file: f.file.clone(),
+            line: f.line,
+            id: f.path.to_string(),
+        });
+        provenance::blame(figure.as_ref().or(self.value.origin()));
         format!(
             "{} {:?}: `{path}` must be {expected}, found {}",
             self.kind,
@@ -1373,16 +1403,135 @@ fn tier(v: &Value, param: &str) -> Result<Tier, String> {
     })
 }
 
+/// The reference of every engine function as a Markdown table: its arguments with their
+/// defaults (from the registered parameters) and what it returns (from this module's
+/// documentation, which a test keeps complete). The book's *How this book works* prints it, and a
+/// test keeps the two equal.
+pub fn reference_markdown() -> String {
+    let mut scope = Scope::with_registry(Registry::prelude());
+    register(&mut scope);
+    let doc: String = include_str!("bindings.rs")
+        .lines()
+        .filter_map(|l| l.strip_prefix("//!"))
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut rows: Vec<(String, String, String)> = Vec::new();
+    for item in doc.split("- `").skip(1) {
+        let Some((name, _)) = item.split_once('(') else {
+            continue;
+        };
+        let Some(Value::Func(f)) = scope.get(name) else {
+            continue;
+        };
+        let crate::calc::value::Function::Native { params, .. } = &**f else {
+            continue;
+        };
+        let args: Vec<String> = params
+            .iter()
+            .map(|p| match &p.default {
+                None => format!("`{}`", p.name),
+                Some(Value::Str(d)) if &**d == AUTO => format!("`{}` (from the record)", p.name),
+                Some(Value::Str(d)) => format!("`{}={:?}`", p.name, &**d),
+                Some(d) => format!("`{}={}`", p.name, scope.format(d)),
+            })
+            .collect();
+        // The bullet's text after `→`, up to the next heading-like line (`Hardware:`).
+        let returns = item
+            .split_once('→')
+            .map(|(_, r)| r)
+            .unwrap_or("")
+            .split(" # ")
+            .next()
+            .unwrap_or("");
+        let returns = strip_rustdoc_links(&strip_trailing_heading(returns)).replace('|', "\\|");
+        rows.push((
+            name.to_string(),
+            args.join(", "),
+            returns.trim().to_string(),
+        ));
+    }
+    let mut out = String::from("| function | arguments | returns |\n|---|---|---|\n");
+    for (name, args, returns) in rows {
+        out.push_str(&format!("| `{name}` | {args} | {returns} |\n"));
+    }
+    out
+}
+
+/// Drops rustdoc's intra-doc links (` ([`decode::decode`])`), which mean nothing in the book.
+fn strip_rustdoc_links(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(" ([`") {
+        let Some(len) = rest[start..].find("`])") else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        rest = &rest[start + len + 3..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Drops a group heading (`Hardware:`, `Memory:`) that the joined doc text carries after a bullet.
+fn strip_trailing_heading(text: &str) -> String {
+    let mut t = text.trim_end().to_string();
+    for heading in [
+        "Serving:",
+        "Hardware:",
+        "KV cache:",
+        "Mixture of experts and batching:",
+        "Network:",
+        "Memory:",
+        "Training and utilisation:",
+    ] {
+        if let Some(stripped) = t.strip_suffix(heading) {
+            t = stripped.trim_end().to_string();
+        }
+    }
+    t
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The engine reference in the book's *How this book works* is generated from the registered
+    /// functions and this module's documentation. `CALCBOOK_BLESS=1 cargo test --lib
+    /// engine_reference` rewrites it.
+    #[test]
+    fn the_engine_reference_in_the_book_matches_the_code() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/chapters/how-it-works.md");
+        let text = std::fs::read_to_string(path).expect("the chapter");
+        let (begin, end) = ("<!-- engine:begin -->\n", "<!-- engine:end -->");
+        let start = text.find(begin).expect("the begin marker") + begin.len();
+        let stop = text.find(end).expect("the end marker");
+        let table = reference_markdown();
+        assert!(
+            table.contains("| `decode` | `model`, `hw`, `batch=1`"),
+            "{table}"
+        );
+        if std::env::var_os("CALCBOOK_BLESS").is_some() {
+            let updated = format!("{}{table}{}", &text[..start], &text[stop..]);
+            std::fs::write(path, updated).expect("writing the chapter");
+            return;
+        }
+        assert_eq!(
+            &text[start..stop],
+            table,
+            "run `CALCBOOK_BLESS=1 cargo test --lib engine_reference` to regenerate"
+        );
+    }
 
     /// Every function `register` adds is listed in this module's documentation (the author
     /// reference), and every listed function is registered.
     #[test]
     fn every_registered_function_is_documented() {
-        let mut scope = Scope::new();
+        // The engine's own names: those a bare scope (the calc prelude) lacks.
+        let prelude = Scope::new();
+        let mut scope = Scope::with_registry(Registry::prelude());
         register(&mut scope);
+        assert!(prelude.names().all(|n| scope.get(n).is_none()));
         let doc: String = include_str!("bindings.rs")
             .lines()
             .filter_map(|l| l.strip_prefix("//!"))

@@ -14,13 +14,15 @@
 //! - [`network`]: all-to-all and pipeline traffic over scale-up and scale-out links;
 //! - [`memory`]: capacity, drain time, memory tiers for cached prefixes;
 //! - [`training`]: 6·N·D, Chinchilla, over-training;
-//! - [`catalogue`]: the schema of `data/*.yaml` and fixtures with the same figures.
+//! - [`catalogue`]: the schema of `data/*.yaml` and fixtures with the same figures;
+//! - [`link`]: links `systems` entries to their chips after the data is loaded.
 
 pub mod bindings;
 pub mod catalogue;
 pub mod decode;
 pub mod hardware;
 pub mod kv;
+pub mod link;
 pub mod memory;
 pub mod model;
 pub mod moe;

@@ -16,7 +16,7 @@ use crate::chart::{self, RefKind, RefTarget};
 use crate::diagnostic::{self, Diagnostic, Sources};
 use crate::render::markdown::{CellHook, escape};
 
-use super::{ClaimKind, ClaimRecord};
+use super::{ClaimKind, ClaimRecord, RootCause};
 
 /// Evaluates one chapter's cells as the Markdown stage meets them.
 pub struct ChapterNotebook<'a> {
@@ -35,6 +35,9 @@ pub struct ChapterNotebook<'a> {
     /// Figures and tables of the chapter by author id, numbered before rendering so prose may
     /// refer to one that comes later.
     refs: HashMap<String, RefTarget>,
+    /// Names whose definition failed, with the root failure behind each (a name skipped because
+    /// of another carries that one's root).
+    failed: HashMap<String, RootCause>,
 }
 
 impl<'a> ChapterNotebook<'a> {
@@ -52,6 +55,7 @@ impl<'a> ChapterNotebook<'a> {
             figures: 0,
             tables: 0,
             refs: number_figures(&chapter.text),
+            failed: HashMap::new(),
         }
     }
 
@@ -89,12 +93,81 @@ impl<'a> ChapterNotebook<'a> {
         }
     }
 
-    /// Errors of a chart or table cell, shown in its place and collected for the build.
+    /// Errors of a chart or table cell, shown in its place and collected for the build. A cell
+    /// that only uses a name whose definition failed shows why, but adds nothing to the report:
+    /// the failed definition is its one root error.
     fn cell_errors(&mut self, diags: Vec<Diagnostic>, offset: usize) -> String {
         let located: Vec<Diagnostic> = diags.into_iter().map(|d| self.locate(d, offset)).collect();
         let html = self.error_box(&located);
-        self.diagnostics.extend(located);
+        self.diagnostics.extend(
+            located
+                .into_iter()
+                .filter(|d| d.code != "depends-on-failed"),
+        );
         html
+    }
+
+    /// The root failure behind statement `stmt` of a block that failed or was skipped, recorded
+    /// for the name it defines; and, for a claim, its record as not evaluated.
+    fn account_for_failure(
+        &mut self,
+        stmt: &calc::StatementOutput,
+        output: &calc::BlockOutput,
+        offset: usize,
+    ) {
+        let file_offset = self.chapter.map.to_original(offset + stmt.span.start);
+        let (line, column) = diagnostic::line_col(self.original, file_offset);
+        let here = |name: Option<String>, message: String| RootCause {
+            name,
+            file: PathBuf::from(&self.chapter.source),
+            line,
+            column,
+            message,
+        };
+        let root = match &stmt.kind {
+            OutputKind::Skipped { because } => self
+                .failed
+                .get(because)
+                .cloned()
+                .unwrap_or_else(|| here(Some(because.clone()), "its definition failed".into())),
+            _ => {
+                let message = output
+                    .diagnostics
+                    .iter()
+                    .find(|d| {
+                        d.is_error()
+                            && d.span
+                                .as_ref()
+                                .is_some_and(|s| stmt.span.contains(&s.start))
+                    })
+                    .map_or_else(|| "it failed".to_string(), |d| d.message.clone());
+                let name = if stmt.unevaluated_claim.is_some() {
+                    None
+                } else {
+                    stmt.defines.clone()
+                };
+                here(name, message)
+            }
+        };
+        if let Some(name) = &stmt.defines {
+            self.failed.insert(name.clone(), root.clone());
+        }
+        if let Some((kind, words)) = &stmt.unevaluated_claim {
+            let kind = match kind {
+                calc::ClaimKind::Claim => ClaimKind::Claim,
+                calc::ClaimKind::Refute => ClaimKind::Refute,
+            };
+            let id = format!("claim-{}", self.claims.len() + 1);
+            self.claims.push(ClaimRecord::unevaluated(
+                id,
+                self.chapter,
+                line,
+                column,
+                kind,
+                words.clone(),
+                root,
+            ));
+        }
     }
 
     /// Locates a diagnostic found at `offset` bytes into the expanded chapter text.
@@ -131,6 +204,8 @@ impl<'a> ChapterNotebook<'a> {
         let lines: Vec<&str> = highlighted.split('\n').collect();
         let line_count = body.trim_end_matches('\n').split('\n').count();
         let mut shown: Vec<Option<String>> = vec![None; line_count];
+        // The data figures behind each shown value, for its tooltip.
+        let mut from_at: Vec<String> = vec![String::new(); line_count];
         let mut error_lines: Vec<bool> = vec![false; line_count];
         // Statements that are claims render as boxes; their lines leave the pad.
         let mut claim_at: Vec<Option<usize>> = vec![None; line_count];
@@ -146,8 +221,11 @@ impl<'a> ChapterNotebook<'a> {
                 .saturating_sub(1)
                 .min(line_count.saturating_sub(1));
             match &stmt.kind {
-                OutputKind::Value { display, .. } => shown[last] = Some(display.clone()),
-                OutputKind::Assignment { display, .. } => shown[last] = Some(display.clone()),
+                OutputKind::Value { display, value }
+                | OutputKind::Assignment { display, value, .. } => {
+                    shown[last] = Some(display.clone());
+                    from_at[last] = value.prov().map(from_text).unwrap_or_default();
+                }
                 OutputKind::Claim(result) => {
                     let index = self.claims.len() + 1;
                     let id = format!("claim-{index}");
@@ -175,8 +253,12 @@ impl<'a> ChapterNotebook<'a> {
                         unit: result.unit.clone(),
                         holds: result.holds,
                         margin: (!result.margin.is_empty()).then(|| result.margin.clone()),
+                        not_evaluated: None,
+                        lhs_from: result.lhs_from.clone(),
+                        rhs_from: result.rhs_from.clone(),
                     };
-                    claim_html.push(claim_box(&record));
+                    let root = "../".repeat(self.chapter.out_path.matches('/').count());
+                    claim_html.push(claim_box(&record, &root));
                     let box_index = claim_html.len() - 1;
                     for slot in &mut claim_at[first..=last.max(first)] {
                         *slot = Some(box_index);
@@ -185,6 +267,16 @@ impl<'a> ChapterNotebook<'a> {
                 }
                 OutputKind::Error | OutputKind::Skipped { .. } => {
                     error_lines[first] = matches!(stmt.kind, OutputKind::Error);
+                    let before = self.claims.len();
+                    self.account_for_failure(stmt, &output, offset);
+                    if let Some(record) = self.claims[before..].first() {
+                        let root = "../".repeat(self.chapter.out_path.matches('/').count());
+                        claim_html.push(claim_box(record, &root));
+                        let box_index = claim_html.len() - 1;
+                        for slot in &mut claim_at[first..=last.max(first)] {
+                            *slot = Some(box_index);
+                        }
+                    }
                 }
                 _ => {}
             }
@@ -234,8 +326,12 @@ impl<'a> ChapterNotebook<'a> {
                     .as_ref()
                     .map(|s| format!("= {}", escape(s)))
                     .unwrap_or_default();
+                let title = match from_at[i].trim_start() {
+                    "" => String::new(),
+                    t => format!(" title=\"{}\"", escape(t)),
+                };
                 html.push_str(&format!(
-                    "<div class=\"{class}\"><code class=\"calc-src\">{}</code><span class=\"calc-out\">{out}</span></div>\n",
+                    "<div class=\"{class}\"><code class=\"calc-src\">{}</code><span class=\"calc-out\"{title}>{out}</span></div>\n",
                     if src.is_empty() { " " } else { src }
                 ));
             }
@@ -255,16 +351,22 @@ impl<'a> ChapterNotebook<'a> {
     }
 
     fn inline_value(&mut self, expr: &str, offset: usize) -> String {
-        match self.scope.eval_inline(expr) {
+        let (result, from) = calc::provenance::collect(|| self.scope.eval_inline(expr));
+        match result {
             Ok(display) => format!(
-                "<span class=\"calc-inline\" title=\"{}\">{}</span>",
+                "<span class=\"calc-inline\" title=\"{}{}\">{}</span>",
                 escape(expr.trim()),
+                escape(&from_text(&from)),
                 escape(&display)
             ),
             Err(d) => {
                 let located = self.locate(d, offset);
                 let title = located.message.clone();
-                self.diagnostics.push(located);
+                // A value that only uses a failed name adds nothing to the report: the failed
+                // definition is its one root error.
+                if located.code != "depends-on-failed" {
+                    self.diagnostics.push(located);
+                }
                 format!(
                     "<span class=\"calc-inline calc-inline--error\" title=\"{}\">⚠ {}</span>",
                     escape(&title),
@@ -332,8 +434,47 @@ impl CellHook for ChapterNotebook<'_> {
     }
 }
 
-/// The box a claim renders as: the words, both sides, the verdict.
-pub fn claim_box(c: &ClaimRecord) -> String {
+/// ` — from data/cars.yaml:3 (hatchback.battery), …` for a tooltip; empty without figures.
+fn from_text(figs: &[calc::Figure]) -> String {
+    if figs.is_empty() {
+        String::new()
+    } else {
+        format!(" — from {}", super::figures_text(figs))
+    }
+}
+
+/// The data a claim's sides were computed from, folded under the values: each figure linked to
+/// its entry on the data-sources page (`root` leads from the page to the book's root).
+fn claim_data(c: &ClaimRecord, root: &str) -> String {
+    let mut items = String::new();
+    for (side, figs) in [("left", &c.lhs_from), ("right", &c.rhs_from)] {
+        for f in figs {
+            let stem = std::path::Path::new(&*f.file)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let entry = f.path.split('.').next().unwrap_or("");
+            items.push_str(&format!(
+                "<li>{side}: <a href=\"{root}{sources}#{stem}-{entry}\"><code>{stem}.{path}</code></a> <span class=\"claim-data-at\">{file}:{line}</span></li>",
+                sources = super::pages::SOURCES_PATH,
+                stem = escape(&stem),
+                entry = escape(entry),
+                path = escape(&f.path),
+                file = escape(&f.file),
+                line = f.line,
+            ));
+        }
+    }
+    if items.is_empty() {
+        return String::new();
+    }
+    format!(
+        "<details class=\"claim-data\"><summary>Computed from data</summary><ul>{items}</ul></details>"
+    )
+}
+
+/// The box a claim renders as: the words, both sides, the verdict, and the data behind them.
+pub fn claim_box(c: &ClaimRecord, root: &str) -> String {
     let class = if c.holds {
         "claim claim--holds"
     } else {
@@ -349,7 +490,8 @@ pub fn claim_box(c: &ClaimRecord) -> String {
         .margin
         .as_ref()
         .map(|m| format!("<div class=\"claim-margin\">{}</div>", escape(m)))
-        .unwrap_or_default();
+        .unwrap_or_default()
+        + &claim_data(c, root);
     format!(
         "<div class=\"{class}\" id=\"{id}\"><div class=\"claim-verdict\">{verdict}</div><div class=\"claim-kind\">{kind}</div><blockquote class=\"claim-words\">{words}</blockquote><div class=\"claim-values\"><span class=\"claim-lhs\">{lhs}</span> <span class=\"claim-op\">{op}</span> <span class=\"claim-rhs\">{rhs}</span>{tol}</div>{margin}</div>\n",
         id = escape(&c.id),

@@ -1,10 +1,17 @@
 //! `data/*.yaml`: sourced figures loaded into every chapter's scope.
 //!
 //! Each file becomes a record named after the file (`data/hardware.yaml` → `hardware`), each entry a
-//! record (`hardware.h100`). Strings that look like quantities (`8 TB/s`, `$2.00/hour`) are read with
-//! the calc unit parser, so a typo in a unit is an error at its file and line. Every entry must name
-//! its `source:`; fields whose name says what they measure (`bandwidth`, `capacity`, `flops`, …) must
-//! have that dimension; the fields the engine needs must be present.
+//! record (`hardware.h100`) with whatever fields it has. Strings that read as quantities (`8 TB/s`,
+//! `$2.00/hour`, `13.5 kWh`) become quantities, read with the calc unit parser, so a typo in a unit
+//! is an error at its file and line; dates (`2026-04`), prose and bibliographic keys (`name`,
+//! `source`, `note`, `url`, `*_source`, `*_note`) stay text. Every entry should name its `source:`
+//! (an error when the book sets `require-sources`, else a warning); a `source:` at the top of the
+//! file covers every entry, and an entry may be a bare figure (`g: 9.81 m/s^2`).
+//!
+//! This module knows no field names of any engine: a function that reads a record checks the
+//! fields it needs where it reads them. To let it point at the data, each record knows where it was
+//! written ([`crate::calc::Origin`]) and each figure carries its file and line
+//! ([`crate::calc::provenance`]).
 
 use std::path::{Path, PathBuf};
 
@@ -35,73 +42,61 @@ pub struct DataEntry {
     pub notes: Vec<String>,
 }
 
-/// Keys whose values are always text, never quantities.
+/// Keys whose values are always text, never quantities: bibliographic fields every subject has.
 fn is_text_key(key: &str) -> bool {
     matches!(
         key,
-        "name"
-            | "source"
-            | "note"
-            | "kind"
-            | "provider"
-            | "date_read"
-            | "weight_precision"
-            | "topology"
-            | "chip"
-            | "url"
-            | "model"
-            | "year"
+        "name" | "title" | "source" | "sources" | "note" | "notes" | "url" | "description"
     ) || key.ends_with("_source")
         || key.ends_with("_note")
+        || key.ends_with("_url")
+        || key.starts_with("date")
+        || key.ends_with("_date")
 }
 
-/// The unit a field must be measured in, by its name (and its parent's), if the name says.
-fn expected_unit(path: &[String]) -> Option<&'static str> {
-    let last = path.last()?.as_str();
-    let parent = path.len().checked_sub(2).map(|i| path[i].as_str());
-    match (parent, last) {
-        (Some("flops"), _) => Some("FLOP/s"),
-        (
-            _,
-            "bandwidth" | "bandwidth_per_direction" | "write_bandwidth" | "gpu_link_per_direction",
-        ) => Some("B/s"),
-        (_, "scale_up_bandwidth" | "scale_out_bandwidth") => Some("B/s"),
-        (_, "capacity" | "usable") => Some("B"),
-        (_, "power") => Some("W"),
-        (_, "price") => Some("$/hour"),
-        (_, "input" | "output" | "cached_input" | "cache_write_5m" | "cache_write_1h") => {
-            Some("$/token")
+/// `2026-04`, `2025-12-09`: a date, which would otherwise read as a subtraction.
+fn looks_like_date(s: &str) -> bool {
+    let parts: Vec<&str> = s.trim().split('-').collect();
+    (2..=3).contains(&parts.len())
+        && parts[0].len() == 4
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// How a book wants its data files held.
+#[derive(Clone, Copy, Debug)]
+pub struct DataOptions {
+    /// An entry without `source:` is an error (else a warning).
+    pub require_sources: bool,
+}
+
+impl Default for DataOptions {
+    fn default() -> Self {
+        DataOptions {
+            require_sources: true,
         }
-        (_, "training_tokens" | "max_context" | "threshold") => Some("token"),
-        _ => None,
     }
 }
 
-/// Fields each file's entries must have (dotted paths), so the engine can use them.
-fn required_fields(file: &str) -> &'static [&'static str] {
-    match file {
-        "hardware" => &["name", "flops.bf16", "hbm.capacity", "hbm.bandwidth"],
-        "models" => &[
-            "name",
-            "params_total",
-            "params_active",
-            "layers",
-            "hidden",
-            "attention.kind",
-        ],
-        "memory" => &["name", "capacity", "bandwidth"],
-        "systems" => &["name", "chip", "chips"],
-        "pricing" => &["name", "input", "output"],
-        _ => &["name"],
-    }
-}
-
-/// Loads every `*.yaml` file of `dir` (relative path `rel` for diagnostics) into `scope`.
+/// Loads every `*.yaml` file of `dir` (relative path `rel` for diagnostics) into `scope`, every
+/// entry required to name its `source:`.
 pub fn load(
     dir: &Path,
     rel: &Path,
     scope: &mut Scope,
     sources: &mut Sources,
+) -> (Vec<DataFile>, Vec<Diagnostic>) {
+    load_with(dir, rel, scope, sources, DataOptions::default())
+}
+
+/// As [`load`], with the book's options.
+pub fn load_with(
+    dir: &Path,
+    rel: &Path,
+    scope: &mut Scope,
+    sources: &mut Sources,
+    options: DataOptions,
 ) -> (Vec<DataFile>, Vec<Diagnostic>) {
     let mut files = Vec::new();
     let mut diags = Vec::new();
@@ -164,77 +159,33 @@ pub fn load(
             );
             continue;
         }
-        let (file, file_diags) = load_text(&stem, &file_rel, &text, scope);
+        let (file, file_diags) = load_text_with(&stem, &file_rel, &text, scope, options);
         diags.extend(file_diags);
         if let Some(file) = file {
             scope.set(&file.name, file.value.clone());
             files.push(file);
         }
     }
-    if let Some(systems) = link_systems(&mut files, sources, &mut diags) {
-        scope.set("systems", systems);
-    }
     (files, diags)
 }
 
-/// Gives every `systems` entry whose `chip` names a `hardware` entry a `hardware` field holding
-/// that chip's record, so an engine function can take a system record alone
-/// (`decode(models.deepseek_v3, systems.gb200_nvl72)`). A `chip` id that `hardware.yaml` lacks is
-/// an error. Returns the new `systems` value, if there is a file to link.
-fn link_systems(
-    files: &mut [DataFile],
-    sources: &Sources,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<Value> {
-    let hardware = files.iter().find(|f| f.name == "hardware")?.value.clone();
-    let systems = files.iter_mut().find(|f| f.name == "systems")?;
-    let Value::Record(entries) = &systems.value else {
-        return None;
-    };
-    let text = sources.get(&systems.rel).unwrap_or("");
-    let locator = Locator::new(text);
-    let mut linked = Vec::with_capacity(entries.fields.len());
-    for (id, entry) in &entries.fields {
-        let mut entry = entry.clone();
-        if let (Value::Record(fields), Some(chip)) =
-            (&entry, entry.field("chip").and_then(Value::as_str))
-            && fields.get("hardware").is_none()
-        {
-            match hardware.field(chip) {
-                Some(chip_record) => {
-                    let mut fields = fields.fields.clone();
-                    fields.push(("hardware".to_string(), chip_record.clone()));
-                    entry = Value::record(fields);
-                }
-                None => {
-                    let path = [id.clone(), "chip".to_string()];
-                    diags.push(
-                        Diagnostic::error(
-                            "unknown-chip",
-                            format!("system `{id}` names chip `{chip}`, which hardware.yaml lacks"),
-                        )
-                        .with_file(&systems.rel)
-                        .with_span(locator.value_span(&path, chip))
-                        .with_label("not a hardware.yaml id")
-                        .with_help(
-                            "`chip:` must be the id of an entry in hardware.yaml, e.g. `h100`",
-                        ),
-                    );
-                }
-            }
-        }
-        linked.push((id.clone(), entry));
-    }
-    systems.value = Value::record(linked);
-    Some(systems.value.clone())
-}
-
-/// Reads one data file's text.
+/// Reads one data file's text (sources required).
 pub fn load_text(
     stem: &str,
     rel: &Path,
     text: &str,
     scope: &Scope,
+) -> (Option<DataFile>, Vec<Diagnostic>) {
+    load_text_with(stem, rel, text, scope, DataOptions::default())
+}
+
+/// Reads one data file's text.
+pub fn load_text_with(
+    stem: &str,
+    rel: &Path,
+    text: &str,
+    scope: &Scope,
+    options: DataOptions,
 ) -> (Option<DataFile>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let yaml: serde_yaml::Value = match serde_yaml::from_str(text) {
@@ -275,7 +226,20 @@ pub fn load_text(
             ],
         );
     };
-    let locator = Locator::new(text);
+    let locator = Locator::new(text, rel.to_string_lossy().replace('\\', "/").into());
+    // A top-level `source:` (one URL or a list) covers every entry that names none.
+    let file_sources: Vec<String> = ["source", "sources"]
+        .iter()
+        .filter_map(|k| map.get(*k))
+        .flat_map(|v| match v {
+            serde_yaml::Value::String(s) => vec![s.clone()],
+            serde_yaml::Value::Sequence(items) => items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect();
     let mut entries = Vec::new();
     let mut fields = Vec::new();
     for (key, value) in &map {
@@ -289,14 +253,13 @@ pub fn load_text(
         };
         let path = vec![id.to_string()];
         let entry_span = locator.span(&path);
-        let serde_yaml::Value::Mapping(_) = value else {
-            diags.push(
-                Diagnostic::error("bad-data", format!("entry `{id}` must be a map of fields"))
-                    .with_file(rel)
-                    .with_span(entry_span),
-            );
+        // The file's own `source:` and `note:` are fields of the file's record, not entries.
+        if is_text_key(id) {
+            if let Some(text) = value.as_str() {
+                fields.push((id.to_string(), Value::string(text)));
+            }
             continue;
-        };
+        }
         let mut summary = DataEntry {
             id: id.to_string(),
             name: id.to_string(),
@@ -305,30 +268,28 @@ pub fn load_text(
             notes: Vec::new(),
         };
         let converted = convert(value, &path, scope, &locator, rel, &mut diags, &mut summary);
-        if summary.sources.is_empty() {
-            diags.push(
-                Diagnostic::error("missing-source", format!("entry `{id}` has no `source:`"))
-                    .with_file(rel)
-                    .with_span(entry_span.clone())
-                    .with_help("every figure needs the URL it was read from: `source: https://…`"),
-            );
+        // A bare figure (`g: 9.81 m/s^2`) is an entry of one figure.
+        if !matches!(value, serde_yaml::Value::Mapping(_)) && converted.dim().is_some() {
+            let written = match value {
+                serde_yaml::Value::String(t) => t.clone(),
+                serde_yaml::Value::Number(n) => n.to_string(),
+                _ => String::new(),
+            };
+            summary.figures.push((id.to_string(), written));
         }
-        for required in required_fields(stem) {
-            let mut v = Some(&converted);
-            for part in required.split('.') {
-                v = v.and_then(|x| x.field(part));
-            }
-            if v.is_none() {
-                diags.push(
-                    Diagnostic::error(
-                        "missing-field",
-                        format!("entry `{id}` lacks `{required}`, which the engine needs"),
-                    )
-                    .with_file(rel)
-                    .with_span(entry_span.clone())
-                    .with_help("if the figure is unknown, say so in `note:` and leave the entry out of the chapters that need it"),
-                );
-            }
+        if summary.sources.is_empty() {
+            summary.sources.clone_from(&file_sources);
+        }
+        if summary.sources.is_empty() {
+            let d = if options.require_sources {
+                Diagnostic::error("missing-source", format!("entry `{id}` has no `source:`"))
+            } else {
+                Diagnostic::warning("missing-source", format!("entry `{id}` has no `source:`"))
+            };
+            diags.push(d.with_file(rel).with_span(entry_span.clone()).with_help(
+                "name where the figures were read: `source: https://…` in the entry, \
+                         or once at the top of the file for all of them",
+            ));
         }
         fields.push((id.to_string(), converted));
         entries.push(summary);
@@ -366,7 +327,7 @@ fn convert(
                     convert(v, &child, scope, locator, rel, diags, summary),
                 ));
             }
-            Value::record(fields)
+            Value::record_at(fields, locator.origin(path))
         }
         Y::Sequence(items) => {
             let list: Vec<Value> = items
@@ -386,14 +347,16 @@ fn convert(
             if path.len() > 1 {
                 summary.figures.push((dotted(), n.to_string()));
             }
-            Value::number(x)
+            Value::number(x).with_prov(locator.figure(path, &n.to_string()))
         }
         Y::String(s) => {
             if key == "source" || key.ends_with("_source") {
                 summary.sources.push(s.clone());
             } else if key == "note" || key.ends_with("_note") {
                 summary.notes.push(s.clone());
-            } else if key == "name" && path.len() == 2 {
+            } else if path.len() == 2
+                && (key == "name" || (key == "title" && summary.name == summary.id))
+            {
                 summary.name = s.clone();
             }
             let looks_numeric = s
@@ -401,17 +364,17 @@ fn convert(
                 .chars()
                 .next()
                 .is_some_and(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | '$'));
-            if is_text_key(key) || !looks_numeric {
+            if is_text_key(key) || !looks_numeric || looks_like_date(s) {
                 return Value::string(s);
             }
             match scope.parse_quantity(s) {
                 Ok(q) => {
-                    if let Some(unit) = expected_unit(path) {
-                        check_dimension(&q, unit, scope, path, locator, rel, diags, s);
-                    }
                     summary.figures.push((dotted(), s.clone()));
-                    q
+                    q.with_prov(locator.figure(path, s))
                 }
+                // Prose that happens to start with a number (`16x16 2D torus`) stays text; a
+                // number and a unit-like word (`8 TB/q`, `80 GX`) is a typo to report.
+                Err(_) if s.split_whitespace().count() > 2 => Value::string(s),
                 Err(d) => {
                     let span = locator.value_span(path, s);
                     diags.push(
@@ -435,52 +398,23 @@ fn convert(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn check_dimension(
-    q: &Value,
-    unit: &str,
-    scope: &Scope,
-    path: &[String],
-    locator: &Locator,
-    rel: &Path,
-    diags: &mut Vec<Diagnostic>,
-    written: &str,
-) {
-    let Ok(reference) = scope.parse_quantity(&format!("1 {unit}")) else {
-        return;
-    };
-    let (Some(have), Some(want)) = (q.dim(), reference.dim()) else {
-        return;
-    };
-    // Network links are quoted in bits per second; bits and bytes share a dimension.
-    if have != want {
-        diags.push(
-            Diagnostic::error(
-                "wrong-dimension",
-                format!(
-                    "`{}` should be measured like {unit}, but `{written}` is not",
-                    path[1..].join(".")
-                ),
-            )
-            .with_file(rel)
-            .with_span(locator.value_span(path, written))
-            .with_label(format!("expected a quantity like {unit}")),
-        );
-    }
-}
-
 /// Finds where a key path's value sits in the YAML text, for diagnostics (serde_yaml values carry
 /// no positions).
-struct Locator<'a> {
-    text: &'a str,
+pub struct Locator<'a> {
+    pub text: &'a str,
+    /// The file, relative to the book root, as figures name it.
+    pub file: std::sync::Arc<str>,
     /// Where each top-level key starts, so that finding an entry of a 100,000-entry file does
     /// not scan the file from its start (which made loading quadratic).
     tops: std::collections::HashMap<&'a str, usize>,
+    /// Byte offset of each line's start, for line numbers in O(log n).
+    line_starts: Vec<usize>,
 }
 
 impl<'a> Locator<'a> {
-    fn new(text: &'a str) -> Self {
+    pub fn new(text: &'a str, file: std::sync::Arc<str>) -> Self {
         let mut tops = std::collections::HashMap::new();
+        let mut line_starts = vec![0];
         let mut offset = 0;
         for line in text.split_inclusive('\n') {
             let starts_key = line
@@ -492,12 +426,44 @@ impl<'a> Locator<'a> {
                 tops.entry(key).or_insert(offset);
             }
             offset += line.len();
+            line_starts.push(offset);
         }
-        Locator { text, tops }
+        Locator {
+            text,
+            file,
+            tops,
+            line_starts,
+        }
+    }
+
+    /// 1-based line of a byte offset.
+    fn line_of(&self, at: usize) -> u32 {
+        let at = at.min(self.text.len());
+        let line = self.line_starts.partition_point(|&start| start <= at);
+        u32::try_from(line.max(1)).unwrap_or(u32::MAX)
+    }
+
+    /// Where the record at `path` (an entry id, or a nested key) was written.
+    fn origin(&self, path: &[String]) -> crate::calc::Origin {
+        crate::calc::Origin {
+            file: self.file.clone(),
+            line: self.line_of(self.span(path).start),
+            id: path.join("."),
+        }
+    }
+
+    /// The figure `written` at `path`, as a value's provenance.
+    fn figure(&self, path: &[String], written: &str) -> crate::calc::Prov {
+        let at = self.value_span(path, written).start;
+        crate::calc::provenance::to_prov(vec![crate::calc::Figure {
+            file: self.file.clone(),
+            line: self.line_of(at),
+            path: path.join(".").into(),
+        }])
     }
 
     /// Span of the last key of `path`, searching each key after the previous one.
-    fn span(&self, path: &[String]) -> std::ops::Range<usize> {
+    pub fn span(&self, path: &[String]) -> std::ops::Range<usize> {
         let mut from = 0;
         let mut found = 0..0;
         let mut keys = path.iter();
@@ -534,7 +500,7 @@ impl<'a> Locator<'a> {
     }
 
     /// Span of `value` written after the key path, or of the key if not found.
-    fn value_span(&self, path: &[String], value: &str) -> std::ops::Range<usize> {
+    pub fn value_span(&self, path: &[String], value: &str) -> std::ops::Range<usize> {
         let key = self.span(path);
         match self.text[key.end..].find(value) {
             Some(i) if !self.text[key.end..key.end + i].contains('\n') => {

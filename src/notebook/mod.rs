@@ -43,12 +43,47 @@ pub struct ClaimRecord {
     pub holds: bool,
     /// For a failing claim, by how much it failed.
     pub margin: Option<String>,
+    /// Set when the claim gave no verdict: the failure it could not get past. Such a claim does
+    /// not hold (it counts as a failure) and is reported like one.
+    pub not_evaluated: Option<RootCause>,
+    /// The data figures each side was computed from.
+    pub lhs_from: Vec<crate::calc::Figure>,
+    pub rhs_from: Vec<crate::calc::Figure>,
+}
+
+/// The failed definition (or statement) behind a claim that was not evaluated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RootCause {
+    /// The name whose definition failed (`None` when the claim itself failed).
+    pub name: Option<String>,
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    /// The root error's message.
+    pub message: String,
+}
+
+impl std::fmt::Display for RootCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let at = format!("{}:{}:{}", self.file.display(), self.line, self.column);
+        match &self.name {
+            Some(n) => write!(
+                f,
+                "not evaluated: it depends on `{n}`, whose definition failed at {at}: {}",
+                self.message
+            ),
+            None => write!(f, "not evaluated: it failed at {at}: {}", self.message),
+        }
+    }
 }
 
 impl ClaimRecord {
     /// The verdict in words. A refute that holds means the quoted statement is false, so it
     /// says "refuted" rather than "holds", which readers took for agreement with the statement.
     pub fn verdict(&self) -> &'static str {
+        if self.not_evaluated.is_some() {
+            return "✗ not evaluated";
+        }
         match (self.kind, self.holds) {
             (ClaimKind::Claim, true) => "✓ holds",
             (ClaimKind::Claim, false) => "✗ fails",
@@ -82,8 +117,58 @@ impl ClaimRecord {
         if let Some(m) = &self.margin {
             d = d.with_note(m.clone());
         }
+        for (side, figs) in [("left", &self.lhs_from), ("right", &self.rhs_from)] {
+            if !figs.is_empty() {
+                d = d.with_note(format!("{side} side from {}", figures_text(figs)));
+            }
+        }
         d
     }
+
+    /// A claim that gave no verdict because of `cause`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn unevaluated(
+        id: String,
+        chapter: &crate::book::Chapter,
+        line: usize,
+        column: usize,
+        kind: ClaimKind,
+        words: String,
+        cause: RootCause,
+    ) -> ClaimRecord {
+        ClaimRecord {
+            id,
+            chapter: chapter.title.clone(),
+            page: chapter.out_path.clone(),
+            file: PathBuf::from(&chapter.source),
+            line,
+            column,
+            kind,
+            words,
+            lhs: "not evaluated".into(),
+            op: String::new(),
+            rhs: String::new(),
+            tolerance: None,
+            lhs_value: f64::NAN,
+            rhs_value: f64::NAN,
+            unit: String::new(),
+            holds: false,
+            margin: Some(cause.to_string()),
+            not_evaluated: Some(cause),
+            lhs_from: Vec::new(),
+            rhs_from: Vec::new(),
+        }
+    }
+}
+
+/// `data/cars.yaml:4 (hatchback.battery), data/cars.yaml:5 (hatchback.consumption)`.
+pub fn figures_text(figs: &[crate::calc::Figure]) -> String {
+    const MAX: usize = 8;
+    let mut parts: Vec<String> = figs.iter().take(MAX).map(ToString::to_string).collect();
+    if figs.len() > MAX {
+        parts.push(format!("and {} more", figs.len() - MAX));
+    }
+    parts.join(", ")
 }
 
 pub mod cells;

@@ -11,6 +11,33 @@ use super::data::DataFile;
 pub const LEDGER_PATH: &str = "claims.html";
 pub const SOURCES_PATH: &str = "sources.html";
 
+/// The data entries a claim's sides were computed from, linked to the data-sources page.
+fn data_links(c: &ClaimRecord) -> String {
+    let mut figures: Vec<&crate::calc::Figure> = c.lhs_from.iter().chain(&c.rhs_from).collect();
+    if figures.is_empty() {
+        return String::new();
+    }
+    figures.sort();
+    figures.dedup();
+    let links: Vec<String> = figures
+        .iter()
+        .map(|f| {
+            let stem = std::path::Path::new(&*f.file)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let entry = f.path.split('.').next().unwrap_or("");
+            format!(
+                "<a href=\"{SOURCES_PATH}#{stem}-{entry}\" title=\"{}:{}\"><code>{stem}.{}</code></a>",
+                escape(&f.file),
+                f.line,
+                escape(&f.path)
+            )
+        })
+        .collect();
+    format!("<div class=\"ledger-data\">from {}</div>", links.join(", "))
+}
+
 /// The claims ledger: one row per claim, failures first.
 pub fn ledger(claims: &[ClaimRecord]) -> GeneratedPage {
     let failing = claims.iter().filter(|c| !c.holds).count();
@@ -70,6 +97,13 @@ pub fn ledger(claims: &[ClaimRecord]) -> GeneratedPage {
                 escape(t)
             ));
         }
+        if let Some(cause) = &c.not_evaluated {
+            values = format!(
+                "<span class=\"ledger-cause\">{}</span>",
+                escape(&cause.to_string())
+            );
+        }
+        values.push_str(&data_links(c));
         let kind = if c.kind == super::ClaimKind::Refute {
             "<span class=\"claim-kind\">refute</span> "
         } else {

@@ -368,6 +368,24 @@ fn init_writes_a_book_that_builds() {
         .into();
     run.assert_code(0);
     assert!(target.join("book/index.html").is_file());
+    // The example data file is read by its chapter: 2.2 kW × 10 min = 367 Wh a day, 134 kWh a
+    // year, under the chapter's claim of 200 kWh.
+    let page = std::fs::read_to_string(target.join("book/data.html")).unwrap();
+    assert!(page.contains("367 Wh"), "{page}");
+    assert!(
+        page.contains("Fridge-freezer"),
+        "the table lists both appliances"
+    );
+    let sources = std::fs::read_to_string(target.join("book/sources.html")).unwrap();
+    assert!(sources.contains("example.com/kettle-datasheet"));
+    let run: common::Run = common::calcbook()
+        .arg("check")
+        .arg(&target)
+        .output()
+        .unwrap()
+        .into();
+    run.assert_code(0)
+        .assert_stdout_contains("check ok: 2 claims (2 hold, 0 fail), 0 errors, 0 warnings");
     // A second init refuses to overwrite.
     let run: common::Run = common::calcbook()
         .args(["init"])

@@ -13,7 +13,11 @@ fn load(dir: &Path) -> (Scope, Vec<DataFile>, Vec<Diagnostic>, Sources) {
     let mut scope = Scope::new();
     calcbook::engine::bindings::register(&mut scope);
     let mut sources = Sources::new();
-    let (files, diags) = data::load(dir, Path::new("data"), &mut scope, &mut sources);
+    let (mut files, mut diags) = data::load(dir, Path::new("data"), &mut scope, &mut sources);
+    // The engine links systems to their chips, as a book's build does.
+    diags.extend(calcbook::engine::link::link_records(
+        &mut scope, &mut files, &sources,
+    ));
     (scope, files, diags, sources)
 }
 
@@ -240,14 +244,19 @@ fn mistakes_in_a_data_file_are_errors_at_their_line() {
         let span = d.span.clone().unwrap();
         (file.display().to_string(), line, text[span].to_string())
     };
-    // `bandwidth: 8 TB` is bytes, not bytes per second: line 11, the value underlined.
-    let (file, line, under) = at("wrong-dimension");
-    assert_eq!(
-        (file.as_str(), line, under.as_str()),
-        ("data/hardware.yaml", 11, "8 TB")
+    // `bandwidth: 8 TB` is bytes, not bytes per second: the loader knows no engine fields, so
+    // the engine says so where it reads the record, naming the field and the figure's line (11).
+    let e = scope
+        .eval_expr("drain_time(hardware.wrong_dimension)")
+        .unwrap_err();
+    assert!(e.message.contains("hbm.bandwidth"), "{}", e.message);
+    assert!(
+        e.notes
+            .iter()
+            .any(|n| n.starts_with("data/hardware.yaml:11:")),
+        "{:#?}",
+        e.notes
     );
-    let d = diags.iter().find(|d| d.code == "wrong-dimension").unwrap();
-    assert!(d.message.contains("hbm.bandwidth"), "{}", d.message);
     // `capacity: 80 GX` has an unknown unit: line 17.
     let (file, line, under) = at("bad-quantity");
     assert_eq!(
@@ -269,7 +278,7 @@ fn mistakes_in_a_data_file_are_errors_at_their_line() {
         ("data/systems.yaml", 9, "h999")
     );
     // Nothing else is wrong.
-    assert_eq!(diags.len(), 4, "{diags:#?}");
+    assert_eq!(diags.len(), 3, "{diags:#?}");
 
     // The good entries still work, and the linked system computes like its chip:
     // ridge 1e15/8e12 = 125 FLOP/B; drain 80e9/8e12 = 10 ms.
@@ -280,4 +289,33 @@ fn mistakes_in_a_data_file_are_errors_at_their_line() {
     // The unlinked system says why it cannot be used.
     let e = scope.eval_expr("ridge(systems.ghost)").unwrap_err();
     assert!(e.message.contains("h999"), "{}", e.message);
+}
+
+/// The loader knows no engine fields; the engine says which field of which record it lacks where
+/// it reads the record, names a near miss, and points at the data entry's line.
+#[test]
+fn an_engine_function_names_the_missing_field_and_the_entry_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("hardware.yaml"),
+        "ok:\n  name: Fine\n  flops: {bf16: 1 PFLOP/s}\n  hbm: {capacity: 80 GB, bandwidth: 8 TB/s}\n  source: https://example.com/ok\nrenamed:\n  name: Renamed\n  flops: {bf16: 1 PFLOP/s}\n  hbm: {capacity: 80 GB, bandwith: 8 TB/s}\n  source: https://example.com/r\n",
+    )
+    .unwrap();
+    let (scope, _, diags, _) = load(dir.path());
+    assert!(diags.is_empty(), "{diags:#?}");
+    let e = scope.eval_expr("drain_time(hardware.renamed)").unwrap_err();
+    assert!(e.message.contains("`hbm.bandwidth`"), "{}", e.message);
+    assert!(
+        e.message.contains("it has `bandwith`: a misspelling?"),
+        "{}",
+        e.message
+    );
+    assert!(
+        e.notes
+            .iter()
+            .any(|n| n.starts_with("data/hardware.yaml:6: the data entry `renamed`")),
+        "{:#?}",
+        e.notes
+    );
+    assert!(scope.eval_expr("drain_time(hardware.ok)").is_ok());
 }

@@ -14,8 +14,11 @@ fn prelude() -> Scope {
     calcbook::engine::bindings::register(&mut scope);
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
     let mut sources = Sources::new();
-    let (files, diags) =
+    let (mut files, mut diags) =
         calcbook::notebook::data::load(&dir, Path::new("data"), &mut scope, &mut sources);
+    diags.extend(calcbook::engine::link::link_records(
+        &mut scope, &mut files, &sources,
+    ));
     assert!(diags.is_empty(), "data diagnostics: {diags:#?}");
     assert_eq!(files.len(), 5);
     scope

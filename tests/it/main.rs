@@ -4,6 +4,7 @@
 mod chart_fixtures;
 mod common;
 
+mod any_subject;
 mod build;
 mod bundled_book;
 mod calc_errors;
