@@ -406,18 +406,7 @@ impl Scope {
             _ => None,
         };
         let with_name = |f: Fail| (f, defined.clone());
-        match &stmt.kind {
-            StmtKind::Let { value: e, .. }
-            | StmtKind::Expr(e)
-            | StmtKind::Claim { cond: e, .. } => {
-                self.check_unit_names(e, &[]).map_err(with_name)?;
-            }
-            StmtKind::Fn { params, body, .. } => {
-                let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
-                self.check_unit_names(body, &names).map_err(with_name)?;
-            }
-            _ => {}
-        }
+        self.check_statement_units(stmt).map_err(with_name)?;
         match &stmt.kind {
             StmtKind::Let { name, value, .. } => {
                 let (v, figs) = provenance::collect(|| {
@@ -516,20 +505,7 @@ impl Scope {
                     UnitDefinition::Base(d, span) => match self.registry.dimension(d) {
                         Some(dim) => (1.0, dim),
                         None => {
-                            let mut diag = Diagnostic::error(
-                                "unknown-dimension",
-                                format!("unknown dimension `{d}`"),
-                            )
-                            .with_span(span.clone())
-                            .with_label("not a dimension");
-                            diag = match did_you_mean(d, self.registry.dimension_names()) {
-                                Some(s) => diag.with_help(format!(
-                                    "declare it first: `dimension {d}` (or did you mean `{s}`?)"
-                                )),
-                                None => {
-                                    diag.with_help(format!("declare it first: `dimension {d}`"))
-                                }
-                            };
+                            let diag = self.unknown_dimension(d, span);
                             return Err(with_name(Fail::Diag(Box::new(diag))));
                         }
                     },
@@ -552,6 +528,33 @@ impl Scope {
                 })?;
                 Ok(OutputKind::Declaration { name: name.clone() })
             }
+        }
+    }
+
+    fn unknown_dimension(&self, d: &str, span: &Span) -> Diagnostic {
+        let diag = Diagnostic::error("unknown-dimension", format!("unknown dimension `{d}`"))
+            .with_span(span.clone())
+            .with_label("not a dimension");
+        match did_you_mean(d, self.registry.dimension_names()) {
+            Some(s) => diag.with_help(format!(
+                "declare it first: `dimension {d}` (or did you mean `{s}`?)"
+            )),
+            None => diag.with_help(format!("declare it first: `dimension {d}`")),
+        }
+    }
+
+    /// [`Scope::check_unit_names`] over a statement's expressions (a function's parameters count
+    /// as names).
+    fn check_statement_units(&self, stmt: &Stmt) -> EResult<()> {
+        match &stmt.kind {
+            StmtKind::Let { value: e, .. }
+            | StmtKind::Expr(e)
+            | StmtKind::Claim { cond: e, .. } => self.check_unit_names(e, &[]),
+            StmtKind::Fn { params, body, .. } => {
+                let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+                self.check_unit_names(body, &names)
+            }
+            _ => Ok(()),
         }
     }
 

@@ -227,36 +227,7 @@ impl<'a> ChapterNotebook<'a> {
                     from_at[last] = value.prov().map(from_text).unwrap_or_default();
                 }
                 OutputKind::Claim(result) => {
-                    let index = self.claims.len() + 1;
-                    let id = format!("claim-{index}");
-                    let file_offset = self.chapter.map.to_original(offset + stmt.span.start);
-                    let (line, column) = diagnostic::line_col(self.original, file_offset);
-                    let kind = match result.kind {
-                        calc::ClaimKind::Claim => ClaimKind::Claim,
-                        calc::ClaimKind::Refute => ClaimKind::Refute,
-                    };
-                    let record = ClaimRecord {
-                        id: id.clone(),
-                        chapter: self.chapter.title.clone(),
-                        page: self.chapter.out_path.clone(),
-                        file: PathBuf::from(&self.chapter.source),
-                        line,
-                        column,
-                        kind,
-                        words: result.words.clone(),
-                        lhs: result.lhs.clone(),
-                        op: result.op.clone(),
-                        rhs: result.rhs.clone(),
-                        tolerance: result.tolerance.clone(),
-                        lhs_value: result.lhs_si,
-                        rhs_value: result.rhs_si,
-                        unit: result.unit.clone(),
-                        holds: result.holds,
-                        margin: (!result.margin.is_empty()).then(|| result.margin.clone()),
-                        not_evaluated: None,
-                        lhs_from: result.lhs_from.clone(),
-                        rhs_from: result.rhs_from.clone(),
-                    };
+                    let record = self.claim_record(result, stmt, offset);
                     let root = "../".repeat(self.chapter.out_path.matches('/').count());
                     claim_html.push(claim_box(&record, &root));
                     let box_index = claim_html.len() - 1;
@@ -348,6 +319,43 @@ impl<'a> ChapterNotebook<'a> {
         }
         self.diagnostics.extend(located);
         html
+    }
+
+    /// The ledger's record of a claim that gave a verdict.
+    fn claim_record(
+        &self,
+        result: &calc::ClaimResult,
+        stmt: &calc::StatementOutput,
+        offset: usize,
+    ) -> ClaimRecord {
+        let file_offset = self.chapter.map.to_original(offset + stmt.span.start);
+        let (line, column) = diagnostic::line_col(self.original, file_offset);
+        let kind = match result.kind {
+            calc::ClaimKind::Claim => ClaimKind::Claim,
+            calc::ClaimKind::Refute => ClaimKind::Refute,
+        };
+        ClaimRecord {
+            id: format!("claim-{}", self.claims.len() + 1),
+            chapter: self.chapter.title.clone(),
+            page: self.chapter.out_path.clone(),
+            file: PathBuf::from(&self.chapter.source),
+            line,
+            column,
+            kind,
+            words: result.words.clone(),
+            lhs: result.lhs.clone(),
+            op: result.op.clone(),
+            rhs: result.rhs.clone(),
+            tolerance: result.tolerance.clone(),
+            lhs_value: result.lhs_si,
+            rhs_value: result.rhs_si,
+            unit: result.unit.clone(),
+            holds: result.holds,
+            margin: (!result.margin.is_empty()).then(|| result.margin.clone()),
+            not_evaluated: None,
+            lhs_from: result.lhs_from.clone(),
+            rhs_from: result.rhs_from.clone(),
+        }
     }
 
     fn inline_value(&mut self, expr: &str, offset: usize) -> String {

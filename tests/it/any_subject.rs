@@ -339,3 +339,26 @@ fn a_flat_file_of_figures_with_one_source_loads() {
     assert!(sources.contains("water_density"), "{sources}");
     assert!(sources.contains("example.com/constants"), "{sources}");
 }
+
+/// An unsourced entry is a warning, unless the book sets `require-sources` (as the bundled book
+/// does), when it is an error.
+#[test]
+fn require_sources_turns_a_missing_source_into_an_error() {
+    let files = [
+        ("src/SUMMARY.md", "- [A](a.md)\n"),
+        ("src/a.md", "# A\n\n`= things.x.size`\n"),
+        ("data/things.yaml", "x:\n  size: 3 m\n"),
+    ];
+    let book = TestBook::new(&files);
+    book.run(&["check"])
+        .assert_code(0)
+        .assert_stdout_contains("warning[missing-source]: entry `x` has no `source:`");
+    book.run(&["check", "--deny-warnings"]).assert_code(1);
+    book.write(
+        "book.toml",
+        "[book]\ntitle = \"T\"\n\n[calcbook]\nrequire-sources = true\n",
+    );
+    book.run(&["check"])
+        .assert_code(1)
+        .assert_stdout_contains("error[missing-source]: entry `x` has no `source:`");
+}
