@@ -24,7 +24,7 @@ fn run_bounded(dir: &Path, args: &[&str]) -> Run {
         if child.try_wait().expect("wait").is_some() {
             return child.wait_with_output().expect("output").into();
         }
-        if started.elapsed() > Duration::from_secs(60) {
+        if started.elapsed() > Duration::from_secs(180) {
             let _ = child.kill();
             panic!("calcbook {args:?} did not finish: it hangs");
         }

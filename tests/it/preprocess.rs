@@ -98,9 +98,11 @@ fn protocol_round_trip_renders_every_cell_of_both_chapters() {
     assert!(html.starts_with("# Panels\n\nThe shed's panel is rated in watts.\n"));
     assert!(!html.contains("```"), "a fenced cell is left:\n{html}");
     assert!(html.contains("<div class=\"calc-block\" data-block=\"1\">"));
-    assert!(html.contains("<span class=\"calc-out\">= 400 W</span>"));
+    assert!(html.contains(
+        "<span class=\"calc-out\" title=\"— from data/shed.yaml:4 (panel.power)\">= 400 W</span>"
+    ));
     assert!(html.contains("<div class=\"claim claim--holds\" id=\"claim-1\">"));
-    assert!(html.contains("<span class=\"calc-inline\" title=\"daily\">2 kWh</span>"));
+    assert!(html.contains("<span class=\"calc-inline\" title=\"daily — from data/shed.yaml:4 (panel.power)\">2 kWh</span>"));
     assert!(html.contains("<a class=\"xref\" href=\"#fig-yield\">Figure 1</a>"));
     assert!(html.contains("<figure class=\"chart\" id=\"fig-yield\">"));
     assert!(html.contains("<svg"));
@@ -118,11 +120,11 @@ fn protocol_round_trip_renders_every_cell_of_both_chapters() {
     assert!(html.contains("<details class=\"calc-details\"><summary>"));
     assert!(
         html.contains(
-            "<span class=\"calc-inline\" title=\"stored / load in hour\">13.3 hour</span>"
+            "<span class=\"calc-inline\" title=\"stored / load in hour — from data/shed.yaml:8 (battery.stored)\">13.3 hours</span>"
         )
     );
     assert!(html.contains("<figure class=\"table\" id=\"tbl-runtime\">"));
-    assert!(html.contains("<td class=\"num\">40 hour</td>"));
+    assert!(html.contains("<td class=\"num\">40 hours</td>"));
     assert!(html.contains("<a class=\"xref\" href=\"#tbl-runtime\">Table 1</a> lists"));
     assert!(html.contains("claim claim--holds"));
     // No blank line inside a cell's HTML, or mdBook would read the rest of it as Markdown.
@@ -235,14 +237,14 @@ fn real_mdbook_builds_the_fixture_book_with_calcbook_cells() {
     assert!(panels.contains("<main>") && panels.contains("Solar shed"));
     assert!(panels.contains("<div class=\"calc-block\" data-block=\"1\">"));
     assert!(panels.contains("claim claim--holds"));
-    assert!(panels.contains("<span class=\"calc-inline\" title=\"daily\">2 kWh</span>"));
+    assert!(panels.contains("<span class=\"calc-inline\" title=\"daily — from data/shed.yaml:4 (panel.power)\">2 kWh</span>"));
     assert!(panels.contains("<figure class=\"chart\" id=\"fig-yield\">"));
     assert!(panels.contains("<style>"));
     // The prose around the cells is still Markdown, rendered by mdBook.
     assert!(panels.contains("<h1 id=\"panels\">"));
     assert!(panels.contains("<p>So a sunny day yields <span class=\"calc-inline\""));
     let battery = book.page("battery.html");
-    assert!(battery.contains("<td class=\"num\">40 hour</td>"));
+    assert!(battery.contains("<td class=\"num\">40 hours</td>"));
     assert!(battery.contains("<details class=\"calc-details\">"));
     assert!(!battery.contains("```"));
 }
