@@ -254,6 +254,19 @@ fn render_book_inner(
     ))
 }
 
+/// Codes of the diagnostics about links inside the book that do not land (a page or an anchor).
+pub const LINK_CODES: &[&str] = &["broken-link", "broken-anchor"];
+
+/// Turns broken in-book links from warnings into errors: what `check` always does, and `build`
+/// does when book.toml sets `[calcbook] strict-links = true`.
+pub fn links_as_errors(diagnostics: &mut [Diagnostic]) {
+    for d in diagnostics {
+        if LINK_CODES.contains(&d.code) {
+            d.severity = Severity::Error;
+        }
+    }
+}
+
 /// Where a book's output goes: `dest` if given, else the book's `build-dir`.
 pub fn destination(root: &Path, book: &book::Book, dest: Option<&Path>) -> PathBuf {
     match dest {

@@ -142,6 +142,9 @@ fn build(dir: &Path, dest: Option<&Path>) -> ExitCode {
             Ok(r) => r,
             Err(d) => return report(&[d], &Sources::new()),
         };
+    if rendered.book.config.calcbook.strict_links {
+        calcbook::links_as_errors(&mut rendered.diagnostics);
+    }
     // A failing claim is rendered honestly (a red box) and reported; `check` is what fails CI.
     let failing: Vec<_> = evaluated
         .claims
@@ -199,11 +202,12 @@ fn plural(n: usize) -> &'static str {
 
 fn check(dir: &Path, format: CheckFormat, deny_warnings: bool) -> ExitCode {
     use calcbook::check::{Format, Report};
-    let (rendered, evaluated) =
+    let (mut rendered, evaluated) =
         match calcbook::render_book_with(dir, &calcbook::RenderOptions::default()) {
             Ok(r) => r,
             Err(d) => return report(&[d], &Sources::new()),
         };
+    calcbook::links_as_errors(&mut rendered.diagnostics);
     let report = Report {
         claims: &evaluated.claims,
         diagnostics: &rendered.diagnostics,

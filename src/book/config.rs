@@ -103,6 +103,10 @@ pub struct CalcbookSection {
     /// Folder whose files override the built-in templates and assets, file by file.
     #[serde(default = "default_templates_dir")]
     pub templates: PathBuf,
+    /// A broken link or anchor inside the book fails `build` too (by default it is a warning in
+    /// `build`, as in mdBook, and an error in `check`).
+    #[serde(default)]
+    pub strict_links: bool,
 }
 
 impl Default for CalcbookSection {
@@ -110,6 +114,7 @@ impl Default for CalcbookSection {
         CalcbookSection {
             data: default_data_dir(),
             templates: default_templates_dir(),
+            strict_links: false,
         }
     }
 }
@@ -164,7 +169,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "extra-watch-dirs",
         ],
     ),
-    ("calcbook", &["data", "templates"]),
+    ("calcbook", &["data", "templates", "strict-links"]),
 ];
 
 /// Parses `book.toml` text. Errors point at the offending key in `file`.

@@ -348,8 +348,9 @@ fn math(src: &str, display: bool, span: Range<usize>, out: &mut RenderedMarkdown
     html
 }
 
-/// Rewrites a relative link to a chapter (`x.md#a`) into its page (`x.html#a`) and records links
-/// to pages and anchors for checking. External links are left alone.
+/// Rewrites a link as mdBook does (`x.md#a` → `x.html#a` for any link without a scheme) and
+/// records those that land inside the book, so the site stage can check them. Links that leave the
+/// book (`../std/index.html`, another site) pass through unchecked, as in mdBook.
 fn rewrite_link<'a>(
     dest: &CowStr<'a>,
     page: &str,
@@ -357,12 +358,7 @@ fn rewrite_link<'a>(
     links: &mut Vec<PageLink>,
 ) -> CowStr<'a> {
     let d = dest.as_ref();
-    if d.is_empty()
-        || d.contains("://")
-        || d.starts_with("mailto:")
-        || d.starts_with('/')
-        || d.starts_with("data:")
-    {
+    if d.is_empty() || has_scheme(d) {
         return dest.clone();
     }
     let (path, anchor) = match d.split_once('#') {
@@ -379,10 +375,7 @@ fn rewrite_link<'a>(
         return dest.clone();
     }
     let is_md = path.ends_with(".md");
-    if !is_md && !path.ends_with(".html") {
-        return dest.clone();
-    }
-    // A `README.md` link becomes `index.html`; keep the written folder part.
+    // A `README.md` link becomes `index.html`, the page calcbook writes for it; keep the folder.
     let written_html = if is_md {
         let file_start = path.rfind('/').map_or(0, |i| i + 1);
         let dir = &path[..file_start];
@@ -391,16 +384,41 @@ fn rewrite_link<'a>(
     } else {
         path.to_string()
     };
-    links.push(PageLink {
-        page: resolve_relative(page, &written_html),
-        anchor: anchor.clone(),
-        span,
-        written: d.to_string(),
-    });
+    let checked = is_md || path.ends_with(".html");
+    if checked
+        && !path.starts_with('/')
+        && let Some(target) = resolve_inside(page, &written_html)
+    {
+        links.push(PageLink {
+            page: target,
+            anchor: anchor.clone(),
+            span,
+            written: d.to_string(),
+        });
+    }
+    if !is_md {
+        return dest.clone();
+    }
     match anchor {
         Some(a) => format!("{written_html}#{a}").into(),
         None => written_html.into(),
     }
+}
+
+/// `scheme:` as mdBook's `fix_link` recognises it (`https:`, `mailto:`, `data:`…).
+fn has_scheme(link: &str) -> bool {
+    let mut chars = link.chars();
+    if !chars.next().is_some_and(|c| c.is_ascii_lowercase()) {
+        return false;
+    }
+    for c in chars {
+        match c {
+            ':' => return true,
+            c if c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '+' | '.' | '-') => {}
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// Resolves `target` relative to the folder of `page` (both `/`-separated, relative to the root).
@@ -417,6 +435,23 @@ pub fn resolve_relative(page: &str, target: &str) -> String {
         }
     }
     parts.join("/")
+}
+
+/// As [`resolve_relative`], but `None` when the target climbs above the output root: such a link
+/// leaves the book (mdBook books link to sibling books this way) and is not checked.
+pub fn resolve_inside(page: &str, target: &str) -> Option<String> {
+    let mut parts: Vec<&str> = page.split('/').collect();
+    parts.pop();
+    for seg in target.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    Some(parts.join("/"))
 }
 
 fn collect_html_ids(html: &str, ids: &mut Vec<String>) {

@@ -116,7 +116,7 @@ fn search_index_has_sections_with_anchors() {
 }
 
 #[test]
-fn broken_link_is_an_error_at_its_line() {
+fn broken_link_is_a_check_error_at_its_line() {
     let book = TestBook::new(&[
         ("src/SUMMARY.md", "- [A](a.md)\n- [B](b.md)\n"),
         (
@@ -125,12 +125,12 @@ fn broken_link_is_an_error_at_its_line() {
         ),
         ("src/b.md", "# B\n"),
     ]);
-    book.build()
+    book.run(&["check"])
         .assert_code(1)
-        .assert_stderr_contains("src/a.md:5:5")
-        .assert_stderr_contains("not in the book: `nope.md`")
-        .assert_stderr_contains("src/a.md:7:12")
-        .assert_stderr_contains("has no heading or anchor `#nothing`");
+        .assert_stdout_contains("src/a.md:5:5")
+        .assert_stdout_contains("not in the book: `nope.md`")
+        .assert_stdout_contains("src/a.md:7:12")
+        .assert_stdout_contains("has no heading or anchor `#nothing`");
 }
 
 #[test]
@@ -216,8 +216,8 @@ fn includes_are_expanded() {
 fn every_error_is_reported_not_just_the_first() {
     let book = TestBook::new(&[
         ("src/SUMMARY.md", "- [A](a.md)\n- [B](b.md)\n- [C](c.md)\n"),
-        ("src/a.md", "[x](x.md)\n"),
-        ("src/b.md", "[y](y.md)\n"),
+        ("src/a.md", "{{#include x.rs}}\n"),
+        ("src/b.md", "{{#include y.rs}}\n"),
     ]);
     let run = book.build();
     run.assert_code(1)
@@ -235,7 +235,10 @@ fn failed_build_leaves_previous_output_intact() {
     ]);
     book.build().assert_code(0);
     let before = book.page("a.html");
-    book.write("src/a.md", "# A\n\nsecond version [broken](nowhere.md)\n");
+    book.write(
+        "src/a.md",
+        "# A\n\nsecond version {{#include nowhere.rs}}\n",
+    );
     book.build().assert_code(1);
     assert_eq!(book.page("a.html"), before);
     assert!(book.page("a.html").contains("first version"));
