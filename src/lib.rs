@@ -177,6 +177,7 @@ fn render_book_inner(
         }
     };
 
+    let markdown_options = book.config.html().markdown_options();
     let mut claims = Vec::new();
     let mut extra_files = Vec::new();
     let mut chapters = Vec::with_capacity(book.chapters.len());
@@ -184,6 +185,7 @@ fn render_book_inner(
     for chapter in &book.chapters {
         let original = book.sources.get(&chapter.source).unwrap_or("");
         let chapter_key = hash_of(&(
+            format!("{markdown_options:?}"),
             &chapter.text,
             original,
             &chapter.title,
@@ -195,7 +197,12 @@ fn render_book_inner(
             _ => {
                 let mut nb =
                     notebook::ChapterNotebook::new(prelude.clone(), chapter, &book.sources);
-                let markdown = render::markdown::render(&chapter.text, &chapter.out_path, &mut nb);
+                let markdown = render::markdown::render_with(
+                    &chapter.text,
+                    &chapter.out_path,
+                    &mut nb,
+                    &markdown_options,
+                );
                 let out = CachedChapter {
                     markdown,
                     claims: nb.claims,

@@ -217,7 +217,36 @@ pub fn parse(text: &str, file: &str) -> Result<(Config, Vec<Diagnostic>), Diagno
             );
         }
     }
+    for name in config.output.keys().filter(|n| *n != "html") {
+        warnings.push(
+            Diagnostic::warning(
+                "unsupported-output",
+                format!("output `{name}` is not written by calcbook"),
+            )
+            .with_file(file)
+            .with_span(find_span(text, &format!("output.{name}")))
+            .with_help("calcbook writes the HTML book only; other outputs are mdBook renderers"),
+        );
+    }
+    if let Err(message) = super::html_config::HtmlConfig::from_output(&config.output) {
+        warnings.push(
+            Diagnostic::warning(
+                "bad-html-config",
+                format!("[output.html] cannot be read ({message}); its defaults are used"),
+            )
+            .with_file(file)
+            .with_span(find_span(text, "output.html")),
+        );
+    }
     Ok((config, warnings))
+}
+
+impl Config {
+    /// The `[output.html]` keys calcbook honours (defaults where the table is absent or unreadable;
+    /// [`parse`] reports an unreadable one).
+    pub fn html(&self) -> super::html_config::HtmlConfig {
+        super::html_config::HtmlConfig::from_output(&self.output).unwrap_or_default()
+    }
 }
 
 fn first_line(s: &str) -> &str {

@@ -3,6 +3,7 @@
 //! after it works on the [`Book`] in memory.
 
 pub mod config;
+pub mod html_config;
 pub mod include;
 pub mod summary;
 

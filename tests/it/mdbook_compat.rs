@@ -62,3 +62,146 @@ fn strict_links_setting_makes_build_fail_on_a_broken_link() {
         .assert_code(1)
         .assert_stderr_contains("error[broken-link]");
 }
+
+#[test]
+fn anchors_are_found_wherever_html_defines_them() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [A](a.md)\n- [B](b.md)\n"),
+        (
+            "src/a.md",
+            "# A\n\n[1](b.md#dq) [2](b.md#sq) [3](b.md#named) [4](b.md#a-term) [5](b.md#footnote-note) [6](b.md#fr-note-1) [7](b.md#inline)\n",
+        ),
+        (
+            "src/b.md",
+            "# B\n\n<div id=\"dq\"></div>\n\n<p id='sq'>x</p>\n\n<a name=\"named\"></a>\n\nText with <span id=inline>inline</span> HTML and a note[^note].\n\nA term\n: its definition\n\n[^note]: The note.\n",
+        ),
+    ]);
+    book.run(&["check"]).assert_code(0);
+    book.build().assert_code(0);
+    let b = book.page("b.html");
+    assert!(
+        b.contains("<dt id=\"a-term\"><a class=\"header\" href=\"#a-term\">A term</a></dt>"),
+        "{b}"
+    );
+}
+
+#[test]
+fn footnotes_use_mdbook_ids_numbered_by_first_reference_and_gathered_at_the_end() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [A](a.md)\n"),
+        (
+            "src/a.md",
+            "# A\n\n[^second]: Defined first.\n\nOne[^first], two[^second], again[^first].\n\n[^first]: The first note.\n",
+        ),
+    ]);
+    book.build().assert_code(0);
+    let a = book.page("a.html");
+    assert!(
+        a.contains("<sup class=\"footnote-reference\" id=\"fr-first-1\"><a href=\"#footnote-first\">1</a></sup>"),
+        "{a}"
+    );
+    assert!(a.contains("id=\"fr-second-1\"><a href=\"#footnote-second\">2</a>"));
+    assert!(a.contains("id=\"fr-first-2\"><a href=\"#footnote-first\">1</a>"));
+    let list = &a[a
+        .find("<ol class=\"footnote-definition\">")
+        .expect("footnote list")..];
+    let first = list.find("<li id=\"footnote-first\">").expect("first");
+    let second = list.find("<li id=\"footnote-second\">").expect("second");
+    assert!(first < second, "ordered by number: {list}");
+    assert!(
+        list.contains(
+            "The first note. <a href=\"#fr-first-1\">↩</a> <a href=\"#fr-first-2\">↩2</a></p>"
+        ),
+        "{list}"
+    );
+}
+
+#[test]
+fn heading_ids_follow_mdbook() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [A](a.md)\n- [B](b.md)\n"),
+        (
+            "src/a.md",
+            "# Title\n\nTwo lines\nof heading\n---------\n\n## Uses `Vec<T>` and [a link](b.md)\n\n## ![logo](x.png) Logo\n\n## Dup\n\n## Dup\n\n## Dup-1\n\n## Mine {#custom}\n\n## ::\n",
+        ),
+        ("src/b.md", "# B\n"),
+    ]);
+    book.build().assert_code(0);
+    let a = book.page("a.html");
+    for id in [
+        "title",
+        "two-lines-of-heading",
+        "uses-vect-and-a-link",
+        "logo",
+        "dup",
+        "dup-1",
+        "dup-1-1",
+        "custom",
+        "section",
+    ] {
+        assert!(a.contains(&format!("id=\"{id}\"")), "no id {id:?} in {a}");
+    }
+    assert!(
+        a.contains("href=\"b.html\">a link</a>"),
+        "link in heading: {a}"
+    );
+}
+
+#[test]
+fn rust_blocks_hide_boring_lines_and_accept_rustdoc_attributes() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [A](a.md)\n"),
+        (
+            "src/a.md",
+            "# A\n\n```rust,should_panic,edition2021\n# fn setup() {}\nfn main() {\n    ##[cfg(x)]\n    panic!();\n}\n```\n\n```rust,no_run\nfn main() {}\n```\n\n```rust,ignore\nlet x = 1;\n```\n\n```rust,editable\nfn main() { let y = 2; }\n```\n",
+        ),
+    ]);
+    book.build().assert_code(0);
+    let a = book.page("a.html");
+    assert!(a.contains("<pre class=\"playground\"><code class=\"language-rust should_panic edition2021\"><span class=\"boring\">fn setup() {}\n</span>fn main() {\n    #[cfg(x)]\n"), "{a}");
+    assert!(a.contains("<code class=\"language-rust no_run\">fn main() {}</code>"));
+    assert!(
+        a.contains("<pre><code class=\"language-rust ignore\">let x = 1;</code></pre>"),
+        "{a}"
+    );
+    assert!(a.contains("<code class=\"language-rust editable\">fn main() { let y = 2; }</code>"));
+    assert!(!a.contains("# fn setup"), "a hidden line is shown");
+}
+
+#[test]
+fn admonitions_and_definition_lists_are_on_by_default() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [A](a.md)\n"),
+        (
+            "src/a.md",
+            "# A\n\n> [!WARNING]\n> Mind the gap.\n\n> [!TIP]\n> A tip.\n\nTerm\n: Meaning.\n",
+        ),
+    ]);
+    book.build().assert_code(0);
+    let a = book.page("a.html");
+    assert!(a.contains("<blockquote class=\"blockquote-tag blockquote-tag-warning\">\n<p class=\"blockquote-tag-title\">Warning</p>\n<p>Mind the gap.</p>\n</blockquote>"), "{a}");
+    assert!(a.contains("blockquote-tag-tip"));
+    assert!(!a.contains("[!WARNING]") && !a.contains("[!TIP]"));
+    assert!(a.contains("<dl>") && a.contains("<dd>Meaning.</dd>"), "{a}");
+}
+
+#[test]
+fn math_only_where_book_toml_turns_it_on() {
+    let files = [
+        ("src/SUMMARY.md", "- [A](a.md)\n"),
+        ("src/a.md", "# A\n\nSet $HOME and $PATH.\n\n$$x^2$$\n"),
+    ];
+    let plain = TestBook::new(&files);
+    plain.build().assert_code(0);
+    let a = plain.page("a.html");
+    assert!(a.contains("Set $HOME and $PATH."), "{a}");
+    assert!(!a.contains("<math"));
+
+    let with_math = TestBook::new(&files);
+    with_math.write(
+        "book.toml",
+        "[book]\ntitle = \"T\"\n\n[output.html]\nmathjax-support = true\n",
+    );
+    with_math.build().assert_code(0);
+    assert!(with_math.page("a.html").contains("<math"));
+}
