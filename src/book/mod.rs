@@ -34,6 +34,8 @@ pub struct Chapter {
     pub text: String,
     /// Maps offsets in `text` back to the chapter file.
     pub map: SpanMap,
+    /// The page's `<title>` when the chapter sets one with `{{#title …}}`.
+    pub page_title: Option<String>,
 }
 
 /// Everything read from a book folder.
@@ -226,16 +228,17 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
                 continue;
             }
         };
-        let (text, map, diags) = include::expand(&raw, root, &source);
-        book.diagnostics.extend(diags);
+        let expanded = include::expand_chapter(&raw, root, &source);
+        book.diagnostics.extend(expanded.diagnostics);
         book.chapters.push(Chapter {
             title: link.title.clone(),
             number: link.number_text(),
             source,
             src_rel: normalize(path),
             out_path: page_name(&normalize(path)),
-            text,
-            map,
+            text: expanded.text,
+            map: expanded.map,
+            page_title: expanded.title,
         });
     }
     book.summary = summary;

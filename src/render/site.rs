@@ -149,7 +149,11 @@ pub fn assemble(
         .iter()
         .map(|rc| {
             (
-                rc.chapter.title.as_str(),
+                // `{{#title …}}` sets the page's <title>; the table of contents keeps SUMMARY's.
+                rc.chapter
+                    .page_title
+                    .as_deref()
+                    .unwrap_or(rc.chapter.title.as_str()),
                 rc.chapter.out_path.as_str(),
                 rc.markdown.html.as_str(),
             )

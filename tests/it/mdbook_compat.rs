@@ -205,3 +205,56 @@ fn math_only_where_book_toml_turns_it_on() {
     with_math.build().assert_code(0);
     assert!(with_math.page("a.html").contains("<math"));
 }
+
+#[test]
+fn summary_lines_mdbook_accepts_build() {
+    let book = TestBook::new(&[
+        (
+            "src/SUMMARY.md",
+            "\u{feff}# Summary\n\n- [One](one.md) (the first)\n- [Draft]()<!-- later -->\n- [Two](two.md) <!-- note -->\n- [Spaced](<with space.md>)\n",
+        ),
+        ("src/one.md", "# One\n"),
+        ("src/two.md", "# Two\n"),
+        ("src/with space.md", "# Spaced\n"),
+    ]);
+    book.build().assert_code(0);
+    assert!(book.page("one.html").contains("One"));
+    assert!(book.page("two.html").contains("Two"));
+    assert!(book.page("with space.html").contains("Spaced"));
+}
+
+#[test]
+fn directives_expand_as_mdbook_expands_them() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [A](a.md)\n"),
+        (
+            "src/a.md",
+            "{{#title A custom title}}\n# A\n\n```rust\n{{#rustdoc_include code/lib.rs:shown}}\n```\n\n```rust\n{{#include code/lib.rs:tail}}\n```\n\n{{#playground code/main.rs editable}}\n\nWrite `{{#include missing.rs}}` to include a file:\n\n```md\n{{#include missing.rs}}\n```\n",
+        ),
+        (
+            "src/code/lib.rs",
+            "fn hidden() {}\n// ANCHOR: shown\nfn shown() {}\n// ANCHOR_END: shown\n// ANCHOR: tail\nfn tail() {}\n",
+        ),
+        (
+            "src/code/main.rs",
+            "fn main() {\n    println!(\"hi\");\n}\n",
+        ),
+    ]);
+    let run = book.build();
+    run.assert_code(0);
+    assert!(!run.stderr.contains("missing.rs"), "{}", run.stderr);
+    let a = book.page("a.html");
+    assert!(a.contains("<title>A custom title"), "{a}");
+    assert!(
+        a.contains("<span class=\"boring\">fn hidden() {}\n</span>fn shown() {}"),
+        "{a}"
+    );
+    assert!(
+        a.contains("</span>fn tail() {}\n<span class=\"boring\">}</span></code>"),
+        "no extra blank line: {a}"
+    );
+    assert!(a.contains("<code class=\"language-rust editable\">fn main() {\n    println!(&quot;hi&quot;);\n}</code>"), "{a}");
+    assert!(a.contains("<code>{{#include missing.rs}}</code>"));
+    assert!(a.contains("{{#include missing.rs}}\n</code>"));
+    assert!(!a.contains("ANCHOR"));
+}
