@@ -73,8 +73,9 @@ impl Default for BookSection {
 pub struct BuildSection {
     #[serde(default = "default_build_dir")]
     pub build_dir: PathBuf,
-    /// mdBook creates missing chapter files; calcbook never writes into the source folder and
-    /// reports them instead, so this key is accepted and ignored.
+    /// A chapter listed in SUMMARY.md without a file: built from its title with a warning
+    /// (mdBook creates the file; calcbook never writes into the source folder), or an error when
+    /// `false`.
     #[serde(default)]
     pub create_missing: Option<bool>,
     #[serde(default)]

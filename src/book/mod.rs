@@ -210,15 +210,38 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
         }
         let source = src_rel.join(path);
         if !root.join(&source).is_file() {
+            let create = book.config.build.create_missing.unwrap_or(true);
             let mut diag = at_summary(
                 "missing-chapter",
                 format!("chapter file `{}` does not exist", source.display()),
             )
             .with_label("no such file");
+            if create {
+                // mdBook's `create-missing` (on by default) writes `# Title` into a new file;
+                // calcbook never writes into the source folder, so the page is made in memory.
+                diag.severity = crate::diagnostic::Severity::Warning;
+                diag = diag.with_note(
+                    "the page is built with just its title, as mdBook's `create-missing` would; set `[build] create-missing = false` to make this an error",
+                );
+            }
             if let Some(best) = closest_md_file(&root.join(&src_rel), path) {
                 diag = diag.with_help(format!("did you mean `{best}`?"));
             }
             book.diagnostics.push(diag);
+            if create {
+                let text = format!("# {}\n", link.title);
+                book.sources.insert(&source, text.clone());
+                book.chapters.push(Chapter {
+                    title: link.title.clone(),
+                    number: link.number_text(),
+                    source,
+                    src_rel: normalize(path),
+                    out_path: page_name(&normalize(path)),
+                    map: SpanMap::identity(text.len()),
+                    text,
+                    page_title: None,
+                });
+            }
             continue;
         }
         let raw = match read_text(root, &source, &mut book.sources) {
@@ -260,7 +283,9 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
         };
         let rel = rel.to_path_buf();
         if rel.extension().is_some_and(|e| e == "md") {
-            if rel != Path::new("SUMMARY.md") && !listed.contains(&rel) {
+            // `404.md` is the 404 page, as in mdBook.
+            let special = rel == Path::new("SUMMARY.md") || rel == Path::new("404.md");
+            if !special && !listed.contains(&rel) {
                 book.diagnostics.push(
                     Diagnostic::warning(
                         "unlisted-chapter",

@@ -258,3 +258,87 @@ fn directives_expand_as_mdbook_expands_them() {
     assert!(a.contains("{{#include missing.rs}}\n</code>"));
     assert!(!a.contains("ANCHOR"));
 }
+
+#[test]
+fn index_html_is_a_copy_of_the_first_chapter_and_404_md_is_the_404_page() {
+    let book = TestBook::new(&[
+        (
+            "src/SUMMARY.md",
+            "- [Start](part/start.md)\n- [Next](next.md)\n",
+        ),
+        ("src/part/start.md", "# Start here\n\nThe opening words.\n"),
+        ("src/next.md", "# Next\n"),
+        ("src/404.md", "# Lost in the stacks\n\nTry the contents.\n"),
+    ]);
+    let run = book.build();
+    run.assert_code(0);
+    assert!(!run.stderr.contains("404.md"), "{}", run.stderr);
+    let index = book.page("index.html");
+    assert!(index.contains("The opening words."), "{index}");
+    assert!(!index.contains("http-equiv=\"refresh\""));
+    let not_found = book.page("404.html");
+    assert!(
+        not_found.contains("id=\"lost-in-the-stacks\""),
+        "{not_found}"
+    );
+    assert!(not_found.contains("Try the contents."));
+}
+
+#[test]
+fn missing_chapter_is_created_with_a_warning() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [A](a.md)\n- [Later](later.md)\n"),
+        ("src/a.md", "# A\n"),
+    ]);
+    book.build()
+        .assert_code(0)
+        .assert_stderr_contains("warning[missing-chapter]")
+        .assert_stderr_contains("src/SUMMARY.md:2:11");
+    assert!(book.page("later.html").contains("id=\"later\""));
+    assert!(
+        !book.root().join("src/later.md").exists(),
+        "the source folder is left alone"
+    );
+}
+
+#[test]
+fn output_html_options_are_honoured() {
+    let book = TestBook::new(&[
+        (
+            "book.toml",
+            "[book]\ntitle = \"T\"\n\n[output.html]\nadditional-css = [\"theme/extra.css\"]\nadditional-js = [\"extra.js\"]\ngit-repository-url = \"https://git.example/t\"\nedit-url-template = \"https://git.example/t/edit/main/{path}\"\ndefault-theme = \"coal\"\nsite-url = \"/t/\"\n\n[output.html.search]\nenable = false\n\n[output.html.redirect]\n\"/old/place.html\" = \"../sub/a.html\"\n\"/old/place.html#gone\" = \"../sub/a.html#here\"\n\n[output.linkcheck]\nfollow-web-links = false\n\n[preprocessor.fancy]\n",
+        ),
+        ("src/SUMMARY.md", "- [A](sub/a.md)\n"),
+        ("src/sub/a.md", "# A\n\n## Here\n"),
+        ("theme/extra.css", "body {}\n"),
+        ("src/extra.js", "// extra\n"),
+    ]);
+    let run = book.build();
+    run.assert_code(0)
+        .assert_stderr_contains("warning[unsupported-output]")
+        .assert_stderr_contains("output `linkcheck`")
+        .assert_stderr_contains("warning[unsupported-preprocessor]");
+    assert_eq!(run.stderr.matches("warning[").count(), 2, "{}", run.stderr);
+    let a = book.page("sub/a.html");
+    assert!(
+        a.contains("<link rel=\"stylesheet\" href=\"../theme/extra.css\">"),
+        "{a}"
+    );
+    assert!(a.contains("<script src=\"../extra.js\"></script>"));
+    assert!(a.contains("href=\"https://git.example/t\""));
+    assert!(a.contains("href=\"https://git.example/t/edit/main/src/sub/a.md\""));
+    assert!(a.contains("\"calcbook-theme\", \"dark\""));
+    assert!(!book.out("searchindex.js").exists());
+    assert!(
+        book.out("theme/extra.css").is_file(),
+        "additional files are copied"
+    );
+    assert!(book.out("extra.js").is_file());
+    let redirect = book.page("old/place.html");
+    assert!(redirect.contains("URL=../sub/a.html"), "{redirect}");
+    assert!(
+        redirect.contains("\"#gone\":\"../sub/a.html#here\""),
+        "{redirect}"
+    );
+    assert!(book.page("404.html").contains("href=\"/t/"));
+}
