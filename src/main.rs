@@ -26,6 +26,9 @@ enum Command {
         /// Output folder [default: the book's build-dir, `book/`].
         #[arg(short = 'd', long)]
         dest_dir: Option<PathBuf>,
+        /// Open the built book in a web browser.
+        #[arg(short, long)]
+        open: bool,
     },
     /// Verify a book: evaluate everything, check every claim, link and reference; write nothing.
     ///
@@ -49,10 +52,10 @@ enum Command {
         /// Port to listen on; 0 picks any free port.
         #[arg(short, long, default_value_t = 3000)]
         port: u16,
-        /// Address to listen on. The default serves this machine only; `0.0.0.0` serves the
-        /// whole network.
-        #[arg(short, long, default_value = "127.0.0.1")]
-        bind: std::net::IpAddr,
+        /// Host name or address to listen on, as in mdBook. The default serves this machine
+        /// only; `0.0.0.0` serves the whole network.
+        #[arg(short = 'n', long, visible_alias = "bind", default_value = "localhost")]
+        hostname: String,
         /// Output folder kept in step with the served book [default: the book's build-dir].
         #[arg(short = 'd', long)]
         dest_dir: Option<PathBuf>,
@@ -63,8 +66,37 @@ enum Command {
     /// Create a new book with a starter chapter.
     Init {
         /// Folder to create the book in.
+        #[arg(default_value = ".")]
         dir: PathBuf,
+        /// The book's title [default: "My calcbook"].
+        #[arg(long)]
+        title: Option<String>,
+        /// `git` writes a .gitignore that leaves the built book out of version control.
+        #[arg(long, value_enum, default_value = "none")]
+        ignore: InitIgnore,
     },
+    /// Delete the built book (the build-dir, or --dest-dir).
+    Clean {
+        /// The book's folder (holding book.toml).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Output folder to delete [default: the book's build-dir].
+        #[arg(short = 'd', long)]
+        dest_dir: Option<PathBuf>,
+    },
+    /// Print a shell completion script (`calcbook completions bash > …`).
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum InitIgnore {
+    /// No .gitignore.
+    None,
+    /// A .gitignore holding the build folder.
+    Git,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -82,7 +114,17 @@ enum CheckFormat {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Build { dir, dest_dir } => build(&dir, dest_dir.as_deref()),
+        Command::Build {
+            dir,
+            dest_dir,
+            open,
+        } => {
+            let code = build(&dir, dest_dir.as_deref());
+            if open && code == ExitCode::SUCCESS {
+                open_built_book(&dir, dest_dir.as_deref());
+            }
+            code
+        }
         Command::Check {
             dir,
             format,
@@ -91,31 +133,50 @@ fn main() -> ExitCode {
         Command::Serve {
             dir,
             port,
-            bind,
+            hostname,
             dest_dir,
             open,
-        } => serve(calcbook::serve::Options {
-            root: dir,
-            dest: dest_dir,
-            bind,
-            port,
-            open,
-            color: use_color(),
-        }),
-        Command::Init { dir } => match calcbook::init::init(&dir) {
-            Ok(files) => {
-                for f in files {
-                    eprintln!("created {}", dir.join(f).display());
-                }
-                eprintln!(
-                    "build it with `calcbook build {}`, or preview it with `calcbook serve {}`",
-                    dir.display(),
-                    dir.display()
-                );
-                ExitCode::SUCCESS
+        } => match resolve_host(&hostname) {
+            Some(bind) => serve(calcbook::serve::Options {
+                root: dir,
+                dest: dest_dir,
+                bind,
+                port,
+                open,
+                color: use_color(),
+            }),
+            None => {
+                eprintln!("error: cannot resolve the host name `{hostname}`");
+                ExitCode::from(2)
             }
-            Err(d) => report(&[d], &Sources::new()),
         },
+        Command::Clean { dir, dest_dir } => clean(&dir, dest_dir.as_deref()),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "calcbook",
+                &mut std::io::stdout(),
+            );
+            ExitCode::SUCCESS
+        }
+        Command::Init { dir, title, ignore } => {
+            match calcbook::init::init_with(&dir, title.as_deref(), ignore == InitIgnore::Git) {
+                Ok(files) => {
+                    for f in files {
+                        eprintln!("created {}", dir.join(f).display());
+                    }
+                    eprintln!(
+                        "build it with `calcbook build {}`, or preview it with `calcbook serve {}`",
+                        dir.display(),
+                        dir.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(d) => report(&[d], &Sources::new()),
+            }
+        }
     }
 }
 
@@ -156,15 +217,21 @@ fn build(dir: &Path, dest: Option<&Path>) -> ExitCode {
     let code = report(&rendered.diagnostics, rendered.sources());
     let errors = rendered.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = rendered.diagnostics.len() - errors;
+    let dest = calcbook::destination(dir, &rendered.book, dest);
     if errors > 0 {
+        // Only a folder that holds a book is "previous output"; say what really happened.
+        let kept = if dest.join("index.html").is_file() {
+            "the previous output was left as it was"
+        } else {
+            "nothing was written"
+        };
         eprintln!(
-            "error: the book has {errors} error{} ({warnings} warning{}); the previous output was left as it was",
+            "error: the book has {errors} error{} ({warnings} warning{}); {kept}",
             plural(errors),
             plural(warnings)
         );
         return code;
     }
-    let dest = calcbook::destination(dir, &rendered.book, dest);
     let protected = calcbook::protected_paths(&rendered.book);
     if let Err(e) = calcbook::output::write_site(&rendered.site, &dest, &protected) {
         eprintln!("error: {e}");
@@ -183,6 +250,67 @@ fn build(dir: &Path, dest: Option<&Path>) -> ExitCode {
         }
     );
     ExitCode::SUCCESS
+}
+
+/// `localhost` and other names as mdBook takes them; an address as it is.
+fn resolve_host(hostname: &str) -> Option<std::net::IpAddr> {
+    use std::net::ToSocketAddrs;
+    if let Ok(ip) = hostname.parse() {
+        return Some(ip);
+    }
+    let addrs: Vec<_> = (hostname, 0).to_socket_addrs().ok()?.collect();
+    // Prefer IPv4, which `localhost` URLs reach everywhere.
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .map(|a| a.ip())
+}
+
+fn open_built_book(dir: &Path, dest: Option<&Path>) {
+    let out = match calcbook::book::load(dir) {
+        Ok(book) => calcbook::destination(dir, &book, dest),
+        Err(_) => return,
+    };
+    let index = calcbook::output::absolute(&out.join("index.html"));
+    calcbook::serve::open_browser(&format!("file://{}", index.display()));
+}
+
+/// `calcbook clean`: deletes the output folder, never the book's own folders.
+fn clean(dir: &Path, dest: Option<&Path>) -> ExitCode {
+    let book = match calcbook::book::load(dir) {
+        Ok(book) => book,
+        Err(d) => return report(&[d], &Sources::new()),
+    };
+    if book.diagnostics.iter().any(|d| d.code == "no-book") {
+        return report(&book.diagnostics, &book.sources);
+    }
+    let out = calcbook::output::absolute(&calcbook::destination(dir, &book, dest));
+    let protected = calcbook::protected_paths(&book);
+    if protected
+        .iter()
+        .any(|p| calcbook::output::absolute(p).starts_with(&out))
+    {
+        eprintln!(
+            "error: refusing to delete {}: it holds the book's sources",
+            out.display()
+        );
+        return ExitCode::from(1);
+    }
+    match std::fs::remove_dir_all(&out) {
+        Ok(()) => {
+            eprintln!("removed {}", out.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("nothing to clean: {} does not exist", out.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: cannot delete {}: {e}", out.display());
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn serve(options: calcbook::serve::Options) -> ExitCode {

@@ -160,6 +160,17 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
         sources,
         diagnostics,
     };
+    if !root.join(&summary_rel).is_file() && !config_path.is_file() {
+        return Err(Diagnostic::error(
+            "no-book",
+            format!(
+                "{} holds no book.toml (and no {}): it is not a book folder",
+                root.display(),
+                summary_rel.display()
+            ),
+        )
+        .with_help("pass the folder that holds book.toml, or run `calcbook init` to start one"));
+    }
     if !root.join(&summary_rel).is_file() {
         book.diagnostics.push(
             Diagnostic::error(

@@ -342,3 +342,67 @@ fn output_html_options_are_honoured() {
     );
     assert!(book.page("404.html").contains("href=\"/t/"));
 }
+
+#[test]
+fn command_line_takes_mdbook_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let run = |args: &[&str]| -> crate::common::Run {
+        crate::common::calcbook()
+            .args(args)
+            .current_dir(root)
+            .output()
+            .unwrap()
+            .into()
+    };
+    // A folder without a book says so, rather than naming a missing SUMMARY.md.
+    run(&["build"])
+        .assert_code(1)
+        .assert_stderr_contains("holds no book.toml");
+    // `init` with no folder starts a book here, with mdBook's --title and --ignore.
+    run(&["init", "--title", "A \"quoted\" title", "--ignore", "git"]).assert_code(0);
+    let toml = std::fs::read_to_string(root.join("book.toml")).unwrap();
+    assert!(toml.contains("title = 'A \"quoted\" title'"), "{toml}");
+    assert_eq!(
+        std::fs::read_to_string(root.join(".gitignore")).unwrap(),
+        "book\n"
+    );
+    // `build -d` writes where it is told; `clean -d` removes it.
+    run(&["build", "-d", "out"]).assert_code(0);
+    assert!(root.join("out/index.html").is_file());
+    run(&["clean", "-d", "out"]).assert_code(0);
+    assert!(!root.join("out").exists());
+    run(&["clean", "."]).assert_code(0);
+    // A clean that would delete the book itself is refused.
+    run(&["clean", "-d", "."]).assert_code(1);
+    assert!(root.join("book.toml").is_file());
+    // Shell completions.
+    run(&["completions", "bash"])
+        .assert_code(0)
+        .assert_stdout_contains("calcbook");
+    // serve takes -n/--hostname and -p/--port.
+    let help = run(&["serve", "--help"]);
+    help.assert_code(0)
+        .assert_stdout_contains("-n, --hostname <HOSTNAME>")
+        .assert_stdout_contains("-p, --port <PORT>");
+    run(&["build", "--help"])
+        .assert_code(0)
+        .assert_stdout_contains("-o, --open");
+}
+
+#[test]
+fn failed_first_build_does_not_claim_previous_output() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [A](a.md)\n"),
+        ("src/a.md", "{{#include gone.rs}}\n"),
+    ]);
+    book.build()
+        .assert_code(1)
+        .assert_stderr_contains("nothing was written");
+    book.write("src/a.md", "# A\n");
+    book.build().assert_code(0);
+    book.write("src/a.md", "{{#include gone.rs}}\n");
+    book.build()
+        .assert_code(1)
+        .assert_stderr_contains("the previous output was left as it was");
+}
