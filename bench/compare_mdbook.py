@@ -10,8 +10,9 @@ not build most books at all). Per book it prints:
 
 - both exit codes;
 - pages only one of them wrote (`.html` files, mdBook's theme files aside);
-- heading-id agreement: over pages both wrote, the share of mdBook's heading ids (`<h1>`…`<h6>`)
-  that calcbook's page has too;
+- heading-id agreement: over chapter pages both wrote (not print.html, where mdBook renumbers
+  ids across the whole book, nor 404.html), the share of mdBook's heading ids (`<h1>`…`<h6>`) that
+  calcbook's page has too;
 - calcbook's leftovers: `{{#` directives and `[!NOTE]`-style admonition markers in prose, and Rust
   lines hidden with `# ` that are still visible (the same counts for mdBook as a baseline);
 - wall time and peak memory (max RSS) of each build, and calcbook/mdBook ratios.
@@ -98,7 +99,9 @@ def leftovers(page_html):
 
 
 def compare(book_dir, calcbook, mdbook):
-    name = os.path.basename(os.path.normpath(book_dir))
+    parts = os.path.normpath(os.path.abspath(book_dir)).split(os.sep)
+    # `book`, `guide` and `doc` say little alone (rust-lang/book vs cargo's doc/book): add the parent.
+    name = "/".join(parts[-2:]) if parts[-1] in ("book", "guide", "doc", "src") else parts[-1]
     with tempfile.TemporaryDirectory(prefix="compare-") as tmp:
         cb_src, md_src = os.path.join(tmp, "cb"), os.path.join(tmp, "md")
         ignore = shutil.ignore_patterns(".git", "target", "book")
@@ -118,6 +121,8 @@ def compare(book_dir, calcbook, mdbook):
         agree = total = 0
         cb_left, md_left = [0, 0, 0], [0, 0, 0]
         for rel in both:
+            if rel in ("print.html", "404.html"):
+                continue
             cb_html, md_html = read(os.path.join(cb_out, rel)), read(os.path.join(md_out, rel))
             md_ids = set(HEADING_ID.findall(md_html))
             cb_ids = set(HEADING_ID.findall(cb_html))

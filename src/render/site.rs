@@ -373,7 +373,11 @@ fn write_redirects(site: &mut Site, html: &HtmlConfig, diags: &mut Vec<Diagnosti
     type Moved = (Option<String>, Vec<(String, String)>);
     let mut pages: BTreeMap<String, Moved> = BTreeMap::new();
     for (old, new) in &html.redirect {
-        let old = old.trim_start_matches('/');
+        // Paths are relative to the output root, however they are written (`/a.html`, `./a.html`).
+        let mut old = old.trim_start_matches('/');
+        while let Some(rest) = old.strip_prefix("./") {
+            old = rest.trim_start_matches('/');
+        }
         let (path, fragment) = match old.split_once('#') {
             Some((p, f)) => (p, Some(format!("#{f}"))),
             None => (old, None),

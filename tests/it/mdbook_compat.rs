@@ -306,7 +306,7 @@ fn output_html_options_are_honoured() {
     let book = TestBook::new(&[
         (
             "book.toml",
-            "[book]\ntitle = \"T\"\n\n[output.html]\nadditional-css = [\"theme/extra.css\"]\nadditional-js = [\"extra.js\"]\ngit-repository-url = \"https://git.example/t\"\nedit-url-template = \"https://git.example/t/edit/main/{path}\"\ndefault-theme = \"coal\"\nsite-url = \"/t/\"\n\n[output.html.search]\nenable = false\n\n[output.html.redirect]\n\"/old/place.html\" = \"../sub/a.html\"\n\"/old/place.html#gone\" = \"../sub/a.html#here\"\n\n[output.linkcheck]\nfollow-web-links = false\n\n[preprocessor.fancy]\n",
+            "[book]\ntitle = \"T\"\n\n[output.html]\nadditional-css = [\"theme/extra.css\"]\nadditional-js = [\"extra.js\"]\ngit-repository-url = \"https://git.example/t\"\nedit-url-template = \"https://git.example/t/edit/main/{path}\"\ndefault-theme = \"coal\"\nsite-url = \"/t/\"\n\n[output.html.search]\nenable = false\n\n[output.html.redirect]\n\"/old/place.html\" = \"../sub/a.html\"\n\"/old/place.html#gone\" = \"../sub/a.html#here\"\n\"./moved.html\" = \"sub/a.html\"\n\n[output.linkcheck]\nfollow-web-links = false\n\n[preprocessor.fancy]\n",
         ),
         ("src/SUMMARY.md", "- [A](sub/a.md)\n"),
         ("src/sub/a.md", "# A\n\n## Here\n"),
@@ -340,6 +340,7 @@ fn output_html_options_are_honoured() {
         redirect.contains("\"#gone\":\"../sub/a.html#here\""),
         "{redirect}"
     );
+    assert!(book.page("moved.html").contains("URL=sub/a.html"));
     assert!(book.page("404.html").contains("href=\"/t/"));
 }
 
