@@ -221,38 +221,12 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
         }
         let source = src_rel.join(path);
         if !root.join(&source).is_file() {
-            let create = book.config.build.create_missing.unwrap_or(true);
-            let mut diag = at_summary(
+            let diag = at_summary(
                 "missing-chapter",
                 format!("chapter file `{}` does not exist", source.display()),
             )
             .with_label("no such file");
-            if create {
-                // mdBook's `create-missing` (on by default) writes `# Title` into a new file;
-                // calcbook never writes into the source folder, so the page is made in memory.
-                diag.severity = crate::diagnostic::Severity::Warning;
-                diag = diag.with_note(
-                    "the page is built with just its title, as mdBook's `create-missing` would; set `[build] create-missing = false` to make this an error",
-                );
-            }
-            if let Some(best) = closest_md_file(&root.join(&src_rel), path) {
-                diag = diag.with_help(format!("did you mean `{best}`?"));
-            }
-            book.diagnostics.push(diag);
-            if create {
-                let text = format!("# {}\n", link.title);
-                book.sources.insert(&source, text.clone());
-                book.chapters.push(Chapter {
-                    title: link.title.clone(),
-                    number: link.number_text(),
-                    source,
-                    src_rel: normalize(path),
-                    out_path: page_name(&normalize(path)),
-                    map: SpanMap::identity(text.len()),
-                    text,
-                    page_title: None,
-                });
-            }
+            missing_chapter(&mut book, link, path, source, diag);
             continue;
         }
         let raw = match read_text(root, &source, &mut book.sources) {
@@ -314,6 +288,38 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
         }
     }
     Ok(book)
+}
+
+/// A chapter listed in SUMMARY.md whose file is missing. mdBook's `create-missing` (on by default)
+/// writes `# Title` into a new file; calcbook never writes into the source folder, so the page is
+/// made in memory and the diagnostic is a warning. With `create-missing = false` it is an error.
+fn missing_chapter(book: &mut Book, link: &Link, path: &Path, source: PathBuf, diag: Diagnostic) {
+    let create = book.config.build.create_missing.unwrap_or(true);
+    let mut diag = diag;
+    if create {
+        diag.severity = crate::diagnostic::Severity::Warning;
+        diag = diag.with_note(
+            "the page is built with just its title, as mdBook's `create-missing` would; set `[build] create-missing = false` to make this an error",
+        );
+    }
+    if let Some(best) = closest_md_file(&book.src_dir(), path) {
+        diag = diag.with_help(format!("did you mean `{best}`?"));
+    }
+    book.diagnostics.push(diag);
+    if create {
+        let text = format!("# {}\n", link.title);
+        book.sources.insert(&source, text.clone());
+        book.chapters.push(Chapter {
+            title: link.title.clone(),
+            number: link.number_text(),
+            source,
+            src_rel: normalize(path),
+            out_path: page_name(&normalize(path)),
+            map: SpanMap::identity(text.len()),
+            text,
+            page_title: None,
+        });
+    }
 }
 
 fn normalize(path: &Path) -> PathBuf {

@@ -213,10 +213,10 @@ pub fn assemble(
             live_reload,
         );
         match theme.render("page.html", &ctx) {
-            Ok(html) => site.add(
-                "index.html",
-                html_options::apply(&html, "", source.as_deref(), &html_config),
-            ),
+            Ok(html) => {
+                let html = html_options::apply(&html, "", source.as_deref(), &html_config);
+                site.add("index.html", html);
+            }
             Err(d) => diags.push(d),
         }
     }
@@ -250,31 +250,8 @@ pub fn assemble(
         Err(d) => diags.push(d),
     }
 
-    // 404 page, served at any depth, so its links start at the site root.
-    let site_root = site_url(book);
-    let ctx = page_context(
-        &book_ctx,
-        &base_toc,
-        "Page not found",
-        "404.html",
-        "",
-        None,
-        None,
-        live_reload,
-    );
-    let mut ctx = ctx;
-    ctx.insert("root", &site_root);
-    if let Some(content) = not_found_content(book, &mut diags) {
-        ctx.insert(
-            "page",
-            &serde_json::json!({ "title": "Page not found", "path": "404.html", "content": content }),
-        );
-    }
-    match theme.render("404.html", &ctx) {
-        Ok(html) => site.add(
-            "404.html",
-            html_options::apply(&html, &site_root, None, &html_config),
-        ),
+    match not_found_page(book, theme, &book_ctx, &base_toc, live_reload, &mut diags) {
+        Ok(html) => site.add("404.html", html),
         Err(d) => diags.push(d),
     }
 
@@ -349,6 +326,43 @@ fn source_url(source: &std::path::Path) -> String {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// The 404 page, served at any depth, so its links start at the site root; `src/404.md` is its
+/// content when the book has one.
+fn not_found_page(
+    book: &Book,
+    theme: &Theme,
+    book_ctx: &serde_json::Value,
+    base_toc: &[TocItem],
+    live_reload: bool,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<String, Diagnostic> {
+    let site_root = site_url(book);
+    let mut ctx = page_context(
+        book_ctx,
+        base_toc,
+        "Page not found",
+        "404.html",
+        "",
+        None,
+        None,
+        live_reload,
+    );
+    ctx.insert("root", &site_root);
+    if let Some(content) = not_found_content(book, diags) {
+        ctx.insert(
+            "page",
+            &serde_json::json!({ "title": "Page not found", "path": "404.html", "content": content }),
+        );
+    }
+    let html = theme.render("404.html", &ctx)?;
+    Ok(html_options::apply(
+        &html,
+        &site_root,
+        None,
+        &book.config.html(),
+    ))
 }
 
 /// `src/404.md`, rendered, for the 404 page (mdBook's default name for it).
