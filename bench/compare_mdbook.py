@@ -15,7 +15,8 @@ not build most books at all). Per book it prints:
   calcbook's page has too;
 - calcbook's leftovers: `{{#` directives and `[!NOTE]`-style admonition markers in prose, and Rust
   lines hidden with `# ` that are still visible (the same counts for mdBook as a baseline);
-- wall time and peak memory (max RSS) of each build, and calcbook/mdBook ratios.
+- wall time, CPU time (user + system) and peak memory (max RSS) of each build, and the
+  calcbook/mdBook ratios (on a busy machine the CPU ratio is the steadier one).
 
 Build calcbook first with `cargo build --release`; install mdBook with `cargo install mdbook`.
 """
@@ -59,14 +60,26 @@ def strip_unsupported(book_toml):
 
 
 def run(cmd, cwd):
-    """Runs `cmd`; returns (exit code, seconds, peak RSS in KiB, output tail)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
+    """Runs `cmd`; returns (exit code, wall seconds, CPU seconds, peak RSS in KiB, output tail).
+
+    Under GNU time when it is there: a child forked from this Python process would count the
+    interpreter's own memory in its peak RSS until it execs.
+    """
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as stats:
+        wrapped = cmd
+        if os.path.exists("/usr/bin/time"):
+            wrapped = ["/usr/bin/time", "-q", "-f", "%e %U %S %M", "-o", stats.name] + cmd
+        start = time.perf_counter()
+        proc = subprocess.Popen(wrapped, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        out = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        cpu, rss = usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+        fields = stats.read().split()
+        if len(fields) == 4:
+            wall, cpu, rss = float(fields[0]), float(fields[1]) + float(fields[2]), int(fields[3])
     code = os.waitstatus_to_exitcode(status)
-    return code, seconds, usage.ru_maxrss, out.decode("utf-8", "replace")[-2000:]
+    return code, wall, cpu, rss, out.decode("utf-8", "replace")[-2000:]
 
 
 def pages(out_dir):
@@ -164,16 +177,16 @@ def main():
         rows.append(compare(book, calcbook, args.mdbook))
 
     header = ("book", "exit cb/md", "only cb", "only md", "heading ids", "left cb {{#/[!]/#",
-              "left md", "time cb/md", "ratio", "RSS MiB cb/md", "ratio")
+              "left md", "wall cb/md", "ratio", "CPU ratio", "RSS MiB cb/md", "ratio")
     table = [header]
     for r in rows:
-        (cc, ct, cm, _), (mc, mt, mm, _) = r["cb"], r["md"]
+        (cc, ct, cu, cm, _), (mc, mt, mu, mm, _) = r["cb"], r["md"]
         agree, total = r["ids"]
         table.append((
             r["book"], f"{cc}/{mc}", str(len(r["only_cb"])), str(len(r["only_md"])),
             f"{agree}/{total}" + (f" ({100 * agree / total:.1f}%)" if total else ""),
             "/".join(map(str, r["cb_left"])), "/".join(map(str, r["md_left"])),
-            f"{ct:.2f}s/{mt:.2f}s", ratio(ct, mt),
+            f"{ct:.2f}s/{mt:.2f}s", ratio(ct, mt), ratio(cu, mu),
             f"{cm / 1024:.0f}/{mm / 1024:.0f}", ratio(cm, mm),
         ))
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
@@ -186,7 +199,7 @@ def main():
             print(f"\n{r['book']}: only calcbook: {r['only_cb'][:8]}; only mdBook: {r['only_md'][:8]}")
         for tool in ("cb", "md"):
             if r[tool][0] != 0 or args.verbose:
-                print(f"\n{r['book']} {tool} exit {r[tool][0]}:\n{r[tool][3]}")
+                print(f"\n{r['book']} {tool} exit {r[tool][0]}:\n{r[tool][4]}")
 
 
 if __name__ == "__main__":
