@@ -407,3 +407,86 @@ fn failed_first_build_does_not_claim_previous_output() {
         .assert_code(1)
         .assert_stderr_contains("the previous output was left as it was");
 }
+
+/// The fixture book in `tests/it/mdbook_fixture/` (written for these tests) holds every construct
+/// above in one chapter; `expected-mdbook-0.5.4.html` is what mdBook 0.5.4 wrote inside `<main>`
+/// for that chapter (its admonition icons removed). calcbook's chapter must match it once the
+/// differences that do not change what a reader sees or links to are set aside: whitespace
+/// between tags, mdBook's icons and image zoom wrapper, and how quotes in text are escaped.
+#[test]
+fn chapter_html_matches_what_mdbook_writes_for_the_same_book() {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/mdbook_fixture");
+    let book = TestBook::new(&[]);
+    for rel in [
+        "book.toml",
+        "src/SUMMARY.md",
+        "src/constructs.md",
+        "src/other.md",
+        "src/code/sample.rs",
+    ] {
+        book.write(rel, &std::fs::read_to_string(fixture.join(rel)).unwrap());
+    }
+    book.build().assert_code(0);
+    let page = book.page("constructs.html");
+    let start = page.find("<article class=\"chapter\">").expect("article")
+        + "<article class=\"chapter\">".len();
+    let ours = &page[start..page.find("</article>").expect("end of article")];
+    let theirs = std::fs::read_to_string(fixture.join("expected-mdbook-0.5.4.html")).unwrap();
+    let (ours, theirs) = (normalize(ours), normalize(&theirs));
+    if ours != theirs {
+        let at = ours
+            .char_indices()
+            .zip(theirs.chars())
+            .find(|((_, a), b)| a != b)
+            .map_or(ours.len().min(theirs.len()), |((i, _), _)| i);
+        let from = ours[..at]
+            .char_indices()
+            .rev()
+            .nth(200)
+            .map_or(0, |(i, _)| i);
+        panic!(
+            "differs from mdBook at byte {at}:\n--- calcbook\n{}\n--- mdBook\n{}",
+            &ours[from..(at + 200).min(ours.len())],
+            theirs.get(from..(at + 200).min(theirs.len())).unwrap_or("")
+        );
+    }
+}
+
+fn normalize(html: &str) -> String {
+    let mut s = html.to_string();
+    // mdBook wraps images for its zoom feature: keep the image.
+    while let Some(i) =
+        s.find("<label class=\"checkbox-label\"><input class=\"checkbox-img\" type=\"checkbox\">")
+    {
+        let img_start = s[i..].find("<img").unwrap() + i;
+        let img_end = s[img_start..].find('>').unwrap() + img_start + 1;
+        let img = s[img_start..img_end].to_string();
+        let end = s[i..].find("</label>").unwrap() + i + "</label>".len();
+        s.replace_range(i..end, &img);
+    }
+    s = s
+        .replace(" />", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'");
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '>' {
+            // Whitespace between two tags is layout, not content.
+            let mut ws = String::new();
+            while let Some(&n) = chars.peek() {
+                if n.is_whitespace() {
+                    ws.push(n);
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            if chars.peek() != Some(&'<') {
+                out.push_str(&ws);
+            }
+        }
+    }
+    out.trim().to_string()
+}
