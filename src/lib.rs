@@ -177,7 +177,7 @@ fn render_book_inner(
         }
     };
 
-    let markdown_options = book.config.html().markdown_options();
+    let markdown_options = book.config.markdown_options();
     let mut claims = Vec::new();
     let mut extra_files = Vec::new();
     let mut chapters = Vec::with_capacity(book.chapters.len());

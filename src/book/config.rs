@@ -243,6 +243,18 @@ pub fn parse(text: &str, file: &str) -> Result<(Config, Vec<Diagnostic>), Diagno
 }
 
 impl Config {
+    /// The Markdown options of `[output.html]`, with `[rust] edition` for Rust blocks.
+    pub fn markdown_options(&self) -> crate::render::markdown::MarkdownOptions {
+        let mut options = self.html().markdown_options();
+        options.edition = self
+            .rust
+            .as_ref()
+            .and_then(|r| r.get("edition"))
+            .and_then(|e| e.as_str())
+            .map(str::to_string);
+        options
+    }
+
     /// The `[output.html]` keys calcbook honours (defaults where the table is absent or unreadable;
     /// [`parse`] reports an unreadable one).
     pub fn html(&self) -> super::html_config::HtmlConfig {

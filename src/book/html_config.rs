@@ -24,6 +24,7 @@ pub struct HtmlConfig {
     pub redirect: BTreeMap<String, String>,
     pub search: SearchConfig,
     pub playground: PlaygroundConfig,
+    pub code: CodeConfig,
     /// Shown as a link to the book's repository in the menu bar.
     pub git_repository_url: Option<String>,
     /// `https://…/edit/main/{path}`: each chapter gets an "edit this page" link, `{path}` being the
@@ -48,6 +49,7 @@ impl Default for HtmlConfig {
             redirect: BTreeMap::new(),
             search: SearchConfig::default(),
             playground: PlaygroundConfig::default(),
+            code: CodeConfig::default(),
             git_repository_url: None,
             edit_url_template: None,
             default_theme: None,
@@ -82,6 +84,13 @@ impl Default for PlaygroundConfig {
     }
 }
 
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", default)]
+pub struct CodeConfig {
+    /// Language → the prefix that hides a line of it (`python = "~"`).
+    pub hidelines: BTreeMap<String, String>,
+}
+
 impl HtmlConfig {
     /// Reads `[output.html]` from the raw table; a value of the wrong type falls back to the
     /// defaults and is reported as the error text.
@@ -103,6 +112,8 @@ impl HtmlConfig {
             definition_lists: self.definition_lists,
             admonitions: self.admonitions,
             runnable: self.playground.runnable,
+            edition: None,
+            hidelines: self.code.hidelines.clone(),
         }
     }
 }

@@ -77,7 +77,7 @@ pub struct RenderedMarkdown {
 }
 
 /// What book.toml turns on or off in the Markdown, as mdBook 0.5's `[output.html]` keys do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MarkdownOptions {
     /// `$…$` and `$$…$$` rendered to MathML. Off unless `mathjax-support = true`, as mdBook renders
     /// math only where a book asks for it (`$HOME … $PATH` in prose stays text).
@@ -88,6 +88,10 @@ pub struct MarkdownOptions {
     pub admonitions: bool,
     /// Rust blocks are playground blocks (`[output.html.playground] runnable`, on by default).
     pub runnable: bool,
+    /// `[rust] edition`: playground blocks without an `editionYYYY` attribute get this one.
+    pub edition: Option<String>,
+    /// `[output.html.code.hidelines]`: language → prefix that hides a line, as `# ` does in Rust.
+    pub hidelines: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for MarkdownOptions {
@@ -98,6 +102,8 @@ impl Default for MarkdownOptions {
             definition_lists: true,
             admonitions: true,
             runnable: true,
+            edition: None,
+            hidelines: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -173,7 +179,7 @@ pub fn render_with(
         text,
         page,
         hook,
-        options: *options,
+        options: options.clone(),
         out: RenderedMarkdown::default(),
         events: Vec::new(),
         section: Section::default(),
@@ -478,7 +484,7 @@ impl<'a> Renderer<'a, '_> {
             None => {
                 self.section.text.push_str(&body);
                 self.section.text.push('\n');
-                fenced_code_html(&info, &body, self.options.runnable)
+                fenced_code_html(&info, &body, &self.options)
             }
         };
         self.events.push(Event::Html(html.into()));
@@ -623,10 +629,11 @@ pub fn code_block_html(lang: &str, body: &str) -> String {
 
 /// A fenced block as mdBook 0.5 renders it: the first word of the info string is the language,
 /// the others (`ignore`, `no_run`, `should_panic`, `editable`, `edition2021`…) become classes. A
-/// Rust block that runs in the playground gets `<pre class="playground">` and, lacking
-/// `fn main`, a hidden one around it; its `# ` lines are hidden in `<span class="boring">` (a
-/// button shows them) and `##` stands for a literal `#`.
-pub fn fenced_code_html(info: &str, body: &str, runnable: bool) -> String {
+/// Rust block that runs in the playground gets `<pre class="playground">`, the book's edition and,
+/// lacking `fn main`, a hidden one around it; its `# ` lines are hidden in `<span class="boring">`
+/// (a button shows them) and `##` stands for a literal `#`. Other languages hide lines that start
+/// with their `hidelines` prefix.
+pub fn fenced_code_html(info: &str, body: &str, options: &MarkdownOptions) -> String {
     let words: Vec<&str> = info
         .split([' ', '\t', ','])
         .filter(|w| !w.is_empty())
@@ -640,15 +647,29 @@ pub fn fenced_code_html(info: &str, body: &str, runnable: bool) -> String {
         class.push_str(w);
     }
     if *lang != "rust" {
+        let prefix = rest
+            .iter()
+            .find_map(|w| w.strip_prefix("hidelines="))
+            .or_else(|| options.hidelines.get(*lang).map(String::as_str));
+        let code = match prefix {
+            Some(prefix) if !prefix.is_empty() => hide_prefixed_lines(body, prefix),
+            _ => escape(body),
+        };
         return format!(
-            "<pre><code class=\"{}\">{}</code></pre>\n",
-            escape(&class),
-            escape(body)
+            "<pre><code class=\"{}\">{code}</code></pre>\n",
+            escape(&class)
         );
     }
     let has = |c: &str| rest.contains(&c);
-    let playground = (runnable && !has("ignore") && !has("noplayground") && !has("noplaypen"))
-        || has("mdbook-runnable");
+    let playground =
+        (options.runnable && !has("ignore") && !has("noplayground") && !has("noplaypen"))
+            || has("mdbook-runnable");
+    if playground
+        && !rest.iter().any(|w| w.starts_with("edition"))
+        && let Some(edition) = &options.edition
+    {
+        class.push_str(&format!(" edition{edition}"));
+    }
     let wrapped = if playground {
         wrap_in_hidden_main(body)
     } else {
@@ -665,6 +686,28 @@ pub fn fenced_code_html(info: &str, body: &str, runnable: bool) -> String {
         escape(&class),
         hide_rust_lines(code)
     )
+}
+
+/// Hides the lines that start (after indentation) with `prefix`, without the prefix; every line
+/// keeps its newline, as in mdBook.
+fn hide_prefixed_lines(code: &str, prefix: &str) -> String {
+    let mut out = String::with_capacity(code.len() + 32);
+    for line in code.lines() {
+        let rest = line.trim_start();
+        match rest.strip_prefix(prefix) {
+            Some(after) => {
+                out.push_str("<span class=\"boring\">");
+                escape_into(&line[..line.len() - rest.len()], &mut out);
+                escape_into(after, &mut out);
+                out.push_str("\n</span>");
+            }
+            None => {
+                escape_into(line, &mut out);
+                out.push('\n');
+            }
+        }
+    }
+    out
 }
 
 /// Rust code without `fn main` gets one, hidden, as rustdoc and mdBook do; leading inner

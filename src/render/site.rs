@@ -369,7 +369,7 @@ fn not_found_page(
 fn not_found_content(book: &Book, diags: &mut Vec<Diagnostic>) -> Option<String> {
     let rel = book.config.book.src.join("404.md");
     let text = std::fs::read_to_string(book.root.join(&rel)).ok()?;
-    let options = book.config.html().markdown_options();
+    let options = book.config.markdown_options();
     let rendered = markdown::render_with(&text, "404.html", &mut markdown::NoCells, &options);
     diags.extend(
         rendered
