@@ -1,9 +1,9 @@
 //! `book.toml`: mdBook's configuration format, read strictly.
 //!
 //! The keys calcbook understands are typed with `deny_unknown_fields`, so a typo is an error at its
-//! line with a "did you mean". Tables that only matter to mdBook's other renderers and preprocessors
-//! (`[output.*]`, `[preprocessor.*]`, `[rust]`) are accepted, so a plain mdBook book builds, and
-//! reported as warnings where they would change the output under mdBook.
+//! line with a "did you mean". mdBook's own tables are accepted so a plain mdBook book builds:
+//! `[output.html]` is read leniently by [`super::html_config`], `[rust] edition` is used for Rust
+//! blocks, and each preprocessor or other output (which calcbook does not run) gets one warning.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

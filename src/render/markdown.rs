@@ -1,11 +1,17 @@
-//! Markdown to HTML for one chapter, with pulldown-cmark.
+//! Markdown to HTML for one chapter, with pulldown-cmark, as mdBook 0.5 renders it.
 //!
 //! On top of CommonMark (tables, footnotes, strikethrough, task lists, heading attributes, smart
-//! punctuation, math) this stage:
-//! - gives every heading a unique id and a permalink anchor;
-//! - renders `$…$` and `$$…$$` to MathML at build time;
-//! - rewrites links to other chapters (`other.md#x` → `other.html#x`) and records them, so the site
-//!   stage can check them once every page's anchors are known;
+//! punctuation, definition lists, GitHub-style admonitions; math when book.toml turns it on) this
+//! stage, following mdBook 0.5's renderer (`crates/mdbook-html/src/html/tree.rs`):
+//! - gives every heading and definition-list term mdBook's id and a permalink anchor;
+//! - numbers footnotes by first reference with mdBook's ids (`fr-NAME-N`, `footnote-NAME`) and
+//!   gathers their definitions at the end of the page;
+//! - renders Rust blocks with their info-string attributes as classes, `# ` lines hidden in
+//!   `<span class="boring">` and a hidden `fn main` where the playground needs one;
+//! - renders `$…$` and `$$…$$` to MathML at build time (when on);
+//! - rewrites links as mdBook does (`other.md#x` → `other.html#x`) and records those that land
+//!   inside the book, so the site stage can check them once every page's ids are known (ids
+//!   written in HTML count too);
 //! - hands fenced blocks and inline code to a [`CellHook`] (the notebook's calc, chart and table
 //!   cells), which may replace them with its own HTML;
 //! - collects plain text per section for the search index.
