@@ -107,6 +107,15 @@ Run `calcbook eval --chapter src/data.md 'yearly * price'` to see a value withou
 
 /// Creates a starter book in `dir` (which may exist but must not already hold a book).
 pub fn init(dir: &Path) -> Result<Vec<String>, Diagnostic> {
+    init_with(dir, None, false)
+}
+
+/// As [`init`], with mdBook's `--title` and `--ignore git` (a `.gitignore` holding `book`).
+pub fn init_with(
+    dir: &Path,
+    title: Option<&str>,
+    ignore_git: bool,
+) -> Result<Vec<String>, Diagnostic> {
     if dir.join("book.toml").exists() {
         return Err(Diagnostic::error(
             "book-exists",
@@ -114,14 +123,24 @@ pub fn init(dir: &Path) -> Result<Vec<String>, Diagnostic> {
         )
         .with_help("choose an empty folder, or edit the existing book"));
     }
-    let files = [
-        ("book.toml", BOOK_TOML),
+    let book_toml = match title {
+        Some(t) => BOOK_TOML.replace(
+            "title = \"My calcbook\"",
+            &format!("title = {}", toml::Value::String(t.to_string())),
+        ),
+        None => BOOK_TOML.to_string(),
+    };
+    let mut files = vec![
+        ("book.toml", book_toml.as_str()),
         ("src/SUMMARY.md", SUMMARY),
         ("src/intro.md", INTRO),
         ("src/first.md", FIRST),
         ("src/data.md", DATA_CHAPTER),
         ("data/appliances.yaml", DATA),
     ];
+    if ignore_git {
+        files.push((".gitignore", "book\n"));
+    }
     let mut written = Vec::new();
     for (rel, text) in files {
         let path = dir.join(rel);

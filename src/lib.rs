@@ -207,6 +207,7 @@ fn render_book_inner(
         }
     };
 
+    let markdown_options = book.config.markdown_options();
     let mut claims = Vec::new();
     let mut extra_files = Vec::new();
     let mut chapters = Vec::with_capacity(book.chapters.len());
@@ -214,6 +215,7 @@ fn render_book_inner(
     for chapter in &book.chapters {
         let original = book.sources.get(&chapter.source).unwrap_or("");
         let chapter_key = hash_of(&(
+            format!("{markdown_options:?}"),
             &chapter.text,
             original,
             &chapter.title,
@@ -225,7 +227,12 @@ fn render_book_inner(
             _ => {
                 let mut nb =
                     notebook::ChapterNotebook::new(prelude.clone(), chapter, &book.sources);
-                let markdown = render::markdown::render(&chapter.text, &chapter.out_path, &mut nb);
+                let markdown = render::markdown::render_with(
+                    &chapter.text,
+                    &chapter.out_path,
+                    &mut nb,
+                    &markdown_options,
+                );
                 let out = CachedChapter {
                     markdown,
                     claims: nb.claims,
@@ -283,6 +290,19 @@ fn render_book_inner(
         },
         Evaluated { claims, data },
     ))
+}
+
+/// Codes of the diagnostics about links inside the book that do not land (a page or an anchor).
+pub const LINK_CODES: &[&str] = &["broken-link", "broken-anchor"];
+
+/// Turns broken in-book links from warnings into errors: what `check` always does, and `build`
+/// does when book.toml sets `[calcbook] strict-links = true`.
+pub fn links_as_errors(diagnostics: &mut [Diagnostic]) {
+    for d in diagnostics {
+        if LINK_CODES.contains(&d.code) {
+            d.severity = Severity::Error;
+        }
+    }
 }
 
 /// Where a book's output goes: `dest` if given, else the book's `build-dir`.

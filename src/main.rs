@@ -26,6 +26,9 @@ enum Command {
         /// Output folder [default: the book's build-dir, `book/`].
         #[arg(short = 'd', long)]
         dest_dir: Option<PathBuf>,
+        /// Open the built book in a web browser.
+        #[arg(short, long)]
+        open: bool,
     },
     /// Verify a book: evaluate everything, check every claim, link and reference; write nothing.
     ///
@@ -49,13 +52,13 @@ enum Command {
         /// Port to listen on; 0 picks any free port.
         #[arg(short, long, default_value_t = 3000)]
         port: u16,
-        /// Address to listen on. The default serves this machine only; `0.0.0.0` serves the
-        /// whole network.
-        #[arg(short, long, default_value = "127.0.0.1")]
-        bind: std::net::IpAddr,
+        /// Host name or address to listen on, as in mdBook. The default serves this machine
+        /// only; `0.0.0.0` serves the whole network.
+        #[arg(short = 'n', long, visible_alias = "bind", default_value = "localhost")]
+        hostname: String,
         /// Also answer requests addressed to this host name (repeatable). Only localhost,
-        /// 127.0.0.1, [::1] and the --bind address are answered otherwise, so that no other web
-        /// site can read the preview through a domain pointed at this machine.
+        /// 127.0.0.1, [::1] and the --hostname address are answered otherwise, so that no other
+        /// web site can read the preview through a domain pointed at this machine.
         #[arg(long = "allow-host", value_name = "NAME")]
         allow_host: Vec<String>,
         /// Output folder kept in step with the served book [default: the book's build-dir].
@@ -80,7 +83,14 @@ enum Command {
     /// Create a new book with a starter chapter.
     Init {
         /// Folder to create the book in.
+        #[arg(default_value = ".")]
         dir: PathBuf,
+        /// The book's title [default: "My calcbook"].
+        #[arg(long)]
+        title: Option<String>,
+        /// `git` writes a .gitignore that leaves the built book out of version control.
+        #[arg(long, value_enum, default_value = "none")]
+        ignore: InitIgnore,
     },
     /// Run as an mdBook preprocessor (`[preprocessor.calcbook]` in book.toml): reads mdBook's
     /// `[context, book]` JSON on stdin, writes the book with its cells rendered on stdout.
@@ -88,12 +98,34 @@ enum Command {
         #[command(subcommand)]
         query: Option<PreprocessQuery>,
     },
+    /// Delete the built book (the build-dir, or --dest-dir).
+    Clean {
+        /// The book's folder (holding book.toml).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Output folder to delete [default: the book's build-dir].
+        #[arg(short = 'd', long)]
+        dest_dir: Option<PathBuf>,
+    },
+    /// Print a shell completion script (`calcbook completions bash > …`).
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Subcommand)]
 enum PreprocessQuery {
     /// Exit 0 if the preprocessor serves mdBook's RENDERER (only `html`), 1 otherwise.
     Supports { renderer: String },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum InitIgnore {
+    /// No .gitignore.
+    None,
+    /// A .gitignore holding the build folder.
+    Git,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -130,7 +162,17 @@ fn eval(args: &[String], chapter: Option<&Path>) -> ExitCode {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Build { dir, dest_dir } => build(&dir, dest_dir.as_deref()),
+        Command::Build {
+            dir,
+            dest_dir,
+            open,
+        } => {
+            let code = build(&dir, dest_dir.as_deref());
+            if open && code == ExitCode::SUCCESS {
+                open_built_book(&dir, dest_dir.as_deref());
+            }
+            code
+        }
         Command::Check {
             dir,
             format,
@@ -139,35 +181,61 @@ fn main() -> ExitCode {
         Command::Serve {
             dir,
             port,
-            bind,
+            hostname,
             allow_host,
             dest_dir,
             open,
-        } => serve(calcbook::serve::Options {
-            root: dir,
-            dest: dest_dir,
-            bind,
-            allow_hosts: allow_host,
-            port,
-            open,
-            color: use_color(),
-        }),
+        } => match resolve_host(&hostname) {
+            Some(bind) => {
+                let mut allow_hosts = allow_host;
+                // A name given to --hostname is one this server answers to.
+                if hostname.parse::<std::net::IpAddr>().is_err() {
+                    allow_hosts.push(hostname.clone());
+                }
+                serve(calcbook::serve::Options {
+                    root: dir,
+                    dest: dest_dir,
+                    bind,
+                    allow_hosts,
+                    port,
+                    open,
+                    color: use_color(),
+                })
+            }
+            None => {
+                eprintln!("error: cannot resolve the host name `{hostname}`");
+                ExitCode::from(2)
+            }
+        },
         Command::Preprocess { query } => preprocess(query),
         Command::Eval { args, chapter } => eval(&args, chapter.as_deref()),
-        Command::Init { dir } => match calcbook::init::init(&dir) {
-            Ok(files) => {
-                for f in files {
-                    eprintln!("created {}", dir.join(f).display());
+        Command::Clean { dir, dest_dir } => clean(&dir, dest_dir.as_deref()),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "calcbook",
+                &mut std::io::stdout(),
+            );
+            ExitCode::SUCCESS
+        }
+        Command::Init { dir, title, ignore } => {
+            match calcbook::init::init_with(&dir, title.as_deref(), ignore == InitIgnore::Git) {
+                Ok(files) => {
+                    for f in files {
+                        eprintln!("created {}", dir.join(f).display());
+                    }
+                    eprintln!(
+                        "build it with `calcbook build {}`, or preview it with `calcbook serve {}`",
+                        dir.display(),
+                        dir.display()
+                    );
+                    ExitCode::SUCCESS
                 }
-                eprintln!(
-                    "build it with `calcbook build {}`, or preview it with `calcbook serve {}`",
-                    dir.display(),
-                    dir.display()
-                );
-                ExitCode::SUCCESS
+                Err(d) => report(&[d], &Sources::new()),
             }
-            Err(d) => report(&[d], &Sources::new()),
-        },
+        }
     }
 }
 
@@ -194,6 +262,9 @@ fn build(dir: &Path, dest: Option<&Path>) -> ExitCode {
             Ok(r) => r,
             Err(d) => return report(&[d], &Sources::new()),
         };
+    if rendered.book.config.calcbook.strict_links {
+        calcbook::links_as_errors(&mut rendered.diagnostics);
+    }
     // A failing claim is rendered honestly (a red box) and reported; `check` is what fails CI.
     let failing: Vec<_> = evaluated
         .claims
@@ -205,15 +276,21 @@ fn build(dir: &Path, dest: Option<&Path>) -> ExitCode {
     let code = report(&rendered.diagnostics, rendered.sources());
     let errors = rendered.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = rendered.diagnostics.len() - errors;
+    let dest = calcbook::destination(dir, &rendered.book, dest);
     if errors > 0 {
+        // Only a folder that holds a book is "previous output"; say what really happened.
+        let kept = if dest.join("index.html").is_file() {
+            "the previous output was left as it was"
+        } else {
+            "nothing was written"
+        };
         eprintln!(
-            "error: the book has {errors} error{} ({warnings} warning{}); the previous output was left as it was",
+            "error: the book has {errors} error{} ({warnings} warning{}); {kept}",
             plural(errors),
             plural(warnings)
         );
         return code;
     }
-    let dest = calcbook::destination(dir, &rendered.book, dest);
     let protected = calcbook::protected_paths(&rendered.book);
     if let Err(e) = calcbook::output::write_site(&rendered.site, &dest, &protected) {
         eprintln!("error: {e}");
@@ -232,6 +309,67 @@ fn build(dir: &Path, dest: Option<&Path>) -> ExitCode {
         }
     );
     ExitCode::SUCCESS
+}
+
+/// `localhost` and other names as mdBook takes them; an address as it is.
+fn resolve_host(hostname: &str) -> Option<std::net::IpAddr> {
+    use std::net::ToSocketAddrs;
+    if let Ok(ip) = hostname.parse() {
+        return Some(ip);
+    }
+    let addrs: Vec<_> = (hostname, 0).to_socket_addrs().ok()?.collect();
+    // Prefer IPv4, which `localhost` URLs reach everywhere.
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .map(|a| a.ip())
+}
+
+fn open_built_book(dir: &Path, dest: Option<&Path>) {
+    let out = match calcbook::book::load(dir) {
+        Ok(book) => calcbook::destination(dir, &book, dest),
+        Err(_) => return,
+    };
+    let index = calcbook::output::absolute(&out.join("index.html"));
+    calcbook::serve::open_browser(&format!("file://{}", index.display()));
+}
+
+/// `calcbook clean`: deletes the output folder, never the book's own folders.
+fn clean(dir: &Path, dest: Option<&Path>) -> ExitCode {
+    let book = match calcbook::book::load(dir) {
+        Ok(book) => book,
+        Err(d) => return report(&[d], &Sources::new()),
+    };
+    if book.diagnostics.iter().any(|d| d.code == "no-book") {
+        return report(&book.diagnostics, &book.sources);
+    }
+    let out = calcbook::output::absolute(&calcbook::destination(dir, &book, dest));
+    let protected = calcbook::protected_paths(&book);
+    if protected
+        .iter()
+        .any(|p| calcbook::output::absolute(p).starts_with(&out))
+    {
+        eprintln!(
+            "error: refusing to delete {}: it holds the book's sources",
+            out.display()
+        );
+        return ExitCode::from(1);
+    }
+    match std::fs::remove_dir_all(&out) {
+        Ok(()) => {
+            eprintln!("removed {}", out.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("nothing to clean: {} does not exist", out.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: cannot delete {}: {e}", out.display());
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn serve(options: calcbook::serve::Options) -> ExitCode {
@@ -279,11 +417,12 @@ fn plural(n: usize) -> &'static str {
 
 fn check(dir: &Path, format: CheckFormat, deny_warnings: bool) -> ExitCode {
     use calcbook::check::{Format, Report};
-    let (rendered, evaluated) =
+    let (mut rendered, evaluated) =
         match calcbook::render_book_with(dir, &calcbook::RenderOptions::default()) {
             Ok(r) => r,
             Err(d) => return report(&[d], &Sources::new()),
         };
+    calcbook::links_as_errors(&mut rendered.diagnostics);
     let report = Report {
         claims: &evaluated.claims,
         diagnostics: &rendered.diagnostics,

@@ -1,9 +1,9 @@
 //! `book.toml`: mdBook's configuration format, read strictly.
 //!
 //! The keys calcbook understands are typed with `deny_unknown_fields`, so a typo is an error at its
-//! line with a "did you mean". Tables that only matter to mdBook's other renderers and preprocessors
-//! (`[output.*]`, `[preprocessor.*]`, `[rust]`) are accepted, so a plain mdBook book builds, and
-//! reported as warnings where they would change the output under mdBook.
+//! line with a "did you mean". mdBook's own tables are accepted so a plain mdBook book builds:
+//! `[output.html]` is read leniently by [`super::html_config`], `[rust] edition` is used for Rust
+//! blocks, and each preprocessor or other output (which calcbook does not run) gets one warning.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -73,8 +73,9 @@ impl Default for BookSection {
 pub struct BuildSection {
     #[serde(default = "default_build_dir")]
     pub build_dir: PathBuf,
-    /// mdBook creates missing chapter files; calcbook never writes into the source folder and
-    /// reports them instead, so this key is accepted and ignored.
+    /// A chapter listed in SUMMARY.md without a file: built from its title with a warning
+    /// (mdBook creates the file; calcbook never writes into the source folder), or an error when
+    /// `false`.
     #[serde(default)]
     pub create_missing: Option<bool>,
     #[serde(default)]
@@ -115,6 +116,10 @@ pub struct CalcbookSection {
     /// Every data entry must name its `source:` (an error); else a missing one is a warning.
     #[serde(default)]
     pub require_sources: bool,
+    /// A broken link or anchor inside the book fails `build` too (by default it is a warning in
+    /// `build`, as in mdBook, and an error in `check`).
+    #[serde(default)]
+    pub strict_links: bool,
 }
 
 impl CalcbookSection {
@@ -140,6 +145,7 @@ impl Default for CalcbookSection {
             max_included_bytes: None,
             max_steps: None,
             require_sources: false,
+            strict_links: false,
         }
     }
 }
@@ -202,6 +208,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "max-file-bytes",
             "max-included-bytes",
             "max-steps",
+            "strict-links",
         ],
     ),
 ];
@@ -252,7 +259,48 @@ pub fn parse(text: &str, file: &str) -> Result<(Config, Vec<Diagnostic>), Diagno
             );
         }
     }
+    for name in config.output.keys().filter(|n| *n != "html") {
+        warnings.push(
+            Diagnostic::warning(
+                "unsupported-output",
+                format!("output `{name}` is not written by calcbook"),
+            )
+            .with_file(file)
+            .with_span(find_span(text, &format!("output.{name}")))
+            .with_help("calcbook writes the HTML book only; other outputs are mdBook renderers"),
+        );
+    }
+    if let Err(message) = super::html_config::HtmlConfig::from_output(&config.output) {
+        warnings.push(
+            Diagnostic::warning(
+                "bad-html-config",
+                format!("[output.html] cannot be read ({message}); its defaults are used"),
+            )
+            .with_file(file)
+            .with_span(find_span(text, "output.html")),
+        );
+    }
     Ok((config, warnings))
+}
+
+impl Config {
+    /// The Markdown options of `[output.html]`, with `[rust] edition` for Rust blocks.
+    pub fn markdown_options(&self) -> crate::render::markdown::MarkdownOptions {
+        let mut options = self.html().markdown_options();
+        options.edition = self
+            .rust
+            .as_ref()
+            .and_then(|r| r.get("edition"))
+            .and_then(|e| e.as_str())
+            .map(str::to_string);
+        options
+    }
+
+    /// The `[output.html]` keys calcbook honours (defaults where the table is absent or unreadable;
+    /// [`parse`] reports an unreadable one).
+    pub fn html(&self) -> super::html_config::HtmlConfig {
+        super::html_config::HtmlConfig::from_output(&self.output).unwrap_or_default()
+    }
 }
 
 fn first_line(s: &str) -> &str {

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod fs;
+pub mod html_config;
 pub mod include;
 pub mod summary;
 
@@ -34,6 +35,8 @@ pub struct Chapter {
     pub text: String,
     /// Maps offsets in `text` back to the chapter file.
     pub map: SpanMap,
+    /// The page's `<title>` when the chapter sets one with `{{#title …}}`.
+    pub page_title: Option<String>,
 }
 
 /// Everything read from a book folder.
@@ -166,6 +169,17 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
     if src_outside {
         return Ok(book);
     }
+    if !root.join(&summary_rel).is_file() && !config_path.is_file() {
+        return Err(Diagnostic::error(
+            "no-book",
+            format!(
+                "{} holds no book.toml (and no {}): it is not a book folder",
+                root.display(),
+                summary_rel.display()
+            ),
+        )
+        .with_help("pass the folder that holds book.toml, or run `calcbook init` to start one"));
+    }
     if !root.join(&summary_rel).is_file() {
         book.diagnostics.push(
             Diagnostic::error(
@@ -216,15 +230,12 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
         }
         let source = src_rel.join(path);
         if !root.join(&source).is_file() {
-            let mut diag = at_summary(
+            let diag = at_summary(
                 "missing-chapter",
                 format!("chapter file `{}` does not exist", source.display()),
             )
             .with_label("no such file");
-            if let Some(best) = closest_md_file(&root.join(&src_rel), path) {
-                diag = diag.with_help(format!("did you mean `{best}`?"));
-            }
-            book.diagnostics.push(diag);
+            missing_chapter(&mut book, link, path, source, diag);
             continue;
         }
         let raw = match read_text(root, &source, &mut book.sources) {
@@ -240,16 +251,17 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
                 continue;
             }
         };
-        let (text, map, diags) = include::expand(&raw, root, &source);
-        book.diagnostics.extend(diags);
+        let expanded = include::expand_chapter(&raw, root, &source);
+        book.diagnostics.extend(expanded.diagnostics);
         book.chapters.push(Chapter {
             title: link.title.clone(),
             number: link.number_text(),
             source,
             src_rel: normalize(path),
             out_path: page_name(&normalize(path)),
-            text,
-            map,
+            text: expanded.text,
+            map: expanded.map,
+            page_title: expanded.title,
         });
     }
     book.summary = summary;
@@ -271,7 +283,9 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
         };
         let rel = rel.to_path_buf();
         if rel.extension().is_some_and(|e| e == "md") {
-            if rel != Path::new("SUMMARY.md") && !listed.contains(&rel) {
+            // `404.md` is the 404 page, as in mdBook.
+            let special = rel == Path::new("SUMMARY.md") || rel == Path::new("404.md");
+            if !special && !listed.contains(&rel) {
                 book.diagnostics.push(
                     Diagnostic::warning(
                         "unlisted-chapter",
@@ -289,6 +303,38 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
         }
     }
     Ok(book)
+}
+
+/// A chapter listed in SUMMARY.md whose file is missing. mdBook's `create-missing` (on by default)
+/// writes `# Title` into a new file; calcbook never writes into the source folder, so the page is
+/// made in memory and the diagnostic is a warning. With `create-missing = false` it is an error.
+fn missing_chapter(book: &mut Book, link: &Link, path: &Path, source: PathBuf, diag: Diagnostic) {
+    let create = book.config.build.create_missing.unwrap_or(true);
+    let mut diag = diag;
+    if create {
+        diag.severity = crate::diagnostic::Severity::Warning;
+        diag = diag.with_note(
+            "the page is built with just its title, as mdBook's `create-missing` would; set `[build] create-missing = false` to make this an error",
+        );
+    }
+    if let Some(best) = closest_md_file(&book.src_dir(), path) {
+        diag = diag.with_help(format!("did you mean `{best}`?"));
+    }
+    book.diagnostics.push(diag);
+    if create {
+        let text = format!("# {}\n", link.title);
+        book.sources.insert(&source, text.clone());
+        book.chapters.push(Chapter {
+            title: link.title.clone(),
+            number: link.number_text(),
+            source,
+            src_rel: normalize(path),
+            out_path: page_name(&normalize(path)),
+            map: SpanMap::identity(text.len()),
+            text,
+            page_title: None,
+        });
+    }
 }
 
 fn normalize(path: &Path) -> PathBuf {

@@ -95,7 +95,11 @@ pub fn parse(text: &str, file: &str) -> (Summary, Vec<Diagnostic>) {
     let mut in_comment = false;
     let mut seen_content = false;
     let mut top_number = 0u32;
-    let mut offset = 0usize;
+    // A UTF-8 byte order mark is not part of the first line; offsets still count its bytes.
+    let (text, mut offset) = match text.strip_prefix('\u{feff}') {
+        Some(rest) => (rest, '\u{feff}'.len_utf8()),
+        None => (text, 0usize),
+    };
 
     for raw_line in text.split_inclusive('\n') {
         let line_start = offset;
@@ -149,6 +153,12 @@ pub fn parse(text: &str, file: &str) -> (Summary, Vec<Diagnostic>) {
             continue;
         }
         seen_content = true;
+        // A comment opened after an entry (`- [B](b.md) <!-- … `) runs on to its `-->`.
+        if let Some(open) = trimmed.rfind("<!--")
+            && !trimmed[open..].contains("-->")
+        {
+            in_comment = true;
+        }
         if is_separator(trimmed) {
             flush_list(&mut pending_list, &mut summary.items, &mut top_number);
             summary.items.push(SummaryItem::Separator);
@@ -261,15 +271,41 @@ fn parse_link(s: &str, at: usize) -> Result<Link, Range<usize>> {
         }
     }
     let close = close.ok_or(whole.clone())?;
-    let title = s[1..close].trim().to_string();
+    let title = plain_title(&s[1..close]);
     let rest = &s[close + 1..];
     let inner = rest.strip_prefix('(').ok_or(whole.clone())?;
-    let end = inner.rfind(')').ok_or(whole.clone())?;
-    if !inner[end + 1..].trim().is_empty() {
-        return Err(whole);
+    // The destination ends at its closing parenthesis; words or an HTML comment after the link
+    // are ignored, as mdBook ignores them. `<…>` may hold spaces.
+    let end = if inner.trim_start().starts_with('<') {
+        inner
+            .find('>')
+            .and_then(|gt| inner[gt..].find(')').map(|p| gt + p))
+    } else {
+        let mut depth = 0usize;
+        inner.char_indices().find_map(|(i, c)| match c {
+            '(' => {
+                depth += 1;
+                None
+            }
+            ')' if depth == 0 => Some(i),
+            ')' => {
+                depth -= 1;
+                None
+            }
+            _ => None,
+        })
     }
-    let target = inner[..end].trim();
-    let target_start = at + close + 2 + (inner.len() - inner.trim_start().len());
+    .ok_or(whole.clone())?;
+    let raw_target = inner[..end].trim();
+    let target = raw_target
+        .strip_prefix('<')
+        .and_then(|t| t.strip_suffix('>'))
+        .unwrap_or(raw_target);
+    let target_start = at
+        + close
+        + 2
+        + (inner.len() - inner.trim_start().len())
+        + usize::from(target.len() != raw_target.len());
     let path = if target.is_empty() {
         None
     } else {
@@ -287,6 +323,24 @@ fn parse_link(s: &str, at: usize) -> Result<Link, Range<usize>> {
         nested: Vec::new(),
         span,
     })
+}
+
+/// A chapter title as mdBook shows it: the text of its Markdown (`` `code` `` and *emphasis*
+/// without their markers).
+fn plain_title(markdown: &str) -> String {
+    use pulldown_cmark::{Event, Parser};
+    if !markdown.contains(['`', '*', '_', '<', '&', '\\']) {
+        return markdown.trim().to_string();
+    }
+    let mut title = String::new();
+    for event in Parser::new(markdown) {
+        match event {
+            Event::Text(t) | Event::Code(t) => title.push_str(&t),
+            Event::SoftBreak | Event::HardBreak => title.push(' '),
+            _ => {}
+        }
+    }
+    title.trim().to_string()
 }
 
 /// Turns the collected list entries (with their indentation) into nested, numbered chapters.
@@ -387,6 +441,35 @@ mod tests {
         let text = "- [A](a.md)\n[S](s.md)\n- [B](b.md)\n";
         let (_, diags) = parse(text, "SUMMARY.md");
         assert_eq!(diags[0].code, "numbered-after-suffix");
+    }
+
+    #[test]
+    fn lines_mdbook_accepts_are_read() {
+        let text = "\u{feff}# Summary\n- [A `x`](a.md) (trailing words)\n- [Draft]()<!-- a comment -->\n- [B](b.md) <!-- c\nstill comment -->\n- [S](<with space.md>)\n";
+        let (s, diags) = parse(text, "SUMMARY.md");
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(s.title.as_deref(), Some("Summary"));
+        let links = s.links();
+        let got: Vec<_> = links
+            .iter()
+            .map(|l| {
+                (
+                    l.title.as_str(),
+                    l.path.as_ref().map(|p| p.display().to_string()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("A x", Some("a.md".into())),
+                ("Draft", None),
+                ("B", Some("b.md".into())),
+                ("S", Some("with space.md".into())),
+            ]
+        );
+        assert_eq!(&text[links[3].span.clone()], "with space.md");
+        assert_eq!(&text[links[0].span.clone()], "a.md");
     }
 
     #[test]

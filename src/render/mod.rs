@@ -1,6 +1,7 @@
 //! Rendering: Markdown to HTML ([`markdown`]), the theme ([`theme`]) and the whole site in memory
 //! ([`site`]).
 
+pub mod html_options;
 pub mod markdown;
 pub mod site;
 pub mod template_guard;

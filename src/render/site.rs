@@ -6,8 +6,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
-use super::markdown::{self, CellHook, PageLink, RenderedMarkdown, escape};
+use super::html_options;
+use super::markdown::{self, CellHook, PageLink, RenderedMarkdown};
 use super::theme::Theme;
+use crate::book::html_config::HtmlConfig;
 use crate::book::{Book, Chapter, SummaryItem};
 use crate::diagnostic::Diagnostic;
 
@@ -145,21 +147,28 @@ pub fn assemble(
         .chain(generated.iter().map(|g| (g.title.clone(), g.path.clone())))
         .collect();
 
+    let html_config = book.config.html();
     let pages = chapters
         .iter()
         .map(|rc| {
             (
-                rc.chapter.title.as_str(),
+                // `{{#title …}}` sets the page's <title>; the table of contents keeps SUMMARY's.
+                rc.chapter
+                    .page_title
+                    .as_deref()
+                    .unwrap_or(rc.chapter.title.as_str()),
                 rc.chapter.out_path.as_str(),
                 rc.markdown.html.as_str(),
+                Some(source_url(&rc.chapter.source)),
             )
         })
         .chain(
             generated
                 .iter()
-                .map(|g| (g.title.as_str(), g.path.as_str(), g.html.as_str())),
+                .map(|g| (g.title.as_str(), g.path.as_str(), g.html.as_str(), None)),
         );
-    for (i, (title, path, content)) in pages.enumerate() {
+    let mut first_page = None;
+    for (i, (title, path, content, source)) in pages.enumerate() {
         let prev = i.checked_sub(1).and_then(|j| order.get(j));
         let next = order.get(i + 1);
         let ctx = page_context(
@@ -173,32 +182,42 @@ pub fn assemble(
             live_reload,
         );
         match theme.render("page.html", &ctx) {
-            Ok(html) => site.add(path, html),
+            Ok(html) => {
+                let root = "../".repeat(path.matches('/').count());
+                let html = html_options::apply(&html, &root, source.as_deref(), &html_config);
+                site.add(path, html);
+            }
             Err(d) => {
                 diags.push(d);
                 break;
             }
         }
+        if i == 0 {
+            first_page = Some((title, content, source, next));
+        }
     }
 
-    // index.html: mdBook serves the first chapter there when no chapter is README.md.
+    // index.html: as mdBook, a copy of the first chapter rendered at the root when no chapter is
+    // README.md.
     if !site.files.contains_key("index.html")
-        && let Some((title, path)) = order.first()
+        && let Some((title, content, source, next)) = first_page
     {
-        if !path.contains('/') {
-            if let Some(bytes) = site.files.get(path).cloned() {
-                site.add("index.html", bytes);
+        let ctx = page_context(
+            &book_ctx,
+            &base_toc,
+            title,
+            "index.html",
+            content,
+            None,
+            next,
+            live_reload,
+        );
+        match theme.render("page.html", &ctx) {
+            Ok(html) => {
+                let html = html_options::apply(&html, "", source.as_deref(), &html_config);
+                site.add("index.html", html);
             }
-        } else {
-            let href = escape(path);
-            site.add(
-                "index.html",
-                format!(
-                    "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0; url={href}\"><title>{}</title></head><body><a href=\"{href}\">{}</a></body></html>",
-                    escape(title),
-                    escape(title)
-                ),
-            );
+            Err(d) => diags.push(d),
         }
     }
 
@@ -224,30 +243,21 @@ pub fn assemble(
     );
     ctx.insert("chapters", &print_chapters);
     match theme.render("print.html", &ctx) {
-        Ok(html) => site.add("print.html", html),
+        Ok(html) => site.add(
+            "print.html",
+            html_options::apply(&html, "", None, &html_config),
+        ),
         Err(d) => diags.push(d),
     }
 
-    // 404 page, served at any depth, so its links start at the site root.
-    let site_root = site_url(book);
-    let ctx = page_context(
-        &book_ctx,
-        &base_toc,
-        "Page not found",
-        "404.html",
-        "",
-        None,
-        None,
-        live_reload,
-    );
-    let mut ctx = ctx;
-    ctx.insert("root", &site_root);
-    match theme.render("404.html", &ctx) {
+    match not_found_page(book, theme, &book_ctx, &base_toc, live_reload, &mut diags) {
         Ok(html) => site.add("404.html", html),
         Err(d) => diags.push(d),
     }
 
-    site.add("searchindex.js", search_index(chapters, generated));
+    if html_config.search.enable {
+        site.add("searchindex.js", search_index(chapters, generated));
+    }
     for (path, bytes) in &theme.assets {
         site.add(path.clone(), bytes.clone());
     }
@@ -270,8 +280,157 @@ pub fn assemble(
         }
     }
 
+    write_redirects(&mut site, &html_config, &mut diags);
+    copy_additional_files(book, &html_config, &mut site, &mut diags);
     diags.extend(check_links(chapters, generated, &site));
     (site, diags)
+}
+
+/// `additional-css` and `additional-js` files, relative to the book root, are copied to the same
+/// place in the output (unless the source folder already put them there).
+fn copy_additional_files(
+    book: &Book,
+    html: &HtmlConfig,
+    site: &mut Site,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for rel in html.additional_css.iter().chain(&html.additional_js) {
+        let out = source_url(rel);
+        if site.files.contains_key(&out) {
+            continue;
+        }
+        if !crate::book::is_contained(rel) {
+            diags.push(
+                Diagnostic::warning(
+                    "bad-additional-file",
+                    format!("`{out}` is outside the book; not copied"),
+                )
+                .with_file(crate::book::config::FILE_NAME),
+            );
+            continue;
+        }
+        match std::fs::read(book.root.join(rel)) {
+            Ok(bytes) => site.add(out, bytes),
+            Err(e) => diags.push(
+                Diagnostic::warning(
+                    "bad-additional-file",
+                    format!("cannot read `{out}` named in [output.html]: {e}"),
+                )
+                .with_file(crate::book::config::FILE_NAME),
+            ),
+        }
+    }
+}
+
+/// A chapter file as a URL path (`src/part/a.md`), for `edit-url-template`.
+fn source_url(source: &std::path::Path) -> String {
+    source
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The 404 page, served at any depth, so its links start at the site root; `src/404.md` is its
+/// content when the book has one.
+fn not_found_page(
+    book: &Book,
+    theme: &Theme,
+    book_ctx: &serde_json::Value,
+    base_toc: &[TocItem],
+    live_reload: bool,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<String, Diagnostic> {
+    let site_root = site_url(book);
+    let mut ctx = page_context(
+        book_ctx,
+        base_toc,
+        "Page not found",
+        "404.html",
+        "",
+        None,
+        None,
+        live_reload,
+    );
+    ctx.insert("root", &site_root);
+    if let Some(content) = not_found_content(book, diags) {
+        ctx.insert(
+            "page",
+            &serde_json::json!({ "title": "Page not found", "path": "404.html", "content": content }),
+        );
+    }
+    let html = theme.render("404.html", &ctx)?;
+    Ok(html_options::apply(
+        &html,
+        &site_root,
+        None,
+        &book.config.html(),
+    ))
+}
+
+/// `src/404.md`, rendered, for the 404 page (mdBook's default name for it).
+fn not_found_content(book: &Book, diags: &mut Vec<Diagnostic>) -> Option<String> {
+    let rel = book.config.book.src.join("404.md");
+    let text = std::fs::read_to_string(book.root.join(&rel)).ok()?;
+    let options = book.config.markdown_options();
+    let rendered = markdown::render_with(&text, "404.html", &mut markdown::NoCells, &options);
+    diags.extend(
+        rendered
+            .diagnostics
+            .into_iter()
+            .map(|d| d.with_file(rel.clone())),
+    );
+    Some(rendered.html)
+}
+
+/// `[output.html.redirect]`: a page at each old path sends readers to the new one. Entries with a
+/// `#fragment` map that fragment of the old page; a page the book itself writes is never replaced.
+fn write_redirects(site: &mut Site, html: &HtmlConfig, diags: &mut Vec<Diagnostic>) {
+    // Old page → (where it went, its fragments' new places).
+    type Moved = (Option<String>, Vec<(String, String)>);
+    let mut pages: BTreeMap<String, Moved> = BTreeMap::new();
+    for (old, new) in &html.redirect {
+        // Paths are relative to the output root, however they are written (`/a.html`, `./a.html`).
+        let mut old = old.trim_start_matches('/');
+        while let Some(rest) = old.strip_prefix("./") {
+            old = rest.trim_start_matches('/');
+        }
+        let (path, fragment) = match old.split_once('#') {
+            Some((p, f)) => (p, Some(format!("#{f}"))),
+            None => (old, None),
+        };
+        let entry = pages.entry(path.to_string()).or_default();
+        match fragment {
+            Some(f) => entry.1.push((f, new.clone())),
+            None => entry.0 = Some(new.clone()),
+        }
+    }
+    for (path, (target, fragments)) in pages {
+        if site.files.contains_key(&path) {
+            continue;
+        }
+        if !crate::output::is_safe_relative(&path) {
+            diags.push(
+                Diagnostic::warning(
+                    "bad-redirect",
+                    format!("redirect from `{path}` leaves the output folder; not written"),
+                )
+                .with_file(crate::book::config::FILE_NAME),
+            );
+            continue;
+        }
+        let Some(target) = target else {
+            diags.push(
+                Diagnostic::warning(
+                    "bad-redirect",
+                    format!("redirects from `{path}#…` need one from `{path}` itself; not written"),
+                )
+                .with_file(crate::book::config::FILE_NAME),
+            );
+            continue;
+        };
+        site.add(path, html_options::redirect_page(&target, &fragments));
+    }
 }
 
 fn site_url(book: &Book) -> String {
@@ -422,7 +581,9 @@ fn search_index(chapters: &[RenderedChapter], generated: &[GeneratedPage]) -> St
     format!("window.calcbookSearchIndex = {json};\n")
 }
 
-/// Every recorded link must reach a page of the site, and its anchor an id on that page.
+/// Every recorded link must reach a page of the site, and its anchor an id on that page. A broken
+/// one is a warning here, as mdBook builds such a book; `check` and `strict-links` make it an error
+/// ([`crate::links_as_errors`]).
 fn check_links(
     chapters: &[RenderedChapter],
     generated: &[GeneratedPage],
@@ -464,7 +625,7 @@ fn check_link(
         {
             return None;
         }
-        let mut diag = Diagnostic::error(
+        let mut diag = Diagnostic::warning(
             "broken-link",
             format!(
                 "link to a chapter that is not in the book: `{}`",
@@ -485,7 +646,7 @@ fn check_link(
     if anchor.is_empty() || page_ids.contains(anchor) {
         return None;
     }
-    let mut diag = Diagnostic::error(
+    let mut diag = Diagnostic::warning(
         "broken-anchor",
         format!("`{}` has no heading or anchor `#{anchor}`", link.page),
     )

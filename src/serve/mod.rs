@@ -286,7 +286,7 @@ fn abbreviate(names: &[&str]) -> String {
 }
 
 /// Opens `url` in the desktop's browser, quietly doing nothing where there is none.
-fn open_browser(url: &str) {
+pub fn open_browser(url: &str) {
     let mut cmd = if cfg!(target_os = "macos") {
         std::process::Command::new("open")
     } else if cfg!(windows) {

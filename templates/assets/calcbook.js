@@ -218,9 +218,38 @@
         var lang = m && m[1];
         if (!lang || lang === "calc" || el.classList.contains("hljs")) return;
         if (hljs.getLanguage && !hljs.getLanguage(lang)) return;
+        if (el.querySelector(".boring")) {
+          // highlightElement would flatten the hidden-line spans: highlight each run on its own.
+          try {
+            Array.prototype.slice.call(el.childNodes).forEach(function (node) {
+              var host = node.nodeType === 3 ? doc.createElement("span") : node;
+              var text = node.textContent;
+              host.innerHTML = hljs.highlight(text, { language: lang, ignoreIllegals: true }).value;
+              if (node.nodeType === 3) el.replaceChild(host, node);
+            });
+            el.classList.add("hljs");
+          } catch (e) { /* leave the block plain */ }
+          return;
+        }
         try { hljs.highlightElement(el); } catch (e) { /* leave the block plain */ }
       });
     }
+    // Rust lines hidden with `# ` (mdBook's "boring" lines): a button shows and hides them.
+    $all("pre > code .boring").forEach(function (span) {
+      var pre = span.parentNode.parentNode;
+      if (pre.querySelector(".boring-toggle")) return;
+      var btn = doc.createElement("button");
+      btn.type = "button";
+      btn.className = "boring-toggle";
+      btn.textContent = "Show hidden lines";
+      btn.setAttribute("aria-expanded", "false");
+      btn.addEventListener("click", function () {
+        var shown = pre.classList.toggle("show-boring");
+        btn.textContent = shown ? "Hide lines" : "Show hidden lines";
+        btn.setAttribute("aria-expanded", shown ? "true" : "false");
+      });
+      pre.insertBefore(btn, pre.firstChild);
+    });
     if (doc.body.classList.contains("page-print")) return;
     $all(".chapter pre").forEach(function (pre) {
       var codeEl = pre.querySelector("code");
