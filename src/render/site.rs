@@ -223,20 +223,7 @@ pub fn assemble(
 
     // Print page: every chapter in order.
     // The generated pages (claims ledger, data sources) print after the chapters.
-    let mut print_ids = HashSet::new();
-    let print_html: Vec<String> = chapters
-        .iter()
-        .map(|rc| unique_print_ids(&rc.markdown.html, &rc.markdown.ids, &mut print_ids))
-        .collect();
-    let print_chapters: Vec<_> = chapters
-        .iter()
-        .zip(&print_html)
-        .map(|(rc, html)| (&rc.chapter.title, &rc.chapter.out_path, html))
-        .chain(generated.iter().map(|g| (&g.title, &g.path, &g.html)))
-        .map(|(title, path, content)| {
-            serde_json::json!({ "title": title, "path": path, "content": content })
-        })
-        .collect();
+    let print_chapters = print_chapters(chapters, generated);
     let mut ctx = page_context(
         &book_ctx,
         &base_toc,
@@ -323,6 +310,27 @@ fn copy_additional_files(
             ),
         }
     }
+}
+
+/// The print page's chapters in reading order, each chapter's ids made unique on the page.
+fn print_chapters(
+    chapters: &[RenderedChapter],
+    generated: &[GeneratedPage],
+) -> Vec<serde_json::Value> {
+    let mut print_ids = HashSet::new();
+    let print_html: Vec<String> = chapters
+        .iter()
+        .map(|rc| unique_print_ids(&rc.markdown.html, &rc.markdown.ids, &mut print_ids))
+        .collect();
+    chapters
+        .iter()
+        .zip(&print_html)
+        .map(|(rc, html)| (&rc.chapter.title, &rc.chapter.out_path, html))
+        .chain(generated.iter().map(|g| (&g.title, &g.path, &g.html)))
+        .map(|(title, path, content)| {
+            serde_json::json!({ "title": title, "path": path, "content": content })
+        })
+        .collect()
 }
 
 /// A chapter's HTML for the print page, where every chapter shares one page: an id an earlier
