@@ -329,6 +329,7 @@ fn output_html_options_are_honoured() {
     assert!(a.contains("href=\"https://git.example/t/edit/main/src/sub/a.md\""));
     assert!(a.contains("\"calcbook-theme\", \"dark\""));
     assert!(!book.out("searchindex.js").exists());
+    assert!(a.contains("setAttribute(\"data-search-disabled\""));
     assert!(
         book.out("theme/extra.css").is_file(),
         "additional files are copied"
