@@ -33,6 +33,10 @@ pub fn apply(page: &str, root: &str, source: Option<&str>, html: &HtmlConfig) ->
         tail_of_head.push_str(
             "<style>#search-toggle, [data-open-search] { display: none !important; }</style>\n",
         );
+        // The keyboard shortcuts must not open a search that has no index.
+        head.push_str(
+            "<script>document.documentElement.setAttribute(\"data-search-disabled\", \"\");</script>\n",
+        );
     }
     let mut scripts = String::new();
     for js in &html.additional_js {

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 
 use super::html_options;
-use super::markdown::{self, CellHook, PageLink, RenderedMarkdown};
+use super::markdown::{self, CellHook, PageLink, RenderedMarkdown, escape};
 use super::theme::Theme;
 use crate::book::html_config::HtmlConfig;
 use crate::book::{Book, Chapter, SummaryItem};
@@ -223,14 +223,7 @@ pub fn assemble(
 
     // Print page: every chapter in order.
     // The generated pages (claims ledger, data sources) print after the chapters.
-    let print_chapters: Vec<_> = chapters
-        .iter()
-        .map(|rc| (&rc.chapter.title, &rc.chapter.out_path, &rc.markdown.html))
-        .chain(generated.iter().map(|g| (&g.title, &g.path, &g.html)))
-        .map(|(title, path, content)| {
-            serde_json::json!({ "title": title, "path": path, "content": content })
-        })
-        .collect();
+    let print_chapters = print_chapters(chapters, generated);
     let mut ctx = page_context(
         &book_ctx,
         &base_toc,
@@ -320,6 +313,61 @@ fn copy_additional_files(
             ),
         }
     }
+}
+
+/// The print page's chapters in reading order, each chapter's ids made unique on the page.
+fn print_chapters(
+    chapters: &[RenderedChapter],
+    generated: &[GeneratedPage],
+) -> Vec<serde_json::Value> {
+    let mut print_ids = HashSet::new();
+    let print_html: Vec<String> = chapters
+        .iter()
+        .map(|rc| unique_print_ids(&rc.markdown.html, &rc.markdown.ids, &mut print_ids))
+        .collect();
+    chapters
+        .iter()
+        .zip(&print_html)
+        .map(|(rc, html)| (&rc.chapter.title, &rc.chapter.out_path, html))
+        .chain(generated.iter().map(|g| (&g.title, &g.path, &g.html)))
+        .map(|(title, path, content)| {
+            serde_json::json!({ "title": title, "path": path, "content": content })
+        })
+        .collect()
+}
+
+/// A chapter's HTML for the print page, where every chapter shares one page: an id an earlier
+/// chapter already used gets mdBook's next free suffix (`-1`, `-2`…), and the chapter's own links
+/// to it follow.
+fn unique_print_ids(html: &str, ids: &[String], used: &mut HashSet<String>) -> String {
+    let mine: HashSet<&String> = ids.iter().collect();
+    let mut out = html.to_string();
+    let mut added: Vec<String> = Vec::new();
+    let mut seen = HashSet::new();
+    for id in ids.iter().filter(|id| seen.insert(*id)) {
+        if !used.contains(id) {
+            added.push(id.clone());
+            continue;
+        }
+        let Some(new) = (1..)
+            .map(|n| format!("{id}-{n}"))
+            .find(|c| !used.contains(c) && !mine.contains(c) && !added.contains(c))
+        else {
+            continue;
+        };
+        out = out
+            .replace(
+                &format!("id=\"{}\"", escape(id)),
+                &format!("id=\"{}\"", escape(&new)),
+            )
+            .replace(
+                &format!("href=\"#{}\"", escape(id)),
+                &format!("href=\"#{}\"", escape(&new)),
+            );
+        added.push(new);
+    }
+    used.extend(added);
+    out
 }
 
 /// A chapter file as a URL path (`src/part/a.md`), for `edit-url-template`.

@@ -495,6 +495,8 @@
     }
 
     function open(initial) {
+      // `[output.html.search] enable = false`: the book has no index and no search.
+      if (html.hasAttribute("data-search-disabled")) return;
       if (!dialog.hidden) { input.focus(); input.select(); return; }
       lastFocus = doc.activeElement;
       dialog.hidden = false;

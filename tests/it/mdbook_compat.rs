@@ -329,6 +329,7 @@ fn output_html_options_are_honoured() {
     assert!(a.contains("href=\"https://git.example/t/edit/main/src/sub/a.md\""));
     assert!(a.contains("\"calcbook-theme\", \"dark\""));
     assert!(!book.out("searchindex.js").exists());
+    assert!(a.contains("setAttribute(\"data-search-disabled\""));
     assert!(
         book.out("theme/extra.css").is_file(),
         "additional files are copied"
@@ -513,4 +514,20 @@ fn normalize(html: &str) -> String {
         }
     }
     out.trim().to_string()
+}
+
+#[test]
+fn print_page_gives_repeated_ids_the_next_free_suffix() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [A](a.md)\n- [B](b.md)\n"),
+        ("src/a.md", "# Setup\n\n## Usage\n"),
+        ("src/b.md", "# Other\n\n## Usage\n\nSee [usage](#usage).\n"),
+    ]);
+    book.build().assert_code(0);
+    let print = book.page("print.html");
+    assert!(print.contains("<h2 id=\"usage\">"), "{print}");
+    assert!(print.contains("<h2 id=\"usage-1\"><a class=\"header\" href=\"#usage-1\">"));
+    assert!(print.contains("<a href=\"#usage-1\">usage</a>"));
+    // Each chapter's own page keeps its id.
+    assert!(book.page("b.html").contains("<h2 id=\"usage\">"));
 }
