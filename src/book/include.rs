@@ -677,5 +677,4 @@ mod tests {
         );
         assert!(align(original, "something else entirely").is_none());
     }
-
 }

@@ -198,6 +198,8 @@ fn chapter_for(
         source,
         text: md.content.clone(),
         map,
+        // mdBook's own `links` preprocessor has already applied `{{#title}}`.
+        page_title: None,
     }
 }
 
