@@ -60,9 +60,9 @@ def chapter(lead, extra=""):
     return f"# One\n\n{lead}\n\n{extra}\n\n{FILLER}\n"
 
 
-def calc_chapter(lead, calc, claim="a gigabyte is small"):
+def calc_chapter(lead, calc, claim="a gigabyte is small", section="Results"):
     block = f"```calc\n{calc}\nclaim \"{claim}\": 1 GB < 2 GB\n```"
-    return f"# Chapter\n\n{lead}\n\n{block}\n\n{FILLER}\n"
+    return f"# Chapter\n\n{lead}\n\n## {section}\n\n{block}\n\n{FILLER}\n"
 
 
 def lines_of(pipe, out):
@@ -243,6 +243,18 @@ def main():
             page.wait(sees(marker), f"the fixed text of {what}")
             check(page.js("window.__marker") == "kept", f"{what}: the break and the fix did not reload the page")
 
+        def sidebar_marks(rel, href):
+            page.call("Page.navigate", url=url + urllib.parse.quote(rel))
+            page.wait("document.readyState === 'complete'", f"{rel} to load")
+            got = page.js("(function(){var a = document.querySelector('#sidebar-toc .toc-item.is-active"
+                          " > .toc-row > a[aria-current=page]'); return a && a.getAttribute('href');})()")
+            check(got == href, f"the sidebar marks {rel} as the current page ({got!r})")
+            heads = page.js("Array.from(document.querySelectorAll('#sidebar-toc .is-active > .toc-headings a'))"
+                            ".map(function(a){return a.getAttribute('href');}).join(' ')")
+            check(heads == "#results", f"the sidebar lists {rel}'s own headings ({heads!r})")
+
+        sidebar_marks("two.html", "two.html")
+        sidebar_marks("part two/näive chapter.html", "../part two/näive chapter.html")
         edit_in_place("two.html", "src/two.md", calc_chapter("Second, EDITED.", "x = 2 GB"),
                       "Second, EDITED.", "a chapter that is not the first")
         overlay_round_trip("two.html", "src/two.md",
@@ -251,8 +263,11 @@ def main():
                            "Second, FIXED.", "a chapter that is not the first")
         deep = "part two/näive chapter.html"
         deep_src = "src/part two/näive chapter.md"
-        edit_in_place(deep, deep_src, calc_chapter("Deep, EDITED.", "y = 3 s"),
+        edit_in_place(deep, deep_src, calc_chapter("Deep, EDITED.", "y = 3 s", section="Findings"),
                       "Deep, EDITED.", "a chapter in a subfolder with an escaped name")
+        heads = page.js("Array.from(document.querySelectorAll('#sidebar-toc .is-active > .toc-headings a'))"
+                        ".map(function(a){return a.getAttribute('href');}).join(' ')")
+        check(heads == "#findings", f"the sidebar's headings follow a live edit ({heads!r})")
         overlay_round_trip(deep, deep_src, calc_chapter("Deep, EDITED.", "y = 3 s + 1 GB"),
                            calc_chapter("Deep, FIXED.", "y = 3 s"),
                            "Deep, FIXED.", "a chapter in a subfolder with an escaped name")

@@ -14,6 +14,7 @@ mod chart_svg;
 mod check;
 mod data;
 mod engine_calc;
+mod incremental;
 mod notebook;
 mod robustness;
 mod serve;
