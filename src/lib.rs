@@ -260,7 +260,10 @@ fn chapter_keys(book: &book::Book) -> Vec<u64> {
     book.chapters
         .iter()
         .map(|chapter| {
+            // The file as written matters apart from the expanded text only when an include
+            // made them differ; comparing is much cheaper than hashing the book twice.
             let original = book.sources.get(&chapter.source).unwrap_or("");
+            let original = (original != chapter.text).then_some(original);
             hash_of(&(
                 &chapter.text,
                 original,

@@ -17,21 +17,30 @@ use super::theme::Theme;
 use crate::book::{Book, Chapter, SummaryItem};
 use crate::diagnostic::Diagnostic;
 
-/// Output files by path relative to the output root (`/`-separated, never escaping it).
+/// Output files by path relative to the output root (`/`-separated, never escaping it). Each
+/// file's bytes are shared: a rebuild hands unchanged pages over from the [`PageCache`] without
+/// copying them, and comparing two builds finds them equal by pointer.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Site {
-    pub files: BTreeMap<String, Vec<u8>>,
+    pub files: BTreeMap<String, Arc<Vec<u8>>>,
 }
 
 impl Site {
     pub fn add(&mut self, path: impl Into<String>, bytes: impl Into<Vec<u8>>) {
-        self.files.insert(path.into(), bytes.into());
+        self.files.insert(path.into(), Arc::new(bytes.into()));
+    }
+
+    /// Adds a file whose bytes another build or cache also holds.
+    pub fn add_shared(&mut self, path: impl Into<String>, bytes: Arc<Vec<u8>>) {
+        self.files.insert(path.into(), bytes);
+    }
+
+    pub fn get(&self, path: &str) -> Option<&[u8]> {
+        self.files.get(path).map(|b| b.as_slice())
     }
 
     pub fn get_str(&self, path: &str) -> Option<&str> {
-        self.files
-            .get(path)
-            .and_then(|b| std::str::from_utf8(b).ok())
+        self.get(path).and_then(|b| std::str::from_utf8(b).ok())
     }
 }
 
@@ -141,7 +150,7 @@ pub struct PageCache {
 
 struct CachedPage {
     key: u64,
-    html: Vec<u8>,
+    html: Arc<Vec<u8>>,
     /// The page's entries of the search index, as JSON objects joined by commas.
     search: String,
 }
@@ -222,10 +231,14 @@ pub fn assemble_cached(
     let mut search = Vec::with_capacity(inputs.len());
     for input in &inputs {
         if let Some(page) = cache.pages.get(input.path) {
-            site.add(input.path, page.html.clone());
-            if !page.search.is_empty() {
-                search.push(page.search.as_str());
-            }
+            site.add_shared(input.path, Arc::clone(&page.html));
+        }
+    }
+    for input in &inputs {
+        if let Some(page) = cache.pages.get(input.path)
+            && !page.search.is_empty()
+        {
+            search.push(page.search.as_str());
         }
     }
     site.add(
@@ -259,7 +272,7 @@ pub fn assemble_cached(
     }
 
     for (path, bytes) in &theme.assets {
-        site.add(path.clone(), bytes.clone());
+        site.add(path.as_str(), bytes.as_slice());
     }
     let src_dir = book.src_dir();
     for rel in &book.static_files {
@@ -337,7 +350,7 @@ fn template_pages(
                 i,
                 CachedPage {
                     key,
-                    html: html.into_bytes(),
+                    html: Arc::new(html.into_bytes()),
                     search,
                 },
             ))
@@ -370,7 +383,7 @@ fn add_index(site: &mut Site, inputs: &[PageInput]) {
     };
     if !first.path.contains('/') {
         if let Some(bytes) = site.files.get(first.path).cloned() {
-            site.add("index.html", bytes);
+            site.add_shared("index.html", bytes);
         }
     } else {
         let href = escape(first.path);

@@ -72,10 +72,10 @@ fn handle(request: Request, shared: &Shared) {
             let js = LIVE_JS.replace("__CALCBOOK_BUILD__", &shared.hub.build_id());
             Reply::new(200, js.into_bytes(), "live.js")
         }
-        Route::File(path) => Reply::new(200, site.files[&path].clone(), &path),
+        Route::File(path) => Reply::new(200, site.files[&path].to_vec(), &path),
         Route::Redirect(to) => Reply::new(301, Vec::new(), "301.txt").with_header("Location", &to),
         Route::NotFound => match site.files.get("404.html") {
-            Some(page) => Reply::new(404, page.clone(), "404.html"),
+            Some(page) => Reply::new(404, page.to_vec(), "404.html"),
             None => Reply::new(404, b"not found\n".to_vec(), "404.txt"),
         },
     };

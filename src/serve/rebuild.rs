@@ -7,9 +7,10 @@
 //!
 //! The render itself is incremental through [`crate::RenderCache`]: a chapter whose text, place
 //! in the book and data prelude are unchanged reuses its evaluated, rendered Markdown; the data
-//! files are loaded again only when one of them changes. Page templates are still applied to
-//! every page (each sidebar lists every chapter), and the diff then keeps unchanged files as they
-//! were.
+//! files are loaded again only when one of them changes; a page whose inputs (content, title,
+//! neighbours, theme) are unchanged is not templated again. Pages do not carry the sidebar (it is
+//! `toc.js`), so a save templates the saved chapter's page; a title change, `toc.js`, `toc.html`
+//! and the neighbouring pages. The print page and the search index are spliced from cached parts.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
