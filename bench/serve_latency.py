@@ -100,7 +100,8 @@ def wait_served(poller, proc, name):
 
 
 # Runs in every document the browser opens: stamps (epoch ms) the moment the marker named in
-# sessionStorage shows up in the page's <main>, whether it was swapped in place or reloaded.
+# sessionStorage shows up in the page's <main>, whether it was swapped in place or reloaded (then at
+# DOMContentLoaded, when the reloaded page's DOM is built).
 OBSERVER = """
 (function () {
   function look() {
@@ -111,7 +112,12 @@ OBSERVER = """
       sessionStorage.setItem("bench-seen", String(performance.timeOrigin + performance.now()));
     }
   }
-  new MutationObserver(look).observe(document, { childList: true, subtree: true, characterData: true });
+  // From DOMContentLoaded on: a reloaded page is stamped as soon as it is parsed, a page updated in
+  // place when its content changes. (Observing the parser itself stalled a page's loading.)
+  document.addEventListener("DOMContentLoaded", function () {
+    look();
+    new MutationObserver(look).observe(document.body, { childList: true, subtree: true, characterData: true });
+  });
 })();
 """
 
@@ -143,8 +149,12 @@ def measure(name, cmd, port, book, src, edits, pause, page, timeout=TIMEOUT):
     try:
         poller = Poller(port, rel)
         wait_served(poller, proc, name)
+        # An idle kept-alive connection to calcbook's server (tiny_http) held up the page's own
+        # requests on the large book: close it before the browser comes.
+        if poller.conn:
+            poller.conn.close()
         page.call("Page.navigate", url=f"http://127.0.0.1:{port}/{rel}")
-        page.wait("document.readyState === 'complete' && !!document.querySelector('main')", f"{name}: the page")
+        page.wait("document.readyState === 'complete' && !!document.querySelector('main')", f"{name}: the page", timeout=60)
         time.sleep(1.5)  # the live-reload connection, and mdBook's poll watcher's first scan
         with open(chapter) as f:
             original = f.read()
