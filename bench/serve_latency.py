@@ -182,7 +182,7 @@ def measure(name, cmd, port, book, src, edits, pause, page, timeout=TIMEOUT):
             time.sleep(pause)
         with open(chapter, "w") as f:
             f.write(original)
-        return latencies
+        return latencies, peak_rss_mib(proc.pid)
     finally:
         proc.terminate()
         try:
@@ -192,12 +192,26 @@ def measure(name, cmd, port, book, src, edits, pause, page, timeout=TIMEOUT):
             proc.wait()
 
 
-def describe(name, ms):
+def peak_rss_mib(pid):
+    """The server's peak resident memory so far (Linux), in MiB."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def describe(name, result):
+    ms, rss = result if result else ([], None)
     if not ms:
         print(f"  {name:9s} no edit reached the page")
         return None
+    memory = f"   server peak RSS {rss:.0f} MiB" if rss else ""
     print(f"  {name:9s} save to DOM updated: median {statistics.median(ms):7.1f} ms "
-          f"(min {min(ms):.1f}, max {max(ms):.1f}, n={len(ms)})")
+          f"(min {min(ms):.1f}, max {max(ms):.1f}, n={len(ms)}){memory}")
     return statistics.median(ms)
 
 
