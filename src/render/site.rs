@@ -241,13 +241,13 @@ pub fn assemble_cached(
             search.push(page.search.as_str());
         }
     }
-    site.add(
-        "searchindex.js",
-        format!(
-            "window.calcbookSearchIndex = {{\"docs\":[{}]}};\n",
-            search.join(",")
-        ),
-    );
+    // Written once in place: the index holds the whole book's text.
+    let size = search.iter().map(|p| p.len() + 1).sum::<usize>() + 64;
+    let mut index = String::with_capacity(size);
+    index.push_str("window.calcbookSearchIndex = {\"docs\":[");
+    index.push_str(&search.join(","));
+    index.push_str("]};\n");
+    site.add("searchindex.js", index);
     add_index(&mut site, &inputs);
 
     let base_toc = build_toc(&book.summary.items, generated);
