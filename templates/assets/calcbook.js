@@ -208,19 +208,40 @@
   /* ---------------------------------------------------------------- */
   /* Code: highlight.js and copy buttons                              */
   /* ---------------------------------------------------------------- */
-  (function code() {
-    var blocks = $all('pre code[class^="language-"], pre code[class*=" language-"]');
-    var hljs = window.hljs;
-    if (hljs && typeof hljs.highlightElement === "function") {
-      if (hljs.configure) hljs.configure({ ignoreUnescapedHTML: true });
-      blocks.forEach(function (el) {
+  // highlight.js is loaded only by pages with code to colour (most pages have none, and one request
+  // fewer lets a page load on a server that serves few connections at once).
+  var HIGHLIGHT_JS = doc.currentScript && doc.currentScript.getAttribute("data-highlight-js");
+  var hljsLoading = null;
+  function highlightIn(root) {
+    var todo = Array.prototype.filter.call(
+      root.querySelectorAll('pre code[class^="language-"], pre code[class*=" language-"]'),
+      function (el) {
         var m = /(?:^|\s)language-([\w+#.-]+)/.exec(el.className);
-        var lang = m && m[1];
-        if (!lang || lang === "calc" || el.classList.contains("hljs")) return;
-        if (hljs.getLanguage && !hljs.getLanguage(lang)) return;
-        try { hljs.highlightElement(el); } catch (e) { /* leave the block plain */ }
+        return m && m[1] !== "calc" && !el.classList.contains("hljs");
       });
+    if (!todo.length) return;
+    var hljs = window.hljs;
+    if (!hljs && HIGHLIGHT_JS) {
+      if (!hljsLoading) {
+        hljsLoading = doc.createElement("script");
+        hljsLoading.src = HIGHLIGHT_JS;
+        doc.head.appendChild(hljsLoading);
+      }
+      hljsLoading.addEventListener("load", function () { highlightIn(root); });
+      return;
     }
+    if (!hljs || typeof hljs.highlightElement !== "function") return;
+    if (hljs.configure) hljs.configure({ ignoreUnescapedHTML: true });
+    todo.forEach(function (el) {
+      var lang = /(?:^|\s)language-([\w+#.-]+)/.exec(el.className)[1];
+      if (hljs.getLanguage && !hljs.getLanguage(lang)) return;
+      try { hljs.highlightElement(el); } catch (e) { /* leave the block plain */ }
+    });
+  }
+  window.calcbookHighlight = highlightIn;
+
+  (function code() {
+    highlightIn(doc);
     if (doc.body.classList.contains("page-print")) return;
     $all(".chapter pre").forEach(function (pre) {
       var codeEl = pre.querySelector("code");
