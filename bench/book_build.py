@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Build benchmark: calcbook against mdBook on the same generated plain-Markdown book.
+"""Build benchmark: calcbook against mdBook on the same generated plain-Markdown books.
 
-Generates a book of ~110 chapters and ~1.3 MB (headings, paragraphs, lists, tables, code blocks,
-links between chapters), then builds it alternately with both tools and reports the median wall
-time and peak memory (max RSS) of each, and their ratios.
+Generates books of ~110 chapters / ~1.3 MB and ~1,000 chapters / ~13 MB (headings, paragraphs,
+lists, tables, code blocks, links between chapters; chapter 1 is left short), builds each
+alternately with both tools and reports, side by side: the median wall time, the peak memory (max
+RSS), the bytes written, and the weight of a short chapter's page (chapter 1), with their ratios.
 
-    python3 bench/book_build.py [--calcbook target/release/calcbook] [--mdbook mdbook] [--runs 7]
+    python3 bench/book_build.py [--calcbook target/release/calcbook] [--mdbook mdbook]
+                                [--books small,large] [--runs 7]
 
 Build calcbook first with `cargo build --release`; install mdBook with `cargo install mdbook --locked`.
 """
@@ -66,7 +68,8 @@ def generate(root, chapters=110, target_bytes=1_300_000):
     i = 0
     while total < target_bytes:
         extra = "\n" + paragraph(rng) + "\n"
-        texts[i % chapters] += extra
+        # Chapter 1 stays short: its page shows what the frame around a chapter weighs.
+        texts[1 + i % (chapters - 1)] += extra
         total += len(extra)
         i += 1
     summary = ["# Summary\n"]
@@ -93,37 +96,58 @@ def timed(cmd):
     return float(wall), int(rss)
 
 
+def tree_bytes(root):
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(root) for f in fs)
+
+
+def bench_book(args, tmp, chapters, target_bytes, runs):
+    book = os.path.join(tmp, f"book-{chapters}")
+    size = generate(book, chapters, target_bytes)
+    short = os.path.getsize(os.path.join(book, "src", "ch001.md"))
+    print(f"book: {chapters} chapters, {size / 1e6:.2f} MB of Markdown ({runs} runs each)")
+    outs = {name: os.path.join(tmp, f"out-{name}-{chapters}") for name in ("calcbook", "mdbook")}
+    cmds = {
+        "calcbook": [args.calcbook, "build", book, "--dest-dir", outs["calcbook"]],
+        "mdbook": [args.mdbook, "build", book, "--dest-dir", outs["mdbook"]],
+    }
+    results = {"calcbook": [], "mdbook": []}
+    for name in cmds:  # warm-up: page cache, first-run effects
+        timed(cmds[name])
+    for _ in range(runs):
+        for name in cmds:
+            results[name].append(timed(cmds[name]))
+    med = {}
+    for name, runs_ in results.items():
+        wall = statistics.median(r[0] for r in runs_)
+        rss = max(r[1] for r in runs_)
+        out = tree_bytes(outs[name])
+        page = os.path.getsize(os.path.join(outs[name], "ch001.html"))
+        med[name] = (wall, rss, out, page)
+        print(f"  {name:9s} median wall {wall * 1000:7.0f} ms   peak RSS {rss / 1024:6.1f} MiB   "
+              f"output {out / 1e6:6.1f} MB   short chapter's page {page / 1e3:5.1f} KB")
+    cw, cr, co, cp = med["calcbook"]
+    mw, mr, mo, mp = med["mdbook"]
+    print(f"  ratio calcbook/mdbook: wall {cw / mw:.2f}x, peak memory {cr / mr:.2f}x, "
+          f"output {co / mo:.2f}x, short chapter's page ({short / 1e3:.1f} KB of Markdown) {cp / mp:.2f}x")
+    shutil.rmtree(book, ignore_errors=True)
+    for out in outs.values():
+        shutil.rmtree(out, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--calcbook", default="target/release/calcbook")
     ap.add_argument("--mdbook", default=shutil.which("mdbook") or "mdbook")
-    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--books", default="small,large")
+    ap.add_argument("--runs", type=int, default=7, help="runs on the small book (3 on the large one)")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        size = generate(tmp)
-        print(f"book: 110 chapters, {size / 1e6:.2f} MB of Markdown")
-        results = {"calcbook": [], "mdbook": []}
-        cmds = {
-            "calcbook": [args.calcbook, "build", tmp, "--dest-dir", os.path.join(tmp, "out-calcbook")],
-            "mdbook": [args.mdbook, "build", tmp, "--dest-dir", os.path.join(tmp, "out-mdbook")],
-        }
-        for name in cmds:  # warm-up: page cache, first-run effects
-            timed(cmds[name])
-        for _ in range(args.runs):
-            for name in cmds:
-                results[name].append(timed(cmds[name]))
-        med = {}
-        for name, runs in results.items():
-            wall = statistics.median(r[0] for r in runs)
-            rss = max(r[1] for r in runs)
-            med[name] = (wall, rss)
-            print(f"{name:9s} median wall {wall * 1000:7.0f} ms   peak RSS {rss / 1024:6.1f} MiB   ({args.runs} runs)")
-        cw, cr = med["calcbook"]
-        mw, mr = med["mdbook"]
-        print(f"ratio calcbook/mdbook: wall {cw / mw:.2f}x, peak memory {cr / mr:.2f}x")
-        pages = sum(1 for _, _, fs in os.walk(os.path.join(tmp, "out-calcbook")) for f in fs if f.endswith(".html"))
-        print(f"calcbook wrote {pages} HTML files")
+        for which in args.books.split(","):
+            if which == "small":
+                bench_book(args, tmp, 110, 1_300_000, args.runs)
+            else:
+                bench_book(args, tmp, 1000, 13_000_000, max(1, min(args.runs, 3)))
 
 
 if __name__ == "__main__":

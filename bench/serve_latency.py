@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
-"""Live-reload latency: calcbook serve against mdBook serve on the bundled book.
+"""Live-reload latency measured in the browser: calcbook serve against mdBook serve, side by side.
 
-Copies the bundled book (book.toml, chapters/, data/, templates/) to a temporary folder, serves it
-with each tool in turn, and ~20 times appends a line to its first chapter, timing from just before
-the write until
-- the server serves the updated HTML (the page is polled every millisecond or so), and
-- the server tells the page (calcbook: the SSE `update` event on /__calcbook/events; mdBook: the
-  `reload` message on its /__livereload websocket, measured when `websocket-client` is installed).
-Prints the median of each and the ratio mdBook / calcbook.
+For each book (the bundled book, and a generated plain-Markdown book of ~1,000 chapters / ~13 MB,
+see bench/book_build.py), serves a copy with each tool in turn, opens a MIDDLE chapter in headless
+Chromium (driven over the DevTools protocol, as tests/browser does) and ~20 times appends a marker
+line to that chapter, timing from just before the write until the marker is in the page's DOM:
+calcbook swaps the page's content in place, mdBook reloads the page. A MutationObserver installed
+in every document (Page.addScriptToEvaluateOnNewDocument) stamps the moment the marker appears,
+on the same clock as the write (epoch milliseconds). Prints the median, min and max of each, and
+the ratio mdBook / calcbook.
 
     cargo build --release
-    python3 bench/serve_latency.py [--calcbook target/release/calcbook] [--mdbook mdbook] [--edits 20]
+    tests/browser/run   # once: sets up target/browser-venv with websocket-client
+    target/browser-venv/bin/python bench/serve_latency.py [--books bundled,large] [--edits 20]
 
 mdBook runs with its default watcher (`poll`; `--mdbook-watcher native` for the other). A missing
 mdBook is skipped with a message. The machine's load shows in the numbers: run it on a quiet one.
@@ -55,13 +57,12 @@ def copy_book(dest, plain):
         shutil.copy(os.path.join(REPO, "book.toml"), dest)
 
 
-def first_chapter(book):
-    """The first chapter file listed in SUMMARY.md and its page."""
-    with open(os.path.join(book, "chapters", "SUMMARY.md")) as f:
-        m = re.search(r"\]\(([^)]+\.md)\)", f.read())
-    rel = m.group(1)
-    page = "index.html" if os.path.basename(rel).lower() == "readme.md" else rel[:-3] + ".html"
-    return os.path.join(book, "chapters", rel), page
+def middle_chapter(book, src):
+    """The chapter file in the middle of SUMMARY.md's list, and its page."""
+    with open(os.path.join(book, src, "SUMMARY.md")) as f:
+        rels = re.findall(r"\]\(([^)]+\.md)\)", f.read())
+    rel = rels[len(rels) // 2]
+    return os.path.join(book, src, rel), rel[:-3] + ".html"
 
 
 class Poller:
@@ -86,59 +87,8 @@ class Poller:
         return None, b""
 
 
-class Notices:
-    """Timestamps of the server's change notifications, read by a background thread."""
-
-    def __init__(self):
-        self.times = []
-        self.lock = threading.Lock()
-        self.ready = threading.Event()
-
-    def add(self):
-        with self.lock:
-            self.times.append(time.perf_counter())
-
-    def first_after(self, t0, deadline):
-        while time.perf_counter() < deadline:
-            with self.lock:
-                later = [t for t in self.times if t >= t0]
-            if later:
-                return later[0]
-            time.sleep(0.0005)
-        return None
-
-
-def listen_sse(port, notices):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=None)
-    conn.request("GET", "/__calcbook/events", headers={"Accept": "text/event-stream"})
-    res = conn.getresponse()
-    notices.ready.set()
-    while True:
-        line = res.fp.readline()
-        if not line:
-            return
-        if line.strip() == b"event: update":
-            notices.add()
-
-
-def listen_mdbook_ws(port, notices):
-    try:
-        import websocket
-    except ImportError:
-        return
-    ws = websocket.create_connection(f"ws://127.0.0.1:{port}/__livereload", timeout=None)
-    notices.ready.set()
-    while True:
-        try:
-            msg = ws.recv()
-        except Exception:
-            return
-        if "reload" in str(msg):
-            notices.add()
-
-
 def wait_served(poller, proc, name):
-    deadline = time.time() + 60
+    deadline = time.time() + 300
     while time.time() < deadline:
         if proc.poll() is not None:
             sys.exit(f"{name} exited with {proc.returncode}")
@@ -149,41 +99,90 @@ def wait_served(poller, proc, name):
     sys.exit(f"{name} did not start serving")
 
 
-def measure(name, cmd, port, book, edits, pause, listener):
-    chapter, page = first_chapter(book)
+# Runs in every document the browser opens: stamps (epoch ms) the moment the marker named in
+# sessionStorage shows up in the page's <main>, whether it was swapped in place or reloaded (then at
+# DOMContentLoaded, when the reloaded page's DOM is built).
+OBSERVER = """
+(function () {
+  function look() {
+    var marker = sessionStorage.getItem("bench-marker");
+    if (!marker || sessionStorage.getItem("bench-seen")) return;
+    var main = document.querySelector("main");
+    if (main && main.textContent.indexOf(marker) >= 0) {
+      sessionStorage.setItem("bench-seen", String(performance.timeOrigin + performance.now()));
+    }
+  }
+  // From DOMContentLoaded on: a reloaded page is stamped as soon as it is parsed, a page updated in
+  // place when its content changes. (Observing the parser itself stalled a page's loading.)
+  document.addEventListener("DOMContentLoaded", function () {
+    look();
+    new MutationObserver(look).observe(document.body, { childList: true, subtree: true, characterData: true });
+  });
+})();
+"""
+
+
+def start_browser(chromium, tmp):
+    sys.path.insert(0, os.path.join(REPO, "tests", "browser"))
+    from live_reload import CHROMIUM_FLAGS, Page, lines_of, wait_line  # noqa: E402
+    import json
+    import queue
+    import urllib.request
+
+    browser = subprocess.Popen(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={os.path.join(tmp, 'profile')}", "about:blank"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    err = queue.Queue()
+    threading.Thread(target=lines_of, args=(browser.stderr, err), daemon=True).start()
+    devtools = wait_line(err, r"DevTools listening on ws://([^/]+)/", "Chromium's DevTools URL").group(1)
+    targets = json.load(urllib.request.urlopen(f"http://{devtools}/json/list", timeout=TIMEOUT))
+    page = Page(next(t for t in targets if t["type"] == "page")["webSocketDebuggerUrl"])
+    page.call("Page.enable")
+    page.call("Page.addScriptToEvaluateOnNewDocument", source=OBSERVER)
+    return browser, page
+
+
+def measure(name, cmd, port, book, src, edits, pause, page, timeout=TIMEOUT):
+    chapter, rel = middle_chapter(book, src)
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        poller = Poller(port, page)
+        poller = Poller(port, rel)
         wait_served(poller, proc, name)
-        notices = Notices()
-        threading.Thread(target=listener, args=(port, notices), daemon=True).start()
-        notices.ready.wait(5)
-        time.sleep(1.0)  # let the watcher settle (mdBook's poll watcher scans first)
+        # An idle kept-alive connection to calcbook's server (tiny_http) held up the page's own
+        # requests on the large book: close it before the browser comes.
+        if poller.conn:
+            poller.conn.close()
+        page.call("Page.navigate", url=f"http://127.0.0.1:{port}/{rel}")
+        page.wait("document.readyState === 'complete' && !!document.querySelector('main')", f"{name}: the page", timeout=60)
+        time.sleep(1.5)  # the live-reload connection, and mdBook's poll watcher's first scan
         with open(chapter) as f:
             original = f.read()
-        html_ms, notice_ms = [], []
+        latencies = []
         for i in range(edits):
             marker = f"latency-marker-{name}-{i}-{time.time_ns()}"
-            t0 = time.perf_counter()
+            page.js(f"sessionStorage.removeItem('bench-seen'); sessionStorage.setItem('bench-marker', '{marker}'); true")
+            t0 = time.time()
             with open(chapter, "w") as f:
                 f.write(original + f"\n{marker}\n")
-            deadline = t0 + TIMEOUT
-            served = None
-            while time.perf_counter() < deadline:
-                _, body = poller.get()
-                if marker.encode() in body:
-                    served = time.perf_counter()
+            deadline = time.time() + timeout
+            seen = None
+            while time.time() < deadline:
+                try:
+                    seen = page.js("sessionStorage.getItem('bench-seen')")
+                except RuntimeError:
+                    seen = None  # the page is reloading
+                if seen:
                     break
-                time.sleep(0.001)
-            if served is None:
-                print(f"  {name}: edit {i} not served within {TIMEOUT:.0f} s", file=sys.stderr)
+                time.sleep(0.005)
+            if not seen:
+                print(f"  {name}: edit {i} not in the page within {timeout:.0f} s", file=sys.stderr)
                 continue
-            html_ms.append((served - t0) * 1000)
-            told = notices.first_after(t0, time.perf_counter() + 2.0) if notices.ready.is_set() else None
-            if told is not None:
-                notice_ms.append((told - t0) * 1000)
+            latencies.append(float(seen) - t0 * 1000)
             time.sleep(pause)
-        return html_ms, notice_ms
+        with open(chapter, "w") as f:
+            f.write(original)
+        return latencies, peak_rss_mib(proc.pid)
     finally:
         proc.terminate()
         try:
@@ -193,57 +192,88 @@ def measure(name, cmd, port, book, edits, pause, listener):
             proc.wait()
 
 
-def describe(name, html_ms, notice_ms, what):
-    if not html_ms:
-        print(f"{name:9s} no edit was served")
+def peak_rss_mib(pid):
+    """The server's peak resident memory so far (Linux), in MiB."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def describe(name, result):
+    ms, rss = result if result else ([], None)
+    if not ms:
+        print(f"  {name:9s} no edit reached the page")
         return None
-    line = f"{name:9s} HTML served: median {statistics.median(html_ms):7.1f} ms (min {min(html_ms):.1f}, max {max(html_ms):.1f}, n={len(html_ms)})"
-    if notice_ms:
-        line += f"   {what}: median {statistics.median(notice_ms):7.1f} ms"
-    print(line)
-    return statistics.median(html_ms)
+    memory = f"   server peak RSS {rss:.0f} MiB" if rss else ""
+    print(f"  {name:9s} save to DOM updated: median {statistics.median(ms):7.1f} ms "
+          f"(min {min(ms):.1f}, max {max(ms):.1f}, n={len(ms)}){memory}")
+    return statistics.median(ms)
+
+
+def large_book(dest):
+    sys.path.insert(0, os.path.join(REPO, "bench"))
+    from book_build import generate  # noqa: E402
+    size = generate(dest, chapters=1000, target_bytes=13_000_000)
+    return size
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--calcbook", default=os.path.join(REPO, "target", "release", "calcbook"))
-    default_mdbook = shutil.which("mdbook") or "/work/tools/bin/mdbook"
-    ap.add_argument("--mdbook", default=default_mdbook)
+    ap.add_argument("--mdbook", default=shutil.which("mdbook") or "mdbook")
     ap.add_argument("--mdbook-watcher", default="poll", choices=["poll", "native"])
+    ap.add_argument("--chromium", default=shutil.which("chromium") or "chromium")
+    ap.add_argument("--books", default="bundled,large")
     ap.add_argument("--edits", type=int, default=20)
+    ap.add_argument("--mdbook-large-edits", type=int, default=3,
+                    help="saves for mdBook on the large book (each rebuilds the whole book)")
     ap.add_argument("--pause", type=float, default=0.5, help="seconds between edits")
     args = ap.parse_args()
+    have_mdbook = os.path.isfile(args.mdbook) or shutil.which(args.mdbook)
 
     with tempfile.TemporaryDirectory() as tmp:
-        calc_book = os.path.join(tmp, "calcbook")
-        copy_book(calc_book, plain=False)
-        port = free_port()
-        c_html, c_sse = measure(
-            "calcbook",
-            [args.calcbook, "serve", calc_book, "--port", str(port)],
-            port, calc_book, args.edits, args.pause, listen_sse,
-        )
-        m_html, m_ws = [], []
-        have_mdbook = os.path.isfile(args.mdbook) or shutil.which(args.mdbook)
-        if have_mdbook:
-            md_book = os.path.join(tmp, "mdbook")
-            copy_book(md_book, plain=True)
-            port = free_port()
-            m_html, m_ws = measure(
-                "mdbook",
-                [args.mdbook, "serve", md_book, "--port", str(port), "--hostname", "127.0.0.1",
-                 "--watcher", args.mdbook_watcher],
-                port, md_book, args.edits, args.pause, listen_mdbook_ws,
-            )
-
-    print(f"edit-to-update latency on the bundled book, {args.edits} edits each")
-    c = describe("calcbook", c_html, c_sse, "SSE update event")
-    if not have_mdbook:
-        print(f"mdbook    skipped: {args.mdbook} not found (install with `cargo install mdbook --locked`)")
-        return
-    m = describe(f"mdbook", m_html, m_ws, "websocket reload")
-    if c and m:
-        print(f"ratio mdbook/calcbook (HTML served): {m / c:.1f}x  (mdBook watcher: {args.mdbook_watcher})")
+        browser, page = start_browser(args.chromium, tmp)
+        try:
+            for which in args.books.split(","):
+                results = {}
+                for tool in ("calcbook", "mdbook"):
+                    if tool == "mdbook" and not have_mdbook:
+                        continue
+                    book = os.path.join(tmp, f"{which}-{tool}")
+                    if which == "bundled":
+                        copy_book(book, plain=tool == "mdbook")
+                        src, what = "chapters", "the bundled book"
+                    else:
+                        size = large_book(book)
+                        src, what = "src", f"a generated book of 1000 chapters, {size / 1e6:.1f} MB"
+                    port = free_port()
+                    if tool == "calcbook":
+                        cmd = [args.calcbook, "serve", book, "--port", str(port)]
+                    else:
+                        cmd = [args.mdbook, "serve", book, "--port", str(port), "--hostname", "127.0.0.1",
+                               "--watcher", args.mdbook_watcher]
+                    edits, timeout = args.edits, TIMEOUT
+                    if tool == "mdbook" and which == "large":
+                        # mdBook rebuilds the whole book on every save: a few saves tell its median.
+                        edits, timeout = args.mdbook_large_edits, 300.0
+                    results[tool] = measure(tool, cmd, port, book, src, edits, args.pause, page, timeout)
+                    shutil.rmtree(book, ignore_errors=True)
+                print(f"{what}: saves to a middle chapter, measured in Chromium")
+                c = describe("calcbook", results.get("calcbook"))
+                if not have_mdbook:
+                    print(f"  mdbook    skipped: {args.mdbook} not found")
+                    continue
+                m = describe("mdbook", results.get("mdbook"))
+                if c and m:
+                    print(f"  ratio mdbook/calcbook: {m / c:.1f}x  (mdBook watcher: {args.mdbook_watcher})")
+        finally:
+            browser.kill()
+            browser.wait()
 
 
 if __name__ == "__main__":

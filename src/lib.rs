@@ -84,6 +84,15 @@ pub fn render_book_with(
 pub struct RenderCache {
     prelude: Option<CachedPrelude>,
     chapters: HashMap<PathBuf, (u64, CachedChapter)>,
+    pages: site::PageCache,
+}
+
+impl RenderCache {
+    /// The output files the last render templated anew (pages, `toc.js`, `toc.html`, the print
+    /// page's frame); every other page came from the cache unchanged.
+    pub fn rendered_pages(&self) -> &[String] {
+        &self.pages.rendered
+    }
 }
 
 struct CachedPrelude {
@@ -96,7 +105,7 @@ struct CachedPrelude {
 
 #[derive(Clone)]
 struct CachedChapter {
-    markdown: render::markdown::RenderedMarkdown,
+    markdown: std::sync::Arc<render::markdown::RenderedMarkdown>,
     claims: Vec<notebook::ClaimRecord>,
     diagnostics: Vec<Diagnostic>,
     files: Vec<(String, Vec<u8>)>,
@@ -108,8 +117,12 @@ pub fn render_book_cached(
     options: &RenderOptions,
     cache: &mut RenderCache,
 ) -> Result<(Rendered, Evaluated), Diagnostic> {
-    // One thread with a deep stack for the whole book, rather than one per calc statement.
-    calc::with_big_stack(|| render_book_inner(root, options, cache))
+    // Threads with deep stacks for the whole book, rather than one per calc statement; chapters
+    // and pages are spread over them.
+    match calc::big_stack_pool() {
+        Some(pool) => pool.install(|| render_book_inner(root, options, cache)),
+        None => calc::with_big_stack(|| render_book_inner(root, options, cache)),
+    }
 }
 
 /// A key over the data folder's YAML files (names and bytes), read without parsing them.
@@ -207,53 +220,34 @@ fn render_book_inner(
         }
     };
 
+    let prelude_key = cached.key;
     let markdown_options = book.config.markdown_options();
+    let keys = chapter_keys(&book, &markdown_options);
+    evaluate_stale_chapters(
+        &book,
+        &keys,
+        prelude,
+        &markdown_options,
+        &mut cache.chapters,
+    );
     let mut claims = Vec::new();
     let mut extra_files = Vec::new();
     let mut chapters = Vec::with_capacity(book.chapters.len());
-    let mut seen = Vec::with_capacity(book.chapters.len());
-    for chapter in &book.chapters {
-        let original = book.sources.get(&chapter.source).unwrap_or("");
-        let chapter_key = hash_of(&(
-            format!("{markdown_options:?}"),
-            &chapter.text,
-            original,
-            &chapter.title,
-            &chapter.number,
-            &chapter.out_path,
-        ));
-        let out = match cache.chapters.get(&chapter.source) {
-            Some((k, out)) if *k == chapter_key => out.clone(),
-            _ => {
-                let mut nb =
-                    notebook::ChapterNotebook::new(prelude.clone(), chapter, &book.sources);
-                let markdown = render::markdown::render_with(
-                    &chapter.text,
-                    &chapter.out_path,
-                    &mut nb,
-                    &markdown_options,
-                );
-                let out = CachedChapter {
-                    markdown,
-                    claims: nb.claims,
-                    diagnostics: nb.diagnostics,
-                    files: nb.files,
-                };
-                cache
-                    .chapters
-                    .insert(chapter.source.clone(), (chapter_key, out.clone()));
-                out
-            }
+    for (chapter, key) in book.chapters.iter().zip(&keys) {
+        let Some((_, out)) = cache.chapters.get(&chapter.source) else {
+            continue;
         };
-        seen.push(chapter.source.clone());
-        claims.extend(out.claims);
-        diagnostics.extend(out.diagnostics);
-        extra_files.extend(out.files);
+        claims.extend(out.claims.iter().cloned());
+        diagnostics.extend(out.diagnostics.iter().cloned());
+        extra_files.extend(out.files.iter().cloned());
         chapters.push(site::RenderedChapter {
             chapter,
-            markdown: out.markdown,
+            markdown: std::sync::Arc::clone(&out.markdown),
+            key: hash_of(&(key, prelude_key)),
         });
     }
+    let seen: std::collections::HashSet<&PathBuf> =
+        book.chapters.iter().map(|c| &c.source).collect();
     cache.chapters.retain(|k, _| seen.contains(k));
     let mut generated = Vec::new();
     if !claims.is_empty() {
@@ -264,8 +258,14 @@ fn render_book_inner(
     }
     let site = match &theme {
         Some(theme) => {
-            let (mut site, diags) =
-                site::assemble(&book, theme, &chapters, &generated, options.live_reload);
+            let (mut site, diags) = site::assemble_cached(
+                &book,
+                theme,
+                &chapters,
+                &generated,
+                options.live_reload,
+                &mut cache.pages,
+            );
             diagnostics.extend(diags);
             for (path, bytes) in extra_files {
                 site.add(path, bytes);
@@ -302,6 +302,64 @@ pub fn links_as_errors(diagnostics: &mut [Diagnostic]) {
         if LINK_CODES.contains(&d.code) {
             d.severity = Severity::Error;
         }
+    }
+}
+
+/// A key per chapter over what its evaluated, rendered Markdown depends on besides the prelude:
+/// its text, its place in the book.
+fn chapter_keys(book: &book::Book, options: &render::markdown::MarkdownOptions) -> Vec<u64> {
+    let options = format!("{options:?}");
+    book.chapters
+        .iter()
+        .map(|chapter| {
+            // The file as written matters apart from the expanded text only when an include
+            // made them differ; comparing is much cheaper than hashing the book twice.
+            let original = book.sources.get(&chapter.source).unwrap_or("");
+            let original = (original != chapter.text).then_some(original);
+            hash_of(&(
+                &options,
+                &chapter.text,
+                original,
+                &chapter.title,
+                &chapter.number,
+                &chapter.out_path,
+            ))
+        })
+        .collect()
+}
+
+/// Evaluates and renders, in parallel, the chapters whose key is not the cached one.
+fn evaluate_stale_chapters(
+    book: &book::Book,
+    keys: &[u64],
+    prelude: &calc::Scope,
+    options: &render::markdown::MarkdownOptions,
+    cached: &mut HashMap<PathBuf, (u64, CachedChapter)>,
+) {
+    use rayon::prelude::*;
+    let stale: Vec<(&book::Chapter, u64)> = book
+        .chapters
+        .iter()
+        .zip(keys.iter().copied())
+        .filter(|(c, key)| cached.get(&c.source).is_none_or(|(k, _)| k != key))
+        .collect();
+    let fresh: Vec<(PathBuf, u64, CachedChapter)> = stale
+        .par_iter()
+        .map(|&(chapter, key)| {
+            let mut nb = notebook::ChapterNotebook::new(prelude.clone(), chapter, &book.sources);
+            let markdown =
+                render::markdown::render_with(&chapter.text, &chapter.out_path, &mut nb, options);
+            let out = CachedChapter {
+                markdown: std::sync::Arc::new(markdown),
+                claims: nb.claims,
+                diagnostics: nb.diagnostics,
+                files: nb.files,
+            };
+            (chapter.source.clone(), key, out)
+        })
+        .collect();
+    for (source, key, out) in fresh {
+        cached.insert(source, (key, out));
     }
 }
 

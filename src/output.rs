@@ -161,7 +161,7 @@ fn write_tree(site: &Site, dir: &Path) -> Result<(), WriteError> {
         if let Some(parent) = full.parent() {
             std::fs::create_dir_all(parent).map_err(|e| WriteError::Io(parent.to_path_buf(), e))?;
         }
-        std::fs::write(&full, bytes).map_err(|e| WriteError::Io(full.clone(), e))?;
+        std::fs::write(&full, bytes.as_slice()).map_err(|e| WriteError::Io(full.clone(), e))?;
     }
     write_marker(dir)
 }

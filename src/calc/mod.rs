@@ -45,8 +45,8 @@ pub use format::{format_value, plain_number};
 pub use highlight::{highlight_html, highlight_with};
 pub use provenance::{Figure, Origin, Prov};
 pub use scope::{
-    BlockOutput, ClaimKind, ClaimResult, OutputKind, Scope, StatementOutput, parse_quantity,
-    with_big_stack,
+    BlockOutput, ClaimKind, ClaimResult, OutputKind, Scope, StatementOutput, big_stack_pool,
+    parse_quantity, with_big_stack,
 };
 pub use units::{Dim, Rat, Registry};
 pub use value::{NativeFn, Param, Record, Value};

@@ -35,6 +35,21 @@ thread_local! {
     static ON_BIG_STACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+/// Threads with stacks as large as [`with_big_stack`]'s, one per core, for evaluating and rendering
+/// a book's chapters in parallel; `None` if they cannot be started.
+pub fn big_stack_pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("calcbook-{i}"))
+            .stack_size(256 << 20)
+            .start_handler(|_| ON_BIG_STACK.with(|b| b.set(true)))
+            .build()
+            .ok()
+    })
+    .as_ref()
+}
+
 /// Runs `f` on a thread with a large stack (deep but bounded recursion in user functions), falling
 /// back to the current thread if one cannot be started. On a thread that already has one, `f` runs
 /// in place: starting a thread (and mapping its 256 MB stack) per statement cost more than the

@@ -1,8 +1,14 @@
 //! The whole site in memory: every page, the print page, the 404 page, the search index, the theme's
 //! assets and the book's static files, as (output path → bytes). Writing it to disk is a separate
 //! step ([`crate::output`]), so `check` can render without writing and `serve` can compare.
+//!
+//! Pages do not carry the table of contents: it is rendered once into `toc.js`, which every page
+//! loads to fill its sidebar, and into `toc.html` for readers without JavaScript (mdBook 0.5's
+//! design), so a page's weight does not grow with the book. A [`PageCache`] keeps each page under
+//! a key of its inputs, so a rebuild templates only the pages an edit touched.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -13,21 +19,30 @@ use crate::book::html_config::HtmlConfig;
 use crate::book::{Book, Chapter, SummaryItem};
 use crate::diagnostic::Diagnostic;
 
-/// Output files by path relative to the output root (`/`-separated, never escaping it).
+/// Output files by path relative to the output root (`/`-separated, never escaping it). Each
+/// file's bytes are shared: a rebuild hands unchanged pages over from the [`PageCache`] without
+/// copying them, and comparing two builds finds them equal by pointer.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Site {
-    pub files: BTreeMap<String, Vec<u8>>,
+    pub files: BTreeMap<String, Arc<Vec<u8>>>,
 }
 
 impl Site {
     pub fn add(&mut self, path: impl Into<String>, bytes: impl Into<Vec<u8>>) {
-        self.files.insert(path.into(), bytes.into());
+        self.files.insert(path.into(), Arc::new(bytes.into()));
+    }
+
+    /// Adds a file whose bytes another build or cache also holds.
+    pub fn add_shared(&mut self, path: impl Into<String>, bytes: Arc<Vec<u8>>) {
+        self.files.insert(path.into(), bytes);
+    }
+
+    pub fn get(&self, path: &str) -> Option<&[u8]> {
+        self.files.get(path).map(|b| b.as_slice())
     }
 
     pub fn get_str(&self, path: &str) -> Option<&str> {
-        self.files
-            .get(path)
-            .and_then(|b| std::str::from_utf8(b).ok())
+        self.get(path).and_then(|b| std::str::from_utf8(b).ok())
     }
 }
 
@@ -43,10 +58,12 @@ pub struct GeneratedPage {
 /// A chapter after Markdown and cells were rendered.
 pub struct RenderedChapter<'a> {
     pub chapter: &'a Chapter,
-    pub markdown: RenderedMarkdown,
+    pub markdown: Arc<RenderedMarkdown>,
+    /// Changes whenever the rendered Markdown may have (a key over the chapter's inputs).
+    pub key: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Hash)]
 struct TocItem {
     kind: &'static str,
     title: String,
@@ -77,7 +94,7 @@ impl TocItem {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone, Copy)]
 struct NavLink<'a> {
     title: &'a str,
     href: &'a str,
@@ -100,7 +117,12 @@ pub fn render_chapters<'a>(
         .map(|chapter| {
             let mut hook = hook_for(chapter);
             let markdown = markdown::render(&chapter.text, &chapter.out_path, hook.as_mut());
-            RenderedChapter { chapter, markdown }
+            let key = hash_of(&markdown.html);
+            RenderedChapter {
+                chapter,
+                markdown: Arc::new(markdown),
+                key,
+            }
         })
         .collect()
 }
@@ -115,6 +137,42 @@ pub fn locate(chapter: &Chapter, diag: Diagnostic) -> Diagnostic {
     }
 }
 
+/// What assembling keeps from one render to the next (`serve` keeps one): each page's HTML and
+/// search entries under a key of everything it was made from, the print page's frame and the
+/// contents files. An edit to one chapter then templates that one page; a title change, the
+/// contents and the neighbours whose previous/next links name it.
+#[derive(Default)]
+pub struct PageCache {
+    pages: HashMap<String, CachedPage>,
+    contents: Option<(u64, Vec<u8>, Vec<u8>)>,
+    print: Option<(u64, Option<Vec<String>>)>,
+    /// The output paths the last [`assemble_cached`] templated anew (the rest came from here).
+    pub rendered: Vec<String>,
+}
+
+struct CachedPage {
+    key: u64,
+    html: Arc<Vec<u8>>,
+    /// The page's entries of the search index, as JSON objects joined by commas.
+    search: String,
+}
+
+/// One page to template: a chapter's or a generated one's.
+#[derive(Clone, Copy)]
+struct PageInput<'a> {
+    /// The title in the table of contents and previous/next links.
+    title: &'a str,
+    /// The page's own <title> (`{{#title}}`), usually `title`.
+    page_title: &'a str,
+    /// The chapter file as a URL path, for `edit-url-template`.
+    source: Option<&'a String>,
+    path: &'a str,
+    content: &'a str,
+    /// Changes whenever `content` does (a chapter's source key, a generated page's hash).
+    content_key: u64,
+    sections: &'a [markdown::Section],
+}
+
 /// Builds the site from rendered chapters. Returns the site and every diagnostic (chapter ones
 /// located in their files, broken links, template errors).
 pub fn assemble(
@@ -124,6 +182,19 @@ pub fn assemble(
     generated: &[GeneratedPage],
     live_reload: bool,
 ) -> (Site, Vec<Diagnostic>) {
+    let mut cache = PageCache::default();
+    assemble_cached(book, theme, chapters, generated, live_reload, &mut cache)
+}
+
+/// As [`assemble`], templating only the pages whose inputs changed since `cache` was filled.
+pub fn assemble_cached(
+    book: &Book,
+    theme: &Theme,
+    chapters: &[RenderedChapter],
+    generated: &[GeneratedPage],
+    live_reload: bool,
+    cache: &mut PageCache,
+) -> (Site, Vec<Diagnostic>) {
     let mut site = Site::default();
     let mut diags: Vec<Diagnostic> = Vec::new();
     for rc in chapters {
@@ -131,6 +202,7 @@ pub fn assemble(
             diags.push(locate(rc.chapter, d.clone()));
         }
     }
+    cache.rendered.clear();
 
     let book_ctx = serde_json::json!({
         "title": book.title(),
@@ -138,104 +210,96 @@ pub fn assemble(
         "language": book.config.book.language,
         "authors": book.config.book.authors,
     });
-    let base_toc = build_toc(&book.summary.items, generated);
-
-    // Reading order for previous/next: chapters, then generated pages.
-    let order: Vec<(String, String)> = chapters
-        .iter()
-        .map(|rc| (rc.chapter.title.clone(), rc.chapter.out_path.clone()))
-        .chain(generated.iter().map(|g| (g.title.clone(), g.path.clone())))
-        .collect();
-
     let html_config = book.config.html();
-    let pages = chapters
-        .iter()
-        .map(|rc| {
-            (
-                // `{{#title …}}` sets the page's <title>; the table of contents keeps SUMMARY's.
-                rc.chapter
-                    .page_title
-                    .as_deref()
-                    .unwrap_or(rc.chapter.title.as_str()),
-                rc.chapter.out_path.as_str(),
-                rc.markdown.html.as_str(),
-                Some(source_url(&rc.chapter.source)),
-            )
-        })
-        .chain(
-            generated
-                .iter()
-                .map(|g| (g.title.as_str(), g.path.as_str(), g.html.as_str(), None)),
-        );
-    let mut first_page = None;
-    for (i, (title, path, content, source)) in pages.enumerate() {
-        let prev = i.checked_sub(1).and_then(|j| order.get(j));
-        let next = order.get(i + 1);
-        let ctx = page_context(
-            &book_ctx,
-            &base_toc,
-            title,
-            path,
-            content,
-            prev,
-            next,
-            live_reload,
-        );
-        match theme.render("page.html", &ctx) {
-            Ok(html) => {
-                let root = "../".repeat(path.matches('/').count());
-                let html = html_options::apply(&html, &root, source.as_deref(), &html_config);
-                site.add(path, html);
-            }
-            Err(d) => {
-                diags.push(d);
-                break;
-            }
-        }
-        if i == 0 {
-            first_page = Some((title, content, source, next));
-        }
-    }
-
-    // index.html: as mdBook, a copy of the first chapter rendered at the root when no chapter is
-    // README.md.
-    if !site.files.contains_key("index.html")
-        && let Some((title, content, source, next)) = first_page
-    {
-        let ctx = page_context(
-            &book_ctx,
-            &base_toc,
-            title,
-            "index.html",
-            content,
-            None,
-            next,
-            live_reload,
-        );
-        match theme.render("page.html", &ctx) {
-            Ok(html) => {
-                let html = html_options::apply(&html, "", source.as_deref(), &html_config);
-                site.add("index.html", html);
-            }
-            Err(d) => diags.push(d),
-        }
-    }
-
-    // Print page: every chapter in order.
-    // The generated pages (claims ledger, data sources) print after the chapters.
-    let print_chapters = print_chapters(chapters, generated);
-    let mut ctx = page_context(
-        &book_ctx,
-        &base_toc,
-        "Print",
-        "print.html",
-        "",
-        None,
-        None,
+    let frame = Frame {
+        book: &book_ctx,
+        assets: &theme.asset_paths,
         live_reload,
-    );
-    ctx.insert("chapters", &print_chapters);
-    match theme.render("print.html", &ctx) {
+        html: &html_config,
+        key: hash_of(&(
+            book_ctx.to_string(),
+            theme.key,
+            live_reload,
+            format!("{html_config:?}"),
+        )),
+    };
+    let sources: Vec<String> = chapters
+        .iter()
+        .map(|rc| source_url(&rc.chapter.source))
+        .collect();
+    let inputs: Vec<PageInput> = chapters
+        .iter()
+        .zip(&sources)
+        .map(|(rc, source)| PageInput {
+            title: &rc.chapter.title,
+            // `{{#title …}}` sets the page's <title>; the table of contents keeps SUMMARY's.
+            page_title: rc
+                .chapter
+                .page_title
+                .as_deref()
+                .unwrap_or(&rc.chapter.title),
+            source: Some(source),
+            path: &rc.chapter.out_path,
+            content: &rc.markdown.html,
+            content_key: rc.key,
+            sections: &rc.markdown.sections,
+        })
+        .chain(generated.iter().map(|g| PageInput {
+            title: &g.title,
+            page_title: &g.title,
+            source: None,
+            path: &g.path,
+            content: &g.html,
+            content_key: hash_of(&g.html),
+            sections: &[],
+        }))
+        .collect();
+    if let Some(d) = template_pages(theme, &frame, &inputs, cache) {
+        diags.push(d);
+    }
+    let mut search = Vec::with_capacity(inputs.len());
+    for input in &inputs {
+        if let Some(page) = cache.pages.get(input.path) {
+            site.add_shared(input.path, Arc::clone(&page.html));
+        }
+    }
+    for input in &inputs {
+        if let Some(page) = cache.pages.get(input.path)
+            && !page.search.is_empty()
+        {
+            search.push(page.search.as_str());
+        }
+    }
+    // Written once in place: the index holds the whole book's text.
+    let size = search.iter().map(|p| p.len() + 1).sum::<usize>() + 64;
+    let mut index = String::with_capacity(size);
+    index.push_str("window.calcbookSearchIndex = {\"docs\":[");
+    index.push_str(&search.join(","));
+    index.push_str("]};\n");
+    if html_config.search.enable {
+        site.add("searchindex.js", index);
+    }
+    add_index(&mut site, &inputs);
+
+    let base_toc = build_toc(&book.summary.items, generated);
+    match contents_files(theme, &frame, &base_toc, cache) {
+        Ok((js, page)) => {
+            site.add("toc.js", js);
+            site.add("toc.html", page);
+        }
+        Err(d) => diags.push(d),
+    }
+    // On the print page every chapter shares one page: repeated ids get the next free suffix.
+    let print_contents = print_contents(chapters, &inputs);
+    let print_inputs: Vec<PageInput> = inputs
+        .iter()
+        .zip(&print_contents)
+        .map(|(p, content)| PageInput {
+            content: content.as_str(),
+            ..*p
+        })
+        .collect();
+    match print_page(theme, &frame, &print_inputs, cache) {
         Ok(html) => site.add(
             "print.html",
             html_options::apply(&html, "", None, &html_config),
@@ -243,16 +307,13 @@ pub fn assemble(
         Err(d) => diags.push(d),
     }
 
-    match not_found_page(book, theme, &book_ctx, &base_toc, live_reload, &mut diags) {
+    match not_found_page(book, theme, &frame, &mut diags) {
         Ok(html) => site.add("404.html", html),
         Err(d) => diags.push(d),
     }
 
-    if html_config.search.enable {
-        site.add("searchindex.js", search_index(chapters, generated));
-    }
     for (path, bytes) in &theme.assets {
-        site.add(path.clone(), bytes.clone());
+        site.add(path.as_str(), bytes.as_slice());
     }
     for rel in &book.static_files {
         let out = rel
@@ -315,25 +376,19 @@ fn copy_additional_files(
     }
 }
 
-/// The print page's chapters in reading order, each chapter's ids made unique on the page.
-fn print_chapters(
-    chapters: &[RenderedChapter],
-    generated: &[GeneratedPage],
-) -> Vec<serde_json::Value> {
+/// The print page's contents in reading order, each chapter's ids made unique on the page.
+fn print_contents(chapters: &[RenderedChapter], inputs: &[PageInput]) -> Vec<String> {
     let mut print_ids = HashSet::new();
-    let print_html: Vec<String> = chapters
+    let mut contents: Vec<String> = chapters
         .iter()
         .map(|rc| unique_print_ids(&rc.markdown.html, &rc.markdown.ids, &mut print_ids))
         .collect();
-    chapters
-        .iter()
-        .zip(&print_html)
-        .map(|(rc, html)| (&rc.chapter.title, &rc.chapter.out_path, html))
-        .chain(generated.iter().map(|g| (&g.title, &g.path, &g.html)))
-        .map(|(title, path, content)| {
-            serde_json::json!({ "title": title, "path": path, "content": content })
-        })
-        .collect()
+    contents.extend(
+        inputs[chapters.len()..]
+            .iter()
+            .map(|p| p.content.to_string()),
+    );
+    contents
 }
 
 /// A chapter's HTML for the print page, where every chapter shares one page: an id an earlier
@@ -384,22 +439,11 @@ fn source_url(source: &std::path::Path) -> String {
 fn not_found_page(
     book: &Book,
     theme: &Theme,
-    book_ctx: &serde_json::Value,
-    base_toc: &[TocItem],
-    live_reload: bool,
+    frame: &Frame,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<String, Diagnostic> {
     let site_root = site_url(book);
-    let mut ctx = page_context(
-        book_ctx,
-        base_toc,
-        "Page not found",
-        "404.html",
-        "",
-        None,
-        None,
-        live_reload,
-    );
+    let mut ctx = page_context(frame, "Page not found", "404.html", "", None, None);
     ctx.insert("root", &site_root);
     if let Some(content) = not_found_content(book, diags) {
         ctx.insert(
@@ -481,6 +525,216 @@ fn write_redirects(site: &mut Site, html: &HtmlConfig, diags: &mut Vec<Diagnosti
     }
 }
 
+/// What every page's template gets besides the page itself.
+struct Frame<'a> {
+    book: &'a serde_json::Value,
+    assets: &'a BTreeMap<String, String>,
+    live_reload: bool,
+    /// `[output.html]` options applied to every page after templating.
+    html: &'a HtmlConfig,
+    /// Changes whenever any of the above or the theme does.
+    key: u64,
+}
+
+/// Templates the pages whose key changed, in parallel, into `cache`; forgets pages that went.
+/// Returns the first template error.
+fn template_pages(
+    theme: &Theme,
+    frame: &Frame,
+    inputs: &[PageInput],
+    cache: &mut PageCache,
+) -> Option<Diagnostic> {
+    use rayon::prelude::*;
+    // Reading order for previous/next: chapters, then generated pages.
+    let nav = |j: Option<usize>| j.and_then(|j| inputs.get(j)).map(|p| (p.title, p.path));
+    let keyed: Vec<(usize, u64)> = (0..inputs.len())
+        .map(|i| {
+            let p = &inputs[i];
+            let around = (nav(i.checked_sub(1)), nav(Some(i + 1)));
+            let key = hash_of(&(frame.key, p.content_key, p.title, p.path, around));
+            (i, key)
+        })
+        .collect();
+    let stale: Vec<(usize, u64)> = keyed
+        .into_iter()
+        .filter(|(i, key)| {
+            cache
+                .pages
+                .get(inputs[*i].path)
+                .is_none_or(|c| c.key != *key)
+        })
+        .collect();
+    let fresh: Vec<Result<(usize, CachedPage), Diagnostic>> = stale
+        .par_iter()
+        .map(|&(i, key)| {
+            let p = &inputs[i];
+            let link = |j: Option<usize>| {
+                j.and_then(|j| inputs.get(j)).map(|q| NavLink {
+                    title: q.title,
+                    href: q.path,
+                })
+            };
+            let mut ctx = page_context(frame, p.page_title, p.path, p.content, None, None);
+            ctx.insert("prev", &link(i.checked_sub(1)));
+            ctx.insert("next", &link(Some(i + 1)));
+            let html = theme.render("page.html", &ctx)?;
+            let root = "../".repeat(p.path.matches('/').count());
+            let html = html_options::apply(&html, &root, p.source.map(String::as_str), frame.html);
+            let search = search_entries(p);
+            Ok((
+                i,
+                CachedPage {
+                    key,
+                    html: Arc::new(html.into_bytes()),
+                    search,
+                },
+            ))
+        })
+        .collect();
+    let mut first_error = None;
+    for result in fresh {
+        match result {
+            Ok((i, page)) => {
+                cache.rendered.push(inputs[i].path.to_string());
+                cache.pages.insert(inputs[i].path.to_string(), page);
+            }
+            Err(d) => {
+                first_error.get_or_insert(d);
+            }
+        }
+    }
+    let live: HashSet<&str> = inputs.iter().map(|p| p.path).collect();
+    cache.pages.retain(|path, _| live.contains(path.as_str()));
+    first_error
+}
+
+/// index.html: mdBook serves the first chapter there when no chapter is README.md.
+fn add_index(site: &mut Site, inputs: &[PageInput]) {
+    if site.files.contains_key("index.html") {
+        return;
+    }
+    let Some(first) = inputs.first() else {
+        return;
+    };
+    if !first.path.contains('/') {
+        if let Some(bytes) = site.files.get(first.path).cloned() {
+            site.add_shared("index.html", bytes);
+        }
+    } else {
+        let href = escape(first.path);
+        let title = escape(first.title);
+        site.add(
+            "index.html",
+            format!(
+                "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0; url={href}\"><title>{title}</title></head><body><a href=\"{href}\">{title}</a></body></html>"
+            ),
+        );
+    }
+}
+
+/// toc.js (the sidebar of every page) and toc.html (the contents page for readers without
+/// JavaScript), from one rendering of the contents template.
+fn contents_files(
+    theme: &Theme,
+    frame: &Frame,
+    toc: &[TocItem],
+    cache: &mut PageCache,
+) -> Result<(Vec<u8>, Vec<u8>), Diagnostic> {
+    let key = hash_of(&(frame.key, toc));
+    if let Some((k, js, page)) = &cache.contents
+        && *k == key
+    {
+        return Ok((js.clone(), page.clone()));
+    }
+    let mut ctx = tera::Context::new();
+    ctx.insert("toc", toc);
+    let list = theme.render("contents.html", &ctx)?;
+    let list = list.trim();
+    // `</` inside a script's string would end the script; JSON may write `<\/` for it.
+    let json = serde_json::to_string(list)
+        .unwrap_or_default()
+        .replace("</", "<\\/");
+    let js = TOC_JS.replace("__CALCBOOK_TOC__", &json).into_bytes();
+    let content =
+        format!("<div class=\"page-contents\"><h1 id=\"contents\">Contents</h1>\n{list}\n</div>");
+    let ctx = page_context(frame, "Contents", "toc.html", &content, None, None);
+    let page = theme.render("page.html", &ctx)?.into_bytes();
+    cache.rendered.push("toc.js".into());
+    cache.rendered.push("toc.html".into());
+    cache.contents = Some((key, js.clone(), page.clone()));
+    Ok((js, page))
+}
+
+/// The script that fills the sidebar; `__CALCBOOK_TOC__` becomes the contents as a JSON string.
+const TOC_JS: &str = include_str!("toc.js");
+
+/// The print page: every page in reading order. The template is applied to placeholders and
+/// kept; each build splices the pages' current content into it, so an edit costs a copy of the
+/// book, not a template run over it.
+fn print_page(
+    theme: &Theme,
+    frame: &Frame,
+    inputs: &[PageInput],
+    cache: &mut PageCache,
+) -> Result<String, Diagnostic> {
+    let outline: Vec<(&str, &str)> = inputs.iter().map(|p| (p.title, p.path)).collect();
+    let key = hash_of(&(frame.key, &outline));
+    let marker = |i: usize| format!("\u{1}calcbook-print-{i}\u{1}");
+    if cache.print.as_ref().is_none_or(|(k, _)| *k != key) {
+        let placeholders: Vec<String> = (0..inputs.len()).map(marker).collect();
+        let html = render_print(theme, frame, inputs, |i| &placeholders[i])?;
+        // A theme's print template that does not show each content once, in order, is run in full.
+        let mut pieces = Vec::with_capacity(inputs.len() + 1);
+        let mut rest = html.as_str();
+        for placeholder in &placeholders {
+            match rest.split_once(placeholder.as_str()) {
+                Some((before, after)) => {
+                    pieces.push(before.to_string());
+                    rest = after;
+                }
+                None => break,
+            }
+        }
+        pieces.push(rest.to_string());
+        let spliceable = pieces.len() == inputs.len() + 1 && !rest.contains("\u{1}calcbook-print-");
+        cache.print = Some((key, spliceable.then_some(pieces)));
+        cache.rendered.push("print.html".into());
+    }
+    match cache.print.as_ref().and_then(|(_, p)| p.as_ref()) {
+        Some(pieces) => {
+            let size = pieces.iter().map(String::len).sum::<usize>()
+                + inputs.iter().map(|p| p.content.len()).sum::<usize>();
+            let mut out = String::with_capacity(size);
+            for (i, piece) in pieces.iter().enumerate() {
+                out.push_str(piece);
+                if let Some(p) = inputs.get(i) {
+                    out.push_str(p.content);
+                }
+            }
+            Ok(out)
+        }
+        None => render_print(theme, frame, inputs, |i| inputs[i].content),
+    }
+}
+
+fn render_print<'a>(
+    theme: &Theme,
+    frame: &Frame,
+    inputs: &'a [PageInput],
+    content: impl Fn(usize) -> &'a str,
+) -> Result<String, Diagnostic> {
+    let chapters: Vec<_> = inputs
+        .iter()
+        .enumerate()
+        .map(
+            |(i, p)| serde_json::json!({ "title": p.title, "path": p.path, "content": content(i) }),
+        )
+        .collect();
+    let mut ctx = page_context(frame, "Print", "print.html", "", None, None);
+    ctx.insert("chapters", &chapters);
+    theme.render("print.html", &ctx)
+}
+
 fn site_url(book: &Book) -> String {
     let url = book
         .config
@@ -496,37 +750,26 @@ fn site_url(book: &Book) -> String {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn page_context(
-    book: &serde_json::Value,
-    base_toc: &[TocItem],
+    frame: &Frame,
     title: &str,
     path: &str,
     content: &str,
-    prev: Option<&(String, String)>,
-    next: Option<&(String, String)>,
-    live_reload: bool,
+    prev: Option<NavLink>,
+    next: Option<NavLink>,
 ) -> tera::Context {
-    let mut toc = base_toc.to_vec();
-    mark_active(&mut toc, path);
     let depth = path.matches('/').count();
-    fn nav(p: Option<&(String, String)>) -> Option<NavLink<'_>> {
-        p.map(|(t, h)| NavLink {
-            title: t.as_str(),
-            href: h.as_str(),
-        })
-    }
     let mut ctx = tera::Context::new();
-    ctx.insert("book", book);
+    ctx.insert("book", frame.book);
     ctx.insert(
         "page",
         &serde_json::json!({ "title": title, "path": path, "content": content }),
     );
     ctx.insert("root", &"../".repeat(depth));
-    ctx.insert("toc", &toc);
-    ctx.insert("prev", &nav(prev));
-    ctx.insert("next", &nav(next));
-    ctx.insert("live_reload", &live_reload);
+    ctx.insert("assets", frame.assets);
+    ctx.insert("prev", &prev);
+    ctx.insert("next", &next);
+    ctx.insert("live_reload", &frame.live_reload);
     ctx
 }
 
@@ -589,44 +832,42 @@ fn build_toc(items: &[SummaryItem], generated: &[GeneratedPage]) -> Vec<TocItem>
     out
 }
 
-/// Marks the item for `path` active and its ancestors expanded; returns whether it was found.
-fn mark_active(items: &mut [TocItem], path: &str) -> bool {
-    let mut found = false;
-    for item in items {
-        let here = item.kind == "chapter" && !item.href.is_empty() && item.href == path;
-        let below = mark_active(&mut item.children, path);
-        item.active = here;
-        item.expanded = item.expanded || here || below;
-        found |= here || below;
-    }
-    found
+/// A page's entries in the search index: one per section, as JSON objects joined by commas.
+fn search_entries(page: &PageInput) -> String {
+    let docs: Vec<SearchDoc> = if page.sections.is_empty() {
+        vec![SearchDoc {
+            t: page.title.to_string(),
+            u: page.path.to_string(),
+            b: "",
+        }]
+    } else {
+        page.sections
+            .iter()
+            .map(|s| SearchDoc {
+                t: if s.heading.is_empty() || s.heading == page.title {
+                    page.title.to_string()
+                } else {
+                    format!("{} — {}", page.title, s.heading)
+                },
+                u: match &s.anchor {
+                    Some(a) => format!("{}#{a}", page.path),
+                    None => page.path.to_string(),
+                },
+                b: &s.text,
+            })
+            .collect()
+    };
+    docs.iter()
+        .filter_map(|d| serde_json::to_string(d).ok())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
-fn search_index(chapters: &[RenderedChapter], generated: &[GeneratedPage]) -> String {
-    let mut docs = Vec::new();
-    for rc in chapters {
-        for s in &rc.markdown.sections {
-            let t = if s.heading.is_empty() || s.heading == rc.chapter.title {
-                rc.chapter.title.clone()
-            } else {
-                format!("{} — {}", rc.chapter.title, s.heading)
-            };
-            let u = match &s.anchor {
-                Some(a) => format!("{}#{a}", rc.chapter.out_path),
-                None => rc.chapter.out_path.clone(),
-            };
-            docs.push(SearchDoc { t, u, b: &s.text });
-        }
-    }
-    for g in generated {
-        docs.push(SearchDoc {
-            t: g.title.clone(),
-            u: g.path.clone(),
-            b: "",
-        });
-    }
-    let json = serde_json::to_string(&serde_json::json!({ "docs": docs })).unwrap_or_default();
-    format!("window.calcbookSearchIndex = {json};\n")
+fn hash_of(value: &impl std::hash::Hash) -> u64 {
+    use std::hash::{DefaultHasher, Hasher};
+    let mut hasher = DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// Every recorded link must reach a page of the site, and its anchor an id on that page. A broken

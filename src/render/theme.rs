@@ -19,6 +19,10 @@ pub const DEFAULT_FILES: &[(&str, &[u8])] = &[
     ("404.html", include_bytes!("../../templates/404.html")),
     ("macros.html", include_bytes!("../../templates/macros.html")),
     (
+        "contents.html",
+        include_bytes!("../../templates/contents.html"),
+    ),
+    (
         "assets/calcbook.css",
         include_bytes!("../../templates/assets/calcbook.css"),
     ),
@@ -39,12 +43,20 @@ pub const DEFAULT_FILES: &[(&str, &[u8])] = &[
 /// The theme of one book: compiled templates plus the asset files to copy.
 pub struct Theme {
     pub tera: tera::Tera,
-    /// Output path (`assets/x.css`) → bytes.
+    /// Output path (`assets/calcbook-3f2a9c1e.css`) → bytes.
     pub assets: BTreeMap<String, Vec<u8>>,
     /// Template name → text as written, to locate errors.
     texts: BTreeMap<String, String>,
     /// The templates folder relative to the book root, for diagnostics.
     folder: PathBuf,
+    /// The default theme's stylesheet and scripts by name (`calcbook.css`) → their fingerprinted
+    /// output paths (`assets/calcbook-3f2a9c1e.css`), which templates reach as `assets["calcbook.css"]`.
+    /// A name that changes with the bytes means a redeployed book is never styled or scripted by a
+    /// stale copy from a browser's cache.
+    pub asset_paths: BTreeMap<String, String>,
+    /// Changes whenever any template or asset does: a page rendered with an equal key and equal
+    /// inputs is the same page.
+    pub key: u64,
 }
 
 impl Theme {
@@ -97,8 +109,15 @@ impl Theme {
         let mut templates = Vec::new();
         let mut texts = BTreeMap::new();
         let mut assets = BTreeMap::new();
+        let mut asset_paths = BTreeMap::new();
+        let mut key = Fnv::default();
         for (name, bytes) in files {
-            if name.starts_with("assets/") {
+            key.write(name.as_bytes());
+            key.write(&bytes);
+            if let Some(fingerprinted) = fingerprinted_name(&name, &bytes) {
+                asset_paths.insert(name["assets/".len()..].to_string(), fingerprinted.clone());
+                assets.insert(fingerprinted, bytes);
+            } else if name.starts_with("assets/") {
                 assets.insert(name, bytes);
             } else if name.ends_with(".html") {
                 let Ok(text) = String::from_utf8(bytes) else {
@@ -131,6 +150,8 @@ impl Theme {
             assets,
             texts,
             folder: override_rel.to_path_buf(),
+            asset_paths,
+            key: key.0,
         };
         if diags.is_empty()
             && let Err(e) = tera.add_raw_templates(templates)
@@ -195,6 +216,40 @@ pub fn attach_sources(
             });
         if let Some(text) = text {
             sources.insert(file, text);
+        }
+    }
+}
+
+/// `assets/calcbook.css` → `assets/calcbook-3f2a9c1e.css` for the default theme's stylesheets
+/// and scripts (whoever overrides them); a book's own extra assets keep their names, since its
+/// templates name them.
+fn fingerprinted_name(name: &str, bytes: &[u8]) -> Option<String> {
+    let is_default = DEFAULT_FILES.iter().any(|(n, _)| *n == name);
+    let (stem, ext) = name.rsplit_once('.')?;
+    if !is_default || !name.starts_with("assets/") || !matches!(ext, "css" | "js") {
+        return None;
+    }
+    let mut hash = Fnv::default();
+    hash.write(bytes);
+    Some(format!(
+        "{stem}-{:08x}.{ext}",
+        hash.0 as u32 ^ (hash.0 >> 32) as u32
+    ))
+}
+
+/// FNV-1a: a fingerprint that, unlike std's hasher, is the same on every Rust release.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
         }
     }
 }

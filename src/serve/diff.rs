@@ -12,7 +12,7 @@ use crate::render::Site;
 pub enum PageChange {
     /// Only its `<main>` and `<title>` differ: it can be swapped in place.
     Content,
-    /// Something around the content differs (the sidebar, `<head>`): reload it.
+    /// Something around the content differs (`<head>`, the page's frame): reload it.
     Layout,
 }
 
@@ -85,8 +85,13 @@ fn same_frame(a: &[u8], b: &[u8]) -> bool {
 /// A page with its title and main content cut out.
 fn frame(page: &[u8]) -> Option<[&[u8]; 3]> {
     let (head, rest) = cut(page, b"<title>", b"</title>")?;
-    let (middle, tail) = cut(rest, b"<main", b"</main>")?;
-    Some([head, middle, tail])
+    // A page has one <main>, which ends near the page's end: look for its close from there.
+    let start = find(rest, b"<main")?;
+    let end = rfind(rest, b"</main>")?;
+    if end < start {
+        return None;
+    }
+    Some([head, &rest[..start], &rest[end + b"</main>".len()..]])
 }
 
 /// Splits `text` around the first `open … close` span: what precedes it and what follows it.
@@ -96,8 +101,13 @@ fn cut<'a>(text: &'a [u8], open: &[u8], close: &[u8]) -> Option<(&'a [u8], &'a [
     Some((&text[..start], &text[end..]))
 }
 
+/// memchr's SIMD search: a naive scan of the print page (the whole book) cost tens of ms a save.
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(haystack, needle)
+}
+
+fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memmem::rfind(haystack, needle)
 }
 
 #[cfg(test)]

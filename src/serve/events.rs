@@ -5,9 +5,9 @@
 //!   reloads if a build happened in between (or the server restarted).
 //! - `update` after a build that changed the output: `{"build", "pages": {path: "content" |
 //!   "layout"}, "removed": [...], "reload": bool}`. `content` means only the page's `<main>` and
-//!   title changed, so the page can swap it in place; `layout` means more did (the sidebar, the
-//!   links in `<head>`); `reload` that a stylesheet or script changed, which every page must reload
-//!   for.
+//!   title changed, so the page can swap it in place; `layout` means more did (the
+//!   links in `<head>`); `reload` that a stylesheet or script changed (the sidebar's `toc.js`
+//!   among them), which every page must reload for.
 //! - `failed` after a build with errors: `{"errors": [{"location", "message", "text"}]}`, `text`
 //!   being the diagnostic as the terminal shows it (without colour). A page that connects while the
 //!   book is broken gets it straight after `hello`.

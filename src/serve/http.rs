@@ -335,7 +335,7 @@ fn respond<B>(request: &Request<B>, shared: &Shared, hosts: &AllowedHosts) -> Re
             let js = LIVE_JS.replace("__CALCBOOK_BUILD__", &shared.hub.build_id());
             file(StatusCode::OK, js.into_bytes(), "live.js")
         }
-        Route::File(path) => file(StatusCode::OK, site.files[&path].clone(), &path),
+        Route::File(path) => file(StatusCode::OK, site.files[&path].to_vec(), &path),
         Route::Redirect(to) => {
             let mut reply = file(StatusCode::MOVED_PERMANENTLY, Vec::new(), "301.txt");
             if let Ok(location) = HeaderValue::from_str(&to) {
@@ -344,7 +344,7 @@ fn respond<B>(request: &Request<B>, shared: &Shared, hosts: &AllowedHosts) -> Re
             reply
         }
         Route::NotFound => match site.files.get("404.html") {
-            Some(page) => file(StatusCode::NOT_FOUND, page.clone(), "404.html"),
+            Some(page) => file(StatusCode::NOT_FOUND, page.to_vec(), "404.html"),
             None => text(StatusCode::NOT_FOUND, "not found\n".into()),
         },
     }

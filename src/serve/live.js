@@ -53,6 +53,7 @@
 
   // highlight.js over new code blocks, as calcbook.js does on load.
   function highlight(root) {
+    if (typeof window.calcbookHighlight === "function") { window.calcbookHighlight(root); return; }
     var hljs = window.hljs;
     if (!hljs || typeof hljs.highlightElement !== "function") return;
     root.querySelectorAll('pre code[class^="language-"], pre code[class*=" language-"]').forEach(function (el) {

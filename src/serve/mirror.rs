@@ -42,7 +42,7 @@ pub fn sync(dest: &Path, old: Option<&Site>, new: &Site) -> Result<Stats, WriteE
     for (path, bytes) in &new.files {
         let unchanged = match old {
             Some(old) => old.files.get(path) == Some(bytes),
-            None => std::fs::read(dest.join(path)).is_ok_and(|b| &b == bytes),
+            None => std::fs::read(dest.join(path)).is_ok_and(|b| b == **bytes),
         };
         if !unchanged {
             write_file(dest, path, bytes)?;

@@ -126,7 +126,7 @@ pub fn serve(options: &Options) -> Result<(), ServeError> {
         }
         None => eprintln!("built the book in {:.0?}", first.elapsed),
     }
-    eprint!("{}", mirror_output(&mut builder));
+    eprint!("{}", mirror_output(&mut builder, &[]));
     // Watch before announcing the URL: a save made as soon as the page is open must be seen.
     let (tx, rx) = mpsc::channel();
     let mut watch = watch::Watch::new(tx.clone()).map_err(ServeError::Watch)?;
@@ -165,10 +165,12 @@ pub fn serve(options: &Options) -> Result<(), ServeError> {
         match build.outcome {
             Outcome::Updated { site, changes } => {
                 *shared.site.write().unwrap_or_else(|e| e.into_inner()) = site;
-                // The disk before the event, so that whoever hears it finds both up to date. Only
-                // changed files are written: this costs little.
-                let mirrored = mirror_output(&mut builder);
+                // The changed pages reach the disk before the event, so that whoever hears it finds
+                // both up to date; the print page and the search index (each the whole book) follow
+                // it. Only changed files are written.
+                let mut mirrored = mirror_output(&mut builder, &WHOLE_BOOK_FILES);
                 shared.hub.updated(&changes);
+                mirrored.push_str(&mirror_output(&mut builder, &[]));
                 let pages: Vec<&str> = changes.pages.keys().map(String::as_str).collect();
                 eprintln!(
                     "{what}: rebuilt in {:.0?}; {}",
@@ -235,9 +237,12 @@ fn guarded(build: impl FnOnce() -> rebuild::Build) -> rebuild::Build {
     }
 }
 
-/// Mirrors the site to the output folder; returns what to print about it.
-fn mirror_output(builder: &mut Builder) -> String {
-    match builder.mirror() {
+/// Output files that hold the whole book: written after the update event is sent.
+const WHOLE_BOOK_FILES: [&str; 2] = ["print.html", "searchindex.js"];
+
+/// Mirrors the site to the output folder, but for `later`; returns what to print about it.
+fn mirror_output(builder: &mut Builder, later: &[&str]) -> String {
+    match builder.mirror_except(later) {
         Ok(Some((dest, stats))) if stats.written + stats.removed > 0 => format!(
             "  wrote {} file(s) and removed {} in {}\n",
             stats.written,

@@ -7,9 +7,10 @@
 //!
 //! The render itself is incremental through [`crate::RenderCache`]: a chapter whose text, place
 //! in the book and data prelude are unchanged reuses its evaluated, rendered Markdown; the data
-//! files are loaded again only when one of them changes. Page templates are still applied to
-//! every page (each sidebar lists every chapter), and the diff then keeps unchanged files as they
-//! were.
+//! files are loaded again only when one of them changes; a page whose inputs (content, title,
+//! neighbours, theme) are unchanged is not templated again. Pages do not carry the sidebar (it is
+//! `toc.js`), so a save templates the saved chapter's page; a title change, `toc.js`, `toc.html`
+//! and the neighbouring pages. The print page and the search index are spliced from cached parts.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -195,6 +196,16 @@ impl Builder {
     pub fn mirror(
         &mut self,
     ) -> Result<Option<(PathBuf, mirror::Stats)>, crate::output::WriteError> {
+        self.mirror_except(&[])
+    }
+
+    /// As [`Builder::mirror`], leaving the files named in `later` as they were on disk, so that
+    /// what an edit changed is written first; the next call brings them up to date. `serve` keeps
+    /// the print page and the search index (each the whole book) for after the update event.
+    pub fn mirror_except(
+        &mut self,
+        later: &[&str],
+    ) -> Result<Option<(PathBuf, mirror::Stats)>, crate::output::WriteError> {
         let (Some((site, true)), Some((dest, protected))) = (&self.served, &self.output) else {
             return Ok(None);
         };
@@ -204,10 +215,67 @@ impl Builder {
             Some((d, s)) if d == dest => Some(s),
             _ => None,
         };
+        let target = match &old {
+            Some(old) if !later.is_empty() => {
+                // The files are shared, so this copies names and pointers, not the book.
+                let mut partial = (*site).clone();
+                for path in later {
+                    match old.files.get(*path) {
+                        Some(bytes) => partial.add_shared(*path, Arc::clone(bytes)),
+                        None => {
+                            partial.files.remove(*path);
+                        }
+                    }
+                }
+                Arc::new(partial)
+            }
+            _ => site,
+        };
         // On an error `mirrored` stays empty: the folder is half done, so the next pass compares
         // with the disk.
-        let stats = mirror::sync(&dest, old.as_deref(), &site)?;
-        self.mirrored = Some((dest.clone(), site));
+        let stats = mirror::sync(&dest, old.as_deref(), &target)?;
+        self.mirrored = Some((dest.clone(), target));
         Ok(Some((dest, stats)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, rel: &str, text: &str) {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn an_edit_s_pages_reach_the_disk_before_the_whole_book_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        write(&root, "book.toml", "[book]\ntitle = \"T\"\n");
+        write(&root, "src/SUMMARY.md", "- [A](a.md)\n- [B](b.md)\n");
+        write(&root, "src/a.md", "# A\n\nFirst.\n");
+        write(&root, "src/b.md", "# B\n\nSecond.\n");
+        let mut builder = Builder::new(root.clone(), None, false);
+        assert!(matches!(builder.build().outcome, Outcome::Updated { .. }));
+        builder.mirror().unwrap();
+        let out = |rel: &str| std::fs::read_to_string(root.join("book").join(rel)).unwrap();
+        assert!(out("print.html").contains("First."));
+
+        write(&root, "src/a.md", "# A\n\nFirst, edited.\n");
+        assert!(matches!(builder.build().outcome, Outcome::Updated { .. }));
+        let (_, stats) = builder
+            .mirror_except(&["print.html", "searchindex.js"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(stats.removed, 0, "the files left for later were removed");
+        assert!(out("a.html").contains("First, edited."));
+        assert!(!out("print.html").contains("First, edited."));
+        assert!(!out("searchindex.js").contains("First, edited."));
+        builder.mirror().unwrap();
+        assert!(out("print.html").contains("First, edited."));
+        assert!(out("searchindex.js").contains("First, edited."));
+        assert!(out("b.html").contains("Second."));
     }
 }

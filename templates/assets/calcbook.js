@@ -208,32 +208,53 @@
   /* ---------------------------------------------------------------- */
   /* Code: highlight.js and copy buttons                              */
   /* ---------------------------------------------------------------- */
-  (function code() {
-    var blocks = $all('pre code[class^="language-"], pre code[class*=" language-"]');
-    var hljs = window.hljs;
-    if (hljs && typeof hljs.highlightElement === "function") {
-      if (hljs.configure) hljs.configure({ ignoreUnescapedHTML: true });
-      blocks.forEach(function (el) {
+  // highlight.js is loaded only by pages with code to colour (most pages have none, and one request
+  // fewer lets a page load on a server that serves few connections at once).
+  var HIGHLIGHT_JS = doc.currentScript && doc.currentScript.getAttribute("data-highlight-js");
+  var hljsLoading = null;
+  function highlightIn(root) {
+    var todo = Array.prototype.filter.call(
+      root.querySelectorAll('pre code[class^="language-"], pre code[class*=" language-"]'),
+      function (el) {
         var m = /(?:^|\s)language-([\w+#.-]+)/.exec(el.className);
-        var lang = m && m[1];
-        if (!lang || lang === "calc" || el.classList.contains("hljs")) return;
-        if (hljs.getLanguage && !hljs.getLanguage(lang)) return;
-        if (el.querySelector(".boring")) {
-          // highlightElement would flatten the hidden-line spans: highlight each run on its own.
-          try {
-            Array.prototype.slice.call(el.childNodes).forEach(function (node) {
-              var host = node.nodeType === 3 ? doc.createElement("span") : node;
-              var text = node.textContent;
-              host.innerHTML = hljs.highlight(text, { language: lang, ignoreIllegals: true }).value;
-              if (node.nodeType === 3) el.replaceChild(host, node);
-            });
-            el.classList.add("hljs");
-          } catch (e) { /* leave the block plain */ }
-          return;
-        }
-        try { hljs.highlightElement(el); } catch (e) { /* leave the block plain */ }
+        return m && m[1] !== "calc" && !el.classList.contains("hljs");
       });
+    if (!todo.length) return;
+    var hljs = window.hljs;
+    if (!hljs && HIGHLIGHT_JS) {
+      if (!hljsLoading) {
+        hljsLoading = doc.createElement("script");
+        hljsLoading.src = HIGHLIGHT_JS;
+        doc.head.appendChild(hljsLoading);
+      }
+      hljsLoading.addEventListener("load", function () { highlightIn(root); });
+      return;
     }
+    if (!hljs || typeof hljs.highlightElement !== "function") return;
+    if (hljs.configure) hljs.configure({ ignoreUnescapedHTML: true });
+    todo.forEach(function (el) {
+      var lang = /(?:^|\s)language-([\w+#.-]+)/.exec(el.className)[1];
+      if (hljs.getLanguage && !hljs.getLanguage(lang)) return;
+      if (el.querySelector(".boring")) {
+        // highlightElement would flatten the hidden-line spans: highlight each run on its own.
+        try {
+          Array.prototype.slice.call(el.childNodes).forEach(function (node) {
+            var host = node.nodeType === 3 ? doc.createElement("span") : node;
+            var text = node.textContent;
+            host.innerHTML = hljs.highlight(text, { language: lang, ignoreIllegals: true }).value;
+            if (node.nodeType === 3) el.replaceChild(host, node);
+          });
+          el.classList.add("hljs");
+        } catch (e) { /* leave the block plain */ }
+        return;
+      }
+      try { hljs.highlightElement(el); } catch (e) { /* leave the block plain */ }
+    });
+  }
+  window.calcbookHighlight = highlightIn;
+
+  (function code() {
+    highlightIn(doc);
     // Rust lines hidden with `# ` (mdBook's "boring" lines): a button shows and hides them.
     $all("pre > code .boring").forEach(function (span) {
       var pre = span.parentNode.parentNode;

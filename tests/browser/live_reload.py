@@ -4,6 +4,9 @@
 Writes a small book to a temporary folder, serves it, opens a chapter, scrolls down and then:
 1. edits the chapter: the new text appears in place, the scroll position is kept and the page was
    not reloaded (a marker variable set on the page survives), new code is highlighted;
+   the same for a chapter that is not the first, one in a subfolder whose name needs URL escaping
+   (`part two/näive chapter.md`), the landing page (README.md) and a generated page (the claims
+   ledger); on the non-first chapters a broken calc block shows the overlay and its fix clears it;
 2. breaks a link: the error overlay appears with the file, line and source excerpt, over the last
    good content;
 3. fixes it: the overlay goes away and the fix shows, still without a reload;
@@ -27,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 
 import websocket
@@ -54,6 +58,11 @@ FILLER = "\n\n".join(
 
 def chapter(lead, extra=""):
     return f"# One\n\n{lead}\n\n{extra}\n\n{FILLER}\n"
+
+
+def calc_chapter(lead, calc, claim="a gigabyte is small", section="Results"):
+    block = f"```calc\n{calc}\nclaim \"{claim}\": 1 GB < 2 GB\n```"
+    return f"# Chapter\n\n{lead}\n\n## {section}\n\n{block}\n\n{FILLER}\n"
 
 
 def lines_of(pipe, out):
@@ -131,9 +140,14 @@ def main():
         os.makedirs(os.path.join(book, "src"))
         write = lambda rel, text: open(os.path.join(book, rel), "w").write(text)
         write("book.toml", '[book]\ntitle = "Browser test"\n')
-        write("src/SUMMARY.md", "# Summary\n\n- [One](one.md)\n- [Two](two.md)\n")
+        summary = ("# Summary\n\n[Overview](README.md)\n\n- [One](one.md)\n- [Two](two.md)\n"
+                   "- [Näive chapter](part%20two/näive%20chapter.md)\n")
+        write("src/SUMMARY.md", summary)
+        write("src/README.md", chapter("The landing page, ORIGINAL."))
         write("src/one.md", chapter("The original lead paragraph."))
-        write("src/two.md", "# Two\n\nSecond.\n")
+        write("src/two.md", calc_chapter("Second, ORIGINAL.", "x = 2 GB"))
+        os.makedirs(os.path.join(book, "src", "part two"))
+        write("src/part two/näive chapter.md", calc_chapter("Deep, ORIGINAL.", "y = 3 s"))
 
         server = subprocess.Popen(
             [args.calcbook, "serve", book, "--port", "0"],
@@ -177,10 +191,8 @@ def main():
         check(page.js("window.scrollY") == 1500, "the scroll position was kept")
         check(page.js("window.calcbookLive.updates") >= 1, "the content was swapped in place")
         shot("edited")
-        check(
-            page.js("!window.hljs || !!document.querySelector('main pre code.language-rust.hljs')"),
-            "the new code block was highlighted",
-        )
+        page.wait("!!document.querySelector('main pre code.language-rust.hljs')", "the new code block's colours")
+        check(True, "the new code block was highlighted (highlight.js loaded on demand)")
 
         # 2. An error shows the overlay over the last good content.
         write("src/one.md", chapter("Now with a [broken link](nope.md)."))
@@ -199,9 +211,79 @@ def main():
         check(page.js("window.__marker") == "kept", "the fix did not reload the page")
         check(page.js("window.scrollY") == 1500, "the scroll position was still kept")
 
+        # 1b. Every other kind of page updates in place too, and shows and clears the overlay.
+        def open_page(rel):
+            page.call("Page.navigate", url=url + urllib.parse.quote(rel))
+            page.wait("document.readyState === 'complete' && !!window.calcbookLive"
+                      " && window.calcbookLive.source && window.calcbookLive.source.readyState === 1",
+                      f"{rel} to load and connect")
+            page.js("window.__marker = 'kept'; window.scrollTo(0, 1200); true")
+            return page.js("window.scrollY")
+
+        def sees(text):
+            return f"document.querySelector('main').textContent.includes({json.dumps(text)})"
+
+        def edit_in_place(rel, src, text, marker, what):
+            y = open_page(rel)
+            write(src, text)
+            page.wait(sees(marker), f"the edit of {what}")
+            check(page.js("window.__marker") == "kept", f"{what}: the edit did not reload the page")
+            check(page.js("window.scrollY") == y, f"{what}: the scroll position was kept")
+            return y
+
+        def overlay_round_trip(rel, src, broken, fixed, marker, what):
+            write(src, broken)
+            page.wait("!!document.getElementById('calcbook-overlay')", f"the overlay on {what}")
+            text = page.js("document.getElementById('calcbook-overlay').textContent")
+            check(src in text, f"{what}: the overlay names {src}")
+            write(src, fixed)
+            page.wait("!document.getElementById('calcbook-overlay')", f"the overlay on {what} to go")
+            page.wait(sees(marker), f"the fixed text of {what}")
+            check(page.js("window.__marker") == "kept", f"{what}: the break and the fix did not reload the page")
+
+        def sidebar_marks(rel, href):
+            page.call("Page.navigate", url=url + urllib.parse.quote(rel))
+            page.wait("document.readyState === 'complete'", f"{rel} to load")
+            got = page.js("(function(){var a = document.querySelector('#sidebar-toc .toc-item.is-active"
+                          " > .toc-row > a[aria-current=page]'); return a && a.getAttribute('href');})()")
+            check(got == href, f"the sidebar marks {rel} as the current page ({got!r})")
+            heads = page.js("Array.from(document.querySelectorAll('#sidebar-toc .is-active > .toc-headings a'))"
+                            ".map(function(a){return a.getAttribute('href');}).join(' ')")
+            check(heads == "#results", f"the sidebar lists {rel}'s own headings ({heads!r})")
+
+        sidebar_marks("two.html", "two.html")
+        sidebar_marks("part two/näive chapter.html", "../part two/näive chapter.html")
+        edit_in_place("two.html", "src/two.md", calc_chapter("Second, EDITED.", "x = 2 GB"),
+                      "Second, EDITED.", "a chapter that is not the first")
+        overlay_round_trip("two.html", "src/two.md",
+                           calc_chapter("Second, EDITED.", "x = 2 GB + 3 s"),
+                           calc_chapter("Second, FIXED.", "x = 2 GB"),
+                           "Second, FIXED.", "a chapter that is not the first")
+        deep = "part two/näive chapter.html"
+        deep_src = "src/part two/näive chapter.md"
+        edit_in_place(deep, deep_src, calc_chapter("Deep, EDITED.", "y = 3 s", section="Findings"),
+                      "Deep, EDITED.", "a chapter in a subfolder with an escaped name")
+        heads = page.js("Array.from(document.querySelectorAll('#sidebar-toc .is-active > .toc-headings a'))"
+                        ".map(function(a){return a.getAttribute('href');}).join(' ')")
+        check(heads == "#findings", f"the sidebar's headings follow a live edit ({heads!r})")
+        overlay_round_trip(deep, deep_src, calc_chapter("Deep, EDITED.", "y = 3 s + 1 GB"),
+                           calc_chapter("Deep, FIXED.", "y = 3 s"),
+                           "Deep, FIXED.", "a chapter in a subfolder with an escaped name")
+        edit_in_place("index.html", "src/README.md", chapter("The landing page, EDITED."),
+                      "landing page, EDITED.", "the landing page")
+        edit_in_place("claims.html", "src/two.md",
+                      calc_chapter("Second, FIXED.", "x = 2 GB", claim="a gigabyte is SMALLER"),
+                      "a gigabyte is SMALLER", "the claims ledger")
+        page.call("Page.navigate", url=url + "one.html")
+        page.wait("document.readyState === 'complete' && !!window.calcbookLive"
+                  " && window.calcbookLive.source && window.calcbookLive.source.readyState === 1",
+                  "one.html to load again")
+        page.js("window.scrollTo(0, 1500); true")
+        page.wait("window.scrollY === 1500", "the scroll")
+
         # 4. A sidebar change reloads the page, which scrolls back.
         write("src/three.md", "# Three\n")
-        write("src/SUMMARY.md", "# Summary\n\n- [One](one.md)\n- [Two](two.md)\n- [Three](three.md)\n")
+        write("src/SUMMARY.md", summary + "- [Three](three.md)\n")
         page.wait("document.readyState === 'complete' && window.__marker === undefined"
                   " && !!document.querySelector('a[href$=\"three.html\"]')", "the reload with the new sidebar")
         page.wait("Math.abs(window.scrollY - 1500) < 5", "the scroll position restored after the reload")

@@ -40,31 +40,41 @@ fn nested_summary_builds_every_page_in_order() {
         "print.html",
         "404.html",
         "searchindex.js",
-        "assets/calcbook.css",
+        "toc.js",
+        "toc.html",
         "img/logo.svg",
     ] {
         assert!(book.out(page).is_file(), "missing {page}");
     }
-    // The sidebar lists chapters in SUMMARY order with their numbers.
+    let css = book.asset("calcbook.css");
+    // The contents (the sidebar's script and the contents page) list chapters in SUMMARY order
+    // with their numbers.
+    for contents in [book.page("toc.html"), book.page("toc.js")] {
+        let order: Vec<usize> = [
+            ">Preface<",
+            ">1.<",
+            ">1.1.<",
+            ">1.1.1.<",
+            ">2.<",
+            ">3.<",
+            ">Appendix<",
+        ]
+        .iter()
+        .map(|t| {
+            contents
+                .find(t)
+                .unwrap_or_else(|| panic!("{t} not in contents"))
+        })
+        .collect();
+        assert!(
+            order.windows(2).all(|w| w[0] < w[1]),
+            "contents order {order:?}"
+        );
+    }
     let html = book.page("one/a.html");
-    let order: Vec<usize> = [
-        ">Preface<",
-        ">1.<",
-        ">1.1.<",
-        ">1.1.1.<",
-        ">2.<",
-        ">3.<",
-        ">Appendix<",
-    ]
-    .iter()
-    .map(|t| html.find(t).unwrap_or_else(|| panic!("{t} not in sidebar")))
-    .collect();
-    assert!(
-        order.windows(2).all(|w| w[0] < w[1]),
-        "sidebar order {order:?}"
-    );
     // Nested pages link to assets and chapters relative to the root.
-    assert!(html.contains("href=\"../assets/calcbook.css\""));
+    assert!(html.contains(&format!("href=\"../{css}\"")));
+    assert!(html.contains("src=\"../toc.js\""));
     assert!(html.contains("href=\"../one.html#section-alpha\""));
     // Previous and next follow reading order: One → One A → Deep.
     assert!(html.contains("href=\"../one.html\"") && html.contains("href=\"../one/deep.html\""));
@@ -84,19 +94,26 @@ fn draft_chapters_are_listed_but_have_no_page() {
     let book = nested_book();
     book.build().assert_code(0);
     assert!(!book.out("Draft.html").exists());
-    let html = book.page("one.html");
-    assert!(html.contains("Draft"), "draft should be in the sidebar");
-    assert!(html.contains("is-draft"));
+    let toc = book.page("toc.js");
+    assert!(toc.contains("Draft"), "draft should be in the sidebar");
+    assert!(toc.contains("is-draft"));
 }
 
 #[test]
-fn current_chapter_is_marked_active() {
+fn pages_name_themselves_for_the_sidebar_script_to_mark_them() {
+    // toc.js marks the link whose root-relative href equals the page's `data-path` (the browser
+    // test checks the marking itself).
     let book = nested_book();
     book.build().assert_code(0);
-    let html = book.page("two.html");
-    let active = html.find("aria-current=\"page\"").expect("active link");
-    let two = html[..active].rfind("href=").unwrap();
-    assert!(html[two..active].contains("two.html"));
+    assert!(book.page("two.html").contains("data-path=\"two.html\""));
+    assert!(book.page("one/a.html").contains("data-path=\"one/a.html\""));
+    let toc = book.page("toc.js");
+    assert!(toc.contains("href=\\\"two.html\\\""), "{toc}");
+    assert!(toc.contains("href=\\\"one/a.html\\\""), "{toc}");
+    assert!(
+        !toc.contains("</"),
+        "a closing tag would end the script early"
+    );
 }
 
 #[test]
@@ -323,7 +340,7 @@ fn book_templates_override_defaults_file_by_file() {
     assert_eq!(book.page("404.html"), "custom not found Test");
     assert!(book.out("assets/extra.css").is_file());
     assert!(
-        book.page("a.html").contains("assets/calcbook.css"),
+        book.page("a.html").contains("assets/calcbook-"),
         "page.html stays the default"
     );
 }
@@ -364,7 +381,7 @@ fn output_has_no_external_resources() {
             );
         }
     }
-    assert!(!book.page("assets/calcbook.css").contains("url(http"));
+    assert!(!book.page(&book.asset("calcbook.css")).contains("url(http"));
 }
 
 #[test]

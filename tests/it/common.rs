@@ -118,4 +118,22 @@ impl TestBook {
         std::fs::read_to_string(self.out(rel))
             .unwrap_or_else(|e| panic!("cannot read output {rel}: {e}"))
     }
+
+    /// The output path of a default theme asset under its fingerprinted name
+    /// (`calcbook.css` → `assets/calcbook-3f2a9c1e.css`).
+    pub fn asset(&self, name: &str) -> String {
+        let (stem, ext) = name.rsplit_once('.').unwrap();
+        let found = std::fs::read_dir(self.out("assets"))
+            .expect("an assets folder")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .find(|f| {
+                f.strip_prefix(stem)
+                    .and_then(|rest| rest.strip_prefix('-'))
+                    .and_then(|rest| rest.strip_suffix(ext))
+                    .is_some_and(|hash| hash.len() == 9 && hash.ends_with('.'))
+            })
+            .unwrap_or_else(|| panic!("no fingerprinted {name} in assets/"));
+        format!("assets/{found}")
+    }
 }

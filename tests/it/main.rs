@@ -16,6 +16,7 @@ mod check;
 mod data;
 mod engine_calc;
 mod hardening;
+mod incremental;
 mod mdbook_compat;
 mod notebook;
 mod preprocess;

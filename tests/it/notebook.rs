@@ -76,8 +76,8 @@ fn claims_render_as_boxes_and_fill_the_ledger() {
         "<tr class=\"ledger-chapter\"><th colspan=\"3\" scope=\"colgroup\"><a href=\"w.html\">Weights</a></th></tr>"
     ));
     assert!(ledger.contains("<span class=\"ledger-side\">41.8 ms</span>"));
-    // The ledger is listed in every page's sidebar, and printed after the chapters.
-    assert!(html.contains("claims.html"));
+    // The ledger is listed in the sidebar, and printed after the chapters.
+    assert!(book.page("toc.js").contains("claims.html"));
     let print = book.page("print.html");
     assert!(
         print.find("id=\"claims-ledger\"").unwrap() > print.find("Reading every weight").unwrap()

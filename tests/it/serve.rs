@@ -350,14 +350,25 @@ fn an_edit_is_pushed_and_served_and_only_changed_files_are_written() {
         "two.html rewritten"
     );
 
-    // A new chapter in SUMMARY.md changes every page's sidebar: a layout change.
+    // A new chapter in SUMMARY.md changes the sidebar, which is one script (toc.js) for every
+    // page: open pages reload for it, and only the pages whose neighbours changed are rewritten.
+    let one_written = mtime(&book.out("one.html"));
     book.write("src/three.md", "# Three\n");
     book.write(
         "src/SUMMARY.md",
         "# Summary\n\n- [One](one.md)\n- [Two](two.md)\n- [Three](three.md)\n",
     );
     let update = events.expect("update", |u| changed(u, "three.html").is_some());
-    assert_eq!(changed(&update, "one.html").as_deref(), Some("layout"));
+    assert_eq!(update["reload"], true, "{update}");
+    assert_eq!(changed(&update, "one.html"), None, "{update}");
+    // Two's next link (in <head> too) now leads to Three.
+    assert!(changed(&update, "two.html").is_some(), "{update}");
+    assert_eq!(
+        mtime(&book.out("one.html")),
+        one_written,
+        "one.html rewritten"
+    );
+    assert!(book.page("toc.js").contains("three.html"));
     assert_eq!(server.get("/three.html").status, 200);
 }
 
@@ -436,7 +447,12 @@ fn traversal_and_odd_paths_get_404_and_folders_serve_their_index() {
     assert_eq!(server.get("/index.html?x=1").status, 200);
     let svg = server.get("/img/chart.svg");
     assert_eq!(svg.header("Content-Type"), Some("image/svg+xml"));
-    let css = server.get("/assets/calcbook.css");
+    let css_path = index
+        .body
+        .split('"')
+        .find(|s| s.starts_with("assets/calcbook-") && s.ends_with(".css"))
+        .expect("a fingerprinted stylesheet");
+    let css = server.get(&format!("/{css_path}"));
     assert_eq!(css.header("Content-Type"), Some("text/css; charset=utf-8"));
     let js = server.get("/__calcbook/live.js");
     assert_eq!(

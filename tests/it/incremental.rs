@@ -1,0 +1,161 @@
+//! Rebuilds in proportion to the change (issue #11): a render that reuses a `RenderCache` templates
+//! only the pages an edit touched, the contents live in one file (`toc.js`, with `toc.html` for
+//! readers without JavaScript) rather than in every page, and pages stay small as the book grows.
+
+use crate::common::TestBook;
+
+use calcbook::{RenderCache, RenderOptions, render_book_cached};
+
+fn summary(titles: &[&str]) -> String {
+    let mut s = String::from("# Summary\n\n");
+    for (i, t) in titles.iter().enumerate() {
+        s.push_str(&format!("- [{t}](c{i}.md)\n"));
+    }
+    s
+}
+
+fn five_chapter_book() -> TestBook {
+    let titles = ["Alpha", "Beta", "Gamma", "Delta", "Epsilon"];
+    let mut files: Vec<(String, String)> = vec![("src/SUMMARY.md".into(), summary(&titles))];
+    for (i, t) in titles.iter().enumerate() {
+        files.push((
+            format!("src/c{i}.md"),
+            format!("# {t}\n\nText of {t}.\n\n## A section of {t}\n\n```calc\nx = {i} GB\n```\n"),
+        ));
+    }
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    TestBook::new(&refs)
+}
+
+fn render(book: &TestBook, cache: &mut RenderCache) -> calcbook::Rendered {
+    let (rendered, _) =
+        render_book_cached(book.root(), &RenderOptions::default(), cache).expect("renders");
+    assert!(!rendered.has_errors(), "{:?}", rendered.diagnostics);
+    rendered
+}
+
+fn sorted(pages: &[String]) -> Vec<&str> {
+    let mut v: Vec<&str> = pages.iter().map(String::as_str).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn saving_one_chapter_templates_only_its_page() {
+    let book = five_chapter_book();
+    let mut cache = RenderCache::default();
+    render(&book, &mut cache);
+    assert!(
+        cache.rendered_pages().len() >= 8,
+        "the first render templates everything"
+    );
+
+    book.write(
+        "src/c2.md",
+        "# Gamma\n\nEdited text.\n\n```calc\nx = 9 GB\n```\n",
+    );
+    let site = render(&book, &mut cache).site;
+    assert_eq!(sorted(cache.rendered_pages()), vec!["c2.html"]);
+    assert!(site.get_str("c2.html").unwrap().contains("Edited text."));
+    // The print page and the search index follow the edit without a template run over the book.
+    assert!(site.get_str("print.html").unwrap().contains("Edited text."));
+    assert!(
+        site.get_str("searchindex.js")
+            .unwrap()
+            .contains("Edited text.")
+    );
+    assert!(
+        !site
+            .get_str("searchindex.js")
+            .unwrap()
+            .contains("Text of Gamma.")
+    );
+
+    // A save without a change templates nothing.
+    render(&book, &mut cache);
+    assert_eq!(cache.rendered_pages(), &[] as &[String]);
+}
+
+#[test]
+fn renaming_a_chapter_rewrites_the_contents_not_every_page() {
+    let book = five_chapter_book();
+    let mut cache = RenderCache::default();
+    render(&book, &mut cache);
+    book.write(
+        "src/SUMMARY.md",
+        &summary(&["Alpha", "Beta", "Gamma renamed", "Delta", "Epsilon"]),
+    );
+    let site = render(&book, &mut cache).site;
+    // The page itself (its title), its neighbours (their previous/next links name it), the
+    // contents files and the print page's outline; Alpha and Epsilon stay as they were.
+    assert_eq!(
+        sorted(cache.rendered_pages()),
+        vec![
+            "c1.html",
+            "c2.html",
+            "c3.html",
+            "print.html",
+            "toc.html",
+            "toc.js"
+        ]
+    );
+    let toc = site.get_str("toc.js").unwrap();
+    assert!(toc.contains("Gamma renamed"), "{toc}");
+    let contents = site.get_str("toc.html").unwrap();
+    for (i, title) in ["Alpha", "Beta", "Gamma renamed", "Delta", "Epsilon"]
+        .iter()
+        .enumerate()
+    {
+        assert!(toc.contains(&format!("href=\\\"c{i}.html\\\"")), "{toc}");
+        assert!(
+            contents.contains(&format!("href=\"c{i}.html\"")),
+            "{contents}"
+        );
+        assert!(contents.contains(title));
+    }
+    assert!(!site.get_str("c0.html").unwrap().contains("Gamma"));
+}
+
+#[test]
+fn a_page_carries_no_contents_and_links_to_the_contents_page() {
+    let book = five_chapter_book();
+    let mut cache = RenderCache::default();
+    let site = render(&book, &mut cache).site;
+    let page = site.get_str("c0.html").unwrap();
+    // Readers without JavaScript follow this link; toc.js replaces it with the list.
+    assert!(page.contains("<a href=\"toc.html\">"), "{page}");
+    assert!(page.contains("<script src=\"toc.js\"></script>"));
+    // No other chapter's title is in the page, except its next neighbour's.
+    for other in ["Gamma", "Delta", "Epsilon"] {
+        assert!(!page.contains(other), "{other} in c0.html");
+    }
+}
+
+#[test]
+fn the_theme_s_stylesheet_and_scripts_have_fingerprinted_names() {
+    let book = five_chapter_book();
+    let mut cache = RenderCache::default();
+    let site = render(&book, &mut cache).site;
+    let names: Vec<&str> = site
+        .files
+        .keys()
+        .map(String::as_str)
+        .filter(|p| p.starts_with("assets/"))
+        .collect();
+    assert!(!names.contains(&"assets/calcbook.css"), "{names:?}");
+    let css = names
+        .iter()
+        .find(|n| n.starts_with("assets/calcbook-") && n.ends_with(".css"))
+        .expect("a fingerprinted stylesheet");
+    assert!(site.get_str("c0.html").unwrap().contains(css));
+    // A changed stylesheet gets a new name.
+    book.write("templates/assets/calcbook.css", "body { color: red }");
+    let site = render(&book, &mut cache).site;
+    assert!(!site.files.contains_key(*css));
+    assert!(site.files.keys().any(|n| n.starts_with("assets/calcbook-")
+        && n.ends_with(".css")
+        && site.get_str(n) == Some("body { color: red }")));
+}
