@@ -150,7 +150,7 @@ fn render_book_inner(
 ) -> Result<(Rendered, Evaluated), Diagnostic> {
     let mut book = book::load(root)?;
     let mut diagnostics = book.diagnostics.clone();
-    calc::budget::begin(
+    let _ = calc::budget::begin(
         book.config
             .calcbook
             .max_steps
@@ -343,9 +343,12 @@ fn evaluate_stale_chapters(
         .zip(keys.iter().copied())
         .filter(|(c, key)| cached.get(&c.source).is_none_or(|(k, _)| k != key))
         .collect();
+    let budget = calc::budget::current();
     let fresh: Vec<(PathBuf, u64, CachedChapter)> = stale
         .par_iter()
         .map(|&(chapter, key)| {
+            // Every worker counts against this build's one book-wide budget.
+            calc::budget::enter(budget.clone());
             let mut nb = notebook::ChapterNotebook::new(prelude.clone(), chapter, &book.sources);
             let markdown =
                 render::markdown::render_with(&chapter.text, &chapter.out_path, &mut nb, options);

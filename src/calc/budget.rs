@@ -4,35 +4,96 @@
 //! ([`super::DEFAULT_STEP_LIMIT`]), so one runaway statement does not starve the ones after it.
 //! On top of that, every step of a build counts against one book-wide budget, so that many
 //! statements that each stay under their own limit (100,000 table rows near the limit) cannot add
-//! up to hours. The budget lives in a thread-local: a book is evaluated on one thread (see
-//! [`super::with_big_stack`]), and [`begin`] starts each build afresh.
+//! up to hours. [`begin`] starts each build afresh with one shared counter; chapters are evaluated
+//! in parallel, so each worker thread [`enter`]s the build's budget before it evaluates, and every
+//! thread counts against the same total.
 
-use std::cell::Cell;
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Steps a whole book may take by default (book.toml `[calcbook] max-steps`).
 pub const DEFAULT_BOOK_STEPS: u64 = 200_000_000;
 
-thread_local! {
-    /// (steps taken in this build, the build's limit); no limit until a build begins.
-    static BOOK: Cell<(u64, u64)> = const { Cell::new((0, u64::MAX)) };
+/// One build's budget, shared by every thread that evaluates for it.
+#[derive(Debug)]
+pub struct Budget {
+    used: AtomicU64,
+    limit: u64,
 }
 
-/// Starts a build with a budget of `limit` steps.
-pub fn begin(limit: u64) {
-    BOOK.with(|b| b.set((0, limit)));
+thread_local! {
+    /// The budget of the build this thread evaluates for; no limit until a build begins.
+    static BOOK: RefCell<Option<Arc<Budget>>> = const { RefCell::new(None) };
+}
+
+/// Starts a build with a budget of `limit` steps on this thread, and returns it so that other
+/// threads can [`enter`] it.
+pub fn begin(limit: u64) -> Arc<Budget> {
+    let budget = Arc::new(Budget {
+        used: AtomicU64::new(0),
+        limit,
+    });
+    enter(Some(Arc::clone(&budget)));
+    budget
+}
+
+/// The budget this thread counts against, to hand to worker threads.
+pub fn current() -> Option<Arc<Budget>> {
+    BOOK.with(|b| b.borrow().clone())
+}
+
+/// Makes this thread count against `budget` (none: no limit).
+pub fn enter(budget: Option<Arc<Budget>>) {
+    BOOK.with(|b| *b.borrow_mut() = budget);
 }
 
 /// Counts one step; `Err(limit)` once the book's budget is spent.
 pub fn tick() -> Result<(), u64> {
-    BOOK.with(|b| {
-        let (used, limit) = b.get();
-        let used = used.saturating_add(1);
-        b.set((used, limit));
-        if used > limit { Err(limit) } else { Ok(()) }
+    BOOK.with(|b| match &*b.borrow() {
+        None => Ok(()),
+        Some(budget) => {
+            let used = budget
+                .used
+                .fetch_add(1, Ordering::Relaxed)
+                .saturating_add(1);
+            if used > budget.limit {
+                Err(budget.limit)
+            } else {
+                Ok(())
+            }
+        }
     })
 }
 
 /// Steps taken in this build so far.
 pub fn used() -> u64 {
-    BOOK.with(|b| b.get().0)
+    BOOK.with(|b| {
+        b.borrow()
+            .as_ref()
+            .map_or(0, |budget| budget.used.load(Ordering::Relaxed))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threads_that_enter_a_budget_spend_it_together() {
+        let budget = begin(10);
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                let shared = current();
+                std::thread::spawn(move || {
+                    enter(shared);
+                    (0..5).filter(|_| tick().is_ok()).count()
+                })
+            })
+            .collect();
+        let ok: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
+        assert_eq!(ok, 10);
+        assert!(tick().is_err(), "the budget is spent for this thread too");
+        assert_eq!(budget.used.load(Ordering::Relaxed), 11);
+    }
 }

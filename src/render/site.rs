@@ -279,7 +279,9 @@ pub fn assemble_cached(
     if html_config.search.enable {
         site.add("searchindex.js", index);
     }
-    add_index(&mut site, &inputs);
+    if let Some(d) = add_index(&mut site, theme, &frame, &inputs) {
+        diags.push(d);
+    }
 
     let base_toc = build_toc(&book.summary.items, generated);
     match contents_files(theme, &frame, &base_toc, cache) {
@@ -609,26 +611,43 @@ fn template_pages(
 }
 
 /// index.html: mdBook serves the first chapter there when no chapter is README.md.
-fn add_index(site: &mut Site, inputs: &[PageInput]) {
+fn add_index(
+    site: &mut Site,
+    theme: &Theme,
+    frame: &Frame,
+    inputs: &[PageInput],
+) -> Option<Diagnostic> {
     if site.files.contains_key("index.html") {
-        return;
+        return None;
     }
-    let Some(first) = inputs.first() else {
-        return;
-    };
+    let first = inputs.first()?;
     if !first.path.contains('/') {
         if let Some(bytes) = site.files.get(first.path).cloned() {
             site.add_shared("index.html", bytes);
         }
-    } else {
-        let href = escape(first.path);
-        let title = escape(first.title);
-        site.add(
-            "index.html",
-            format!(
-                "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0; url={href}\"><title>{title}</title></head><body><a href=\"{href}\">{title}</a></body></html>"
-            ),
-        );
+        return None;
+    }
+    // As mdBook: the first chapter rendered again at the root, not a redirect.
+    let next = inputs.get(1).map(|q| NavLink {
+        title: q.title,
+        href: q.path,
+    });
+    let mut ctx = page_context(
+        frame,
+        first.page_title,
+        "index.html",
+        first.content,
+        None,
+        None,
+    );
+    ctx.insert("next", &next);
+    match theme.render("page.html", &ctx) {
+        Ok(html) => {
+            let html = html_options::apply(&html, "", first.source.map(String::as_str), frame.html);
+            site.add("index.html", html);
+            None
+        }
+        Err(d) => Some(d),
     }
 }
 
