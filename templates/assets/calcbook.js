@@ -263,6 +263,31 @@
   })();
 
   /* ---------------------------------------------------------------- */
+  /* Wide tables: a table that scrolls sideways says so (class        */
+  /* "scrolls": a faded right edge and a sticky first column, in      */
+  /* calcbook.css) until it is scrolled to its end ("at-end").        */
+  /* ---------------------------------------------------------------- */
+  (function wideTables() {
+    function mark() {
+      $all(".chapter table").forEach(function (t) {
+        var scrolls = t.scrollWidth > t.clientWidth + 1;
+        t.classList.toggle("scrolls", scrolls);
+        t.classList.toggle("at-end", scrolls && t.scrollLeft + t.clientWidth >= t.scrollWidth - 2);
+        if (scrolls && !t.hasAttribute("tabindex")) t.setAttribute("tabindex", "0");
+        if (!t.dataset.scrollWatched) {
+          t.dataset.scrollWatched = "1";
+          t.addEventListener("scroll", function () {
+            t.classList.toggle("at-end", t.scrollLeft + t.clientWidth >= t.scrollWidth - 2);
+          }, { passive: true });
+        }
+      });
+    }
+    mark();
+    window.addEventListener("resize", mark);
+    doc.addEventListener("calcbook:updated", mark);
+  })();
+
+  /* ---------------------------------------------------------------- */
   /* Keyboard: previous / next chapter                                */
   /* ---------------------------------------------------------------- */
   doc.addEventListener("keydown", function (e) {
