@@ -89,13 +89,6 @@ struct NavLink<'a> {
     href: &'a str,
 }
 
-#[derive(Serialize)]
-struct SearchDoc<'a> {
-    t: String,
-    u: String,
-    b: &'a str,
-}
-
 /// Renders every chapter's Markdown with the cell hook the caller provides per chapter.
 pub fn render_chapters<'a>(
     book: &'a Book,
@@ -153,7 +146,6 @@ struct PageInput<'a> {
     content: &'a str,
     /// Changes whenever `content` does (a chapter's source key, a generated page's hash).
     content_key: u64,
-    sections: &'a [markdown::Section],
 }
 
 /// Builds the site from rendered chapters. Returns the site and every diagnostic (chapter ones
@@ -206,14 +198,12 @@ pub fn assemble_cached(
             path: &rc.chapter.out_path,
             content: &rc.markdown.html,
             content_key: rc.key,
-            sections: &rc.markdown.sections,
         })
         .chain(generated.iter().map(|g| PageInput {
             title: &g.title,
             path: &g.path,
             content: &g.html,
             content_key: hash_of(&g.html),
-            sections: &[],
         }))
         .collect();
     if let Some(d) = template_pages(theme, &frame, &inputs, cache) {
@@ -332,7 +322,7 @@ fn template_pages(
             ctx.insert("prev", &link(i.checked_sub(1)));
             ctx.insert("next", &link(Some(i + 1)));
             let html = theme.render("page.html", &ctx)?;
-            let search = search_entries(p);
+            let search = super::search::entries(p.title, p.path, p.content);
             Ok((
                 i,
                 CachedPage {
@@ -582,37 +572,6 @@ fn build_toc(items: &[SummaryItem], generated: &[GeneratedPage]) -> Vec<TocItem>
         }
     }
     out
-}
-
-/// A page's entries in the search index: one per section, as JSON objects joined by commas.
-fn search_entries(page: &PageInput) -> String {
-    let docs: Vec<SearchDoc> = if page.sections.is_empty() {
-        vec![SearchDoc {
-            t: page.title.to_string(),
-            u: page.path.to_string(),
-            b: "",
-        }]
-    } else {
-        page.sections
-            .iter()
-            .map(|s| SearchDoc {
-                t: if s.heading.is_empty() || s.heading == page.title {
-                    page.title.to_string()
-                } else {
-                    format!("{} — {}", page.title, s.heading)
-                },
-                u: match &s.anchor {
-                    Some(a) => format!("{}#{a}", page.path),
-                    None => page.path.to_string(),
-                },
-                b: &s.text,
-            })
-            .collect()
-    };
-    docs.iter()
-        .filter_map(|d| serde_json::to_string(d).ok())
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 fn hash_of(value: &impl std::hash::Hash) -> u64 {

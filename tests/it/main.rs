@@ -17,4 +17,5 @@ mod engine_calc;
 mod incremental;
 mod notebook;
 mod robustness;
+mod search_index;
 mod serve;
