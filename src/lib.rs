@@ -192,7 +192,16 @@ fn render_book_inner(
 
     let prelude_key = cached.key;
     let keys = chapter_keys(&book);
-    evaluate_stale_chapters(&book, &keys, prelude, &mut cache.chapters);
+    // Every data entry as `file.id`, so that calc names of them link to the sources page.
+    let records: std::collections::HashSet<String> = data
+        .iter()
+        .flat_map(|f| {
+            f.entries
+                .iter()
+                .map(move |e| format!("{}.{}", f.name, e.id))
+        })
+        .collect();
+    evaluate_stale_chapters(&book, &keys, prelude, &records, &mut cache.chapters);
     let mut claims = Vec::new();
     let mut extra_files = Vec::new();
     let mut chapters = Vec::with_capacity(book.chapters.len());
@@ -277,6 +286,7 @@ fn evaluate_stale_chapters(
     book: &book::Book,
     keys: &[u64],
     prelude: &calc::Scope,
+    records: &std::collections::HashSet<String>,
     cached: &mut HashMap<PathBuf, (u64, CachedChapter)>,
 ) {
     use rayon::prelude::*;
@@ -289,7 +299,8 @@ fn evaluate_stale_chapters(
     let fresh: Vec<(PathBuf, u64, CachedChapter)> = stale
         .par_iter()
         .map(|&(chapter, key)| {
-            let mut nb = notebook::ChapterNotebook::new(prelude.clone(), chapter, &book.sources);
+            let mut nb = notebook::ChapterNotebook::new(prelude.clone(), chapter, &book.sources)
+                .with_data_records(records.clone());
             let markdown = render::markdown::render(&chapter.text, &chapter.out_path, &mut nb);
             let out = CachedChapter {
                 markdown: std::sync::Arc::new(markdown),

@@ -16,7 +16,9 @@ use crate::chart::{self, RefKind, RefTarget};
 use crate::diagnostic::{self, Diagnostic, Sources};
 use crate::render::markdown::{CellHook, escape};
 
+use super::trace::{self, Trace};
 use super::{ClaimKind, ClaimRecord};
+use std::collections::HashSet;
 
 /// Evaluates one chapter's cells as the Markdown stage meets them.
 pub struct ChapterNotebook<'a> {
@@ -35,6 +37,10 @@ pub struct ChapterNotebook<'a> {
     /// Figures and tables of the chapter by author id, numbered before rendering so prose may
     /// refer to one that comes later.
     refs: HashMap<String, RefTarget>,
+    /// Every data entry as `file.id`: names of these in calc link to the data-sources page.
+    data_records: HashSet<String>,
+    /// Traced values so far, for unique popover ids.
+    traces: usize,
 }
 
 impl<'a> ChapterNotebook<'a> {
@@ -52,7 +58,31 @@ impl<'a> ChapterNotebook<'a> {
             figures: 0,
             tables: 0,
             refs: number_figures(&chapter.text),
+            data_records: HashSet::new(),
+            traces: 0,
         }
+    }
+
+    /// Links names of these data entries (`file.id`) to the data-sources page.
+    pub fn with_data_records(mut self, records: HashSet<String>) -> Self {
+        self.data_records = records;
+        self
+    }
+
+    /// From this page to the site root: `""`, or `"../"` per folder.
+    fn root(&self) -> String {
+        "../".repeat(self.chapter.out_path.matches('/').count())
+    }
+
+    /// A page-unique id for the next traced value (chapter-prefixed, so the print page, which
+    /// joins every chapter, keeps them unique too).
+    fn next_trace_id(&mut self) -> String {
+        self.traces += 1;
+        format!(
+            "v-{}-{}",
+            page_stem(&self.chapter.out_path).replace('/', "-"),
+            self.traces
+        )
     }
 
     fn run_chart(&mut self, body: &str, offset: usize) -> String {
@@ -131,6 +161,8 @@ impl<'a> ChapterNotebook<'a> {
         let lines: Vec<&str> = highlighted.split('\n').collect();
         let line_count = body.trim_end_matches('\n').split('\n').count();
         let mut shown: Vec<Option<String>> = vec![None; line_count];
+        let mut shown_trace: Vec<Option<(calc::Value, Vec<trace::DataRef>)>> =
+            vec![None; line_count];
         let mut error_lines: Vec<bool> = vec![false; line_count];
         // Statements that are claims render as boxes; their lines leave the pad.
         let mut claim_at: Vec<Option<usize>> = vec![None; line_count];
@@ -146,8 +178,13 @@ impl<'a> ChapterNotebook<'a> {
                     .saturating_sub(1)
                     .min(line_count.saturating_sub(1));
             match &stmt.kind {
-                OutputKind::Value { display, .. } => shown[last] = Some(display.clone()),
-                OutputKind::Assignment { display, .. } => shown[last] = Some(display.clone()),
+                OutputKind::Value { display, value }
+                | OutputKind::Assignment { display, value, .. } => {
+                    shown[last] = Some(display.clone());
+                    let source = body.get(stmt.span.clone()).unwrap_or("");
+                    shown_trace[last] =
+                        Some((value.clone(), trace::data_refs(source, &self.data_records)));
+                }
                 OutputKind::Claim(result) => {
                     let index = self.claims.len() + 1;
                     let id = format!("claim-{index}");
@@ -203,6 +240,7 @@ impl<'a> ChapterNotebook<'a> {
             errors_after[line].push(located.clone());
         }
 
+        let root = self.root();
         let mut html = String::new();
         let mut pad_open = false;
         let mut last_claim = None;
@@ -229,14 +267,30 @@ impl<'a> ChapterNotebook<'a> {
                 } else {
                     "calc-line"
                 };
-                let src = lines.get(i).copied().unwrap_or("");
-                let out = shown[i]
-                    .as_ref()
-                    .map(|s| format!("= {}", escape(s)))
-                    .unwrap_or_default();
+                let raw_line = body.split('\n').nth(i).unwrap_or("");
+                let line_refs = trace::data_refs(raw_line, &self.data_records);
+                let src =
+                    trace::link_data_names(lines.get(i).copied().unwrap_or(""), &line_refs, &root);
+                let out = match (&shown[i], &shown_trace[i]) {
+                    (Some(s), Some((value, data))) => {
+                        let trace = Trace {
+                            id: self.next_trace_id(),
+                            expr: None,
+                            value: Some(value),
+                            data: data.clone(),
+                            root: &root,
+                        };
+                        format!(
+                            "= {}",
+                            trace::traced(s, "calc-value", &trace, self.scope.registry())
+                        )
+                    }
+                    (Some(s), None) => format!("= {}", escape(s)),
+                    _ => String::new(),
+                };
                 html.push_str(&format!(
                     "<div class=\"{class}\"><code class=\"calc-src\">{}</code><span class=\"calc-out\">{out}</span></div>\n",
-                    if src.is_empty() { " " } else { src }
+                    if src.is_empty() { " " } else { &src }
                 ));
             }
             if !errors_after[i].is_empty() {
@@ -256,11 +310,17 @@ impl<'a> ChapterNotebook<'a> {
 
     fn inline_value(&mut self, expr: &str, offset: usize) -> String {
         match self.scope.eval_inline(expr) {
-            Ok(display) => format!(
-                "<span class=\"calc-inline\" title=\"{}\">{}</span>",
-                escape(expr.trim()),
-                escape(&display)
-            ),
+            Ok(display) => {
+                let value = self.scope.eval_expr(expr).ok();
+                let trace = Trace {
+                    id: self.next_trace_id(),
+                    expr: Some(expr),
+                    value: value.as_ref(),
+                    data: trace::data_refs(expr, &self.data_records),
+                    root: &self.root(),
+                };
+                trace::traced(&display, "calc-inline", &trace, self.scope.registry())
+            }
             Err(d) => {
                 let located = self.locate(d, offset);
                 let title = located.message.clone();

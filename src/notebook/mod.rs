@@ -89,5 +89,6 @@ impl ClaimRecord {
 pub mod cells;
 pub mod data;
 pub mod pages;
+pub mod trace;
 
 pub use cells::ChapterNotebook;

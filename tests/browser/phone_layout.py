@@ -8,7 +8,8 @@ Builds the bundled book (the repository root), serves the output over HTTP and o
 3. the smallest chart text renders at least 9 px tall, and every chart text lies inside its drawing;
 4. every table fits its column or scrolls inside itself with a scroll cue and a sticky first column;
 5. on the claims ledger, a verdict ("✓ refuted") never runs into its statement.
-Then it checks the search box: its stemmer agrees with the index's, results are grouped by page,
+Then it opens a traced value by keyboard and follows its link to the data-sources page, and checks
+the search box: its stemmer agrees with the index's, results are grouped by page,
 and a chapter ranks first for its own title.
 
 With --screenshots DIR it also saves, for every page, the top of the page and every figure at
@@ -185,6 +186,31 @@ def check_search(page, url):
     print("ok - a chapter ranks first for its own title")
 
 
+def check_trace(page, url, shots):
+    """A traced value opens by keyboard and leads to its data entry on the sources page."""
+    open_page(page, url + "batch.html", 390, "light")
+    ok = page.js("""(() => { const b = [...document.querySelectorAll('button.calc-inline.traced')]
+        .find(b => document.getElementById(b.getAttribute('popovertarget')).querySelector('a.data-ref'));
+        if (!b) return false; b.scrollIntoView({block: 'center'}); b.focus(); return document.activeElement === b; })()""")
+    if not ok:
+        raise SystemExit("FAIL: no traced inline value with data to focus on batch.html")
+    for kind in ("keyDown", "keyUp"):
+        page.call("Input.dispatchKeyEvent", type=kind, key="Enter", code="Enter",
+                  windowsVirtualKeyCode=13, nativeVirtualKeyCode=13, **({"text": "\r"} if kind == "keyDown" else {}))
+    page.wait("!!document.querySelector('.trace-card:popover-open')", "the trace card to open")
+    href = page.js("document.querySelector('.trace-card:popover-open a.data-ref[href*=\"sources.html#\"]')?.href")
+    if not href:
+        raise SystemExit("FAIL: the opened trace card has no link to the data-sources page")
+    if shots:
+        screenshots(page, shots, "trace-open-390")
+    page.call("Page.navigate", url=href)
+    page.wait("document.readyState === 'complete'", "the sources page")
+    target = href.split("#", 1)[1]
+    if not page.js(f"!!document.getElementById({json.dumps(target)})"):
+        raise SystemExit(f"FAIL: the sources page has no entry #{target}")
+    print(f"ok - a traced value opens by keyboard and links to its data entry (#{target})")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--calcbook", default=os.environ.get("CALCBOOK", "target/debug/calcbook"))
@@ -234,6 +260,7 @@ def main():
                     open_page(page, url + name, 1280, theme)
                     screenshots(page, args.screenshots, f"{name[:-5]}-1280-{theme}")
         check_search(page, url)
+        check_trace(page, url, args.screenshots)
         if charts == 0:
             failures.append("the book has no charts to measure")
         if failures:

@@ -19,3 +19,4 @@ mod notebook;
 mod robustness;
 mod search_index;
 mod serve;
+mod traced_values;

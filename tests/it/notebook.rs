@@ -36,11 +36,15 @@ fn calc_values_render_beside_their_lines() {
     book.build().assert_code(0);
     let html = book.page("w.html");
     // 140e9 B / 3.35e12 B/s = 0.04179 s = 41.8 ms (3 significant digits).
+    // Each value is a button opening its trace (src/notebook/trace.rs).
     assert!(
-        html.contains("<span class=\"calc-out\">= 41.8 ms</span>"),
+        html.contains(
+            "<span class=\"calc-out\">= <button type=\"button\" class=\"calc-value traced\""
+        ),
         "{html}"
     );
-    assert!(html.contains("<span class=\"calc-out\">= 3.35 TB/s</span>"));
+    assert!(html.contains("\">41.8 ms</button>"), "{html}");
+    assert!(html.contains("\">3.35 TB/s</button>"));
     assert!(html.contains("class=\"calc-block\""));
 }
 
@@ -49,10 +53,15 @@ fn inline_values_render_in_prose() {
     let book = book_with(CHAPTER);
     book.build().assert_code(0);
     let html = book.page("w.html");
-    assert!(
-        html.contains("<span class=\"calc-inline\" title=\"read_time in ms\">41.8 ms</span>"),
-        "{html}"
-    );
+    // A button (click, tap or keyboard) opening a card with the expression and the value in base
+    // units: 140e9 B / 3.35e12 B/s = 0.04179 s.
+    let at = html
+        .find("class=\"calc-inline traced\"")
+        .expect("a traced inline value");
+    let inline = &html[at..];
+    assert!(inline.contains(">41.8 ms</button>"), "{inline}");
+    assert!(inline.contains("<code>read_time in ms</code>"), "{inline}");
+    assert!(inline.contains("0.04179 s"), "{inline}");
     assert!(html.contains("<code>== not a value</code>"));
 }
 
@@ -153,11 +162,17 @@ fn data_files_become_records_with_sources_page() {
     book.build().assert_code(0);
     // 80e9 / 3.35e12 = 0.02388 s.
     assert!(
-        book.page("a.html").contains("= 23.9 ms"),
+        book.page("a.html").contains(">23.9 ms</button>"),
         "{}",
         book.page("a.html")
     );
+    // The record's name in the calc line links to its entry on the sources page.
+    assert!(
+        book.page("a.html")
+            .contains("<a class=\"data-ref\" href=\"sources.html#chips-x1\"")
+    );
     let sources = book.page("sources.html");
+    assert!(sources.contains("id=\"chips-x1\""));
     assert!(sources.contains("Chip X1"));
     assert!(sources.contains("https://example.com/x1"));
     // Each page once, shown without its scheme.
@@ -287,7 +302,12 @@ fn a_cached_rebuild_equals_a_fresh_one_after_chapter_and_data_edits() {
     assert_eq!(cached(&book, &mut cache), fresh(&book));
     book.write("src/a.md", "# A\n\n```calc\nchips.x.bw * 3\n```\n");
     let after_edit = cached(&book, &mut cache);
-    assert!(after_edit.get_str("a.html").unwrap().contains("= 9 TB/s"));
+    assert!(
+        after_edit
+            .get_str("a.html")
+            .unwrap()
+            .contains(">9 TB/s</button>")
+    );
     assert_eq!(after_edit, fresh(&book));
     // A data change reaches the chapters that did not change.
     book.write(
@@ -313,7 +333,7 @@ fn hidden_calc_blocks_fold_and_open_on_error() {
         html.contains("<details class=\"calc-details\"><summary>Show the calculation</summary>"),
         "{html}"
     );
-    assert!(html.contains(">2 s</span>"));
+    assert!(html.contains(">2 s</button>"));
     let broken = book_with("# W\n\n```calc hidden\nx = 2 s + 1 B\n```\n");
     broken.build().assert_code(1);
     let rendered =

@@ -9,9 +9,10 @@ use calcbook::render::search::{stem, tokens};
 use std::path::Path;
 use std::sync::OnceLock;
 
-fn index() -> &'static Vec<serde_json::Value> {
-    static INDEX: OnceLock<Vec<serde_json::Value>> = OnceLock::new();
-    INDEX.get_or_init(|| {
+/// The bundled book, built once for the tests that read its pages.
+pub fn bundled_site() -> &'static Path {
+    static SITE: OnceLock<tempfile::TempDir> = OnceLock::new();
+    SITE.get_or_init(|| {
         let out = tempfile::tempdir().unwrap();
         let status = common::calcbook()
             .arg("build")
@@ -25,7 +26,15 @@ fn index() -> &'static Vec<serde_json::Value> {
             "{}",
             String::from_utf8_lossy(&status.stderr)
         );
-        let js = std::fs::read_to_string(out.path().join("searchindex.js")).unwrap();
+        out
+    })
+    .path()
+}
+
+fn index() -> &'static Vec<serde_json::Value> {
+    static INDEX: OnceLock<Vec<serde_json::Value>> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let js = std::fs::read_to_string(bundled_site().join("searchindex.js")).unwrap();
         let json = &js[js.find('{').unwrap()..=js.rfind('}').unwrap()];
         let doc: serde_json::Value = serde_json::from_str(json).unwrap();
         doc["docs"].as_array().unwrap().clone()
