@@ -213,7 +213,9 @@ impl<'a> ChapterNotebook<'a> {
                         holds: result.holds,
                         margin: (!result.margin.is_empty()).then(|| result.margin.clone()),
                     };
-                    claim_html.push(claim_box(&record));
+                    let source = body.get(stmt.span.clone()).unwrap_or("");
+                    let (lhs, rhs) = self.claim_sides(&record, source);
+                    claim_html.push(claim_box_with(&record, &lhs, &rhs));
                     let box_index = claim_html.len() - 1;
                     for slot in &mut claim_at[first..=last.max(first)] {
                         *slot = Some(box_index);
@@ -308,6 +310,44 @@ impl<'a> ChapterNotebook<'a> {
         html
     }
 
+    /// Both sides of a claim as traced values: the comparison as written, each side in base
+    /// units, and the data entries the statement reads.
+    fn claim_sides(&mut self, c: &ClaimRecord, source: &str) -> (String, String) {
+        // `claim "words": lhs op rhs`: the comparison is what follows the quoted words.
+        let comparison = source
+            .find(&c.words)
+            .map(|at| &source[at + c.words.len()..])
+            .map(|rest| rest.trim_start_matches(['"', '”', '\'']).trim_start())
+            .and_then(|rest| rest.strip_prefix(':'))
+            .unwrap_or(source)
+            .trim();
+        let data = trace::data_refs(source, &self.data_records);
+        let dim = self
+            .scope
+            .registry()
+            .parse_unit(&c.unit)
+            .ok()
+            .map(|(_, d)| d);
+        let root = self.root();
+        let mut side = |shown: &str, si: f64| {
+            let value = dim
+                .clone()
+                .filter(|_| si.is_finite())
+                .map(|d| calc::Value::quantity(si, d));
+            let trace = Trace {
+                id: self.next_trace_id(),
+                expr: Some(comparison),
+                value: value.as_ref(),
+                data: data.clone(),
+                root: &root,
+            };
+            trace::traced(shown, "claim-value", &trace, self.scope.registry())
+        };
+        let lhs = side(&c.lhs, c.lhs_value);
+        let rhs = side(&c.rhs, c.rhs_value);
+        (lhs, rhs)
+    }
+
     fn inline_value(&mut self, expr: &str, offset: usize) -> String {
         match self.scope.eval_inline(expr) {
             Ok(display) => {
@@ -394,6 +434,11 @@ impl CellHook for ChapterNotebook<'_> {
 
 /// The box a claim renders as: the words, both sides, the verdict.
 pub fn claim_box(c: &ClaimRecord) -> String {
+    claim_box_with(c, &escape(&c.lhs), &escape(&c.rhs))
+}
+
+/// [`claim_box`] with each side given as HTML (a traced value).
+pub fn claim_box_with(c: &ClaimRecord, lhs_html: &str, rhs_html: &str) -> String {
     let class = if c.holds {
         "claim claim--holds"
     } else {
@@ -415,9 +460,9 @@ pub fn claim_box(c: &ClaimRecord) -> String {
         id = escape(&c.id),
         kind = c.kind.as_str(),
         words = escape(&c.words),
-        lhs = escape(&c.lhs),
+        lhs = lhs_html,
         op = escape(&c.op),
-        rhs = escape(&c.rhs),
+        rhs = rhs_html,
     )
 }
 

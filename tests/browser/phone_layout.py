@@ -140,8 +140,8 @@ def screenshots(page, folder, name):
     page.js("window.scrollTo(0, 0); true")
     save("top")
     rects = page.js("""[...document.querySelectorAll('figure.chart'), ...document.querySelectorAll('main table'),
-        ...[...document.querySelectorAll('.claim')].slice(0, 2)]
-        .slice(0, 16).map((e, i) => { const r = e.getBoundingClientRect();
+        ...[...document.querySelectorAll('.claim')].slice(0, 2), ...[...document.querySelectorAll('.calc-block')].slice(0, 2)]
+        .slice(0, 18).map((e, i) => { const r = e.getBoundingClientRect();
           return {x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: Math.min(r.height, 1400)}; })""")
     for i, r in enumerate(rects or []):
         if r["width"] > 0 and r["height"] > 0:

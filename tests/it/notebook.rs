@@ -71,7 +71,11 @@ fn claims_render_as_boxes_and_fill_the_ledger() {
     book.build().assert_code(0);
     let html = book.page("w.html");
     assert!(html.contains("<div class=\"claim claim--holds\" id=\"claim-1\">"));
-    assert!(html.contains("<span class=\"claim-lhs\">41.8 ms</span>"));
+    // Each side opens its trace: the comparison as written and the side in base units.
+    let lhs = &html[html.find("<span class=\"claim-lhs\">").unwrap()..];
+    assert!(lhs.contains(">41.8 ms</button>"), "{lhs}");
+    assert!(lhs.contains("<code>read_time ≈ 42 ms ± 5%</code>"), "{lhs}");
+    assert!(lhs.contains("0.04179 s"), "{lhs}");
     assert!(
         html.contains("<div class=\"claim claim--holds\" id=\"claim-2\">"),
         "a false refuted statement holds"
