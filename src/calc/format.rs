@@ -368,8 +368,25 @@ pub fn render(si: f64, choice: &Choice, digits: Option<u8>) -> String {
         Style::Plain => whole(v),
         Style::Count(w) => format!("{} {w}", whole(v)),
         Style::Unit(u) if u == "%" => format!("{}%", unit_number(v, d)),
-        Style::Unit(u) => format!("{} {u}", unit_number(v, d)),
+        Style::Unit(u) => {
+            let n = unit_number(v, d);
+            let u = plural(u, &n);
+            format!("{n} {u}")
+        }
         Style::Money(per) => format!("{}{per}", money(v, digits)),
+    }
+}
+
+/// A unit written as an English word (`in hour`) reads in the plural beside any number but 1:
+/// `3 hours`, `1 hour`, `0.5 hours`.
+fn plural<'a>(unit: &'a str, number: &str) -> std::borrow::Cow<'a, str> {
+    const WORDS: [&str; 9] = [
+        "second", "minute", "hour", "day", "week", "month", "year", "token", "sequence",
+    ];
+    if number != "1" && WORDS.contains(&unit) {
+        format!("{unit}s").into()
+    } else {
+        unit.into()
     }
 }
 
@@ -458,7 +475,7 @@ mod tests {
         assert_eq!(show(70_312.5, "B/token"), "70.3 kB/token");
         assert_eq!(show(700.0, "W"), "700 W");
         assert_eq!(show(1.2, "kW"), "1.2 kW");
-        assert_eq!(show(2.3, "hour"), "2.3 hour");
+        assert_eq!(show(2.3, "hour"), "2.3 hours");
         assert_eq!(show(90.0, "s"), "90 s");
         assert_eq!(show(5.0, "min"), "5 min");
         assert_eq!(show(250.0, "ns"), "250 ns");
@@ -504,6 +521,10 @@ mod tests {
     fn money_shows_cents_or_significant_digits() {
         let c = Choice::from_unit("$", 1.0);
         assert_eq!(render(2.4, &c, None), "$2.40");
+        let hours = Choice::from_unit("hour", 3600.0);
+        assert_eq!(render(3.0 * 3600.0, &hours, None), "3 hours");
+        assert_eq!(render(3600.0, &hours, None), "1 hour");
+        assert_eq!(render(1800.0, &hours, None), "0.5 hours");
         assert_eq!(render(1234.5, &c, None), "$1,234.50");
         assert_eq!(render(0.0014, &c, None), "$0.0014");
         assert_eq!(render(0.5, &c, None), "$0.50");

@@ -877,7 +877,7 @@ mod tests {
         expect("2^10", "1,024");
         expect("-2^2", "-4");
         expect("1 hour + 30 min", "90 min");
-        expect("3 days", "3 day");
+        expect("3 days", "3 days");
         expect("max(1 ms, 2 s, 30 us)", "2 s");
         expect("min([3, 1, 2])", "1");
         expect("sum(1..4)", "10");

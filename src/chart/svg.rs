@@ -15,6 +15,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::scale::{AxisScale, short};
 use super::{BandAxis, ChartKind, Mark, ResolvedChart, Scale, Side, escape};
+use crate::render::typography::smart;
 
 // Sentinel colours: (1, dashed, n) is series n; (2, 0, k) are the fixed roles below.
 const FG: RGBColor = RGBColor(2, 0, 0);
@@ -1463,7 +1464,11 @@ pub fn render_figure(chart: &ResolvedChart, number: usize, csv_href: &str) -> St
         );
     }
     if let (Some(x), _, _) = axis_titles(chart) {
-        let _ = writeln!(out, "<p class=\"chart-x-title\">{} →</p>", escape(&x));
+        let _ = writeln!(
+            out,
+            "<p class=\"chart-x-title\">{} →</p>",
+            escape(&smart(&x))
+        );
     }
     out.push_str("<figcaption>");
     match chart
@@ -1476,7 +1481,7 @@ pub fn render_figure(chart: &ResolvedChart, number: usize, csv_href: &str) -> St
             let _ = write!(
                 out,
                 "<span class=\"figure-number\">Figure {number}:</span> {}",
-                escape(c)
+                escape(&smart(c))
             );
         }
         None => {
@@ -1501,7 +1506,7 @@ fn figure_head(chart: &ResolvedChart) -> String {
         .map(str::trim)
         .filter(|t| !t.is_empty())
     {
-        let _ = writeln!(out, "<p class=\"chart-title\">{}</p>", escape(t));
+        let _ = writeln!(out, "<p class=\"chart-title\">{}</p>", escape(&smart(t)));
     }
     let legend = legend_items(chart);
     if !legend.is_empty() {
@@ -1518,7 +1523,7 @@ fn figure_head(chart: &ResolvedChart) -> String {
                 "<li><span class=\"swatch {swatch}\" style=\"--swatch:var(--chart-{})\" \
                  aria-hidden=\"true\"></span>{}</li>",
                 i % 8 + 1,
-                escape(&label)
+                escape(&smart(&label))
             );
         }
         out.push_str("</ul>\n");
@@ -1527,13 +1532,17 @@ fn figure_head(chart: &ResolvedChart) -> String {
     if y.is_some() || y2.is_some() {
         out.push_str("<p class=\"chart-y-titles\">");
         if let Some(y) = y {
-            let _ = write!(out, "<span class=\"chart-y-title\">↑ {}</span>", escape(&y));
+            let _ = write!(
+                out,
+                "<span class=\"chart-y-title\">↑ {}</span>",
+                escape(&smart(&y))
+            );
         }
         if let Some(y2) = y2 {
             let _ = write!(
                 out,
                 "<span class=\"chart-y2-title\">{} ↑</span>",
-                escape(&y2)
+                escape(&smart(&y2))
             );
         }
         out.push_str("</p>\n");

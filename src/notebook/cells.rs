@@ -459,7 +459,7 @@ pub fn claim_box_with(c: &ClaimRecord, lhs_html: &str, rhs_html: &str) -> String
         "<div class=\"{class}\" id=\"{id}\"><div class=\"claim-verdict\">{verdict}</div><div class=\"claim-kind\">{kind}</div><blockquote class=\"claim-words\">{words}</blockquote><div class=\"claim-values\"><span class=\"claim-lhs\">{lhs}</span> <span class=\"claim-op\">{op}</span> <span class=\"claim-rhs\">{rhs}</span>{tol}</div>{margin}</div>\n",
         id = escape(&c.id),
         kind = c.kind.as_str(),
-        words = escape(&c.words),
+        words = escape(&crate::render::typography::smart(&c.words)),
         lhs = lhs_html,
         op = escape(&c.op),
         rhs = rhs_html,

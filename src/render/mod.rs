@@ -5,6 +5,7 @@ pub mod markdown;
 pub mod search;
 pub mod site;
 pub mod theme;
+pub mod typography;
 
 pub use site::{GeneratedPage, Site};
 pub use theme::Theme;

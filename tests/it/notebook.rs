@@ -350,3 +350,19 @@ fn hidden_calc_blocks_fold_and_open_on_error() {
             .contains("<details class=\"calc-details\" open>")
     );
 }
+
+#[test]
+fn claim_words_get_curly_quotes_like_the_prose() {
+    let book = book_with(
+        "# W\n\n```calc\nx = 3 hours\nx\nclaim \"The talk's 'few hours' -- about 3\": x ≈ 3 hour\n```\n",
+    );
+    book.build().assert_code(0);
+    let html = book.page("w.html");
+    assert!(html.contains("The talk’s ‘few hours’ – about 3"), "{html}");
+    assert!(
+        book.page("claims.html")
+            .contains("The talk’s ‘few hours’ – about 3")
+    );
+    // A unit written as a word reads in the plural.
+    assert!(html.contains(">3 hours</button>"), "{html}");
+}
