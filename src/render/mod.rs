@@ -2,6 +2,7 @@
 //! ([`site`]).
 
 pub mod markdown;
+pub mod print;
 pub mod search;
 pub mod site;
 pub mod theme;

@@ -16,6 +16,7 @@ mod data;
 mod engine_calc;
 mod incremental;
 mod notebook;
+mod print_page;
 mod robustness;
 mod search_index;
 mod serve;
