@@ -93,7 +93,8 @@ fn claims_render_as_boxes_and_fill_the_ledger() {
     assert!(book.page("toc.js").contains("claims.html"));
     let print = book.page("print.html");
     assert!(
-        print.find("id=\"claims--claims-ledger\"").unwrap() > print.find("Reading every weight").unwrap()
+        print.find("id=\"claims--claims-ledger\"").unwrap()
+            > print.find("Reading every weight").unwrap()
     );
 }
 
