@@ -223,10 +223,20 @@ fn render_book_inner(
     let prelude_key = cached.key;
     let markdown_options = book.config.markdown_options();
     let keys = chapter_keys(&book, &markdown_options);
+    // Every data entry as `file.id`, so that calc names of them link to the sources page.
+    let records: std::collections::HashSet<String> = data
+        .iter()
+        .flat_map(|f| {
+            f.entries
+                .iter()
+                .map(move |e| format!("{}.{}", f.name, e.id))
+        })
+        .collect();
     evaluate_stale_chapters(
         &book,
         &keys,
         prelude,
+        &records,
         &markdown_options,
         &mut cache.chapters,
     );
@@ -333,6 +343,7 @@ fn evaluate_stale_chapters(
     book: &book::Book,
     keys: &[u64],
     prelude: &calc::Scope,
+    records: &std::collections::HashSet<String>,
     options: &render::markdown::MarkdownOptions,
     cached: &mut HashMap<PathBuf, (u64, CachedChapter)>,
 ) {
@@ -349,7 +360,8 @@ fn evaluate_stale_chapters(
         .map(|&(chapter, key)| {
             // Every worker counts against this build's one book-wide budget.
             calc::budget::enter(budget.clone());
-            let mut nb = notebook::ChapterNotebook::new(prelude.clone(), chapter, &book.sources);
+            let mut nb = notebook::ChapterNotebook::new(prelude.clone(), chapter, &book.sources)
+                .with_data_records(records.clone());
             let markdown =
                 render::markdown::render_with(&chapter.text, &chapter.out_path, &mut nb, options);
             let out = CachedChapter {

@@ -424,12 +424,23 @@ pub fn render(si: f64, choice: &Choice, digits: Option<u8>) -> String {
         Style::Unit(u) if u == "%" => format!("{}%", unit_number(v, d)),
         Style::Unit(u) => {
             let n = unit_number(v, d);
-            // Word units read as English: `1 hour`, `3 hours`, `1.5 days`.
-            let plural =
-                matches!(u.as_str(), "hour" | "day" | "week" | "month" | "year") && n != "1";
-            format!("{n} {u}{}", if plural { "s" } else { "" })
+            let u = plural(u, &n);
+            format!("{n} {u}")
         }
         Style::Money(per) => format!("{}{per}", money(v, digits)),
+    }
+}
+
+/// A unit written as an English word (`in hour`) reads in the plural beside any number but 1:
+/// `3 hours`, `1 hour`, `0.5 hours`.
+fn plural<'a>(unit: &'a str, number: &str) -> std::borrow::Cow<'a, str> {
+    const WORDS: [&str; 9] = [
+        "second", "minute", "hour", "day", "week", "month", "year", "token", "sequence",
+    ];
+    if number != "1" && WORDS.contains(&unit) {
+        format!("{unit}s").into()
+    } else {
+        unit.into()
     }
 }
 
@@ -565,6 +576,10 @@ mod tests {
     fn money_shows_cents_or_significant_digits() {
         let c = Choice::from_unit("$", 1.0);
         assert_eq!(render(2.4, &c, None), "$2.40");
+        let hours = Choice::from_unit("hour", 3600.0);
+        assert_eq!(render(3.0 * 3600.0, &hours, None), "3 hours");
+        assert_eq!(render(3600.0, &hours, None), "1 hour");
+        assert_eq!(render(1800.0, &hours, None), "0.5 hours");
         assert_eq!(render(1234.5, &c, None), "$1,234.50");
         assert_eq!(render(0.0014, &c, None), "$0.0014");
         assert_eq!(render(0.5, &c, None), "$0.50");

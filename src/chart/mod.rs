@@ -21,7 +21,7 @@ pub use csv::csv;
 pub use eval::{evaluate_chart, evaluate_table};
 pub use refs::{RefKind, RefTarget, resolve_refs};
 pub use spec::{ChartSpec, TableSpec, parse_chart, parse_table};
-pub use svg::{render_figure, render_svg};
+pub use svg::{Frame, NARROW_WIDTH, render_figure, render_svg, render_svg_framed};
 pub use table::{ResolvedTable, render_table};
 
 /// The kind of chart: how series are drawn.

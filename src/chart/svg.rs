@@ -15,6 +15,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::scale::{AxisScale, short};
 use super::{BandAxis, ChartKind, Mark, ResolvedChart, Scale, Side, escape};
+use crate::render::typography::smart;
 
 // Sentinel colours: (1, dashed, n) is series n; (2, 0, k) are the fixed roles below.
 const FG: RGBColor = RGBColor(2, 0, 0);
@@ -388,6 +389,17 @@ fn display_unit(unit: &str) -> String {
 }
 
 /// [`super::Axis::title`] with the unit as displayed.
+/// The titles of the x, left y and right y axes.
+fn axis_titles(chart: &ResolvedChart) -> (Option<String>, Option<String>, Option<String>) {
+    let x = if chart.kind.is_categorical() {
+        chart.x.label.clone().or_else(|| axis_title(&chart.x))
+    } else {
+        axis_title(&chart.x)
+    };
+    let y2 = chart.y2.as_ref().and_then(axis_title);
+    (x, axis_title(&chart.y), y2)
+}
+
 fn axis_title(axis: &super::Axis) -> Option<String> {
     let mut shown = axis.clone();
     shown.unit = axis.unit.as_deref().map(display_unit);
@@ -454,18 +466,60 @@ impl Taken {
 /// Renders the chart as a standalone `<svg>` element. `anchor` (the figure's HTML id) prefixes the
 /// ids of its `<title>` and `<desc>`.
 pub fn render_svg(chart: &ResolvedChart, anchor: &str) -> String {
-    let (w, h) = (chart.width.max(200) as i32, chart.height.max(150) as i32);
-    let axes = fit_axes(chart);
-    let categorical = chart.kind.is_categorical();
+    render_svg_framed(chart, anchor, &Frame::standalone(chart))
+}
 
-    // ---- layout -------------------------------------------------------------------------
-    let mut top = PAD;
-    let title_y = top;
-    if chart.title.is_some() {
-        top += 30;
+/// The size of one rendering of a chart, and whether its title, legend and axis titles are drawn
+/// inside the SVG (a standalone image) or left to the HTML around it ([`render_figure`]), where
+/// they wrap with the page instead of shrinking with the drawing.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame {
+    pub width: u32,
+    pub height: u32,
+    pub text_inside: bool,
+}
+
+/// Width in user units of the phone rendering: at a 320 px screen the chart column is about
+/// 270 px, so the smallest text (mark labels, 13.5 units) still renders above 9 px.
+pub const NARROW_WIDTH: u32 = 380;
+
+impl Frame {
+    /// The chart's own size with every label drawn inside: what [`render_svg`] draws.
+    pub fn standalone(chart: &ResolvedChart) -> Frame {
+        Frame {
+            width: chart.width,
+            height: chart.height,
+            text_inside: true,
+        }
     }
-    let has_right = axes.y2.is_some();
-    let legend_items: Vec<(usize, String)> = chart
+
+    /// The desktop rendering inside a figure: the chart's size, labels in HTML.
+    pub fn wide(chart: &ResolvedChart) -> Frame {
+        Frame {
+            text_inside: false,
+            ..Frame::standalone(chart)
+        }
+    }
+
+    /// The phone rendering inside a figure: at most [`NARROW_WIDTH`] units wide and a little
+    /// squarer than the desktop one, labels in HTML.
+    pub fn narrow(chart: &ResolvedChart) -> Frame {
+        let width = chart.width.min(NARROW_WIDTH);
+        let height = (chart.height as f64
+            * (0.55 + 0.45 * width as f64 / chart.width.max(1) as f64))
+            .round() as u32;
+        Frame {
+            width,
+            height: height.max(240),
+            text_inside: false,
+        }
+    }
+}
+
+/// The legend's entries: every series when there are several or a right axis, none otherwise.
+fn legend_items(chart: &ResolvedChart) -> Vec<(usize, String)> {
+    let has_right = chart.y2.is_some();
+    chart
         .series
         .iter()
         .enumerate()
@@ -478,7 +532,28 @@ pub fn render_svg(chart: &ResolvedChart, anchor: &str) -> String {
             };
             (i, label)
         })
-        .collect();
+        .collect()
+}
+
+/// [`render_svg`] at the size and with the labels of `frame`.
+pub fn render_svg_framed(chart: &ResolvedChart, anchor: &str, frame: &Frame) -> String {
+    let (w, h) = (frame.width.max(200) as i32, frame.height.max(150) as i32);
+    let axes = fit_axes(chart);
+    let categorical = chart.kind.is_categorical();
+    let inside = frame.text_inside;
+
+    // ---- layout -------------------------------------------------------------------------
+    let mut top = PAD;
+    let title_y = top;
+    let title = chart.title.as_ref().filter(|_| inside);
+    if title.is_some() {
+        top += 30;
+    }
+    let legend_items = if inside {
+        legend_items(chart)
+    } else {
+        Vec::new()
+    };
     let mut legend: Vec<(usize, String, i32, i32)> = Vec::new(); // (series, label, x, row)
     {
         let (mut x, mut row) = (PAD, 0);
@@ -498,12 +573,10 @@ pub fn render_svg(chart: &ResolvedChart, anchor: &str) -> String {
     }
     top += 10; // room for the top tick label
 
-    let y_title = axis_title(&chart.y);
-    let y2_title = chart.y2.as_ref().and_then(axis_title);
-    let x_title = if categorical {
-        chart.x.label.clone().or_else(|| axis_title(&chart.x))
+    let (x_title, y_title, y2_title) = if inside {
+        axis_titles(chart)
     } else {
-        axis_title(&chart.x)
+        (None, None, None)
     };
     let tick_w = |a: &AxisScale| {
         a.ticks
@@ -539,9 +612,15 @@ pub fn render_svg(chart: &ResolvedChart, anchor: &str) -> String {
         Some(CategoryLabels::Rotated(labels)) => {
             let widest = labels.iter().map(|l| text_w(l, TICK_PX)).max().unwrap_or(0);
             let drop = (sin * widest as f64 + cos * TICK_PX).ceil() as i32 + 14;
-            let first = labels.first().map_or(0, |l| text_w(l, TICK_PX)) as f64;
+            // Label i ends under slot i and reaches left by cos × its width; any of them (not
+            // only the first) may reach furthest. Widths are estimates: leave a tenth spare.
             let slot = (right - left).max(50) as f64 / slots;
-            let left = left.max((cos * first - slot / 2.0).ceil() as i32 + PAD);
+            let reach = labels
+                .iter()
+                .enumerate()
+                .map(|(i, l)| cos * text_w(l, TICK_PX) as f64 * 1.1 - slot * (i as f64 + 0.5))
+                .fold(0.0, f64::max);
+            let left = left.max(reach.ceil() as i32 + PAD);
             (drop, left, h + (drop - 30).max(0))
         }
         Some(CategoryLabels::Wrapped(lines)) => {
@@ -1116,7 +1195,7 @@ pub fn render_svg(chart: &ResolvedChart, anchor: &str) -> String {
                 font(LEGEND_PX, &FG, HPos::Left, VPos::Center),
             );
         }
-        if let Some(t) = &chart.title {
+        if let Some(t) = title {
             text(
                 t,
                 (PAD, title_y),
@@ -1360,27 +1439,49 @@ fn list(items: &[&str]) -> String {
     }
 }
 
-/// The whole figure: `<figure class="chart" id="fig-…">`, the SVG, and a caption numbered
-/// `Figure {number}` with a link to the chart's data as CSV.
+/// The whole figure: `<figure class="chart" id="fig-…">`; the title, legend and axis titles as
+/// HTML that wraps with the page; the SVG twice, a desktop and a phone rendering of which CSS shows
+/// one (`.chart-wide`, `.chart-narrow`), so a phone gets a drawing laid out for its width instead
+/// of a shrunken or sideways-scrolling one; a caption `Figure {number}: …` only when one is
+/// written, and a link to the chart's data as CSV.
 pub fn render_figure(chart: &ResolvedChart, number: usize, csv_href: &str) -> String {
     let anchor = chart.anchor(number);
     let mut out = String::new();
-    let _ = write!(
-        out,
-        "<figure class=\"chart\" id=\"{}\">\n<div class=\"chart-scroll\">\n{}\n</div>\n<figcaption>",
-        escape(&anchor),
-        render_svg(chart, &anchor),
-    );
-    // `Figure 1: caption` (the title stands in for a missing caption), or a bare `Figure 1`.
-    fn nonempty(s: &Option<String>) -> Option<&str> {
-        s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    let _ = writeln!(out, "<figure class=\"chart\" id=\"{}\">", escape(&anchor));
+    out.push_str(&figure_head(chart));
+    for (class, frame, id) in [
+        ("chart-wide", Frame::wide(chart), anchor.clone()),
+        (
+            "chart-narrow",
+            Frame::narrow(chart),
+            format!("{anchor}-narrow"),
+        ),
+    ] {
+        let _ = write!(
+            out,
+            "<div class=\"chart-plot {class}\">\n{}\n</div>\n",
+            render_svg_framed(chart, &id, &frame)
+        );
     }
-    match nonempty(&chart.caption).or_else(|| nonempty(&chart.title)) {
+    if let (Some(x), _, _) = axis_titles(chart) {
+        let _ = writeln!(
+            out,
+            "<p class=\"chart-x-title\">{} →</p>",
+            escape(&smart(&x))
+        );
+    }
+    out.push_str("<figcaption>");
+    match chart
+        .caption
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         Some(c) => {
             let _ = write!(
                 out,
                 "<span class=\"figure-number\">Figure {number}:</span> {}",
-                escape(c)
+                escape(&smart(c))
             );
         }
         None => {
@@ -1392,5 +1493,59 @@ pub fn render_figure(chart: &ResolvedChart, number: usize, csv_href: &str) -> St
         " <a class=\"chart-csv\" href=\"{}\" download>data (CSV)</a></figcaption>\n</figure>\n",
         escape(csv_href)
     );
+    out
+}
+
+/// The HTML above a figure's plot: its title, its legend (a swatch per series, drawn as the
+/// series is: a line, a dashed line, a dot or a block) and the y axes' titles.
+fn figure_head(chart: &ResolvedChart) -> String {
+    let mut out = String::new();
+    if let Some(t) = chart
+        .title
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        let _ = writeln!(out, "<p class=\"chart-title\">{}</p>", escape(&smart(t)));
+    }
+    let legend = legend_items(chart);
+    if !legend.is_empty() {
+        out.push_str("<ul class=\"chart-legend\">");
+        for (i, label) in legend {
+            let swatch = match chart.kind {
+                ChartKind::Line if chart.series[i].dash => "swatch-dash",
+                ChartKind::Line => "swatch-line",
+                ChartKind::Scatter => "swatch-dot",
+                _ => "swatch-block",
+            };
+            let _ = write!(
+                out,
+                "<li><span class=\"swatch {swatch}\" style=\"--swatch:var(--chart-{})\" \
+                 aria-hidden=\"true\"></span>{}</li>",
+                i % 8 + 1,
+                escape(&smart(&label))
+            );
+        }
+        out.push_str("</ul>\n");
+    }
+    let (_, y, y2) = axis_titles(chart);
+    if y.is_some() || y2.is_some() {
+        out.push_str("<p class=\"chart-y-titles\">");
+        if let Some(y) = y {
+            let _ = write!(
+                out,
+                "<span class=\"chart-y-title\">↑ {}</span>",
+                escape(&smart(&y))
+            );
+        }
+        if let Some(y2) = y2 {
+            let _ = write!(
+                out,
+                "<span class=\"chart-y2-title\">{} ↑</span>",
+                escape(&smart(&y2))
+            );
+        }
+        out.push_str("</p>\n");
+    }
     out
 }

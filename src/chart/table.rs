@@ -128,7 +128,7 @@ pub fn render_table(table: &ResolvedTable, number: usize) -> String {
             let _ = write!(
                 out,
                 "<figcaption><span class=\"table-number\">Table {number}:</span> {}",
-                escape(c)
+                escape(&crate::render::typography::smart(c))
             );
         }
         _ => {

@@ -16,7 +16,9 @@ use crate::chart::{self, RefKind, RefTarget};
 use crate::diagnostic::{self, Diagnostic, Sources};
 use crate::render::markdown::{CellHook, escape};
 
+use super::trace::{self, Trace};
 use super::{ClaimKind, ClaimRecord, RootCause};
+use std::collections::HashSet;
 
 /// Evaluates one chapter's cells as the Markdown stage meets them.
 pub struct ChapterNotebook<'a> {
@@ -38,6 +40,10 @@ pub struct ChapterNotebook<'a> {
     /// Names whose definition failed, with the root failure behind each (a name skipped because
     /// of another carries that one's root).
     failed: HashMap<String, RootCause>,
+    /// Every data entry as `file.id`: names of these in calc link to the data-sources page.
+    data_records: HashSet<String>,
+    /// Traced values so far, for unique popover ids.
+    traces: usize,
 }
 
 impl<'a> ChapterNotebook<'a> {
@@ -56,7 +62,31 @@ impl<'a> ChapterNotebook<'a> {
             tables: 0,
             refs: number_figures(&chapter.text),
             failed: HashMap::new(),
+            data_records: HashSet::new(),
+            traces: 0,
         }
+    }
+
+    /// Links names of these data entries (`file.id`) to the data-sources page.
+    pub fn with_data_records(mut self, records: HashSet<String>) -> Self {
+        self.data_records = records;
+        self
+    }
+
+    /// From this page to the site root: `""`, or `"../"` per folder.
+    fn root(&self) -> String {
+        "../".repeat(self.chapter.out_path.matches('/').count())
+    }
+
+    /// A page-unique id for the next traced value (chapter-prefixed, so the print page, which
+    /// joins every chapter, keeps them unique too).
+    fn next_trace_id(&mut self) -> String {
+        self.traces += 1;
+        format!(
+            "v-{}-{}",
+            page_stem(&self.chapter.out_path).replace('/', "-"),
+            self.traces
+        )
     }
 
     fn run_chart(&mut self, body: &str, offset: usize) -> String {
@@ -206,6 +236,8 @@ impl<'a> ChapterNotebook<'a> {
         let mut shown: Vec<Option<String>> = vec![None; line_count];
         // The data figures behind each shown value, for its tooltip.
         let mut from_at: Vec<String> = vec![String::new(); line_count];
+        let mut shown_trace: Vec<Option<(calc::Value, Vec<trace::DataRef>)>> =
+            vec![None; line_count];
         let mut error_lines: Vec<bool> = vec![false; line_count];
         // Statements that are claims render as boxes; their lines leave the pad.
         let mut claim_at: Vec<Option<usize>> = vec![None; line_count];
@@ -225,11 +257,16 @@ impl<'a> ChapterNotebook<'a> {
                 | OutputKind::Assignment { display, value, .. } => {
                     shown[last] = Some(display.clone());
                     from_at[last] = value.prov().map(from_text).unwrap_or_default();
+                    let source = body.get(stmt.span.clone()).unwrap_or("");
+                    shown_trace[last] =
+                        Some((value.clone(), trace::data_refs(source, &self.data_records)));
                 }
                 OutputKind::Claim(result) => {
                     let record = self.claim_record(result, stmt, offset);
                     let root = "../".repeat(self.chapter.out_path.matches('/').count());
-                    claim_html.push(claim_box(&record, &root));
+                    let source = body.get(stmt.span.clone()).unwrap_or("");
+                    let (lhs, rhs) = self.claim_sides(&record, source);
+                    claim_html.push(claim_box_with(&record, &lhs, &rhs, &root));
                     let box_index = claim_html.len() - 1;
                     for slot in &mut claim_at[first..=last.max(first)] {
                         *slot = Some(box_index);
@@ -266,6 +303,7 @@ impl<'a> ChapterNotebook<'a> {
             errors_after[line].push(located.clone());
         }
 
+        let root = self.root();
         let mut html = String::new();
         let mut pad_open = false;
         let mut last_claim = None;
@@ -292,18 +330,35 @@ impl<'a> ChapterNotebook<'a> {
                 } else {
                     "calc-line"
                 };
-                let src = lines.get(i).copied().unwrap_or("");
-                let out = shown[i]
-                    .as_ref()
-                    .map(|s| format!("= {}", escape(s)))
-                    .unwrap_or_default();
+                let raw_line = body.split('\n').nth(i).unwrap_or("");
+                let line_refs = trace::data_refs(raw_line, &self.data_records);
+                let src =
+                    trace::link_data_names(lines.get(i).copied().unwrap_or(""), &line_refs, &root);
+                let out = match (&shown[i], &shown_trace[i]) {
+                    (Some(s), Some((value, data))) => {
+                        let trace = Trace {
+                            id: self.next_trace_id(),
+                            expr: None,
+                            value: Some(value),
+                            data: data.clone(),
+                            root: &root,
+                        };
+                        format!(
+                            "= {}",
+                            trace::traced(s, "calc-value", &trace, self.scope.registry())
+                        )
+                    }
+                    (Some(s), None) => format!("= {}", escape(s)),
+                    _ => String::new(),
+                };
+                // The data figures behind the value, for its tooltip.
                 let title = match from_at[i].trim_start() {
                     "" => String::new(),
                     t => format!(" title=\"{}\"", escape(t)),
                 };
                 html.push_str(&format!(
                     "<div class=\"{class}\"><code class=\"calc-src\">{}</code><span class=\"calc-out\"{title}>{out}</span></div>\n",
-                    if src.is_empty() { " " } else { src }
+                    if src.is_empty() { " " } else { &src }
                 ));
             }
             if !errors_after[i].is_empty() {
@@ -358,15 +413,66 @@ impl<'a> ChapterNotebook<'a> {
         }
     }
 
+    /// Both sides of a claim as traced values: the comparison as written, each side in base
+    /// units, and the data entries the statement reads.
+    fn claim_sides(&mut self, c: &ClaimRecord, source: &str) -> (String, String) {
+        // `claim "words": lhs op rhs`: the comparison is what follows the quoted words.
+        let comparison = source
+            .find(&c.words)
+            .map(|at| &source[at + c.words.len()..])
+            .map(|rest| rest.trim_start_matches(['"', '”', '\'']).trim_start())
+            .and_then(|rest| rest.strip_prefix(':'))
+            .unwrap_or(source)
+            .trim();
+        let data = trace::data_refs(source, &self.data_records);
+        let dim = self
+            .scope
+            .registry()
+            .parse_unit(&c.unit)
+            .ok()
+            .map(|(_, d)| d);
+        let root = self.root();
+        let mut side = |shown: &str, si: f64| {
+            let value = dim
+                .clone()
+                .filter(|_| si.is_finite())
+                .map(|d| calc::Value::quantity(si, d));
+            let trace = Trace {
+                id: self.next_trace_id(),
+                expr: Some(comparison),
+                value: value.as_ref(),
+                data: data.clone(),
+                root: &root,
+            };
+            trace::traced(shown, "claim-value", &trace, self.scope.registry())
+        };
+        let lhs = side(&c.lhs, c.lhs_value);
+        let rhs = side(&c.rhs, c.rhs_value);
+        (lhs, rhs)
+    }
+
     fn inline_value(&mut self, expr: &str, offset: usize) -> String {
         let (result, from) = calc::provenance::collect(|| self.scope.eval_inline(expr));
         match result {
-            Ok(display) => format!(
-                "<span class=\"calc-inline\" title=\"{}{}\">{}</span>",
-                escape(expr.trim()),
-                escape(&from_text(&from)),
-                escape(&display)
-            ),
+            Ok(display) => {
+                let value = self.scope.eval_expr(expr).ok();
+                let trace = Trace {
+                    id: self.next_trace_id(),
+                    expr: Some(expr),
+                    value: value.as_ref(),
+                    data: trace::data_refs(expr, &self.data_records),
+                    root: &self.root(),
+                };
+                let traced = trace::traced(&display, "calc-inline", &trace, self.scope.registry());
+                match from_text(&from).trim_start() {
+                    "" => traced,
+                    // The data figures behind the value, for its tooltip.
+                    t => format!(
+                        "<span class=\"calc-from\" title=\"{}\">{traced}</span>",
+                        escape(t)
+                    ),
+                }
+            }
             Err(d) => {
                 let located = self.locate(d, offset);
                 let title = located.message.clone();
@@ -483,6 +589,11 @@ fn claim_data(c: &ClaimRecord, root: &str) -> String {
 
 /// The box a claim renders as: the words, both sides, the verdict, and the data behind them.
 pub fn claim_box(c: &ClaimRecord, root: &str) -> String {
+    claim_box_with(c, &escape(&c.lhs), &escape(&c.rhs), root)
+}
+
+/// [`claim_box`] with each side given as HTML (a traced value).
+pub fn claim_box_with(c: &ClaimRecord, lhs_html: &str, rhs_html: &str, root: &str) -> String {
     let class = if c.holds {
         "claim claim--holds"
     } else {
@@ -504,10 +615,10 @@ pub fn claim_box(c: &ClaimRecord, root: &str) -> String {
         "<div class=\"{class}\" id=\"{id}\"><div class=\"claim-verdict\">{verdict}</div><div class=\"claim-kind\">{kind}</div><blockquote class=\"claim-words\">{words}</blockquote><div class=\"claim-values\"><span class=\"claim-lhs\">{lhs}</span> <span class=\"claim-op\">{op}</span> <span class=\"claim-rhs\">{rhs}</span>{tol}</div>{margin}</div>\n",
         id = escape(&c.id),
         kind = c.kind.as_str(),
-        words = escape(&c.words),
-        lhs = escape(&c.lhs),
+        words = escape(&crate::render::typography::smart(&c.words)),
+        lhs = lhs_html,
         op = escape(&c.op),
-        rhs = escape(&c.rhs),
+        rhs = rhs_html,
     )
 }
 

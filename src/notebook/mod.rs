@@ -174,5 +174,6 @@ pub fn figures_text(figs: &[crate::calc::Figure]) -> String {
 pub mod cells;
 pub mod data;
 pub mod pages;
+pub mod trace;
 
 pub use cells::ChapterNotebook;

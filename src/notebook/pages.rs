@@ -4,6 +4,7 @@
 
 use crate::render::GeneratedPage;
 use crate::render::markdown::escape;
+use crate::render::typography::smart;
 
 use super::ClaimRecord;
 use super::data::DataFile;
@@ -114,7 +115,7 @@ pub fn ledger(claims: &[ClaimRecord]) -> GeneratedPage {
             row = if c.holds { "" } else { "fails" },
             page = escape(&c.page),
             id = escape(&c.id),
-            words = escape(&c.words),
+            words = escape(&smart(&c.words)),
         ));
     }
     html.push_str("</tbody></table></div>\n");
@@ -137,7 +138,7 @@ pub fn sources(files: &[DataFile]) -> GeneratedPage {
             html.push_str(&format!(
                 "<h3 id=\"{a}\"><a class=\"header\" href=\"#{a}\">{name}</a> <code>{file}.{id}</code></h3>\n",
                 a = escape(&anchor),
-                name = escape(&e.name),
+                name = escape(&smart(&e.name)),
                 file = escape(&file.name),
                 id = escape(&e.id)
             ));
@@ -177,7 +178,7 @@ pub fn sources(files: &[DataFile]) -> GeneratedPage {
             for n in &e.notes {
                 html.push_str(&format!(
                     "<p class=\"data-note\"><em>Note:</em> {}</p>\n",
-                    escape(n)
+                    escape(&smart(n))
                 ));
             }
         }

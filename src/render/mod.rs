@@ -3,9 +3,12 @@
 
 pub mod html_options;
 pub mod markdown;
+pub mod print;
+pub mod search;
 pub mod site;
 pub mod template_guard;
 pub mod theme;
+pub mod typography;
 
 pub use site::{GeneratedPage, Site};
 pub use theme::Theme;

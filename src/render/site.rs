@@ -100,13 +100,6 @@ struct NavLink<'a> {
     href: &'a str,
 }
 
-#[derive(Serialize)]
-struct SearchDoc<'a> {
-    t: String,
-    u: String,
-    b: &'a str,
-}
-
 /// Renders every chapter's Markdown with the cell hook the caller provides per chapter.
 pub fn render_chapters<'a>(
     book: &'a Book,
@@ -170,7 +163,8 @@ struct PageInput<'a> {
     content: &'a str,
     /// Changes whenever `content` does (a chapter's source key, a generated page's hash).
     content_key: u64,
-    sections: &'a [markdown::Section],
+    /// The chapter's number in the sidebar (`2.1.`), empty for unnumbered pages.
+    number: &'a str,
 }
 
 /// Builds the site from rendered chapters. Returns the site and every diagnostic (chapter ones
@@ -242,7 +236,7 @@ pub fn assemble_cached(
             path: &rc.chapter.out_path,
             content: &rc.markdown.html,
             content_key: rc.key,
-            sections: &rc.markdown.sections,
+            number: &rc.chapter.number,
         })
         .chain(generated.iter().map(|g| PageInput {
             title: &g.title,
@@ -251,7 +245,7 @@ pub fn assemble_cached(
             path: &g.path,
             content: &g.html,
             content_key: hash_of(&g.html),
-            sections: &[],
+            number: "",
         }))
         .collect();
     if let Some(d) = template_pages(theme, &frame, &inputs, cache) {
@@ -582,7 +576,7 @@ fn template_pages(
             let html = theme.render("page.html", &ctx)?;
             let root = "../".repeat(p.path.matches('/').count());
             let html = html_options::apply(&html, &root, p.source.map(String::as_str), frame.html);
-            let search = search_entries(p);
+            let search = super::search::entries(p.title, p.path, p.content);
             Ok((
                 i,
                 CachedPage {
@@ -696,7 +690,8 @@ fn print_page(
     inputs: &[PageInput],
     cache: &mut PageCache,
 ) -> Result<String, Diagnostic> {
-    let outline: Vec<(&str, &str)> = inputs.iter().map(|p| (p.title, p.path)).collect();
+    let outline: Vec<(&str, &str, &str)> =
+        inputs.iter().map(|p| (p.title, p.path, p.number)).collect();
     let key = hash_of(&(frame.key, &outline));
     let marker = |i: usize| format!("\u{1}calcbook-print-{i}\u{1}");
     if cache.print.as_ref().is_none_or(|(k, _)| *k != key) {
@@ -719,20 +714,26 @@ fn print_page(
         cache.print = Some((key, spliceable.then_some(pieces)));
         cache.rendered.push("print.html".into());
     }
+    // Ids made unique across pages, links kept inside the print page, calculations unfolded.
+    let paths: Vec<&str> = inputs.iter().map(|p| p.path).collect();
+    let printed: Vec<String> = inputs
+        .iter()
+        .map(|p| super::print::for_print(p.path, p.content, &paths))
+        .collect();
     match cache.print.as_ref().and_then(|(_, p)| p.as_ref()) {
         Some(pieces) => {
             let size = pieces.iter().map(String::len).sum::<usize>()
-                + inputs.iter().map(|p| p.content.len()).sum::<usize>();
+                + printed.iter().map(String::len).sum::<usize>();
             let mut out = String::with_capacity(size);
             for (i, piece) in pieces.iter().enumerate() {
                 out.push_str(piece);
-                if let Some(p) = inputs.get(i) {
-                    out.push_str(p.content);
+                if let Some(p) = printed.get(i) {
+                    out.push_str(p);
                 }
             }
             Ok(out)
         }
-        None => render_print(theme, frame, inputs, |i| inputs[i].content),
+        None => render_print(theme, frame, inputs, |i| &printed[i]),
     }
 }
 
@@ -745,9 +746,15 @@ fn render_print<'a>(
     let chapters: Vec<_> = inputs
         .iter()
         .enumerate()
-        .map(
-            |(i, p)| serde_json::json!({ "title": p.title, "path": p.path, "content": content(i) }),
-        )
+        .map(|(i, p)| {
+            serde_json::json!({
+                "title": p.title,
+                "path": p.path,
+                "number": p.number,
+                "anchor": super::print::page_anchor(p.path),
+                "content": content(i),
+            })
+        })
         .collect();
     let mut ctx = page_context(frame, "Print", "print.html", "", None, None);
     ctx.insert("chapters", &chapters);
@@ -849,37 +856,6 @@ fn build_toc(items: &[SummaryItem], generated: &[GeneratedPage]) -> Vec<TocItem>
         }
     }
     out
-}
-
-/// A page's entries in the search index: one per section, as JSON objects joined by commas.
-fn search_entries(page: &PageInput) -> String {
-    let docs: Vec<SearchDoc> = if page.sections.is_empty() {
-        vec![SearchDoc {
-            t: page.title.to_string(),
-            u: page.path.to_string(),
-            b: "",
-        }]
-    } else {
-        page.sections
-            .iter()
-            .map(|s| SearchDoc {
-                t: if s.heading.is_empty() || s.heading == page.title {
-                    page.title.to_string()
-                } else {
-                    format!("{} — {}", page.title, s.heading)
-                },
-                u: match &s.anchor {
-                    Some(a) => format!("{}#{a}", page.path),
-                    None => page.path.to_string(),
-                },
-                b: &s.text,
-            })
-            .collect()
-    };
-    docs.iter()
-        .filter_map(|d| serde_json::to_string(d).ok())
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 fn hash_of(value: &impl std::hash::Hash) -> u64 {

@@ -313,6 +313,31 @@
   })();
 
   /* ---------------------------------------------------------------- */
+  /* Wide tables: a table that scrolls sideways says so (class        */
+  /* "scrolls": a faded right edge and a sticky first column, in      */
+  /* calcbook.css) until it is scrolled to its end ("at-end").        */
+  /* ---------------------------------------------------------------- */
+  (function wideTables() {
+    function mark() {
+      $all(".chapter table").forEach(function (t) {
+        var scrolls = t.scrollWidth > t.clientWidth + 1;
+        t.classList.toggle("scrolls", scrolls);
+        t.classList.toggle("at-end", scrolls && t.scrollLeft + t.clientWidth >= t.scrollWidth - 2);
+        if (scrolls && !t.hasAttribute("tabindex")) t.setAttribute("tabindex", "0");
+        if (!t.dataset.scrollWatched) {
+          t.dataset.scrollWatched = "1";
+          t.addEventListener("scroll", function () {
+            t.classList.toggle("at-end", t.scrollLeft + t.clientWidth >= t.scrollWidth - 2);
+          }, { passive: true });
+        }
+      });
+    }
+    mark();
+    window.addEventListener("resize", mark);
+    doc.addEventListener("calcbook:updated", mark);
+  })();
+
+  /* ---------------------------------------------------------------- */
   /* Keyboard: previous / next chapter                                */
   /* ---------------------------------------------------------------- */
   doc.addEventListener("keydown", function (e) {
@@ -339,54 +364,137 @@
 
   function isWordChar(c) { return !!c && /[0-9a-z\u00c0-\uffff_]/i.test(c); }
 
-  // Scores one field for one term: 0 when absent.
-  function fieldScore(text, term) {
-    var at = text.indexOf(term);
-    if (at < 0) return 0;
-    var score = 1, count = 0, best = 1;
-    while (at >= 0 && count < 8) {
-      count++;
-      var before = text.charAt(at - 1), after = text.charAt(at + term.length);
-      var start = !isWordChar(before), end = !isWordChar(after);
-      var s = start && end ? 3 : start ? 2 : 1;
-      if (s > best) best = s;
-      at = text.indexOf(term, at + term.length);
+  // Porter's stemmer (1980), the same algorithm as src/render/search.rs applies to the index:
+  // words with anything but ASCII letters, and words of two letters or fewer, are their own stems.
+  function stem(w) {
+    if (w.length <= 2 || !/^[a-z]+$/.test(w)) return w;
+    var b = w, j = 0;
+    function cons(i) {
+      var c = b.charAt(i);
+      if ("aeiou".indexOf(c) >= 0) return false;
+      return c === "y" ? (i === 0 || !cons(i - 1)) : true;
     }
-    return score * best + Math.min(count, 5) * 0.4;
+    function m() {
+      var n = 0, i = 0;
+      while (i < j && cons(i)) i++;
+      for (;;) {
+        while (i < j && !cons(i)) i++;
+        if (i >= j) return n;
+        while (i < j && cons(i)) i++;
+        n++;
+      }
+    }
+    function vowelInStem() { for (var i = 0; i < j; i++) if (!cons(i)) return true; return false; }
+    function doubleCons(end) { return end >= 2 && b.charAt(end - 1) === b.charAt(end - 2) && cons(end - 1); }
+    function cvc(end) {
+      return end >= 3 && cons(end - 1) && !cons(end - 2) && cons(end - 3) && "wxy".indexOf(b.charAt(end - 1)) < 0;
+    }
+    function ends(s) {
+      if (b.length >= s.length && b.slice(b.length - s.length) === s) { j = b.length - s.length; return true; }
+      return false;
+    }
+    function replace(rules, minM) {
+      for (var i = 0; i < rules.length; i += 2) {
+        if (ends(rules[i])) { if (m() > minM) b = b.slice(0, j) + rules[i + 1]; return; }
+      }
+    }
+    // Step 1ab: plurals, -ed, -ing.
+    if (b.charAt(b.length - 1) === "s") {
+      if (ends("sses")) b = b.slice(0, -2);
+      else if (ends("ies")) b = b.slice(0, j) + "i";
+      else if (b.charAt(b.length - 2) !== "s") b = b.slice(0, -1);
+    }
+    if (ends("eed")) { if (m() > 0) b = b.slice(0, -1); }
+    else if ((ends("ed") || ends("ing")) && vowelInStem()) {
+      b = b.slice(0, j);
+      var len = b.length;
+      if (ends("at") || ends("bl") || ends("iz")) b += "e";
+      else if (doubleCons(len)) { if ("lsz".indexOf(b.charAt(len - 1)) < 0) b = b.slice(0, -1); }
+      else { j = len; if (m() === 1 && cvc(len)) b += "e"; }
+    }
+    if (b.length <= 1) return b;
+    // Step 1c: a final y after a vowel in the stem.
+    if (ends("y") && vowelInStem()) b = b.slice(0, -1) + "i";
+    replace(["ational", "ate", "tional", "tion", "enci", "ence", "anci", "ance", "izer", "ize",
+      "bli", "ble", "alli", "al", "entli", "ent", "eli", "e", "ousli", "ous", "ization", "ize",
+      "ation", "ate", "ator", "ate", "alism", "al", "iveness", "ive", "fulness", "ful",
+      "ousness", "ous", "aliti", "al", "iviti", "ive", "biliti", "ble", "logi", "log"], 0);
+    replace(["icate", "ic", "ative", "", "alize", "al", "iciti", "ic", "ical", "ic", "ful", "", "ness", ""], 0);
+    var step4 = ["al", "ance", "ence", "er", "ic", "able", "ible", "ant", "ement", "ment", "ent", "ion",
+      "ou", "ism", "ate", "iti", "ous", "ive", "ize"];
+    for (var k = 0; k < step4.length; k++) {
+      if (ends(step4[k])) {
+        var ionOk = step4[k] !== "ion" || (j > 0 && "st".indexOf(b.charAt(j - 1)) >= 0);
+        if (ionOk && m() > 1) b = b.slice(0, j);
+        break;
+      }
+    }
+    // Step 5: a final e, a final double l.
+    j = b.length;
+    if (b.charAt(b.length - 1) === "e") {
+      j = b.length - 1;
+      var mm = m();
+      if (mm > 1 || (mm === 1 && !cvc(b.length - 1))) b = b.slice(0, -1);
+    }
+    j = b.length;
+    if (b.charAt(b.length - 1) === "l" && doubleCons(b.length) && m() > 1) b = b.slice(0, -1);
+    return b;
+  }
+  window.calcbookStem = stem;
+
+  // Scores one field of stems (" stem stem ") for one query stem: 3 for a whole word, 1 for the
+  // start of one (the word being typed), 0 when absent.
+  function stemScore(stems, s) {
+    if (stems.indexOf(" " + s + " ") >= 0) return 3;
+    return stems.indexOf(" " + s) >= 0 ? 1 : 0;
   }
 
   function prepare(index) {
     var docs = (index && index.docs) || [];
     return docs.map(function (d) {
-      var t = String(d.t || ""), b = String(d.b || "");
-      return { t: t, u: String(d.u || ""), b: b, tl: t.toLowerCase(), bl: b.toLowerCase() };
+      var p = String(d.p || ""), h = String(d.h || ""), b = String(d.b || "");
+      return { p: p, h: h, u: String(d.u || ""), b: b, bl: b.toLowerCase(),
+        ps: " " + tokenize(p).map(stem).join(" ") + " ", hs: String(d.hs || " "), bs: String(d.bs || " ") };
     });
   }
 
+  // Ranks sections: every query word must appear (as a stem, the start of a word, or inside the
+  // text as typed, for numbers like "3.35"); a section's own heading counts most, then its page's
+  // title (most of all for the page's opening section), then its text.
   function rank(docs, query) {
     var terms = tokenize(query);
     if (!terms.length) return { terms: terms, hits: [] };
+    var stems = terms.map(stem);
     var phrase = String(query).toLowerCase().trim().replace(/\s+/g, " ");
     var hits = [];
     for (var i = 0; i < docs.length; i++) {
-      var d = docs[i], score = 0, ok = true;
-      for (var j = 0; j < terms.length; j++) {
-        var ts = fieldScore(d.tl, terms[j]), bs = fieldScore(d.bl, terms[j]);
-        if (!ts && !bs) { ok = false; break; }
-        score += ts * 10 + bs;
+      var d = docs[i], score = 0, ok = true, opening = d.u.indexOf("#") < 0, titled = true;
+      for (var k = 0; k < stems.length; k++) {
+        var hs = stemScore(d.hs, stems[k]), ps = stemScore(d.ps, stems[k]), bs = stemScore(d.bs, stems[k]);
+        if (!bs && d.bl.indexOf(terms[k]) >= 0) bs = 0.5;
+        if (!hs && !ps && !bs) { ok = false; break; }
+        if (!ps) titled = false;
+        score += hs * 10 + ps * (opening ? 8 : 2) + bs;
       }
       if (!ok) continue;
-      if (terms.length > 1 && phrase) {
-        if (d.tl.indexOf(phrase) >= 0) score += 15;
-        else if (d.bl.indexOf(phrase) >= 0) score += 6;
-      }
-      // Prefer the chapter's own section (no anchor) a little, and shorter sections.
-      if (d.u.indexOf("#") < 0) score += 1;
+      if (titled && opening) score += 20;
+      if (terms.length > 1 && phrase && d.bl.indexOf(phrase) >= 0) score += 6;
       score -= Math.min(d.b.length / 4000, 1);
       hits.push({ doc: d, score: score, order: i });
     }
     hits.sort(function (a, b) { return b.score - a.score || a.order - b.order; });
-    return { terms: terms, hits: hits.slice(0, MAX_RESULTS), total: hits.length };
+    return { terms: terms, stems: stems, hits: hits.slice(0, MAX_RESULTS), total: hits.length };
+  }
+
+  // Orders hits by page (a page where its best hit ranks), keeping each page's hits in rank order.
+  function groupByPage(hits) {
+    var pages = [], byPage = {};
+    hits.forEach(function (h) {
+      var path = h.doc.u.split("#")[0];
+      if (!byPage[path]) { byPage[path] = []; pages.push(path); }
+      byPage[path].push(h);
+    });
+    return pages.map(function (p) { return byPage[p]; });
   }
 
   // Escapes `text` and wraps every occurrence of any term in <mark>.
@@ -494,21 +602,32 @@
         ? "Showing the best " + res.hits.length + " of " + res.total + " results"
         : res.total + (res.total === 1 ? " result" : " results"));
       var frag = doc.createDocumentFragment();
-      res.hits.forEach(function (h, k) {
-        var li = doc.createElement("li");
-        li.className = "search-result";
-        li.id = "search-result-" + k;
-        li.setAttribute("role", "option");
-        li.setAttribute("aria-selected", "false");
-        var a = doc.createElement("a");
-        a.href = resultHref(h.doc.u, res.terms);
-        a.tabIndex = -1;
-        a.innerHTML = '<span class="search-result-title">' + markTerms(h.doc.t, res.terms) + "</span>" +
-          '<span class="search-result-snippet">' + snippet(h.doc, res.terms, 170) + "</span>";
-        a.addEventListener("mousemove", function () { if (activeIndex !== k) setActive(k); });
-        a.addEventListener("click", function () { close(false); });
-        li.appendChild(a);
-        frag.appendChild(li);
+      var marks = res.terms.concat(res.stems.filter(function (s) { return res.terms.indexOf(s) < 0; }));
+      var k = 0;
+      groupByPage(res.hits).forEach(function (group) {
+        var head = doc.createElement("li");
+        head.className = "search-group";
+        head.setAttribute("role", "presentation");
+        head.textContent = group[0].doc.p;
+        frag.appendChild(head);
+        group.forEach(function (h) {
+          var n = k++;
+          var li = doc.createElement("li");
+          li.className = "search-result";
+          li.id = "search-result-" + n;
+          li.setAttribute("role", "option");
+          li.setAttribute("aria-selected", "false");
+          var a = doc.createElement("a");
+          a.href = resultHref(h.doc.u, marks);
+          a.tabIndex = -1;
+          var title = h.doc.h ? markTerms(h.doc.h, marks) : markTerms(h.doc.p, marks);
+          a.innerHTML = '<span class="search-result-title">' + title + "</span>" +
+            '<span class="search-result-snippet">' + snippet(h.doc, marks, 170) + "</span>";
+          a.addEventListener("mousemove", function () { if (activeIndex !== n) setActive(n); });
+          a.addEventListener("click", function () { close(false); });
+          li.appendChild(a);
+          frag.appendChild(li);
+        });
       });
       list.appendChild(frag);
       input.setAttribute("aria-expanded", "true");

@@ -114,9 +114,49 @@ fn captions_without_text_have_no_dangling_colon() {
     chart.title = None;
     let html = render_figure(&chart, 5, "x.csv");
     assert!(html.contains("<span class=\"figure-number\">Figure 5</span> <a class=\"chart-csv\""));
-    // A title stands in for a missing caption.
+    // A title is shown above the chart, never repeated as a caption.
     chart.title = Some("Prices".into());
-    assert!(render_figure(&chart, 5, "x.csv").contains("Figure 5:</span> Prices"));
+    let html = render_figure(&chart, 5, "x.csv");
+    assert!(html.contains("<p class=\"chart-title\">Prices</p>"));
+    assert!(!html.contains("Figure 5:"));
+}
+
+#[test]
+fn a_figure_has_a_desktop_and_a_phone_drawing_with_its_labels_in_html() {
+    let html = render_figure(&line_log_marks(), 1, "x.csv");
+    let wide = html
+        .split("<div class=\"chart-plot chart-wide\">")
+        .nth(1)
+        .unwrap();
+    let narrow = html
+        .split("<div class=\"chart-plot chart-narrow\">")
+        .nth(1)
+        .unwrap();
+    assert!(wide.contains("viewBox=\"0 0 720 440\""));
+    let narrow_w: u32 = narrow
+        .split("viewBox=\"0 0 ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(narrow_w, NARROW_WIDTH);
+    // Ids stay unique: the phone drawing's title and description have their own.
+    assert!(narrow.contains("aria-labelledby=\"fig-step-time-narrow-title"));
+    // Title, legend and axis titles are HTML (they wrap), not SVG text (it shrinks).
+    let head = html.split("<div class=\"chart-plot").next().unwrap();
+    assert!(head.contains("<p class=\"chart-title\">Decode step time vs batch size</p>"));
+    assert!(head.contains("<ul class=\"chart-legend\">"));
+    assert!(head.contains("chart-y-title\">↑ Step time (ms)"));
+    assert!(html.contains("<p class=\"chart-x-title\">"));
+    for drawing in [wide, narrow] {
+        let svg = &drawing[..drawing.find("</svg>").unwrap()];
+        let drawn = svg.split("</desc>").nth(1).unwrap();
+        assert!(!drawn.contains("Decode step time vs batch size"));
+        assert!(!drawn.contains("Step time (ms)"));
+    }
 }
 
 #[test]

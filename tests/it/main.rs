@@ -20,5 +20,8 @@ mod incremental;
 mod mdbook_compat;
 mod notebook;
 mod preprocess;
+mod print_page;
 mod robustness;
+mod search_index;
 mod serve;
+mod traced_values;

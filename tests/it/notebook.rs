@@ -36,11 +36,15 @@ fn calc_values_render_beside_their_lines() {
     book.build().assert_code(0);
     let html = book.page("w.html");
     // 140e9 B / 3.35e12 B/s = 0.04179 s = 41.8 ms (3 significant digits).
+    // Each value is a button opening its trace (src/notebook/trace.rs).
     assert!(
-        html.contains("<span class=\"calc-out\">= 41.8 ms</span>"),
+        html.contains(
+            "<span class=\"calc-out\">= <button type=\"button\" class=\"calc-value traced\""
+        ),
         "{html}"
     );
-    assert!(html.contains("<span class=\"calc-out\">= 3.35 TB/s</span>"));
+    assert!(html.contains("\">41.8 ms</button>"), "{html}");
+    assert!(html.contains("\">3.35 TB/s</button>"));
     assert!(html.contains("class=\"calc-block\""));
 }
 
@@ -49,10 +53,15 @@ fn inline_values_render_in_prose() {
     let book = book_with(CHAPTER);
     book.build().assert_code(0);
     let html = book.page("w.html");
-    assert!(
-        html.contains("<span class=\"calc-inline\" title=\"read_time in ms\">41.8 ms</span>"),
-        "{html}"
-    );
+    // A button (click, tap or keyboard) opening a card with the expression and the value in base
+    // units: 140e9 B / 3.35e12 B/s = 0.04179 s.
+    let at = html
+        .find("class=\"calc-inline traced\"")
+        .expect("a traced inline value");
+    let inline = &html[at..];
+    assert!(inline.contains(">41.8 ms</button>"), "{inline}");
+    assert!(inline.contains("<code>read_time in ms</code>"), "{inline}");
+    assert!(inline.contains("0.04179 s"), "{inline}");
     assert!(html.contains("<code>== not a value</code>"));
 }
 
@@ -62,7 +71,11 @@ fn claims_render_as_boxes_and_fill_the_ledger() {
     book.build().assert_code(0);
     let html = book.page("w.html");
     assert!(html.contains("<div class=\"claim claim--holds\" id=\"claim-1\">"));
-    assert!(html.contains("<span class=\"claim-lhs\">41.8 ms</span>"));
+    // Each side opens its trace: the comparison as written and the side in base units.
+    let lhs = &html[html.find("<span class=\"claim-lhs\">").unwrap()..];
+    assert!(lhs.contains(">41.8 ms</button>"), "{lhs}");
+    assert!(lhs.contains("<code>read_time ≈ 42 ms ± 5%</code>"), "{lhs}");
+    assert!(lhs.contains("0.04179 s"), "{lhs}");
     assert!(
         html.contains("<div class=\"claim claim--holds\" id=\"claim-2\">"),
         "a false refuted statement holds"
@@ -80,7 +93,8 @@ fn claims_render_as_boxes_and_fill_the_ledger() {
     assert!(book.page("toc.js").contains("claims.html"));
     let print = book.page("print.html");
     assert!(
-        print.find("id=\"claims-ledger\"").unwrap() > print.find("Reading every weight").unwrap()
+        print.find("id=\"claims--claims-ledger\"").unwrap()
+            > print.find("Reading every weight").unwrap()
     );
 }
 
@@ -153,11 +167,17 @@ fn data_files_become_records_with_sources_page() {
     book.build().assert_code(0);
     // 80e9 / 3.35e12 = 0.02388 s.
     assert!(
-        book.page("a.html").contains("= 23.9 ms"),
+        book.page("a.html").contains(">23.9 ms</button>"),
         "{}",
         book.page("a.html")
     );
+    // The record's name in the calc line links to its entry on the sources page.
+    assert!(
+        book.page("a.html")
+            .contains("<a class=\"data-ref\" href=\"sources.html#chips-x1\"")
+    );
     let sources = book.page("sources.html");
+    assert!(sources.contains("id=\"chips-x1\""));
     assert!(sources.contains("Chip X1"));
     assert!(sources.contains("https://example.com/x1"));
     // Each page once, shown without its scheme.
@@ -289,7 +309,12 @@ fn a_cached_rebuild_equals_a_fresh_one_after_chapter_and_data_edits() {
     assert_eq!(cached(&book, &mut cache), fresh(&book));
     book.write("src/a.md", "# A\n\n```calc\nchips.x.bw * 3\n```\n");
     let after_edit = cached(&book, &mut cache);
-    assert!(after_edit.get_str("a.html").unwrap().contains("= 9 TB/s"));
+    assert!(
+        after_edit
+            .get_str("a.html")
+            .unwrap()
+            .contains(">9 TB/s</button>")
+    );
     assert_eq!(after_edit, fresh(&book));
     // A data change reaches the chapters that did not change.
     book.write(
@@ -315,7 +340,7 @@ fn hidden_calc_blocks_fold_and_open_on_error() {
         html.contains("<details class=\"calc-details\"><summary>Show the calculation</summary>"),
         "{html}"
     );
-    assert!(html.contains(">2 s</span>"));
+    assert!(html.contains(">2 s</button>"));
     let broken = book_with("# W\n\n```calc hidden\nx = 2 s + 1 B\n```\n");
     broken.build().assert_code(1);
     let rendered =
@@ -327,4 +352,20 @@ fn hidden_calc_blocks_fold_and_open_on_error() {
             .unwrap()
             .contains("<details class=\"calc-details\" open>")
     );
+}
+
+#[test]
+fn claim_words_get_curly_quotes_like_the_prose() {
+    let book = book_with(
+        "# W\n\n```calc\nx = 3 hours\nx\nclaim \"The talk's 'few hours' -- about 3\": x ≈ 3 hour\n```\n",
+    );
+    book.build().assert_code(0);
+    let html = book.page("w.html");
+    assert!(html.contains("The talk’s ‘few hours’ – about 3"), "{html}");
+    assert!(
+        book.page("claims.html")
+            .contains("The talk’s ‘few hours’ – about 3")
+    );
+    // A unit written as a word reads in the plural.
+    assert!(html.contains(">3 hours</button>"), "{html}");
 }

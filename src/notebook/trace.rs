@@ -1,0 +1,191 @@
+//! Traceable numbers: a shown value (an inline value, a calc result, a claim's side) is a button
+//! that opens a card with the expression it came from, the value in base units, and the data
+//! entries the expression reads, each linking to its entry on the data-sources page.
+//!
+//! The card is a native popover (`<button popovertarget>` and `<span popover>`): it opens by click,
+//! tap or keyboard and closes with Escape or a click elsewhere, with no script and nothing shown
+//! only on hover. A data figure's file and line (its provenance) can join the card through
+//! [`Trace::data`], one entry per record the expression names.
+
+use std::collections::HashSet;
+
+use crate::calc::{Registry, Value, format};
+use crate::render::markdown::escape;
+
+/// A data entry an expression names: `hardware.h100`, on the sources page at `#hardware-h100`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataRef {
+    pub file: String,
+    pub id: String,
+}
+
+impl DataRef {
+    pub fn name(&self) -> String {
+        format!("{}.{}", self.file, self.id)
+    }
+
+    pub fn anchor(&self) -> String {
+        format!("{}-{}", self.file, self.id)
+    }
+}
+
+/// The data entries `expr` names, in order of first mention: every `file.id` path whose
+/// `file.id` is in `records`.
+pub fn data_refs(expr: &str, records: &HashSet<String>) -> Vec<DataRef> {
+    let mut out: Vec<DataRef> = Vec::new();
+    let bytes = expr.as_bytes();
+    let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut i = 0;
+    while i < bytes.len() {
+        if !is_ident(bytes[i]) || (i > 0 && (is_ident(bytes[i - 1]) || bytes[i - 1] == b'.')) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && is_ident(bytes[i]) {
+            i += 1;
+        }
+        if i + 1 < bytes.len() && bytes[i] == b'.' && is_ident(bytes[i + 1]) {
+            let file = &expr[start..i];
+            let id_start = i + 1;
+            let mut j = id_start;
+            while j < bytes.len() && is_ident(bytes[j]) {
+                j += 1;
+            }
+            let id = &expr[id_start..j];
+            if records.contains(&format!("{file}.{id}")) {
+                let r = DataRef {
+                    file: file.to_string(),
+                    id: id.to_string(),
+                };
+                if !out.contains(&r) {
+                    out.push(r);
+                }
+            }
+            i = j;
+        }
+    }
+    out
+}
+
+/// What a value's card shows.
+pub struct Trace<'a> {
+    /// Unique on the page: the popover's id.
+    pub id: String,
+    /// The expression as written (`None` where it is already beside the value, in a calc pad).
+    pub expr: Option<&'a str>,
+    pub value: Option<&'a Value>,
+    pub data: Vec<DataRef>,
+    /// From the page to the site root (`""` or `"../"`…), for the sources page link.
+    pub root: &'a str,
+}
+
+/// The value in base units: `8.19e-4 $/s`, or `None` for a plain number, text or a record.
+pub fn base_units(value: &Value, registry: &Registry) -> Option<String> {
+    let (si, dim) = (value.as_si()?, value.dim()?);
+    if dim.is_dimensionless() {
+        return None;
+    }
+    Some(format!(
+        "{} {}",
+        format::unit_number(si, 4),
+        registry.base_unit_string(dim)
+    ))
+}
+
+/// `shown` as a button opening its trace card, and the card.
+pub fn traced(shown: &str, class: &str, trace: &Trace, registry: &Registry) -> String {
+    let mut card = String::new();
+    if let Some(e) = trace.expr {
+        card.push_str(&format!(
+            "<span class=\"trace-row\"><span class=\"trace-label\">Expression</span> <code>{}</code></span>",
+            escape(e.trim())
+        ));
+    }
+    if let Some(base) = trace.value.and_then(|v| base_units(v, registry)) {
+        card.push_str(&format!(
+            "<span class=\"trace-row\"><span class=\"trace-label\">In base units</span> {}</span>",
+            escape(&base)
+        ));
+    }
+    if !trace.data.is_empty() {
+        let links: Vec<String> = trace
+            .data
+            .iter()
+            .map(|d| {
+                format!(
+                    "<a class=\"data-ref\" href=\"{}sources.html#{}\">{}</a>",
+                    escape(trace.root),
+                    escape(&d.anchor()),
+                    escape(&d.name())
+                )
+            })
+            .collect();
+        card.push_str(&format!(
+            "<span class=\"trace-row\"><span class=\"trace-label\">Data</span> {}</span>",
+            links.join(", ")
+        ));
+    }
+    if card.is_empty() {
+        card.push_str("<span class=\"trace-row\">A number written in the text.</span>");
+    }
+    format!(
+        "<button type=\"button\" class=\"{class} traced\" popovertarget=\"{id}\">{shown}</button>\
+         <span class=\"trace-card\" id=\"{id}\" popover>{card}</span>",
+        id = escape(&trace.id),
+        shown = escape(shown),
+    )
+}
+
+/// Links each data entry's name in a highlighted calc line (`hardware` `.` `h100` as separate
+/// tokens) to its entry on the sources page.
+pub fn link_data_names(highlighted: &str, refs: &[DataRef], root: &str) -> String {
+    let mut out = highlighted.to_string();
+    for r in refs {
+        let tokens = format!(
+            "<span class=\"cb-name\">{}</span><span class=\"cb-op\">.</span><span class=\"cb-name\">{}</span>",
+            escape(&r.file),
+            escape(&r.id)
+        );
+        let linked = format!(
+            "<a class=\"data-ref\" href=\"{}sources.html#{}\" title=\"{} on the data sources page\">{tokens}</a>",
+            escape(root),
+            escape(&r.anchor()),
+            escape(&r.name())
+        );
+        out = out.replace(&tokens, &linked);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn records() -> HashSet<String> {
+        ["hardware.h100", "models.deepseek_v3"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn data_refs_are_the_records_an_expression_names() {
+        let refs = data_refs(
+            "gpus * hardware.h100.flops.fp8 / models.deepseek_v3.params + hardware.h100.price + x.hardware.h100 + hardware.b200.flops",
+            &records(),
+        );
+        let names: Vec<String> = refs.iter().map(DataRef::name).collect();
+        assert_eq!(names, ["hardware.h100", "models.deepseek_v3"]);
+        assert_eq!(refs[0].anchor(), "hardware-h100");
+    }
+
+    #[test]
+    fn data_names_in_a_highlighted_line_link_to_the_sources_page() {
+        let line = "<span class=\"cb-name\">hardware</span><span class=\"cb-op\">.</span><span class=\"cb-name\">h100</span><span class=\"cb-op\">.</span><span class=\"cb-name\">price</span>";
+        let refs = data_refs("hardware.h100.price", &records());
+        let html = link_data_names(line, &refs, "../");
+        assert!(html.starts_with("<a class=\"data-ref\" href=\"../sources.html#hardware-h100\""));
+        assert!(html.ends_with("<span class=\"cb-name\">price</span>"));
+    }
+}
