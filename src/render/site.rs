@@ -13,7 +13,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::html_options;
-use super::markdown::{self, CellHook, PageLink, RenderedMarkdown, escape};
+use super::markdown::{self, CellHook, PageLink, RenderedMarkdown};
 use super::theme::Theme;
 use crate::book::html_config::HtmlConfig;
 use crate::book::{Book, Chapter, SummaryItem};
@@ -285,17 +285,9 @@ pub fn assemble_cached(
         }
         Err(d) => diags.push(d),
     }
-    // On the print page every chapter shares one page: repeated ids get the next free suffix.
-    let print_contents = print_contents(chapters, &inputs);
-    let print_inputs: Vec<PageInput> = inputs
-        .iter()
-        .zip(&print_contents)
-        .map(|(p, content)| PageInput {
-            content: content.as_str(),
-            ..*p
-        })
-        .collect();
-    match print_page(theme, &frame, &print_inputs, cache) {
+    // On the print page every chapter shares one page: `print::for_print` gives each id its
+    // page's prefix and points links between chapters inside the page.
+    match print_page(theme, &frame, &inputs, cache) {
         Ok(html) => site.add(
             "print.html",
             html_options::apply(&html, "", None, &html_config),
@@ -370,55 +362,6 @@ fn copy_additional_files(
             ),
         }
     }
-}
-
-/// The print page's contents in reading order, each chapter's ids made unique on the page.
-fn print_contents(chapters: &[RenderedChapter], inputs: &[PageInput]) -> Vec<String> {
-    let mut print_ids = HashSet::new();
-    let mut contents: Vec<String> = chapters
-        .iter()
-        .map(|rc| unique_print_ids(&rc.markdown.html, &rc.markdown.ids, &mut print_ids))
-        .collect();
-    contents.extend(
-        inputs[chapters.len()..]
-            .iter()
-            .map(|p| p.content.to_string()),
-    );
-    contents
-}
-
-/// A chapter's HTML for the print page, where every chapter shares one page: an id an earlier
-/// chapter already used gets mdBook's next free suffix (`-1`, `-2`…), and the chapter's own links
-/// to it follow.
-fn unique_print_ids(html: &str, ids: &[String], used: &mut HashSet<String>) -> String {
-    let mine: HashSet<&String> = ids.iter().collect();
-    let mut out = html.to_string();
-    let mut added: Vec<String> = Vec::new();
-    let mut seen = HashSet::new();
-    for id in ids.iter().filter(|id| seen.insert(*id)) {
-        if !used.contains(id) {
-            added.push(id.clone());
-            continue;
-        }
-        let Some(new) = (1..)
-            .map(|n| format!("{id}-{n}"))
-            .find(|c| !used.contains(c) && !mine.contains(c) && !added.contains(c))
-        else {
-            continue;
-        };
-        out = out
-            .replace(
-                &format!("id=\"{}\"", escape(id)),
-                &format!("id=\"{}\"", escape(&new)),
-            )
-            .replace(
-                &format!("href=\"#{}\"", escape(id)),
-                &format!("href=\"#{}\"", escape(&new)),
-            );
-        added.push(new);
-    }
-    used.extend(added);
-    out
 }
 
 /// A chapter file as a URL path (`src/part/a.md`), for `edit-url-template`.

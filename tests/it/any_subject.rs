@@ -113,11 +113,14 @@ fn a_home_energy_book_with_its_own_schema_checks_clean() {
     let from =
         "from data/cars.yaml:3 (hatchback.battery), data/cars.yaml:4 (hatchback.consumption)";
     assert!(
-        page.contains(&format!("title=\"— {from}\">= 375 km")),
+        page.contains(&format!("title=\"— {from}\">= <button"))
+            && page.contains(">375 km</button>"),
         "{page}"
     );
     assert!(
-        page.contains(&format!("title=\"range in km — {from}\">375 km")),
+        page.contains(&format!(
+            "<span class=\"calc-from\" title=\"— {from}\"><button"
+        )),
         "{page}"
     );
     // Each claim box folds the data it was computed from, linked to the sources page.

@@ -519,7 +519,7 @@ fn normalize(html: &str) -> String {
 }
 
 #[test]
-fn print_page_gives_repeated_ids_the_next_free_suffix() {
+fn print_page_gives_repeated_ids_distinct_names_and_keeps_links_to_them() {
     let book = TestBook::new(&[
         ("src/SUMMARY.md", "- [A](a.md)\n- [B](b.md)\n"),
         ("src/a.md", "# Setup\n\n## Usage\n"),
@@ -527,9 +527,11 @@ fn print_page_gives_repeated_ids_the_next_free_suffix() {
     ]);
     book.build().assert_code(0);
     let print = book.page("print.html");
-    assert!(print.contains("<h2 id=\"usage\">"), "{print}");
-    assert!(print.contains("<h2 id=\"usage-1\"><a class=\"header\" href=\"#usage-1\">"));
-    assert!(print.contains("<a href=\"#usage-1\">usage</a>"));
+    // Each chapter's `usage` gets its page's prefix, and b's link follows its own heading.
+    assert!(print.contains("<h2 id=\"a--usage\">"), "{print}");
+    assert!(print.contains("<h2 id=\"b--usage\"><a class=\"header\" href=\"#b--usage\">"));
+    assert!(print.contains("<a href=\"#b--usage\">usage</a>"));
+    assert_eq!(print.matches("id=\"b--usage\"").count(), 1);
     // Each chapter's own page keeps its id.
     assert!(book.page("b.html").contains("<h2 id=\"usage\">"));
 }

@@ -99,10 +99,12 @@ fn protocol_round_trip_renders_every_cell_of_both_chapters() {
     assert!(!html.contains("```"), "a fenced cell is left:\n{html}");
     assert!(html.contains("<div class=\"calc-block\" data-block=\"1\">"));
     assert!(html.contains(
-        "<span class=\"calc-out\" title=\"— from data/shed.yaml:4 (panel.power)\">= 400 W</span>"
+        "<span class=\"calc-out\" title=\"— from data/shed.yaml:4 (panel.power)\">= <button"
     ));
     assert!(html.contains("<div class=\"claim claim--holds\" id=\"claim-1\">"));
-    assert!(html.contains("<span class=\"calc-inline\" title=\"daily — from data/shed.yaml:4 (panel.power)\">2 kWh</span>"));
+    assert!(html.contains("traced\" popovertarget=\"v-panels-3\">400 W</button>"));
+    assert!(html.contains("<span class=\"calc-from\" title=\"— from data/shed.yaml:4 (panel.power)\"><button type=\"button\" class=\"calc-inline traced\" popovertarget=\"v-panels-6\">2 kWh</button>"));
+    assert!(html.contains("<span class=\"trace-label\">Expression</span> <code>daily</code>"));
     assert!(html.contains("<a class=\"xref\" href=\"#fig-yield\">Figure 1</a>"));
     assert!(html.contains("<figure class=\"chart\" id=\"fig-yield\">"));
     assert!(html.contains("<svg"));
@@ -120,7 +122,7 @@ fn protocol_round_trip_renders_every_cell_of_both_chapters() {
     assert!(html.contains("<details class=\"calc-details\"><summary>"));
     assert!(
         html.contains(
-            "<span class=\"calc-inline\" title=\"stored / load in hour — from data/shed.yaml:8 (battery.stored)\">13.3 hours</span>"
+            "<span class=\"calc-from\" title=\"— from data/shed.yaml:8 (battery.stored)\"><button type=\"button\" class=\"calc-inline traced\""
         )
     );
     assert!(html.contains("<figure class=\"table\" id=\"tbl-runtime\">"));
@@ -237,12 +239,12 @@ fn real_mdbook_builds_the_fixture_book_with_calcbook_cells() {
     assert!(panels.contains("<main>") && panels.contains("Solar shed"));
     assert!(panels.contains("<div class=\"calc-block\" data-block=\"1\">"));
     assert!(panels.contains("claim claim--holds"));
-    assert!(panels.contains("<span class=\"calc-inline\" title=\"daily — from data/shed.yaml:4 (panel.power)\">2 kWh</span>"));
+    assert!(panels.contains("<span class=\"calc-from\" title=\"— from data/shed.yaml:4 (panel.power)\"><button type=\"button\" class=\"calc-inline traced\" popovertarget=\"v-panels-6\">2 kWh</button>"));
     assert!(panels.contains("<figure class=\"chart\" id=\"fig-yield\">"));
     assert!(panels.contains("<style>"));
     // The prose around the cells is still Markdown, rendered by mdBook.
     assert!(panels.contains("<h1 id=\"panels\">"));
-    assert!(panels.contains("<p>So a sunny day yields <span class=\"calc-inline\""));
+    assert!(panels.contains("<p>So a sunny day yields <span class=\"calc-from\""));
     let battery = book.page("battery.html");
     assert!(battery.contains("<td class=\"num\">40 hours</td>"));
     assert!(battery.contains("<details class=\"calc-details\">"));
