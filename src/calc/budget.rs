@@ -10,7 +10,7 @@
 use std::cell::Cell;
 
 /// Steps a whole book may take by default (book.toml `[calcbook] max-steps`).
-pub const DEFAULT_BOOK_STEPS: u64 = 200_000_000;
+pub const DEFAULT_BOOK_STEPS: u64 = 20_000_000;
 
 thread_local! {
     /// (steps taken in this build, the build's limit); no limit until a build begins.

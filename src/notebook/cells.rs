@@ -22,7 +22,6 @@ use super::{ClaimKind, ClaimRecord};
 pub struct ChapterNotebook<'a> {
     pub scope: Scope,
     chapter: &'a Chapter,
-    sources: &'a Sources,
     /// The chapter file as written (for line numbers of claims).
     original: &'a str,
     pub claims: Vec<ClaimRecord>,
@@ -35,6 +34,8 @@ pub struct ChapterNotebook<'a> {
     /// Figures and tables of the chapter by author id, numbered before rendering so prose may
     /// refer to one that comes later.
     refs: HashMap<String, RefTarget>,
+    /// Renders error boxes, indexing the chapter's lines once.
+    renderer: diagnostic::Renderer<'a>,
 }
 
 impl<'a> ChapterNotebook<'a> {
@@ -43,7 +44,6 @@ impl<'a> ChapterNotebook<'a> {
         ChapterNotebook {
             scope,
             chapter,
-            sources,
             original,
             claims: Vec::new(),
             diagnostics: Vec::new(),
@@ -52,6 +52,7 @@ impl<'a> ChapterNotebook<'a> {
             figures: 0,
             tables: 0,
             refs: number_figures(&chapter.text),
+            renderer: diagnostic::Renderer::new(sources),
         }
     }
 
@@ -104,7 +105,7 @@ impl<'a> ChapterNotebook<'a> {
 
     /// The diagnostic as the terminal shows it, for the page (no colour).
     fn rendered(&self, diag: &Diagnostic) -> String {
-        diagnostic::render(std::slice::from_ref(diag), self.sources, false)
+        self.renderer.render(std::slice::from_ref(diag), false)
     }
 
     fn error_box(&self, diags: &[Diagnostic]) -> String {

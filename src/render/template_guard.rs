@@ -139,6 +139,7 @@ pub fn instrument(text: &str) -> Result<String, Range<usize>> {
     let mut out = String::with_capacity(text.len() + 64);
     let mut copied = 0;
     let mut at = 0;
+    let mut extends = false;
     while let Some(found) = text[at..].find('{') {
         let start = at + found;
         let rest = &text[start..];
@@ -170,6 +171,7 @@ pub fn instrument(text: &str) -> Result<String, Range<usize>> {
             .next()
             .unwrap_or("");
         match keyword {
+            "extends" => extends = true,
             "raw" => {
                 // Nothing inside a raw block is a tag.
                 let Some(close) = find_endraw(&text[end..]) else {
@@ -190,7 +192,7 @@ pub fn instrument(text: &str) -> Result<String, Range<usize>> {
     out.push_str(&text[copied..]);
     // A template that includes itself recurses through no macro or loop: guard its start too
     // (not in a child template, whose text outside blocks Tera ignores or refuses).
-    if !text.contains("extends") {
+    if !extends {
         let at = after_imports(&out);
         out.insert_str(at, &format!("{{{{ {GUARD}() }}}}"));
     }
