@@ -235,8 +235,11 @@ pub fn render(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
 /// use (a chapter with thousands of errors re-indexed its whole text for every one of them).
 pub struct Renderer<'a> {
     sources: &'a Sources,
-    files: std::cell::RefCell<(SimpleFiles<String, &'a str>, BTreeMap<PathBuf, usize>)>,
+    files: std::cell::RefCell<IndexedFiles<'a>>,
 }
+
+/// The files indexed so far, and each one's id by path.
+type IndexedFiles<'a> = (SimpleFiles<String, &'a str>, BTreeMap<PathBuf, usize>);
 
 impl<'a> Renderer<'a> {
     pub fn new(sources: &'a Sources) -> Self {
