@@ -28,7 +28,9 @@ pub const MAX_RANGE: u64 = 100_000;
 pub const MAX_STEPS: u64 = 2_000_000;
 /// Stack of the render thread, and how much of it templates may use before the guard stops them.
 const RENDER_STACK: usize = 256 << 20;
-const STACK_ALLOWANCE: usize = 64 << 20;
+// Small enough that a template including itself stops within a few hundred levels: each level
+// makes every variable lookup walk all frames above it, so depth costs quadratic time.
+const STACK_ALLOWANCE: usize = 8 << 20;
 /// Deepest nesting of brackets inside one tag.
 pub const MAX_NESTING: usize = 64;
 
