@@ -228,25 +228,52 @@ impl Sources {
 /// Renders diagnostics the way a compiler does: header, `--> file:line:col`, the source line with the
 /// offending text underlined, then help and notes.
 pub fn render(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
-    let mut files = SimpleFiles::new();
-    let mut ids = BTreeMap::new();
-    for (path, text) in &sources.files {
-        let id = files.add(path.display().to_string(), text.as_str());
-        ids.insert(path.clone(), id);
-    }
-    let config = term::Config::default();
-    let mut out = Vec::new();
-    for diag in diags {
-        let cs_diag = to_codespan(diag, &ids, sources);
-        if color {
-            let mut writer = term::termcolor::Ansi::new(&mut out);
-            let _ = term::emit_to_write_style(&mut writer, &config, &files, &cs_diag);
-        } else {
-            let mut writer = term::termcolor::NoColor::new(&mut out);
-            let _ = term::emit_to_write_style(&mut writer, &config, &files, &cs_diag);
+    Renderer::new(sources).render(diags, color)
+}
+
+/// Renders many diagnostics against the same sources, indexing each file's lines once, on first
+/// use (a chapter with thousands of errors re-indexed its whole text for every one of them).
+pub struct Renderer<'a> {
+    sources: &'a Sources,
+    files: std::cell::RefCell<IndexedFiles<'a>>,
+}
+
+/// The files indexed so far, and each one's id by path.
+type IndexedFiles<'a> = (SimpleFiles<String, &'a str>, BTreeMap<PathBuf, usize>);
+
+impl<'a> Renderer<'a> {
+    pub fn new(sources: &'a Sources) -> Self {
+        Renderer {
+            sources,
+            files: std::cell::RefCell::new((SimpleFiles::new(), BTreeMap::new())),
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+
+    pub fn render(&self, diags: &[Diagnostic], color: bool) -> String {
+        let mut files = self.files.borrow_mut();
+        for path in diags.iter().filter_map(|d| d.file.as_ref()) {
+            if !files.1.contains_key(path)
+                && let Some((key, text)) = self.sources.files.get_key_value(path)
+            {
+                let id = files.0.add(key.display().to_string(), text.as_str());
+                files.1.insert(key.clone(), id);
+            }
+        }
+        let (files, ids) = &*files;
+        let config = term::Config::default();
+        let mut out = Vec::new();
+        for diag in diags {
+            let cs_diag = to_codespan(diag, ids, self.sources);
+            if color {
+                let mut writer = term::termcolor::Ansi::new(&mut out);
+                let _ = term::emit_to_write_style(&mut writer, &config, files, &cs_diag);
+            } else {
+                let mut writer = term::termcolor::NoColor::new(&mut out);
+                let _ = term::emit_to_write_style(&mut writer, &config, files, &cs_diag);
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
 }
 
 fn to_codespan(

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Steps a whole book may take by default (book.toml `[calcbook] max-steps`).
-pub const DEFAULT_BOOK_STEPS: u64 = 200_000_000;
+pub const DEFAULT_BOOK_STEPS: u64 = 20_000_000;
 
 /// One build's budget, shared by every thread that evaluates for it.
 #[derive(Debug)]

@@ -24,7 +24,6 @@ use std::collections::HashSet;
 pub struct ChapterNotebook<'a> {
     pub scope: Scope,
     chapter: &'a Chapter,
-    sources: &'a Sources,
     /// The chapter file as written (for line numbers of claims).
     original: &'a str,
     pub claims: Vec<ClaimRecord>,
@@ -44,6 +43,8 @@ pub struct ChapterNotebook<'a> {
     data_records: HashSet<String>,
     /// Traced values so far, for unique popover ids.
     traces: usize,
+    /// Renders error boxes, indexing the chapter's lines once.
+    renderer: diagnostic::Renderer<'a>,
 }
 
 impl<'a> ChapterNotebook<'a> {
@@ -52,7 +53,6 @@ impl<'a> ChapterNotebook<'a> {
         ChapterNotebook {
             scope,
             chapter,
-            sources,
             original,
             claims: Vec::new(),
             diagnostics: Vec::new(),
@@ -64,6 +64,7 @@ impl<'a> ChapterNotebook<'a> {
             failed: HashMap::new(),
             data_records: HashSet::new(),
             traces: 0,
+            renderer: diagnostic::Renderer::new(sources),
         }
     }
 
@@ -207,7 +208,7 @@ impl<'a> ChapterNotebook<'a> {
 
     /// The diagnostic as the terminal shows it, for the page (no colour).
     fn rendered(&self, diag: &Diagnostic) -> String {
-        diagnostic::render(std::slice::from_ref(diag), self.sources, false)
+        self.renderer.render(std::slice::from_ref(diag), false)
     }
 
     fn error_box(&self, diags: &[Diagnostic]) -> String {

@@ -493,7 +493,15 @@ impl<'a> Locator<'a> {
                     from = end;
                     break;
                 }
-                search = end;
+                // Past this match, and at least one character on (an empty key matches
+                // everywhere: stepping by its length never moved and never ended).
+                search = self.text[at..]
+                    .chars()
+                    .next()
+                    .map_or(self.text.len(), |c| end.max(at + c.len_utf8()));
+                if search >= self.text.len() {
+                    return found;
+                }
             }
         }
         found

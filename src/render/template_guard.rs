@@ -28,7 +28,9 @@ pub const MAX_RANGE: u64 = 100_000;
 pub const MAX_STEPS: u64 = 2_000_000;
 /// Stack of the render thread, and how much of it templates may use before the guard stops them.
 const RENDER_STACK: usize = 256 << 20;
-const STACK_ALLOWANCE: usize = 64 << 20;
+// Small enough that a template including itself stops within a few hundred levels: each level
+// makes every variable lookup walk all frames above it, so depth costs quadratic time.
+const STACK_ALLOWANCE: usize = 8 << 20;
 /// Deepest nesting of brackets inside one tag.
 pub const MAX_NESTING: usize = 64;
 
@@ -139,6 +141,7 @@ pub fn instrument(text: &str) -> Result<String, Range<usize>> {
     let mut out = String::with_capacity(text.len() + 64);
     let mut copied = 0;
     let mut at = 0;
+    let mut extends = false;
     while let Some(found) = text[at..].find('{') {
         let start = at + found;
         let rest = &text[start..];
@@ -170,6 +173,7 @@ pub fn instrument(text: &str) -> Result<String, Range<usize>> {
             .next()
             .unwrap_or("");
         match keyword {
+            "extends" => extends = true,
             "raw" => {
                 // Nothing inside a raw block is a tag.
                 let Some(close) = find_endraw(&text[end..]) else {
@@ -190,7 +194,7 @@ pub fn instrument(text: &str) -> Result<String, Range<usize>> {
     out.push_str(&text[copied..]);
     // A template that includes itself recurses through no macro or loop: guard its start too
     // (not in a child template, whose text outside blocks Tera ignores or refuses).
-    if !text.contains("extends") {
+    if !extends {
         let at = after_imports(&out);
         out.insert_str(at, &format!("{{{{ {GUARD}() }}}}"));
     }

@@ -701,3 +701,12 @@ fn a_fifty_megabyte_chapter_stops_with_a_clean_error_at_the_default_limit() {
         .assert_code(1)
         .assert_stderr_contains("larger than 33554432 bytes");
 }
+
+#[test]
+fn a_data_entry_with_an_empty_key_does_not_hang_the_locator() {
+    // Found by the whole-book fuzzer: `!!binary : ` is a mapping with an empty key.
+    let book = simple_book();
+    book.write("data/a.yaml", "!!binary : ");
+    let run = check(&book);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+}

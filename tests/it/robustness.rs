@@ -385,7 +385,8 @@ proptest! {
 
 /// The long run (not in CI): `CALCBOOK_FUZZ_SECONDS=600 cargo test --release --test it
 /// robustness::long_fuzz -- --nocapture` renders random books for that long and reports how many
-/// it tried and every input that panicked or broke a span.
+/// it tried and every input that panicked or broke a span (and those slower than 5 s);
+/// `CALCBOOK_FUZZ_CURRENT=FILE` keeps the case in progress in FILE.
 #[test]
 fn long_fuzz_of_whole_books() {
     use proptest::strategy::ValueTree;
@@ -400,9 +401,18 @@ fn long_fuzz_of_whole_books() {
     let mut runner = TestRunner::default();
     let strategy = fuzz_book();
     let (mut cases, mut failures) = (0u64, Vec::new());
+    // The case in progress is kept in this file, so that a hang can be read back.
+    let current = std::env::var("CALCBOOK_FUZZ_CURRENT").ok();
     while std::time::Instant::now() < deadline {
         let book = strategy.new_tree(&mut runner).unwrap().current();
+        if let Some(path) = &current {
+            let _ = std::fs::write(path, format!("{book:#?}"));
+        }
+        let started = std::time::Instant::now();
         let outcome = std::panic::catch_unwind(|| render_fuzz_book(&book));
+        if started.elapsed() > std::time::Duration::from_secs(5) {
+            eprintln!("SLOW {:?}: {book:?}", started.elapsed());
+        }
         cases += 1;
         match outcome {
             Ok(Ok(())) => {}
