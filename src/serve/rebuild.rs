@@ -92,13 +92,17 @@ impl Builder {
     pub fn build(&mut self) -> Build {
         let started = Instant::now();
         let options = RenderOptions { live_reload: true };
-        let rendered = match render_book_cached(&self.root, &options, &mut self.cache) {
+        let mut rendered = match render_book_cached(&self.root, &options, &mut self.cache) {
             Ok((r, _)) => r,
             Err(d) => {
                 let sources = Sources::new();
                 return self.failed(&[d], &sources, None, started);
             }
         };
+        // As `build`: broken links inside the book are errors only where book.toml says so.
+        if rendered.book.config.calcbook.strict_links {
+            crate::links_as_errors(&mut rendered.diagnostics);
+        }
         let book = &rendered.book;
         let dest = crate::destination(&self.root, book, self.dest.as_deref());
         let rel = |p: &Path| absolute(&self.root.join(p));

@@ -139,7 +139,8 @@ def main():
         book = os.path.join(tmp, "book")
         os.makedirs(os.path.join(book, "src"))
         write = lambda rel, text: open(os.path.join(book, rel), "w").write(text)
-        write("book.toml", '[book]\ntitle = "Browser test"\n')
+        # strict-links: a broken link is an error (the overlay), not just a warning as in mdBook.
+        write("book.toml", '[book]\ntitle = "Browser test"\n[calcbook]\nstrict-links = true\n')
         summary = ("# Summary\n\n[Overview](README.md)\n\n- [One](one.md)\n- [Two](two.md)\n"
                    "- [Näive chapter](part%20two/näive%20chapter.md)\n")
         write("src/SUMMARY.md", summary)
