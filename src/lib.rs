@@ -402,3 +402,31 @@ fn hash_of(value: &impl Hash) -> u64 {
     value.hash(&mut hasher);
     hasher.finish()
 }
+
+/// Test support shared by modules that generate parts of the bundled book.
+#[cfg(test)]
+pub(crate) mod test_support {
+    /// The section of *How this book works* between `<!-- NAME:begin -->` and `<!-- NAME:end -->`
+    /// is `generated`; with `CALCBOOK_BLESS` set, the chapter is rewritten to hold it instead.
+    #[track_caller]
+    pub fn assert_book_section(name: &str, generated: &str) {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/chapters/how-it-works.md");
+        let text = std::fs::read_to_string(path).expect("the chapter");
+        let (begin, end) = (
+            format!("<!-- {name}:begin -->\n"),
+            format!("<!-- {name}:end -->"),
+        );
+        let start = text.find(&begin).expect("the begin marker") + begin.len();
+        let stop = text.find(&end).expect("the end marker");
+        if std::env::var_os("CALCBOOK_BLESS").is_some() {
+            let updated = format!("{}{generated}{}", &text[..start], &text[stop..]);
+            std::fs::write(path, updated).expect("writing the chapter");
+            return;
+        }
+        assert_eq!(
+            &text[start..stop],
+            generated,
+            "run `CALCBOOK_BLESS=1 cargo test --lib` to regenerate the {name} section"
+        );
+    }
+}

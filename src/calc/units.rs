@@ -825,22 +825,7 @@ mod reference_tests {
     /// `CALCBOOK_BLESS=1 cargo test --lib unit_reference` rewrites the chapter's table.
     #[test]
     fn the_unit_reference_in_the_book_matches_the_prelude() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/chapters/how-it-works.md");
-        let text = std::fs::read_to_string(path).expect("the chapter");
-        let (begin, end) = ("<!-- units:begin -->\n", "<!-- units:end -->");
-        let start = text.find(begin).expect("the begin marker") + begin.len();
-        let stop = text.find(end).expect("the end marker");
-        let table = reference_markdown();
-        if std::env::var_os("CALCBOOK_BLESS").is_some() {
-            let updated = format!("{}{table}{}", &text[..start], &text[stop..]);
-            std::fs::write(path, updated).expect("writing the chapter");
-            return;
-        }
-        assert_eq!(
-            &text[start..stop],
-            table,
-            "run `CALCBOOK_BLESS=1 cargo test --lib unit_reference` to regenerate"
-        );
+        crate::test_support::assert_book_section("units", &reference_markdown());
     }
 
     #[test]

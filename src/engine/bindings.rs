@@ -1501,26 +1501,12 @@ mod tests {
     /// engine_reference` rewrites it.
     #[test]
     fn the_engine_reference_in_the_book_matches_the_code() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/chapters/how-it-works.md");
-        let text = std::fs::read_to_string(path).expect("the chapter");
-        let (begin, end) = ("<!-- engine:begin -->\n", "<!-- engine:end -->");
-        let start = text.find(begin).expect("the begin marker") + begin.len();
-        let stop = text.find(end).expect("the end marker");
         let table = reference_markdown();
         assert!(
             table.contains("| `decode` | `model`, `hw`, `batch=1`"),
             "{table}"
         );
-        if std::env::var_os("CALCBOOK_BLESS").is_some() {
-            let updated = format!("{}{table}{}", &text[..start], &text[stop..]);
-            std::fs::write(path, updated).expect("writing the chapter");
-            return;
-        }
-        assert_eq!(
-            &text[start..stop],
-            table,
-            "run `CALCBOOK_BLESS=1 cargo test --lib engine_reference` to regenerate"
-        );
+        crate::test_support::assert_book_section("engine", &table);
     }
 
     /// Every function `register` adds is listed in this module's documentation (the author
