@@ -3,6 +3,7 @@
 
 mod chart_fixtures;
 mod common;
+mod json_schema;
 
 mod any_subject;
 mod build;
