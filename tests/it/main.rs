@@ -5,6 +5,7 @@ mod chart_fixtures;
 mod common;
 
 mod any_subject;
+mod book_formulas;
 mod build;
 mod bundled_book;
 mod calc_errors;
