@@ -32,7 +32,15 @@ fn the_repository_data_loads_without_diagnostics() {
     let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(
         names,
-        ["hardware", "memory", "models", "pricing", "systems"],
+        [
+            "hardware",
+            "measurements",
+            "memory",
+            "models",
+            "pricing",
+            "systems",
+            "talk"
+        ],
         "one record per file, in file-name order"
     );
     for f in &files {

@@ -20,7 +20,7 @@ fn prelude() -> Scope {
         &mut scope, &mut files, &sources,
     ));
     assert!(diags.is_empty(), "data diagnostics: {diags:#?}");
-    assert_eq!(files.len(), 5);
+    assert_eq!(files.len(), 7);
     scope
 }
 

@@ -6,6 +6,7 @@ mod common;
 mod json_schema;
 
 mod any_subject;
+mod book_formulas;
 mod build;
 mod bundled_book;
 mod calc_errors;
