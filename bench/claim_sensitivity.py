@@ -252,7 +252,7 @@ def main():
         sum(1 for v in baseline.values() if v[1] == "claim"),
         sum(1 for v in baseline.values() if v[1] == "refute"),
     ))
-    print("claims whose verdict flips for some mutation: %d/%d (%.0f%%)" % (
+    print("claims whose verdict flips for some mutation: %d/%d (%.1f%%)" % (
         len(sensitive), total, 100.0 * len(sensitive) / total))
     print("claims that never depend on data (%d):" % len(never))
     for key in sorted(never, key=lambda k: (k.split(":")[0], int(k.split(":")[1]))):
