@@ -12,6 +12,7 @@ no factor-of-two change in any one figure moves them.
 
     python3 bench/claim_sensitivity.py [--calcbook target/release/calcbook] [--book .]
                                        [--jobs 2] [--json OUT.json] [--only FILE.yaml]
+                                       [--exclude FILE.yaml] [--list]
 
 Build calcbook first (`cargo build --release`). Runtime: one `check` per mutation, two mutations
 per number; with ~400 numbers that is ~800 checks, about 4-6 minutes with 2 jobs on a 2-core
@@ -168,6 +169,13 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--json", help="write per-claim results here")
     ap.add_argument("--only", help="mutate only this data file (e.g. models.yaml)")
+    ap.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        help="do not mutate this data file (repeatable); e.g. talk.yaml, whose figures are the "
+        "talk's inputs rather than sourced data",
+    )
     ap.add_argument("--list", action="store_true", help="list the mutable numbers and exit")
     args = ap.parse_args()
     calcbook = os.path.abspath(args.calcbook)
@@ -177,6 +185,8 @@ def main():
     muts = mutations(book)
     if args.only:
         muts = [m for m in muts if m[0] == args.only]
+    if args.exclude:
+        muts = [m for m in muts if m[0] not in args.exclude]
     if args.list:
         for _, _, label in muts[::2]:
             print(label.rsplit(" x", 1)[0])
@@ -242,7 +252,7 @@ def main():
         sum(1 for v in baseline.values() if v[1] == "claim"),
         sum(1 for v in baseline.values() if v[1] == "refute"),
     ))
-    print("claims whose verdict flips for some mutation: %d/%d (%.0f%%)" % (
+    print("claims whose verdict flips for some mutation: %d/%d (%.1f%%)" % (
         len(sensitive), total, 100.0 * len(sensitive) / total))
     print("claims that never depend on data (%d):" % len(never))
     for key in sorted(never, key=lambda k: (k.split(":")[0], int(k.split(":")[1]))):

@@ -93,6 +93,55 @@ fn unit_for(parent: &str, key: &str) -> Option<&'static str> {
     Some(match (parent, key) {
         ("flops", _) => "FLOP/s",
         ("cost_per_gb", _) => "$/GB",
+        // measurements.yaml and talk.yaml: ranges and tables named by what they measure.
+        ("user_rate", _) => "tokens/s",
+        ("nvlink" | "rdma", _) => "B/s",
+        ("low_latency_dispatch" | "low_latency_combine", _) => "s",
+        ("earlier", _) => "tokens",
+        (
+            "low_latency_prefill"
+            | "low_latency_decode"
+            | "high_throughput_prefill"
+            | "high_throughput_decode",
+            "batch" | "tokens" | "mfu",
+        ) => "1",
+        ("batch_margin", "low" | "high") => "1",
+        (
+            _,
+            "gpus_per_node"
+            | "nodes_peak"
+            | "nodes_mean"
+            | "decode_nodes"
+            | "prefill_nodes"
+            | "gpus"
+            | "pipeline_stages"
+            | "expert_parallel"
+            | "batch_sequences"
+            | "batch"
+            | "params"
+            | "price_rise_to_2026"
+            | "dies_per_chip"
+            | "hardware_ratio"
+            | "frontier_params_active"
+            | "chinchilla_tokens_per_param"
+            | "rl_flops_per_param"
+            | "decode_relative_mfu"
+            | "bandwidth_gap",
+        ) => "1",
+        ("rubin", "hbm") => "B",
+        (_, "time" | "decode_step_int8" | "decode_step_bf16" | "train_interval" | "lifetime") => {
+            "s"
+        }
+        (_, "mha_kv_cache" | "hbm") => "B",
+        (_, "prefill_rate" | "decode_rate" | "world_rate" | "model_rate") => "tokens/s",
+        (
+            _,
+            "input_tokens" | "cache_hit_tokens" | "output_tokens" | "mean_context" | "tokens"
+            | "tokens_per_month" | "sequence_length" | "context_month",
+        ) => "tokens",
+        (_, "daily_cost" | "daily_revenue_r1_prices") => "$",
+        (_, "pretraining_gpu_hours" | "total_gpu_hours") => "s",
+        (_, "gpu_price") => "$/hour",
         (
             _,
             "bandwidth"
