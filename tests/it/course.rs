@@ -85,6 +85,12 @@ fn diagrams_use_only_theme_colours_and_are_labelled() {
             svg.contains("<title") && svg.contains("<desc"),
             "{name} needs a title and a description"
         );
+        // The print page renames every id per chapter but not `url(#id)` references, so a diagram
+        // draws its arrowheads and fills itself instead of pointing at markers or patterns.
+        assert!(
+            !svg.contains("url(#"),
+            "{name} refers to an id with url(#…)"
+        );
         // A blank line would end the Markdown HTML block the diagram is included into.
         assert!(!svg.contains("\n\n"), "{name} has a blank line");
         let view_box = svg
