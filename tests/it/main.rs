@@ -15,6 +15,7 @@ mod calc_props;
 mod chart_eval;
 mod chart_svg;
 mod check;
+mod course;
 mod data;
 mod engine_calc;
 mod hardening;
