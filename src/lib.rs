@@ -15,6 +15,7 @@ pub mod chart;
 pub mod check;
 pub mod diagnostic;
 pub mod engine;
+pub mod escape;
 pub mod explore;
 pub mod init;
 pub mod notebook;

@@ -126,29 +126,17 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
     fs::begin(fs::DEFAULT_LIMITS);
 
     let config_path = root.join(config::FILE_NAME);
-    let config = if config_path.is_file() {
-        let text = read_text(root, Path::new(config::FILE_NAME), &mut sources)?;
-        match config::parse(&text, config::FILE_NAME) {
-            Ok((config, warnings)) => {
-                diagnostics.extend(warnings);
-                config
-            }
-            Err(diag) => {
-                // Without a valid config the source folder is unknown: report and stop here.
-                diagnostics.push(diag);
-                return Ok(Book {
-                    root: root.to_path_buf(),
-                    config: Config::default(),
-                    summary: Summary::default(),
-                    chapters: Vec::new(),
-                    static_files: Vec::new(),
-                    sources,
-                    diagnostics,
-                });
-            }
-        }
-    } else {
-        Config::default()
+    let Some(config) = read_config(root, &mut sources, &mut diagnostics)? else {
+        // Without a valid config the source folder is unknown: report and stop here.
+        return Ok(Book {
+            root: root.to_path_buf(),
+            config: Config::default(),
+            summary: Summary::default(),
+            chapters: Vec::new(),
+            static_files: Vec::new(),
+            sources,
+            diagnostics,
+        });
     };
 
     fs::begin(config.calcbook.limits());
@@ -201,12 +189,48 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
     let (summary, diags) = summary::parse(&summary_text, &summary_name);
     book.diagnostics.extend(diags);
 
+    let listed = load_chapters(&mut book, &summary, &summary_rel);
+    book.summary = summary;
+
+    find_unlisted_and_static(&mut book, &listed);
+    Ok(book)
+}
+
+/// Reads and parses `book.toml` (the default config when there is none); `None` when it is
+/// invalid, its diagnostic pushed.
+fn read_config(
+    root: &Path,
+    sources: &mut Sources,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<Option<Config>, Diagnostic> {
+    if !root.join(config::FILE_NAME).is_file() {
+        return Ok(Some(Config::default()));
+    }
+    let text = read_text(root, Path::new(config::FILE_NAME), sources)?;
+    match config::parse(&text, config::FILE_NAME) {
+        Ok((config, warnings)) => {
+            diagnostics.extend(warnings);
+            Ok(Some(config))
+        }
+        Err(diag) => {
+            diagnostics.push(diag);
+            Ok(None)
+        }
+    }
+}
+
+/// Reads every chapter SUMMARY.md links to (once each, inside the source folder), and returns
+/// their paths relative to the source folder.
+fn load_chapters(book: &mut Book, summary: &Summary, summary_rel: &Path) -> HashSet<PathBuf> {
+    let root = book.root.clone();
+    let root = root.as_path();
+    let src_rel = book.config.book.src.clone();
     let mut listed = HashSet::new();
     for link in summary.links() {
         let Some(path) = &link.path else { continue };
         let at_summary = |code, message: String| {
             Diagnostic::error(code, message)
-                .with_file(&summary_rel)
+                .with_file(summary_rel)
                 .with_span(link.span.clone())
         };
         if !is_contained(path) {
@@ -235,7 +259,7 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
                 format!("chapter file `{}` does not exist", source.display()),
             )
             .with_label("no such file");
-            missing_chapter(&mut book, link, path, source, diag);
+            missing_chapter(book, link, path, source, diag);
             continue;
         }
         let raw = match read_text(root, &source, &mut book.sources) {
@@ -244,7 +268,7 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
                 if d.code == "unreadable-file" {
                     // A symlink out of the book, a FIFO or an oversized file: point at the link
                     // that names it.
-                    d.file = Some(summary_rel.clone());
+                    d.file = Some(summary_rel.to_path_buf());
                     d.span = Some(link.span.clone());
                 }
                 book.diagnostics.push(d);
@@ -264,10 +288,13 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
             page_title: expanded.title,
         });
     }
-    book.summary = summary;
+    listed
+}
 
-    // Everything else in the source folder: unlisted Markdown (a warning) and static files.
-    let src_dir = root.join(&src_rel);
+/// Everything else in the source folder: unlisted Markdown (a warning) and static files.
+fn find_unlisted_and_static(book: &mut Book, listed: &HashSet<PathBuf>) {
+    let src_rel = book.config.book.src.clone();
+    let src_dir = book.root.join(&src_rel);
     for entry in WalkDir::new(&src_dir)
         .follow_links(false)
         .sort_by_file_name()
@@ -302,7 +329,6 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
             book.static_files.push(rel);
         }
     }
-    Ok(book)
 }
 
 /// A chapter listed in SUMMARY.md whose file is missing. mdBook's `create-missing` (on by default)

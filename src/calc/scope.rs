@@ -267,10 +267,6 @@ impl Scope {
         &self.registry
     }
 
-    pub fn registry_mut(&mut self) -> &mut Registry {
-        &mut self.registry
-    }
-
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.globals.get(name)
     }

@@ -196,95 +196,13 @@ pub fn parse_chart(yaml: &str) -> Result<ChartSpec, Vec<Diagnostic>> {
     let root = load(yaml)?;
     let mut p = Locator::new(yaml);
     let mut spec = ChartSpec::default();
-    let mut kind_span = 0..0;
-    let mut series_span = None;
+    let mut spans = ChartSpans::default();
     for (k, v) in root.iter() {
         let (key, ks) = p.key(k);
-        match key.as_str() {
-            "id" => spec.id = p.text(v, &ks),
-            "title" => spec.title = p.text(v, &ks).map(|t| t.text),
-            "caption" => spec.caption = p.text(v, &ks).map(|t| t.text),
-            "kind" => {
-                kind_span = ks.clone();
-                if let Some(t) = p.text(v, &ks) {
-                    kind_span = t.span.clone();
-                    match ChartKind::parse(&t.text) {
-                        Some(kind) => spec.kind = kind,
-                        None => {
-                            let mut d = Diagnostic::error(
-                                "chart-unknown-kind",
-                                format!("unknown chart kind `{}`", t.text),
-                            )
-                            .with_span(t.span)
-                            .with_label("not a chart kind")
-                            .with_note(format!("kinds: {}", ChartKind::NAMES.join(", ")));
-                            if let Some(s) = did_you_mean(&t.text, ChartKind::NAMES) {
-                                d = d.with_help(format!("did you mean `{s}`?"));
-                            }
-                            p.diags.push(d);
-                        }
-                    }
-                }
-            }
-            "x" => spec.x = p.axis(v, ks, X_KEYS, "x axis"),
-            "y" => spec.y = p.axis(v, ks, Y_KEYS, "y axis"),
-            "y2" => spec.y2 = Some(p.axis(v, ks, Y_KEYS, "y2 axis")),
-            "categories" => {
-                spec.categories = match v {
-                    Value::Sequence(items) => {
-                        let labels = items.iter().filter_map(|i| p.text(i, &ks)).collect();
-                        Some(Categories::Labels(labels))
-                    }
-                    _ => p.expr(v, &ks).map(Categories::Expr),
-                }
-            }
-            "rows" => spec.rows = p.exprs(v, &ks),
-            "category" => spec.category = p.expr(v, &ks),
-            "series" => {
-                series_span = Some(ks.clone());
-                match v {
-                    Value::Sequence(items) => {
-                        for item in items {
-                            if let Some(s) = p.series(item, &ks) {
-                                spec.series.push(s);
-                            }
-                        }
-                    }
-                    _ => p.bad(v, &ks, "`series` must be a list of series"),
-                }
-            }
-            "marks" => match v {
-                Value::Sequence(items) => {
-                    for item in items {
-                        if let Some(m) = p.mark(item, &ks) {
-                            spec.marks.push(m);
-                        }
-                    }
-                }
-                _ => p.bad(v, &ks, "`marks` must be a list of marks"),
-            },
-            "width" | "height" => {
-                if let Some((n, span)) = p.count(v, &ks) {
-                    if !(200..=4000).contains(&n) {
-                        p.diags.push(
-                            Diagnostic::error(
-                                "spec-bad-value",
-                                format!("`{key}` must be between 200 and 4000"),
-                            )
-                            .with_span(span),
-                        );
-                    } else if key == "width" {
-                        spec.width = Some(n as u32);
-                    } else {
-                        spec.height = Some(n as u32);
-                    }
-                }
-            }
-            other => p.unknown(other, ks, v, CHART_KEYS, "chart"),
-        }
+        p.chart_key(&mut spec, &mut spans, &key, ks, v);
     }
     let first_line = 0..yaml.find('\n').unwrap_or(yaml.len());
-    let series_span = series_span.unwrap_or(first_line.clone());
+    let series_span = spans.series.unwrap_or(first_line.clone());
 
     // What each kind needs.
     if spec.series.is_empty() {
@@ -295,103 +213,9 @@ pub fn parse_chart(yaml: &str) -> Result<ChartSpec, Vec<Diagnostic>> {
         );
     }
     match spec.kind {
-        ChartKind::Line => {
-            let sweep = spec.x.var.is_some();
-            if sweep {
-                for (name, have) in [("from", spec.x.from.is_some()), ("to", spec.x.to.is_some())] {
-                    if !have {
-                        p.diags.push(
-                            Diagnostic::error(
-                                "spec-missing-key",
-                                format!("the x axis sweeps `var` but has no `{name}`"),
-                            )
-                            .with_span(spec.x.span.clone())
-                            .with_help("write `x: { var: batch, from: 1, to: 1000 }`"),
-                        );
-                    }
-                }
-            }
-            for s in &spec.series {
-                if s.y.is_none() {
-                    p.missing("y", "series", s.span.clone());
-                }
-                if !sweep && s.x.is_none() {
-                    p.diags.push(
-                        Diagnostic::error(
-                            "spec-missing-key",
-                            "a line series needs x values: a sweep on the x axis or its own `x:`",
-                        )
-                        .with_span(s.span.clone())
-                        .with_help("write `x: { var: batch, from: 1, to: 1000 }` on the chart"),
-                    );
-                }
-            }
-            if sweep {
-                let points = spec.points();
-                let total = points.saturating_mul(spec.series.len());
-                if total > MAX_TOTAL_POINTS && points <= MAX_POINTS {
-                    p.diags.push(
-                        Diagnostic::error(
-                            "chart-sweep-too-large",
-                            format!(
-                                "{} series × {points} points is {total} evaluations, more than \
-                                 the limit of {MAX_TOTAL_POINTS}",
-                                spec.series.len()
-                            ),
-                        )
-                        .with_span(series_span.clone())
-                        .with_help("lower `points:` on the x axis or split the chart"),
-                    );
-                }
-            }
-        }
-        ChartKind::Bar | ChartKind::Stacked => {
-            if spec.categories.is_none() && spec.rows.is_none() {
-                p.diags.push(
-                    Diagnostic::error(
-                        "spec-missing-key",
-                        format!(
-                            "a {} chart needs `categories:` or `rows:`",
-                            spec.kind.name()
-                        ),
-                    )
-                    .with_span(kind_span.clone())
-                    .with_help(
-                        "write `categories: [a, b]` or `rows: expr` with `category: row.name`",
-                    ),
-                );
-            }
-            if spec.rows.is_some() && spec.category.is_none() {
-                p.missing("category", "chart with `rows:`", first_line.clone());
-            }
-            for s in &spec.series {
-                if s.y.is_none() {
-                    p.missing("y", "series", s.span.clone());
-                }
-            }
-            if spec.kind == ChartKind::Stacked && spec.y.scale == Scale::Log {
-                p.diags.push(
-                    Diagnostic::error(
-                        "spec-bad-value",
-                        "a stacked chart needs a linear y axis: stacked lengths mean nothing on a log scale",
-                    )
-                    .with_span(spec.y.span.clone()),
-                );
-            }
-        }
-        ChartKind::Scatter => {
-            for s in &spec.series {
-                for (key, have) in [
-                    ("points", s.points.is_some()),
-                    ("x", s.x.is_some()),
-                    ("y", s.y.is_some()),
-                ] {
-                    if !have {
-                        p.missing(key, "scatter series", s.span.clone());
-                    }
-                }
-            }
-        }
+        ChartKind::Line => p.check_line(&spec, &series_span),
+        ChartKind::Bar | ChartKind::Stacked => p.check_bars(&spec, &spans.kind, &first_line),
+        ChartKind::Scatter => p.check_scatter(&spec),
     }
     for s in &spec.series {
         if s.axis == Side::Right && spec.y2.is_none() {
@@ -406,6 +230,220 @@ pub fn parse_chart(yaml: &str) -> Result<ChartSpec, Vec<Diagnostic>> {
         }
     }
     p.finish(spec)
+}
+
+/// Where a chart's `kind:` and `series:` were written, for errors about what they lack.
+#[derive(Default)]
+struct ChartSpans {
+    kind: Range<usize>,
+    series: Option<Range<usize>>,
+}
+
+/// The chart-level keys and the checks of what each kind needs.
+impl Locator<'_> {
+    fn chart_key(
+        &mut self,
+        spec: &mut ChartSpec,
+        spans: &mut ChartSpans,
+        key: &str,
+        ks: Range<usize>,
+        v: &Value,
+    ) {
+        match key {
+            "id" => spec.id = self.text(v, &ks),
+            "title" => spec.title = self.text(v, &ks).map(|t| t.text),
+            "caption" => spec.caption = self.text(v, &ks).map(|t| t.text),
+            "kind" => {
+                spans.kind = ks.clone();
+                if let Some(t) = self.text(v, &ks) {
+                    spans.kind = t.span.clone();
+                    if let Some(kind) = self.chart_kind(t) {
+                        spec.kind = kind;
+                    }
+                }
+            }
+            "x" => spec.x = self.axis(v, ks, X_KEYS, "x axis"),
+            "y" => spec.y = self.axis(v, ks, Y_KEYS, "y axis"),
+            "y2" => spec.y2 = Some(self.axis(v, ks, Y_KEYS, "y2 axis")),
+            "categories" => {
+                spec.categories = match v {
+                    Value::Sequence(items) => {
+                        let labels = items.iter().filter_map(|i| self.text(i, &ks)).collect();
+                        Some(Categories::Labels(labels))
+                    }
+                    _ => self.expr(v, &ks).map(Categories::Expr),
+                }
+            }
+            "rows" => spec.rows = self.exprs(v, &ks),
+            "category" => spec.category = self.expr(v, &ks),
+            "series" => {
+                spans.series = Some(ks.clone());
+                match v {
+                    Value::Sequence(items) => {
+                        for item in items {
+                            if let Some(s) = self.series(item, &ks) {
+                                spec.series.push(s);
+                            }
+                        }
+                    }
+                    _ => self.bad(v, &ks, "`series` must be a list of series"),
+                }
+            }
+            "marks" => match v {
+                Value::Sequence(items) => {
+                    for item in items {
+                        if let Some(m) = self.mark(item, &ks) {
+                            spec.marks.push(m);
+                        }
+                    }
+                }
+                _ => self.bad(v, &ks, "`marks` must be a list of marks"),
+            },
+            "width" | "height" => {
+                if let Some((n, span)) = self.count(v, &ks) {
+                    if !(200..=4000).contains(&n) {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "spec-bad-value",
+                                format!("`{key}` must be between 200 and 4000"),
+                            )
+                            .with_span(span),
+                        );
+                    } else if key == "width" {
+                        spec.width = Some(n as u32);
+                    } else {
+                        spec.height = Some(n as u32);
+                    }
+                }
+            }
+            other => self.unknown(other, ks, v, CHART_KEYS, "chart"),
+        }
+    }
+
+    fn chart_kind(&mut self, t: Text) -> Option<ChartKind> {
+        let kind = ChartKind::parse(&t.text);
+        if kind.is_none() {
+            let mut d = Diagnostic::error(
+                "chart-unknown-kind",
+                format!("unknown chart kind `{}`", t.text),
+            )
+            .with_span(t.span)
+            .with_label("not a chart kind")
+            .with_note(format!("kinds: {}", ChartKind::NAMES.join(", ")));
+            if let Some(s) = did_you_mean(&t.text, ChartKind::NAMES) {
+                d = d.with_help(format!("did you mean `{s}`?"));
+            }
+            self.diags.push(d);
+        }
+        kind
+    }
+
+    /// A line chart: a sweep with both ends, or x values on every series; not too many points.
+    fn check_line(&mut self, spec: &ChartSpec, series_span: &Range<usize>) {
+        let sweep = spec.x.var.is_some();
+        if sweep {
+            for (name, have) in [("from", spec.x.from.is_some()), ("to", spec.x.to.is_some())] {
+                if !have {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "spec-missing-key",
+                            format!("the x axis sweeps `var` but has no `{name}`"),
+                        )
+                        .with_span(spec.x.span.clone())
+                        .with_help("write `x: { var: batch, from: 1, to: 1000 }`"),
+                    );
+                }
+            }
+        }
+        for s in &spec.series {
+            if s.y.is_none() {
+                self.missing("y", "series", s.span.clone());
+            }
+            if !sweep && s.x.is_none() {
+                self.diags.push(
+                    Diagnostic::error(
+                        "spec-missing-key",
+                        "a line series needs x values: a sweep on the x axis or its own `x:`",
+                    )
+                    .with_span(s.span.clone())
+                    .with_help("write `x: { var: batch, from: 1, to: 1000 }` on the chart"),
+                );
+            }
+        }
+        if sweep {
+            let points = spec.points();
+            let total = points.saturating_mul(spec.series.len());
+            if total > MAX_TOTAL_POINTS && points <= MAX_POINTS {
+                self.diags.push(
+                    Diagnostic::error(
+                        "chart-sweep-too-large",
+                        format!(
+                            "{} series × {points} points is {total} evaluations, more than \
+                             the limit of {MAX_TOTAL_POINTS}",
+                            spec.series.len()
+                        ),
+                    )
+                    .with_span(series_span.clone())
+                    .with_help("lower `points:` on the x axis or split the chart"),
+                );
+            }
+        }
+    }
+
+    /// A bar or stacked chart: categories (or rows with a category), a `y` per series, and a
+    /// linear axis when stacked.
+    fn check_bars(
+        &mut self,
+        spec: &ChartSpec,
+        kind_span: &Range<usize>,
+        first_line: &Range<usize>,
+    ) {
+        if spec.categories.is_none() && spec.rows.is_none() {
+            self.diags.push(
+                Diagnostic::error(
+                    "spec-missing-key",
+                    format!(
+                        "a {} chart needs `categories:` or `rows:`",
+                        spec.kind.name()
+                    ),
+                )
+                .with_span(kind_span.clone())
+                .with_help("write `categories: [a, b]` or `rows: expr` with `category: row.name`"),
+            );
+        }
+        if spec.rows.is_some() && spec.category.is_none() {
+            self.missing("category", "chart with `rows:`", first_line.clone());
+        }
+        for s in &spec.series {
+            if s.y.is_none() {
+                self.missing("y", "series", s.span.clone());
+            }
+        }
+        if spec.kind == ChartKind::Stacked && spec.y.scale == Scale::Log {
+            self.diags.push(
+                Diagnostic::error(
+                    "spec-bad-value",
+                    "a stacked chart needs a linear y axis: stacked lengths mean nothing on a log scale",
+                )
+                .with_span(spec.y.span.clone()),
+            );
+        }
+    }
+
+    /// A scatter chart: every series has its points and their x and y.
+    fn check_scatter(&mut self, spec: &ChartSpec) {
+        for s in &spec.series {
+            for (key, have) in [
+                ("points", s.points.is_some()),
+                ("x", s.x.is_some()),
+                ("y", s.y.is_some()),
+            ] {
+                if !have {
+                    self.missing(key, "scatter series", s.span.clone());
+                }
+            }
+        }
+    }
 }
 
 /// Parses the YAML of a table block.
