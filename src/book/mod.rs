@@ -8,6 +8,7 @@ pub mod html_config;
 pub mod include;
 pub mod summary;
 
+use crate::diagnostic::Code;
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Component, Path, PathBuf};
 
@@ -116,9 +117,10 @@ pub fn is_contained(path: &Path) -> bool {
 pub fn load(root: &Path) -> Result<Book, Diagnostic> {
     if !root.is_dir() {
         return Err(
-            Diagnostic::error("no-book", format!("{} is not a folder", root.display())).with_help(
-                "pass the folder that holds book.toml, or run `calcbook init DIR` to start one",
-            ),
+            Diagnostic::error(Code::NoBook, format!("{} is not a folder", root.display()))
+                .with_help(
+                    "pass the folder that holds book.toml, or run `calcbook init DIR` to start one",
+                ),
         );
     }
     let mut sources = Sources::new();
@@ -159,7 +161,7 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
     }
     if !root.join(&summary_rel).is_file() && !config_path.is_file() {
         return Err(Diagnostic::error(
-            "no-book",
+            Code::NoBook,
             format!(
                 "{} holds no book.toml (and no {}): it is not a book folder",
                 root.display(),
@@ -171,7 +173,7 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
     if !root.join(&summary_rel).is_file() {
         book.diagnostics.push(
             Diagnostic::error(
-                "missing-summary",
+                Code::MissingSummary,
                 format!("no {} in the book", summary_rel.display()),
             )
             .with_help("list the chapters in SUMMARY.md, e.g. `- [Introduction](intro.md)`"),
@@ -236,7 +238,7 @@ fn load_chapters(book: &mut Book, summary: &Summary, summary_rel: &Path) -> Hash
         if !is_contained(path) {
             book.diagnostics.push(
                 at_summary(
-                    "chapter-outside-source",
+                    Code::ChapterOutsideSource,
                     format!("chapter `{}` is outside the source folder", path.display()),
                 )
                 .with_help(
@@ -247,7 +249,7 @@ fn load_chapters(book: &mut Book, summary: &Summary, summary_rel: &Path) -> Hash
         }
         if !listed.insert(normalize(path)) {
             book.diagnostics.push(at_summary(
-                "duplicate-chapter",
+                Code::DuplicateChapter,
                 format!("`{}` is listed twice in SUMMARY.md", path.display()),
             ));
             continue;
@@ -255,7 +257,7 @@ fn load_chapters(book: &mut Book, summary: &Summary, summary_rel: &Path) -> Hash
         let source = src_rel.join(path);
         if !root.join(&source).is_file() {
             let diag = at_summary(
-                "missing-chapter",
+                Code::MissingChapter,
                 format!("chapter file `{}` does not exist", source.display()),
             )
             .with_label("no such file");
@@ -265,7 +267,7 @@ fn load_chapters(book: &mut Book, summary: &Summary, summary_rel: &Path) -> Hash
         let raw = match read_text(root, &source, &mut book.sources) {
             Ok(t) => t,
             Err(mut d) => {
-                if d.code == "unreadable-file" {
+                if d.code == Code::UnreadableFile {
                     // A symlink out of the book, a FIFO or an oversized file: point at the link
                     // that names it.
                     d.file = Some(summary_rel.to_path_buf());
@@ -315,7 +317,7 @@ fn find_unlisted_and_static(book: &mut Book, listed: &HashSet<PathBuf>) {
             if !special && !listed.contains(&rel) {
                 book.diagnostics.push(
                     Diagnostic::warning(
-                        "unlisted-chapter",
+                        Code::UnlistedChapter,
                         format!(
                             "{} is not listed in SUMMARY.md",
                             src_rel.join(&rel).display()
@@ -382,7 +384,7 @@ fn read_text(root: &Path, rel: &Path, sources: &mut Sources) -> Result<String, D
             let end = start + lossy[start..].chars().next().map_or(0, char::len_utf8);
             sources.insert(rel, lossy);
             Err(Diagnostic::error(
-                "invalid-utf8",
+                Code::InvalidUtf8,
                 format!("{} is not valid UTF-8", rel.display()),
             )
             .with_file(rel)
@@ -391,7 +393,7 @@ fn read_text(root: &Path, rel: &Path, sources: &mut Sources) -> Result<String, D
             .with_help("save the file as UTF-8"))
         }
         Err(e) => Err(Diagnostic::error(
-            "unreadable-file",
+            Code::UnreadableFile,
             format!("cannot read {}: {e}", rel.display()),
         )
         .with_file(rel)),
@@ -416,7 +418,7 @@ fn folders_outside(
     .map(|(key, rel)| {
         let span = key_span(text, key);
         let mut diag = Diagnostic::error(
-            "folder-outside-book",
+            Code::FolderOutsideBook,
             format!(
                 "`{key} = \"{}\"` leads outside the book's folder",
                 rel.display()

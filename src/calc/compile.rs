@@ -4,17 +4,19 @@
 //!
 //! Everything that does not depend on the variable is evaluated once, at compile time, with the
 //! ordinary evaluator (records, data, constants). User functions are inlined with their
-//! parameters bound to lazily computed slots; every dimension is checked while compiling (by the
-//! evaluator's rules, [`super::rules`], so a chart reports an ill-typed expression with the same
-//! diagnostic as a calc block), so [`Compiled::eval`] only does arithmetic. Native (engine) functions whose arguments depend on
-//! the variable are called at each evaluation with [`Value`]s; the dimension of what they return
-//! is learnt by calling them once at compile time (with the variable at 1 base unit, or a few
-//! other probes if that fails) and checked on every later call.
+//! parameters bound to lazily computed slots; every dimension is checked while compiling, by the
+//! evaluator's rules ([`super::rules`]), so a chart reports an ill-typed expression with the same
+//! diagnostic as a calc block, and [`Compiled::eval`] only does arithmetic. Native (engine)
+//! functions whose arguments depend on the variable are called at each evaluation with
+//! [`Value`]s; the dimension of what they return is learnt by calling them once at compile time
+//! (with the variable at 1 base unit, or a few other probes if that fails) and checked on every
+//! later call.
 //!
 //! Errors found at evaluation time (division by zero, a domain error, overflow) are reported with
 //! a span: the fast path evaluates without checks and, if the result is not finite, evaluation
 //! is repeated in a strict mode that finds the offending operation.
 
+use crate::diagnostic::Code;
 use std::cell::Cell;
 use std::ops::Range;
 use std::sync::Arc;
@@ -205,10 +207,9 @@ fn run<const STRICT: bool>(p: &Prog, n: &Node, x: f64, slots: &mut [Option<f64>]
             match slots.get(i).copied().flatten() {
                 Some(v) => v,
                 None => {
-                    let init = p
-                        .inits
-                        .get(i)
-                        .ok_or_else(|| Box::new(Diagnostic::error("internal", "missing slot")))?;
+                    let init = p.inits.get(i).ok_or_else(|| {
+                        Box::new(Diagnostic::error(Code::Internal, "missing slot"))
+                    })?;
                     let v = run::<STRICT>(p, init, x, slots)?;
                     if let Some(s) = slots.get_mut(i) {
                         *s = Some(v);
@@ -303,7 +304,7 @@ fn call_native<const STRICT: bool>(
     }
     let mut v = (call.f)(&args).map_err(|m| {
         Box::new(
-            Diagnostic::error("native-error", format!("{}: {m}", call.name))
+            Diagnostic::error(Code::NativeError, format!("{}: {m}", call.name))
                 .with_span(call.span.clone())
                 .with_label(format!("in this call of `{}`", call.name)),
         )
@@ -314,7 +315,7 @@ fn call_native<const STRICT: bool>(
             Ok(v) => v,
             Err(Fail::Diag(d)) => return Err(d),
             Err(Fail::Poisoned(_)) => {
-                return Err(Box::new(Diagnostic::error("internal", "poisoned")));
+                return Err(Box::new(Diagnostic::error(Code::Internal, "poisoned")));
             }
         };
     }
@@ -333,7 +334,7 @@ fn run_native<const STRICT: bool>(
         Value::Bool(b) if call.dim == Dim::none() => Ok(f64::from(u8::from(b))),
         other => Err(Box::new(
             Diagnostic::error(
-                "native-error",
+                Code::NativeError,
                 format!(
                     "`{}` returned {} of another dimension than at the first call",
                     call.name,
@@ -424,7 +425,7 @@ impl Scope {
             };
             if node_depth(&root, &c.prog) > 2_000 {
                 return Err(Diagnostic::error(
-                    "too-complex",
+                    Code::TooComplex,
                     "this expression is too deep to compile",
                 )
                 .with_span(e.span.clone()));
@@ -494,7 +495,7 @@ impl Compiler<'_> {
         self.nodes += 1;
         if self.nodes > MAX_NODES {
             return Err(Diagnostic::error(
-                "too-complex",
+                Code::TooComplex,
                 "this expression is too large to compile",
             )
             .with_span(span.clone())
@@ -774,7 +775,9 @@ impl Compiler<'_> {
             }
         }
         Err(Fail::Diag(first_err.unwrap_or_else(|| {
-            Box::new(Diagnostic::error("native-error", "call failed").with_span(call.span.clone()))
+            Box::new(
+                Diagnostic::error(Code::NativeError, "call failed").with_span(call.span.clone()),
+            )
         })))
     }
 
@@ -786,7 +789,7 @@ impl Compiler<'_> {
             CV::Const(Value::Func(func)) => func,
             CV::Const(v) => {
                 return Err(Diagnostic::error(
-                    "not-a-function",
+                    Code::NotAFunction,
                     format!("this is {}, not a function", v.kind()),
                 )
                 .with_span(callee.span.clone())
@@ -831,7 +834,7 @@ impl Compiler<'_> {
             ..
         } = func
         else {
-            return Err(Diagnostic::error("internal", "not a user function").into());
+            return Err(Diagnostic::error(Code::Internal, "not a user function").into());
         };
         let spec = param_spec(
             params.iter().map(|p| (p.name.as_str(), p.default.as_ref())),
@@ -840,7 +843,7 @@ impl Compiler<'_> {
         let bound = bind(name, &spec, vals, &e.span)?;
         if f.depth + 1 > MAX_INLINE {
             return Err(Diagnostic::error(
-                "recursion-limit",
+                Code::RecursionLimit,
                 format!("calls nested more than {MAX_INLINE} deep cannot be compiled"),
             )
             .with_span(e.span.clone())
@@ -968,7 +971,7 @@ impl Compiler<'_> {
             vals.into_iter().map(|a| (a.value, a.span)).collect()
         } else {
             return Err(Diagnostic::error(
-                "wrong-argument-count",
+                Code::WrongArgumentCount,
                 format!("`{}` takes one list", b.name()),
             )
             .with_span(span.clone())
@@ -985,7 +988,7 @@ impl Compiler<'_> {
             nodes.push(n);
         }
         let Some((d, _)) = dim else {
-            return Err(Diagnostic::error("missing-argument", "an empty list")
+            return Err(Diagnostic::error(Code::MissingArgument, "an empty list")
                 .with_span(span.clone())
                 .into());
         };
@@ -1009,7 +1012,7 @@ impl Compiler<'_> {
 
 fn not_sweepable(span: &Range<usize>, what: &str) -> Fail {
     Diagnostic::error(
-        "not-sweepable",
+        Code::NotSweepable,
         format!("this part of a swept expression must be {what}"),
     )
     .with_span(span.clone())

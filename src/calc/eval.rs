@@ -5,6 +5,7 @@
 //! function defined in another source (an earlier block) is re-pointed at the call, with the
 //! function's own line quoted in a note.
 
+use crate::diagnostic::Code;
 use std::cell::Cell;
 use std::sync::Arc;
 
@@ -100,7 +101,7 @@ impl<'s> Evaluator<'s> {
     fn tick(&self, span: &Span) -> EResult<()> {
         if let Err(limit) = super::budget::tick() {
             return err(Diagnostic::error(
-                "step-limit",
+                Code::StepLimit,
                 format!(
                     "the book's evaluation budget of {} steps is spent",
                     format::plain_number(limit as f64, 3)
@@ -116,7 +117,7 @@ impl<'s> Evaluator<'s> {
         self.steps.set(n);
         if n > self.limit {
             return err(Diagnostic::error(
-                "step-limit",
+                Code::StepLimit,
                 format!(
                     "evaluation took more than {} steps",
                     format::plain_number(self.limit as f64, 3)
@@ -202,7 +203,7 @@ impl<'s> Evaluator<'s> {
                 let b = self.eval(end, env)?;
                 let (Some(a), Some(b)) = (a.as_number(), b.as_number()) else {
                     return err(Diagnostic::error(
-                        "type-mismatch",
+                        Code::TypeMismatch,
                         "`a..b` needs two plain numbers",
                     )
                     .with_span(span.clone())
@@ -223,7 +224,7 @@ impl<'s> Evaluator<'s> {
                 match f {
                     Value::Func(func) => self.call(&func, vals, span, env),
                     v => err(Diagnostic::error(
-                        "not-a-function",
+                        Code::NotAFunction,
                         format!("this is {}, not a function", v.kind()),
                     )
                     .with_span(callee.span.clone())
@@ -252,7 +253,7 @@ impl<'s> Evaluator<'s> {
                 let k = if n < 0.0 { n + len } else { n };
                 if k < 0.0 || k >= len {
                     return err(Diagnostic::error(
-                        "index-out-of-range",
+                        Code::IndexOutOfRange,
                         format!("index {n} is outside a list of {} items", items.len()),
                     )
                     .with_span(index.span.clone())
@@ -341,7 +342,7 @@ impl<'s> Evaluator<'s> {
             .chain(Builtin::ALL.iter().map(|(n, _)| *n))
             .chain(self.reg().unit_names())
             .collect();
-        let d = Diagnostic::error("unknown-name", format!("unknown name `{name}`"))
+        let d = Diagnostic::error(Code::UnknownName, format!("unknown name `{name}`"))
             .with_span(span.clone())
             .with_label("not defined");
         err(match crate::diagnostic::suggest_name(name, &candidates) {
@@ -375,9 +376,8 @@ impl<'s> Evaluator<'s> {
             }
             (Value::Str(x), Value::Str(y)) if op == BinOp::Add => {
                 if x.len() + y.len() > MAX_STRING {
-                    return err(
-                        Diagnostic::error("overflow", "string too long").with_span(op_span.clone())
-                    );
+                    return err(Diagnostic::error(Code::Overflow, "string too long")
+                        .with_span(op_span.clone()));
                 }
                 Ok(Value::Str(format!("{x}{y}").into()))
             }
@@ -405,7 +405,7 @@ impl<'s> Evaluator<'s> {
         } = &e.kind
         else {
             return err(
-                Diagnostic::error("claim-not-comparison", "expected a comparison")
+                Diagnostic::error(Code::ClaimNotComparison, "expected a comparison")
                     .with_span(e.span.clone()),
             );
         };
@@ -429,7 +429,7 @@ impl<'s> Evaluator<'s> {
                 Ok((same == (*op == CmpOp::Eq), a.clone(), b.clone(), None))
             }
             _ => err(Diagnostic::error(
-                "type-mismatch",
+                Code::TypeMismatch,
                 format!(
                     "cannot order {} and {} with `{}`",
                     a.kind(),
@@ -462,14 +462,14 @@ impl<'s> Evaluator<'s> {
     fn range(&self, a: f64, b: f64, step: f64, dim: Dim, span: &Span) -> EResult<Value> {
         if step == 0.0 || !step.is_finite() {
             return err(
-                Diagnostic::error("bad-range", "a range's step cannot be zero")
+                Diagnostic::error(Code::BadRange, "a range's step cannot be zero")
                     .with_span(span.clone()),
             );
         }
         let count = ((b - a) / step + 1e-9).floor() + 1.0;
         if count > MAX_RANGE as f64 || count.is_nan() {
             return err(Diagnostic::error(
-                "range-too-large",
+                Code::RangeTooLarge,
                 format!(
                     "this range has more than {} elements",
                     format::plain_number(MAX_RANGE as f64, 3)
@@ -506,7 +506,7 @@ impl<'s> Evaluator<'s> {
                 let vals = bind(name, &spec, args, span)?;
                 if env.depth + 1 > MAX_CALL_DEPTH {
                     return err(Diagnostic::error(
-                        "recursion-limit",
+                        Code::RecursionLimit,
                         format!("calls nested more than {MAX_CALL_DEPTH} deep"),
                     )
                     .with_span(span.clone())
@@ -540,7 +540,7 @@ impl<'s> Evaluator<'s> {
                     }
                     Ok(v) => Ok(v),
                     Err(msg) => {
-                        let mut d = Diagnostic::error("native-error", format!("{name}: {msg}"))
+                        let mut d = Diagnostic::error(Code::NativeError, format!("{name}: {msg}"))
                             .with_span(span.clone())
                             .with_label(format!("in this call of `{name}`"));
                         if let Some(origin) = provenance::take_blame() {
@@ -601,7 +601,7 @@ impl<'s> Evaluator<'s> {
             _ => {
                 if let Some(a) = args.iter().find(|a| a.name.is_some()) {
                     return err(Diagnostic::error(
-                        "unknown-argument",
+                        Code::UnknownArgument,
                         format!("`{name}` takes no named arguments"),
                     )
                     .with_span(a.span.clone()));
@@ -628,7 +628,7 @@ impl<'s> Evaluator<'s> {
         match best {
             Some((x, d, _)) => Ok(Value::quantity(x, d)),
             None => err(Diagnostic::error(
-                "missing-argument",
+                Code::MissingArgument,
                 format!("`{name}` needs at least one value"),
             )
             .with_span(span.clone())),
@@ -670,7 +670,7 @@ impl<'s> Evaluator<'s> {
         let t = if b == Builtin::Mean {
             if items.is_empty() {
                 return err(
-                    Diagnostic::error("division-by-zero", "the mean of an empty list")
+                    Diagnostic::error(Code::DivisionByZero, "the mean of an empty list")
                         .with_span(span.clone()),
                 );
             }
@@ -699,13 +699,15 @@ impl<'s> Evaluator<'s> {
             Value::Quantity { si: s, dim: ds, .. },
         ) = (&v[0], &v[1], &v[2])
         else {
-            return err(Diagnostic::error("type-mismatch", "range needs quantities")
-                .with_span(span.clone()));
+            return err(
+                Diagnostic::error(Code::TypeMismatch, "range needs quantities")
+                    .with_span(span.clone()),
+            );
         };
         if da != de || (da != ds && !(ds.is_dimensionless() && *s == 1.0 && da.is_dimensionless()))
         {
             return err(Diagnostic::error(
-                "dimension-mismatch",
+                Code::DimensionMismatch,
                 "range's start, end and step must have the same dimension",
             )
             .with_span(span.clone()));
@@ -722,7 +724,7 @@ impl<'s> Evaluator<'s> {
             }
             _ => {
                 return err(Diagnostic::error(
-                    "type-mismatch",
+                    Code::TypeMismatch,
                     "`map` takes a list and a function: map(xs, f)",
                 )
                 .with_span(span.clone()));
@@ -758,7 +760,7 @@ pub fn apply_math(
 /// path, which checks dimensions once beforehand).
 pub fn math_value(b: Builtin, x: f64, arg_span: &Span) -> Result<f64, Diagnostic> {
     let domain = |what: &str| {
-        Diagnostic::error("domain-error", format!("`{}` of {what}", b.name()))
+        Diagnostic::error(Code::DomainError, format!("`{}` of {what}", b.name()))
             .with_span(arg_span.clone())
             .with_label(what.to_string())
     };
@@ -833,7 +835,7 @@ pub fn field(
             }
             None => {
                 let names: Vec<&str> = r.names().collect();
-                let mut d = Diagnostic::error("unknown-field", format!("no field `{name}`"))
+                let mut d = Diagnostic::error(Code::UnknownField, format!("no field `{name}`"))
                     .with_span(name_span.clone())
                     .with_label("unknown field")
                     .with_secondary(base_span.clone(), "this record");

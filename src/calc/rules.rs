@@ -13,6 +13,7 @@ use super::ast::{BinOp, Span, UnitExpr};
 use super::format;
 use super::units::{Dim, Rat, Registry};
 use super::value::{Builtin, Value};
+use crate::diagnostic::Code;
 use crate::diagnostic::{Diagnostic, did_you_mean};
 
 /// The error for `lhs op rhs` with different dimensions: caret under the operator, each side
@@ -41,7 +42,7 @@ fn mismatch(
     (lhs_span, ld): (Span, &Dim),
     (rhs_span, rd): (Span, &Dim),
 ) -> Diagnostic {
-    let d = Diagnostic::error("dimension-mismatch", message)
+    let d = Diagnostic::error(Code::DimensionMismatch, message)
         .with_span(span)
         .with_label(format!("{} vs {}", short(reg, ld), short(reg, rd)));
     // The items of a list value have no spans of their own: both would underline the list.
@@ -90,7 +91,7 @@ pub fn arithmetic(
         BinOp::Pow => {
             if !rd.is_dimensionless() {
                 return Err(Diagnostic::error(
-                    "dimension-mismatch",
+                    Code::DimensionMismatch,
                     format!(
                         "an exponent must be a plain number, not {}",
                         reg.describe(rd)
@@ -103,7 +104,7 @@ pub fn arithmetic(
                 Some(k) => pow_dim(ld, k, rhs_span.clone()),
                 None if ld.is_dimensionless() => Ok(Dim::none()),
                 None => Err(Diagnostic::error(
-                    "bad-exponent",
+                    Code::BadExponent,
                     "a quantity with a unit cannot be raised to a varying power",
                 )
                 .with_span(rhs_span.clone())
@@ -120,7 +121,7 @@ pub fn pow_dim(base: &Dim, exp: f64, span: Span) -> Result<Dim, Diagnostic> {
     }
     let r = Rat::from_f64(exp).ok_or_else(|| {
         Diagnostic::error(
-            "bad-exponent",
+            Code::BadExponent,
             "a quantity with a unit can only be raised to a simple fraction",
         )
         .with_span(span.clone())
@@ -131,7 +132,7 @@ pub fn pow_dim(base: &Dim, exp: f64, span: Span) -> Result<Dim, Diagnostic> {
 }
 
 pub fn exponent_overflow(span: Span) -> Diagnostic {
-    Diagnostic::error("overflow", "a dimension's exponent grew too large")
+    Diagnostic::error(Code::Overflow, "a dimension's exponent grew too large")
         .with_span(span)
         .with_label("here")
 }
@@ -167,7 +168,7 @@ pub fn tolerance(
         return Ok(());
     }
     Err(Diagnostic::error(
-        "dimension-mismatch",
+        Code::DimensionMismatch,
         format!(
             "the tolerance is {}, but the sides are {}",
             reg.describe(tol_dim),
@@ -181,7 +182,7 @@ pub fn tolerance(
 
 /// A negative tolerance would make `≈` never hold, whatever the sides: a typo.
 pub fn negative_tolerance(tol_span: &Span) -> Diagnostic {
-    Diagnostic::error("bad-tolerance", "a tolerance cannot be negative")
+    Diagnostic::error(Code::BadTolerance, "a tolerance cannot be negative")
         .with_span(tol_span.clone())
         .with_label("negative tolerance")
         .with_help("write it as a size: `a ≈ b ± 5%`")
@@ -199,7 +200,7 @@ pub fn convert(
         return Ok(());
     }
     Err(Diagnostic::error(
-        "dimension-mismatch",
+        Code::DimensionMismatch,
         format!(
             "cannot convert {} to `{}`, which is {}",
             reg.describe(from),
@@ -255,7 +256,7 @@ pub fn math(
         }
         Builtin::Abs => Ok(dim.clone()),
         _ if !dim.is_dimensionless() => Err(Diagnostic::error(
-            "dimension-mismatch",
+            Code::DimensionMismatch,
             format!(
                 "`{}` needs a plain number, found {}",
                 b.name(),
@@ -322,7 +323,7 @@ pub fn branches(
         return Ok(());
     }
     Err(Diagnostic::error(
-        "dimension-mismatch",
+        Code::DimensionMismatch,
         format!(
             "the branches of `if` are {} and {}",
             reg.describe(td),
@@ -341,13 +342,13 @@ pub fn overflow(span: Span, x: f64) -> Diagnostic {
     } else {
         "the result overflows to infinity"
     };
-    Diagnostic::error("overflow", what.to_string())
+    Diagnostic::error(Code::Overflow, what.to_string())
         .with_span(span)
         .with_label("here")
 }
 
 pub fn division_by_zero(op_span: &Span, rhs_span: &Span) -> Diagnostic {
-    Diagnostic::error("division-by-zero", "division by zero")
+    Diagnostic::error(Code::DivisionByZero, "division by zero")
         .with_span(op_span.clone())
         .with_label("dividing here")
         .with_secondary(rhs_span.clone(), "this is zero")
@@ -356,7 +357,7 @@ pub fn division_by_zero(op_span: &Span, rhs_span: &Span) -> Diagnostic {
 /// A value of the wrong kind (`kind` as [`Value::kind`] words it: "a quantity", "a list").
 pub fn wrong_kind(span: Span, expected: &str, kind: &str) -> Diagnostic {
     Diagnostic::error(
-        "type-mismatch",
+        Code::TypeMismatch,
         format!("expected {expected}, found {kind}"),
     )
     .with_span(span)
@@ -427,7 +428,7 @@ pub fn bind<T: Clone>(
             None => {
                 if positional >= params.len() {
                     return Err(Diagnostic::error(
-                        "wrong-argument-count",
+                        Code::WrongArgumentCount,
                         format!(
                             "`{fname}` takes {} argument{}, but {given} were given",
                             params.len(),
@@ -444,7 +445,7 @@ pub fn bind<T: Clone>(
             Some((n, nspan)) => {
                 let Some(i) = params.iter().position(|(p, _)| *p == n) else {
                     let d = Diagnostic::error(
-                        "unknown-argument",
+                        Code::UnknownArgument,
                         format!("`{fname}` has no parameter `{n}`"),
                     )
                     .with_span(nspan)
@@ -459,7 +460,7 @@ pub fn bind<T: Clone>(
                 };
                 if slots[i].is_some() {
                     return Err(Diagnostic::error(
-                        "duplicate-argument",
+                        Code::DuplicateArgument,
                         format!("argument `{n}` is given twice"),
                     )
                     .with_span(nspan)
@@ -476,7 +477,7 @@ pub fn bind<T: Clone>(
             Some(v) => out.push(v),
             None => {
                 return Err(Diagnostic::error(
-                    "missing-argument",
+                    Code::MissingArgument,
                     format!("missing argument `{pname}` for `{fname}`"),
                 )
                 .with_span(call.clone())

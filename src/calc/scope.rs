@@ -6,6 +6,7 @@
 //! statements that use a poisoned name are skipped without a further error, so one mistake gives
 //! one message. Defining the name again successfully clears the poison.
 
+use crate::diagnostic::Code;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::Arc;
@@ -355,7 +356,7 @@ impl Scope {
                             }
                             match fail {
                                 Fail::Diag(mut d) => {
-                                    if d.code == "step-limit" {
+                                    if d.code == Code::StepLimit {
                                         // The step that ran out may lie in a function defined
                                         // elsewhere: report the statement that called it.
                                         d.span = Some(span.clone());
@@ -387,7 +388,7 @@ impl Scope {
     fn name_not_unit(&self, d: Diagnostic, src: &str) -> Diagnostic {
         let name = d.span.clone().and_then(|s| src.get(s));
         match name {
-            Some(n) if d.code == "unknown-unit" && self.globals.contains_key(n) => Diagnostic {
+            Some(n) if d.code == Code::UnknownUnit && self.globals.contains_key(n) => Diagnostic {
                 message: format!("`{n}` is a name, not a unit"),
                 label: Some("a number followed by a name".into()),
                 help: Some(format!("to multiply, write `* {n}`")),
@@ -503,7 +504,7 @@ impl Scope {
                             v => {
                                 return Err(with_name(Fail::Diag(Box::new(
                                     Diagnostic::error(
-                                        "bad-unit",
+                                        Code::BadUnit,
                                         "a unit must be a positive quantity",
                                     )
                                     .with_span(e.span.clone())
@@ -523,7 +524,7 @@ impl Scope {
                 };
                 self.registry.declare_unit(name, factor, dim).map_err(|m| {
                     with_name(Fail::Diag(Box::new(
-                        Diagnostic::error("bad-unit", m).with_span(name_span.clone()),
+                        Diagnostic::error(Code::BadUnit, m).with_span(name_span.clone()),
                     )))
                 })?;
                 Ok(OutputKind::Declaration { name: name.clone() })
@@ -532,7 +533,7 @@ impl Scope {
                 self.registry.declare_dimension(name).map_err(|m| {
                     (
                         Fail::Diag(Box::new(
-                            Diagnostic::error("bad-dimension", m).with_span(name_span.clone()),
+                            Diagnostic::error(Code::BadDimension, m).with_span(name_span.clone()),
                         )),
                         None,
                     )
@@ -543,7 +544,7 @@ impl Scope {
     }
 
     fn unknown_dimension(&self, d: &str, span: &Span) -> Diagnostic {
-        let diag = Diagnostic::error("unknown-dimension", format!("unknown dimension `{d}`"))
+        let diag = Diagnostic::error(Code::UnknownDimension, format!("unknown dimension `{d}`"))
             .with_span(span.clone())
             .with_label("not a dimension");
         match did_you_mean(d, self.registry.dimension_names()) {
@@ -581,7 +582,7 @@ impl Scope {
                 if shadowed {
                     return Err(Fail::Diag(Box::new(
                         Diagnostic::error(
-                            "ambiguous-unit",
+                            Code::AmbiguousUnit,
                             format!("`{}` is both a unit and a defined name", term.name),
                         )
                         .with_span(term.span.clone())
@@ -623,7 +624,7 @@ impl Scope {
                 .chain(self.names())
                 .chain(Builtin::ALL.iter().map(|(n, _)| *n))
                 .collect();
-            let d = Diagnostic::error("unknown-name", format!("unknown name `{n}`"))
+            let d = Diagnostic::error(Code::UnknownName, format!("unknown name `{n}`"))
                 .with_span(span)
                 .with_label("not a parameter or a defined name");
             return Err(Fail::Diag(Box::new(
@@ -703,7 +704,7 @@ fn claim_words(src: &str, toks: &[super::lexer::Token]) -> Option<(ClaimKind, St
 
 pub(crate) fn fail_to_diag(f: Fail, span: &Span) -> Diagnostic {
     match f {
-        Fail::Diag(mut d) if d.code == "step-limit" => {
+        Fail::Diag(mut d) if d.code == Code::StepLimit => {
             // Report the expression that ran out, not a step inside a function it called.
             d.span = Some(span.clone());
             d.label = Some("this ran out of steps".into());
@@ -711,7 +712,7 @@ pub(crate) fn fail_to_diag(f: Fail, span: &Span) -> Diagnostic {
         }
         Fail::Diag(d) => *d,
         Fail::Poisoned(n) => Diagnostic::warning(
-            "depends-on-failed",
+            Code::DependsOnFailed,
             format!("`{n}` has no value because its definition failed"),
         )
         .with_span(span.clone())
@@ -740,7 +741,7 @@ fn parse_quantity_in(text: &str, scope: &Scope) -> Result<Value, Diagnostic> {
     let e = parser::parse_expression(text, reg)?;
     if let Some((n, span)) = first_name(&e) {
         return Err(
-            Diagnostic::error("unknown-unit", format!("`{n}` is not a unit"))
+            Diagnostic::error(Code::UnknownUnit, format!("`{n}` is not a unit"))
                 .with_span(span)
                 .with_label("not a unit")
                 .with_help(match reg.suggest_unit(&n) {
@@ -783,7 +784,7 @@ fn claim(
     let ExprKind::Compare { op, rhs, tol, .. } = &cond.kind else {
         return Err(Fail::Diag(Box::new(
             Diagnostic::error(
-                "claim-not-comparison",
+                Code::ClaimNotComparison,
                 "a claim's condition must be a comparison",
             )
             .with_span(cond.span.clone())
@@ -1194,7 +1195,7 @@ mod tests {
         assert_eq!(q.dim(), Some(&Dim::money().div(&Dim::time()).unwrap()));
         assert_eq!(parse_quantity("0.5", &reg).unwrap().as_number(), Some(0.5));
         let d = parse_quantity("8 TB/sec2", &reg).unwrap_err();
-        assert_eq!((d.code, d.span), ("unknown-unit", Some(5..9)));
+        assert_eq!((d.code.as_str(), d.span), ("unknown-unit", Some(5..9)));
         assert_eq!(
             parse_quantity("8 x", &reg).unwrap_err().code,
             "unknown-unit"
@@ -1230,7 +1231,7 @@ mod tests {
     fn a_number_before_a_name_that_is_also_a_unit_is_ambiguous() {
         let mut s = Scope::new();
         let out = s.run_block("N = 10\nx = 3 N\ny = 3 * N\nfn f(L) = 2 L");
-        let codes: Vec<&str> = out.diagnostics.iter().map(|d| d.code).collect();
+        let codes: Vec<&str> = out.diagnostics.iter().map(|d| d.code.as_str()).collect();
         assert_eq!(codes, ["ambiguous-unit", "ambiguous-unit"]);
         assert_eq!(s.get("y").and_then(Value::as_number), Some(30.0));
         // Where no name shadows it, the unit is the unit.

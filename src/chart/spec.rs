@@ -9,6 +9,7 @@
 //! plain and simply quoted scalars, the key's span otherwise. Spans are relative to the YAML text;
 //! the caller shifts them with [`Diagnostic::offset`].
 
+use crate::diagnostic::Code;
 use std::ops::Range;
 
 use serde_yaml::Value;
@@ -207,7 +208,7 @@ pub fn parse_chart(yaml: &str) -> Result<ChartSpec, Vec<Diagnostic>> {
     // What each kind needs.
     if spec.series.is_empty() {
         p.diags.push(
-            Diagnostic::error("spec-missing-key", "a chart needs at least one series")
+            Diagnostic::error(Code::SpecMissingKey, "a chart needs at least one series")
                 .with_span(series_span.clone())
                 .with_help("add `series:` with items like `- { label: compute, y: expr }`"),
         );
@@ -221,7 +222,7 @@ pub fn parse_chart(yaml: &str) -> Result<ChartSpec, Vec<Diagnostic>> {
         if s.axis == Side::Right && spec.y2.is_none() {
             p.diags.push(
                 Diagnostic::error(
-                    "spec-missing-key",
+                    Code::SpecMissingKey,
                     "a series on the right axis needs a `y2:` axis",
                 )
                 .with_span(s.span.clone())
@@ -304,7 +305,7 @@ impl Locator<'_> {
                     if !(200..=4000).contains(&n) {
                         self.diags.push(
                             Diagnostic::error(
-                                "spec-bad-value",
+                                Code::SpecBadValue,
                                 format!("`{key}` must be between 200 and 4000"),
                             )
                             .with_span(span),
@@ -324,7 +325,7 @@ impl Locator<'_> {
         let kind = ChartKind::parse(&t.text);
         if kind.is_none() {
             let mut d = Diagnostic::error(
-                "chart-unknown-kind",
+                Code::ChartUnknownKind,
                 format!("unknown chart kind `{}`", t.text),
             )
             .with_span(t.span)
@@ -346,7 +347,7 @@ impl Locator<'_> {
                 if !have {
                     self.diags.push(
                         Diagnostic::error(
-                            "spec-missing-key",
+                            Code::SpecMissingKey,
                             format!("the x axis sweeps `var` but has no `{name}`"),
                         )
                         .with_span(spec.x.span.clone())
@@ -362,7 +363,7 @@ impl Locator<'_> {
             if !sweep && s.x.is_none() {
                 self.diags.push(
                     Diagnostic::error(
-                        "spec-missing-key",
+                        Code::SpecMissingKey,
                         "a line series needs x values: a sweep on the x axis or its own `x:`",
                     )
                     .with_span(s.span.clone())
@@ -376,7 +377,7 @@ impl Locator<'_> {
             if total > MAX_TOTAL_POINTS && points <= MAX_POINTS {
                 self.diags.push(
                     Diagnostic::error(
-                        "chart-sweep-too-large",
+                        Code::ChartSweepTooLarge,
                         format!(
                             "{} series × {points} points is {total} evaluations, more than \
                              the limit of {MAX_TOTAL_POINTS}",
@@ -401,7 +402,7 @@ impl Locator<'_> {
         if spec.categories.is_none() && spec.rows.is_none() {
             self.diags.push(
                 Diagnostic::error(
-                    "spec-missing-key",
+                    Code::SpecMissingKey,
                     format!(
                         "a {} chart needs `categories:` or `rows:`",
                         spec.kind.name()
@@ -422,7 +423,7 @@ impl Locator<'_> {
         if spec.kind == ChartKind::Stacked && spec.y.scale == Scale::Log {
             self.diags.push(
                 Diagnostic::error(
-                    "spec-bad-value",
+                    Code::SpecBadValue,
                     "a stacked chart needs a linear y axis: stacked lengths mean nothing on a log scale",
                 )
                 .with_span(spec.y.span.clone()),
@@ -505,7 +506,7 @@ pub fn parse_table(yaml: &str) -> Result<TableSpec, Vec<Diagnostic>> {
     }
     if spec.columns.is_empty() {
         p.diags.push(
-            Diagnostic::error("spec-missing-key", "a table needs at least one column")
+            Diagnostic::error(Code::SpecMissingKey, "a table needs at least one column")
                 .with_span(columns_span.unwrap_or(first_line))
                 .with_help("write `columns:` with lines like `Chip: row.name`"),
         );
@@ -515,7 +516,7 @@ pub fn parse_table(yaml: &str) -> Result<TableSpec, Vec<Diagnostic>> {
             Some(i) => spec.sort = Some((i, desc)),
             None => {
                 let mut d = Diagnostic::error(
-                    "spec-unknown-column",
+                    Code::SpecUnknownColumn,
                     format!("cannot sort by `{}`: no such column", by.text),
                 )
                 .with_span(by.span);
@@ -536,12 +537,12 @@ fn load(yaml: &str) -> Result<serde_yaml::Mapping, Vec<Diagnostic>> {
     match serde_yaml::from_str::<Value>(yaml) {
         Ok(Value::Mapping(m)) => Ok(m),
         Ok(Value::Null) => Err(vec![
-            Diagnostic::error("spec-missing-key", "the block is empty")
+            Diagnostic::error(Code::SpecMissingKey, "the block is empty")
                 .with_span(0..0)
                 .with_help("a spec is YAML keys such as `title:` and `series:`"),
         ]),
         Ok(_) => Err(vec![
-            Diagnostic::error("spec-yaml", "a spec must be YAML keys and values")
+            Diagnostic::error(Code::SpecYaml, "a spec must be YAML keys and values")
                 .with_span(0..yaml.len().min(yaml.find('\n').unwrap_or(yaml.len()))),
         ]),
         Err(e) => {
@@ -563,7 +564,7 @@ fn load(yaml: &str) -> Result<serde_yaml::Mapping, Vec<Diagnostic>> {
                 None => 0..0,
             };
             Err(vec![
-                Diagnostic::error("spec-yaml", format!("bad YAML: {msg}"))
+                Diagnostic::error(Code::SpecYaml, format!("bad YAML: {msg}"))
                     .with_span(span)
                     .with_label("here"),
             ])
@@ -781,13 +782,14 @@ impl<'a> Locator<'a> {
 
     fn bad(&mut self, v: &Value, key_span: &Range<usize>, msg: &str) {
         self.skip(v);
-        self.diags
-            .push(Diagnostic::error("spec-bad-value", msg.to_string()).with_span(key_span.clone()));
+        self.diags.push(
+            Diagnostic::error(Code::SpecBadValue, msg.to_string()).with_span(key_span.clone()),
+        );
     }
 
     fn missing(&mut self, key: &str, what: &str, span: Range<usize>) {
         self.diags.push(
-            Diagnostic::error("spec-missing-key", format!("missing `{key}` in {what}"))
+            Diagnostic::error(Code::SpecMissingKey, format!("missing `{key}` in {what}"))
                 .with_span(span)
                 .with_label(format!("this {what} has no `{key}`")),
         );
@@ -795,9 +797,12 @@ impl<'a> Locator<'a> {
 
     fn unknown(&mut self, key: &str, span: Range<usize>, v: &Value, allowed: &[&str], what: &str) {
         self.skip(v);
-        let mut d = Diagnostic::error("spec-unknown-key", format!("unknown key `{key}` in {what}"))
-            .with_span(span)
-            .with_label(format!("not a {what} key"));
+        let mut d = Diagnostic::error(
+            Code::SpecUnknownKey,
+            format!("unknown key `{key}` in {what}"),
+        )
+        .with_span(span)
+        .with_label(format!("not a {what} key"));
         let depth = |open: char, close: char| {
             key.chars().filter(|c| *c == close).count() > key.chars().filter(|c| *c == open).count()
         };
@@ -900,7 +905,7 @@ impl<'a> Locator<'a> {
             other => {
                 self.diags.push(
                     Diagnostic::error(
-                        "spec-bad-value",
+                        Code::SpecBadValue,
                         format!("`axis` is `left` or `right`, not `{other}`"),
                     )
                     .with_span(t.span),
@@ -942,7 +947,7 @@ impl<'a> Locator<'a> {
                             "log" => axis.scale = Scale::Log,
                             other => {
                                 let mut d = Diagnostic::error(
-                                    "spec-bad-value",
+                                    Code::SpecBadValue,
                                     format!("unknown scale `{other}`"),
                                 )
                                 .with_span(t.span)
@@ -960,7 +965,7 @@ impl<'a> Locator<'a> {
                         if n > MAX_POINTS {
                             self.diags.push(
                                 Diagnostic::error(
-                                    "chart-sweep-too-large",
+                                    Code::ChartSweepTooLarge,
                                     format!("{n} points is more than the limit of {MAX_POINTS}"),
                                 )
                                 .with_span(span.clone())
@@ -969,7 +974,7 @@ impl<'a> Locator<'a> {
                         } else if n < 2 {
                             self.diags.push(
                                 Diagnostic::error(
-                                    "spec-bad-value",
+                                    Code::SpecBadValue,
                                     "a sweep needs at least 2 points",
                                 )
                                 .with_span(span.clone()),
@@ -1098,7 +1103,7 @@ impl<'a> Locator<'a> {
         } else {
             self.diags.push(
                 Diagnostic::error(
-                    "spec-missing-key",
+                    Code::SpecMissingKey,
                     "a mark needs one of `x`, `y`, `point`, `band` or `note`",
                 )
                 .with_span(span),
@@ -1144,7 +1149,7 @@ impl<'a> Locator<'a> {
                                 } else {
                                     self.diags.push(
                                         Diagnostic::error(
-                                            "spec-bad-value",
+                                            Code::SpecBadValue,
                                             "`digits` must be between 1 and 15",
                                         )
                                         .with_span(span),

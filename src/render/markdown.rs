@@ -16,6 +16,7 @@
 //!   cells), which may replace them with its own HTML;
 //! - collects plain text per section for the search index.
 
+use crate::diagnostic::Code;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
@@ -784,7 +785,7 @@ fn math(src: &str, display: bool, span: Range<usize>, out: &mut RenderedMarkdown
     let events: Vec<_> = TexParser::new(src, &storage).collect();
     if let Some(Err(e)) = events.iter().find(|e| e.is_err()) {
         out.diagnostics.push(
-            Diagnostic::error("bad-math", format!("cannot read this math: {e}"))
+            Diagnostic::error(Code::BadMath, format!("cannot read this math: {e}"))
                 .with_span(span)
                 .with_help("math uses LaTeX syntax, e.g. `$t = \\max(t_c, t_m)$`"),
         );

@@ -2,6 +2,7 @@
 //! dimension checker agrees with evaluation. `PROPTEST_CASES` raises the case count.
 
 use calcbook::calc::{Dim, Registry, Scope, Value, parse_quantity};
+use calcbook::diagnostic::Code;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 
@@ -114,13 +115,13 @@ proptest! {
                 }
             },
             Err(d) => {
-                prop_assert!(matches!(d.code, "dimension-mismatch" | "division-by-zero" | "overflow" | "domain-error"), "{}: {:?}", src, d);
+                prop_assert!(matches!(d.code, Code::DimensionMismatch | Code::DivisionByZero | Code::Overflow | Code::DomainError), "{}: {:?}", src, d);
                 let e = evaluated.err().ok_or_else(|| TestCaseError::fail(format!("{src}: checker said {d:?} but it evaluated")))?;
                 // The checker finds a dimension error before running anything; the evaluator may
                 // first meet a value error (a division by zero) to the left of it. Otherwise the
                 // two report the same rule with the same words.
                 let met_a_value_error_first = d.code == "dimension-mismatch"
-                    && matches!(e.code, "division-by-zero" | "overflow" | "domain-error");
+                    && matches!(e.code, Code::DivisionByZero | Code::Overflow | Code::DomainError);
                 if !met_a_value_error_first {
                     prop_assert_eq!((e.code, &e.message), (d.code, &d.message), "{}", src);
                 }
