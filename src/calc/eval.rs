@@ -90,7 +90,7 @@ impl<'s> Evaluator<'s> {
         Evaluator {
             scope,
             steps,
-            limit: scope.step_limit,
+            limit: super::budget::statement_limit(scope.step_limit),
         }
     }
 

@@ -1071,10 +1071,16 @@ mod tests {
         );
         fails("fn f(x) = x + y", "unknown-name");
         fails("fn f(n) = f(n + 1)\nf(1)", "recursion-limit");
-        fails(
-            "fn f(n) = if n < 1 then 1 else f(n - 1) + f(n - 1)\nf(60)",
-            "step-limit",
+        // A small step limit, so the runaway stops at once.
+        let mut small = Scope::new();
+        small.step_limit = 10_000;
+        let out = small.run_block("fn f(n) = if n < 1 then 1 else f(n - 1) + f(n - 1)\nf(60)");
+        assert_eq!(
+            out.diagnostics[0].code, "step-limit",
+            "{:?}",
+            out.diagnostics
         );
+        assert!(out.diagnostics[0].message.contains("10,000 steps"));
         expect(
             "fn fact(n) = if n <= 1 then 1 else n * fact(n - 1)\nfact(10)",
             "3.63 million",
