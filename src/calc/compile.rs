@@ -812,7 +812,7 @@ impl Compiler<'_> {
                 name,
                 params,
                 f: nf,
-            } => self.call_native(name, params, nf, vals, e),
+            } => self.native_node(name, params, nf, vals, e),
             Function::Builtin(b) => self.builtin(*b, vals, e),
         }
     }
@@ -888,7 +888,7 @@ impl Compiler<'_> {
     }
 
     /// A native (engine) function: called at each point with the arguments' values.
-    fn call_native(
+    fn native_node(
         &mut self,
         name: &str,
         params: &[super::value::Param],

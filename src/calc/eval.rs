@@ -745,7 +745,7 @@ impl<'s> Evaluator<'s> {
 
 /// The math builtins on a base-unit value: the dimension by [`rules::math`], the value by
 /// [`math_value`].
-pub fn apply_math(
+fn apply_math(
     b: Builtin,
     si: f64,
     dim: &Dim,

@@ -18,7 +18,7 @@ use crate::diagnostic::{Diagnostic, did_you_mean};
 
 /// The error for `lhs op rhs` with different dimensions: caret under the operator, each side
 /// labelled with its dimension in words. `verb` completes "cannot {verb} {lhs} and {rhs}".
-pub fn dim_mismatch(
+fn dim_mismatch(
     reg: &Registry,
     verb: &str,
     op_span: Span,
@@ -115,7 +115,7 @@ pub fn arithmetic(
 }
 
 /// The dimension of `base ^ exponent`.
-pub fn pow_dim(base: &Dim, exp: f64, span: Span) -> Result<Dim, Diagnostic> {
+fn pow_dim(base: &Dim, exp: f64, span: Span) -> Result<Dim, Diagnostic> {
     if base.is_dimensionless() {
         return Ok(Dim::none());
     }
@@ -131,7 +131,7 @@ pub fn pow_dim(base: &Dim, exp: f64, span: Span) -> Result<Dim, Diagnostic> {
     base.pow(r).ok_or_else(|| exponent_overflow(span))
 }
 
-pub fn exponent_overflow(span: Span) -> Diagnostic {
+fn exponent_overflow(span: Span) -> Diagnostic {
     Diagnostic::error(Code::Overflow, "a dimension's exponent grew too large")
         .with_span(span)
         .with_label("here")
