@@ -58,7 +58,8 @@ enum Node {
     Math(Builtin, Box<Node>, u32),
     MinMax(bool, Vec<Node>),
     Sum(Vec<Node>),
-    Cmp(CmpOp, Box<(Node, Node)>, Option<(Box<Node>, bool)>),
+    /// A comparison; its tolerance, whether relative, and the tolerance's span.
+    Cmp(CmpOp, Box<(Node, Node)>, Option<(Box<Node>, bool, u32)>),
     And(Box<(Node, Node)>),
     Or(Box<(Node, Node)>),
     Not(Box<Node>),
@@ -258,7 +259,14 @@ fn run<const STRICT: bool>(p: &Prog, n: &Node, x: f64, slots: &mut [Option<f64>]
             let a = run::<STRICT>(p, &ab.0, x, slots)?;
             let b = run::<STRICT>(p, &ab.1, x, slots)?;
             let t = match tol {
-                Some((t, rel)) => Some((run::<STRICT>(p, t, x, slots)?, *rel)),
+                Some((t, rel, s)) => {
+                    let t = run::<STRICT>(p, t, x, slots)?;
+                    // As the evaluator: a negative tolerance is a typo, whatever the sides.
+                    if t.is_nan() || t < 0.0 {
+                        return Err(Box::new(rules::negative_tolerance(&span(*s))));
+                    }
+                    Some((t, *rel))
+                }
                 None => None,
             };
             f64::from(u8::from(compare_f64(*op, a, b, t)))
@@ -466,7 +474,7 @@ fn node_depth(root: &Node, prog: &Prog) -> usize {
                 push(&ab.0);
                 push(&ab.1);
             }
-            Node::Cmp(_, ab, Some((t, _))) => {
+            Node::Cmp(_, ab, Some((t, ..))) => {
                 push(&ab.0);
                 push(&ab.1);
                 push(t);
@@ -694,7 +702,7 @@ impl Compiler<'_> {
                 let relative = t.is_percentage();
                 let (tn, td) = self.num_of(t, f)?;
                 rules::tolerance(reg, &t.span, &td, &da, relative)?;
-                Some((Box::new(tn), relative))
+                Some((Box::new(tn), relative, self.span_id(&t.span)))
             }
             None => None,
         };
@@ -1072,6 +1080,15 @@ mod tests {
         assert_eq!(c.eval(3.0).unwrap(), 0.5);
         let d = c.eval(1.0).unwrap_err();
         assert_eq!(d.code, "division-by-zero");
+        // A tolerance that turns negative at some points fails there, as in a calc block.
+        let c = s.compile("t ≈ 2 ± (t - 1)", "t", &Dim::none()).unwrap();
+        assert_eq!(c.eval(3.0).unwrap(), 1.0);
+        let d = c.eval(0.5).unwrap_err();
+        let e = s
+            .eval_expr_with("t ≈ 2 ± (t - 1)", &[("t".into(), Value::number(0.5))])
+            .unwrap_err();
+        assert_eq!((d.code, &d.message, &d.span), (e.code, &e.message, &e.span));
+        assert_eq!(d.span, Some(11..18));
         let c = s.compile("exp(t)", "t", &Dim::none()).unwrap();
         assert_eq!(c.eval(1e6).unwrap_err().code, "overflow");
         let c = s
