@@ -39,7 +39,8 @@ fn unit_pair() -> impl Strategy<Value = (&'static str, &'static str)> {
     })
 }
 
-/// Expressions over a swept `x` (a time) mixing dimensions, so some are ill-typed.
+/// Expressions over a swept `x` (a time) mixing dimensions, so some are ill-typed: arithmetic,
+/// powers, user functions with defaults, aggregates and conversions.
 fn expr() -> impl Strategy<Value = String> {
     let leaf = prop_oneof![
         Just("x".to_string()),
@@ -66,7 +67,11 @@ fn expr() -> impl Strategy<Value = String> {
             inner.clone().prop_map(|a| format!("twice({a})")),
             inner.clone().prop_map(|a| format!("-{a}")),
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("scale({a}, by={b})")),
-            (inner.clone(), inner).prop_map(|(a, b)| format!("sum([{a}, {b}])")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("sum([{a}, {b}])")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("min([{a}, {b}])")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("mean([{a}, {b}])")),
+            inner.clone().prop_map(|a| format!("({a} in ms)")),
+            inner.prop_map(|a| format!("({a} in GB/s)")),
         ]
     })
 }
