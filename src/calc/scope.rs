@@ -348,7 +348,7 @@ impl Scope {
                     OutputKind::Error
                 }
                 Ok(stmt) => {
-                    match self.exec(&stmt, &source, source_id, &steps, &mut out.diagnostics) {
+                    match self.exec(&stmt, &source, source_id, &steps) {
                         Ok(k) => k,
                         Err((fail, name)) => {
                             if let Some(n) = &name {
@@ -404,7 +404,6 @@ impl Scope {
         source: &Arc<str>,
         source_id: u64,
         steps: &std::cell::Cell<u64>,
-        _diags: &mut Vec<Diagnostic>,
     ) -> Result<OutputKind, (Fail, Option<String>)> {
         let env = Env {
             locals: &[],
@@ -445,41 +444,20 @@ impl Scope {
             StmtKind::Fn {
                 name, params, body, ..
             } => {
+                let ev = Evaluator::new(self, steps);
                 let mut ps = Vec::with_capacity(params.len());
-                {
-                    let ev = Evaluator::new(self, steps);
-                    for p in params {
-                        let default = match &p.default {
-                            Some(d) => Some(ev.eval(d, env).map_err(with_name)?.plain()),
-                            None => None,
-                        };
-                        ps.push(UserParam {
-                            name: p.name.clone(),
-                            default,
-                        });
-                    }
+                for p in params {
+                    let default = match &p.default {
+                        Some(d) => Some(ev.eval(d, env).map_err(with_name)?.plain()),
+                        None => None,
+                    };
+                    ps.push(UserParam {
+                        name: p.name.clone(),
+                        default,
+                    });
                 }
-                self.check_names(body, name, &ps).map_err(with_name)?;
-                let signature = format!(
-                    "{name}({})",
-                    ps.iter()
-                        .map(|p| p.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-                let f = Function::User {
-                    name: name.clone(),
-                    params: ps,
-                    body: Arc::new(body.clone()),
-                    source: source.clone(),
-                    source_id,
-                    span: stmt.span.clone(),
-                };
-                self.set(name, Value::Func(Arc::new(f)));
-                Ok(OutputKind::Function {
-                    name: name.clone(),
-                    signature,
-                })
+                self.define_function(name, ps, body, source, source_id, &stmt.span)
+                    .map_err(with_name)
             }
             StmtKind::Claim {
                 refute,
@@ -495,40 +473,9 @@ impl Scope {
                 name,
                 name_span,
                 def,
-            } => {
-                let (factor, dim) = match def {
-                    UnitDefinition::Expr(e) => {
-                        let ev = Evaluator::new(self, steps);
-                        match ev.eval(e, env).map_err(with_name)? {
-                            Value::Quantity { si, dim, .. } if si > 0.0 => (si, dim),
-                            v => {
-                                return Err(with_name(Fail::Diag(Box::new(
-                                    Diagnostic::error(
-                                        Code::BadUnit,
-                                        "a unit must be a positive quantity",
-                                    )
-                                    .with_span(e.span.clone())
-                                    .with_label(format!("this is {}", self.format(&v)))
-                                    .with_help("write e.g. `unit Mtok = 1e6 token`"),
-                                ))));
-                            }
-                        }
-                    }
-                    UnitDefinition::Base(d, span) => match self.registry.dimension(d) {
-                        Some(dim) => (1.0, dim),
-                        None => {
-                            let diag = self.unknown_dimension(d, span);
-                            return Err(with_name(Fail::Diag(Box::new(diag))));
-                        }
-                    },
-                };
-                self.registry.declare_unit(name, factor, dim).map_err(|m| {
-                    with_name(Fail::Diag(Box::new(
-                        Diagnostic::error(Code::BadUnit, m).with_span(name_span.clone()),
-                    )))
-                })?;
-                Ok(OutputKind::Declaration { name: name.clone() })
-            }
+            } => self
+                .declare_unit(name, name_span, def, steps, env)
+                .map_err(with_name),
             StmtKind::Dimension { name, name_span } => {
                 self.registry.declare_dimension(name).map_err(|m| {
                     (
@@ -541,6 +488,79 @@ impl Scope {
                 Ok(OutputKind::Declaration { name: name.clone() })
             }
         }
+    }
+
+    /// `fn name(params) = body`: the parameters' defaults already evaluated.
+    fn define_function(
+        &mut self,
+        name: &str,
+        params: Vec<UserParam>,
+        body: &Expr,
+        source: &Arc<str>,
+        source_id: u64,
+        span: &Span,
+    ) -> Result<OutputKind, Fail> {
+        self.check_names(body, name, &params)?;
+        let signature = format!(
+            "{name}({})",
+            params
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let f = Function::User {
+            name: name.to_string(),
+            params,
+            body: Arc::new(body.clone()),
+            source: source.clone(),
+            source_id,
+            span: span.clone(),
+        };
+        self.set(name, Value::Func(Arc::new(f)));
+        Ok(OutputKind::Function {
+            name: name.to_string(),
+            signature,
+        })
+    }
+
+    /// `unit name = quantity` or `unit name: dimension`.
+    fn declare_unit(
+        &mut self,
+        name: &str,
+        name_span: &Span,
+        def: &UnitDefinition,
+        steps: &std::cell::Cell<u64>,
+        env: Env,
+    ) -> Result<OutputKind, Fail> {
+        let (factor, dim) = match def {
+            UnitDefinition::Expr(e) => {
+                let ev = Evaluator::new(self, steps);
+                match ev.eval(e, env)? {
+                    Value::Quantity { si, dim, .. } if si > 0.0 => (si, dim),
+                    v => {
+                        return Err(Diagnostic::error(
+                            Code::BadUnit,
+                            "a unit must be a positive quantity",
+                        )
+                        .with_span(e.span.clone())
+                        .with_label(format!("this is {}", self.format(&v)))
+                        .with_help("write e.g. `unit Mtok = 1e6 token`")
+                        .into());
+                    }
+                }
+            }
+            UnitDefinition::Base(d, span) => match self.registry.dimension(d) {
+                Some(dim) => (1.0, dim),
+                None => return Err(self.unknown_dimension(d, span).into()),
+            },
+        };
+        self.registry.declare_unit(name, factor, dim).map_err(|m| {
+            Fail::from(Diagnostic::error(Code::BadUnit, m).with_span(name_span.clone()))
+        })?;
+        Ok(OutputKind::Declaration {
+            name: name.to_string(),
+        })
     }
 
     fn unknown_dimension(&self, d: &str, span: &Span) -> Diagnostic {
