@@ -1,8 +1,9 @@
 //! The one user-facing error type, used by every stage of the pipeline.
 //!
-//! A [`Diagnostic`] carries a severity, a stable code, a message, the file it concerns (relative to the
-//! book root), a byte span in that file, an optional help line and notes. Stages that work on a piece
-//! of a file (a calc block inside a chapter) produce spans relative to that piece and shift them with
+//! A [`Diagnostic`] carries a severity, a stable [`Code`] (an enum, printed and serialized as its
+//! kebab-case name), a message, the file it concerns (relative to the book root), a byte span in
+//! that file, an optional help line and notes. Stages that work on a piece of a file (a calc block
+//! inside a chapter) produce spans relative to that piece and shift them with
 //! [`Diagnostic::offset`] once they know where the piece sits. Rendering (caret excerpts in the
 //! terminal) lives here too, on top of `codespan-reporting`, so no stage formats errors by hand.
 

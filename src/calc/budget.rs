@@ -1,7 +1,7 @@
 //! The evaluation budget of a whole book.
 //!
 //! Each statement, inline value and chart or table cell has its own step limit
-//! ([`super::DEFAULT_STEP_LIMIT`], at most half the book's budget: [`statement_limit`]), so one
+//! ([`super::scope::DEFAULT_STEP_LIMIT`], at most half the book's budget: [`statement_limit`]), so one
 //! runaway statement does not starve the ones after it.
 //! On top of that, every step of a build counts against one book-wide budget, so that many
 //! statements that each stay under their own limit (100,000 table rows near the limit) cannot add

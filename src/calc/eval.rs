@@ -1,5 +1,6 @@
-//! The tree-walking evaluator: expressions to [`Value`]s, checking dimensions as it goes, with a
-//! step budget and a call-depth limit so no input can hang or overflow the stack.
+//! The tree-walking evaluator: expressions to [`Value`]s, checking dimensions as it goes (by the
+//! rules in [`super::rules`], shared with the sweep compiler), with a step budget and a call-depth
+//! limit so no input can hang or overflow the stack.
 //!
 //! Errors are [`Diagnostic`]s with spans in the source being evaluated. An error inside a user
 //! function defined in another source (an earlier block) is re-pointed at the call, with the
