@@ -287,7 +287,7 @@ impl Report<'_> {
                 };
                 JsonDiagnostic {
                     severity: d.severity,
-                    code: d.code,
+                    code: d.code.as_str(),
                     message: &d.message,
                     file: d.file.as_ref().map(|f| f.display().to_string()),
                     start: d.span.as_ref().and_then(|s| pos(s.start)),
@@ -414,7 +414,7 @@ impl Report<'_> {
                         out,
                         ">\n      <error message=\"{}\" type=\"{}\">{}</error>\n    </testcase>",
                         xml(&d.message),
-                        xml(d.code),
+                        xml(d.code.as_str()),
                         xml(&detail)
                     );
                 } else {
@@ -477,7 +477,7 @@ impl Report<'_> {
                     }
                 }
             }
-            props.push(format!("title={}", gh_property(d.code)));
+            props.push(format!("title={}", gh_property(d.code.as_str())));
             let mut message = d.message.clone();
             if let Some(help) = &d.help {
                 message.push_str(&format!("\nhelp: {help}"));
@@ -560,6 +560,7 @@ fn gh_property(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::Code;
     use std::path::PathBuf;
 
     fn claim(words: &str, holds: bool) -> ClaimRecord {
@@ -652,7 +653,7 @@ mod tests {
         c.margin = Some(HOSTILE.into());
         let mut sources = Sources::new();
         sources.insert("ch<&>,:%.md", "line one\nbad <&> here\n");
-        let d = Diagnostic::error("bad-thing", HOSTILE)
+        let d = Diagnostic::error(Code::TypeMismatch, HOSTILE)
             .with_file("ch<&>,:%.md")
             .with_span(9..12)
             .with_help(HOSTILE);
@@ -745,7 +746,7 @@ mod tests {
     #[test]
     fn warnings_fail_only_when_denied() {
         let sources = Sources::new();
-        let diags = [Diagnostic::warning("w", "careful")];
+        let diags = [Diagnostic::warning(Code::UnlistedChapter, "careful")];
         let mut r = report(&[], &diags, &sources);
         assert!(r.ok());
         r.deny_warnings = true;

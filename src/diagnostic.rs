@@ -1,8 +1,9 @@
 //! The one user-facing error type, used by every stage of the pipeline.
 //!
-//! A [`Diagnostic`] carries a severity, a stable code, a message, the file it concerns (relative to the
-//! book root), a byte span in that file, an optional help line and notes. Stages that work on a piece
-//! of a file (a calc block inside a chapter) produce spans relative to that piece and shift them with
+//! A [`Diagnostic`] carries a severity, a stable [`Code`] (an enum, printed and serialized as its
+//! kebab-case name), a message, the file it concerns (relative to the book root), a byte span in
+//! that file, an optional help line and notes. Stages that work on a piece of a file (a calc block
+//! inside a chapter) produce spans relative to that piece and shift them with
 //! [`Diagnostic::offset`] once they know where the piece sits. Rendering (caret excerpts in the
 //! terminal) lives here too, on top of `codespan-reporting`, so no stage formats errors by hand.
 
@@ -23,6 +24,307 @@ pub enum Severity {
     Error,
 }
 
+/// The kind of a problem, one variant per code; serialized (JSON, JUnit, GitHub annotations) and
+/// printed as its stable kebab-case name (`Code::UnknownName` is `unknown-name`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Code {
+    AmbiguousUnit,
+    BadAdditionalFile,
+    BadConfig,
+    BadData,
+    BadDataName,
+    BadDigits,
+    BadDimension,
+    BadExponent,
+    BadHtmlConfig,
+    BadInclude,
+    BadMath,
+    BadPreprocessorInput,
+    BadQuantity,
+    BadRange,
+    BadRedirect,
+    BadSummaryEntry,
+    BadSummaryLine,
+    BadTolerance,
+    BadUnit,
+    BadYaml,
+    BookExists,
+    BrokenAnchor,
+    BrokenLink,
+    ChapterOutsideSource,
+    ChartLogNonpositive,
+    ChartNotFinite,
+    ChartSweepTooLarge,
+    ChartUnitMismatch,
+    ChartUnknownKind,
+    ClaimFails,
+    ClaimNotComparison,
+    DependsOnFailed,
+    DimensionMismatch,
+    DivisionByZero,
+    DomainError,
+    DraftUnnumbered,
+    DuplicateArgument,
+    DuplicateChapter,
+    DuplicateField,
+    DuplicateParameter,
+    FolderOutsideBook,
+    IncludeAnchor,
+    IndexOutOfRange,
+    InitFailed,
+    Internal,
+    InvalidUtf8,
+    MdbookVersion,
+    MissingArgument,
+    MissingChapter,
+    MissingSource,
+    MissingSummary,
+    NativeError,
+    NoBook,
+    NotAFunction,
+    NotSweepable,
+    NumberedAfterSuffix,
+    Overflow,
+    ParseError,
+    PartAfterSuffix,
+    RangeTooLarge,
+    RecursionLimit,
+    SpecBadValue,
+    SpecMissingKey,
+    SpecUnknownColumn,
+    SpecUnknownKey,
+    SpecYaml,
+    StepLimit,
+    Template,
+    TooComplex,
+    TooDeep,
+    TypeMismatch,
+    UnknownArgument,
+    UnknownChapter,
+    UnknownChip,
+    UnknownDimension,
+    UnknownField,
+    UnknownName,
+    UnknownReference,
+    UnknownUnit,
+    UnlistedChapter,
+    UnreadableFile,
+    UnsupportedDirective,
+    UnsupportedOutput,
+    UnsupportedPreprocessor,
+    UnterminatedString,
+    WrongArgumentCount,
+}
+
+impl Code {
+    /// Every code, in the order of their names.
+    pub const ALL: &[Code] = &[
+        Code::AmbiguousUnit,
+        Code::BadAdditionalFile,
+        Code::BadConfig,
+        Code::BadData,
+        Code::BadDataName,
+        Code::BadDigits,
+        Code::BadDimension,
+        Code::BadExponent,
+        Code::BadHtmlConfig,
+        Code::BadInclude,
+        Code::BadMath,
+        Code::BadPreprocessorInput,
+        Code::BadQuantity,
+        Code::BadRange,
+        Code::BadRedirect,
+        Code::BadSummaryEntry,
+        Code::BadSummaryLine,
+        Code::BadTolerance,
+        Code::BadUnit,
+        Code::BadYaml,
+        Code::BookExists,
+        Code::BrokenAnchor,
+        Code::BrokenLink,
+        Code::ChapterOutsideSource,
+        Code::ChartLogNonpositive,
+        Code::ChartNotFinite,
+        Code::ChartSweepTooLarge,
+        Code::ChartUnitMismatch,
+        Code::ChartUnknownKind,
+        Code::ClaimFails,
+        Code::ClaimNotComparison,
+        Code::DependsOnFailed,
+        Code::DimensionMismatch,
+        Code::DivisionByZero,
+        Code::DomainError,
+        Code::DraftUnnumbered,
+        Code::DuplicateArgument,
+        Code::DuplicateChapter,
+        Code::DuplicateField,
+        Code::DuplicateParameter,
+        Code::FolderOutsideBook,
+        Code::IncludeAnchor,
+        Code::IndexOutOfRange,
+        Code::InitFailed,
+        Code::Internal,
+        Code::InvalidUtf8,
+        Code::MdbookVersion,
+        Code::MissingArgument,
+        Code::MissingChapter,
+        Code::MissingSource,
+        Code::MissingSummary,
+        Code::NativeError,
+        Code::NoBook,
+        Code::NotAFunction,
+        Code::NotSweepable,
+        Code::NumberedAfterSuffix,
+        Code::Overflow,
+        Code::ParseError,
+        Code::PartAfterSuffix,
+        Code::RangeTooLarge,
+        Code::RecursionLimit,
+        Code::SpecBadValue,
+        Code::SpecMissingKey,
+        Code::SpecUnknownColumn,
+        Code::SpecUnknownKey,
+        Code::SpecYaml,
+        Code::StepLimit,
+        Code::Template,
+        Code::TooComplex,
+        Code::TooDeep,
+        Code::TypeMismatch,
+        Code::UnknownArgument,
+        Code::UnknownChapter,
+        Code::UnknownChip,
+        Code::UnknownDimension,
+        Code::UnknownField,
+        Code::UnknownName,
+        Code::UnknownReference,
+        Code::UnknownUnit,
+        Code::UnlistedChapter,
+        Code::UnreadableFile,
+        Code::UnsupportedDirective,
+        Code::UnsupportedOutput,
+        Code::UnsupportedPreprocessor,
+        Code::UnterminatedString,
+        Code::WrongArgumentCount,
+    ];
+
+    /// The stable name, as `check --json` and the terminal show it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Code::AmbiguousUnit => "ambiguous-unit",
+            Code::BadAdditionalFile => "bad-additional-file",
+            Code::BadConfig => "bad-config",
+            Code::BadData => "bad-data",
+            Code::BadDataName => "bad-data-name",
+            Code::BadDigits => "bad-digits",
+            Code::BadDimension => "bad-dimension",
+            Code::BadExponent => "bad-exponent",
+            Code::BadHtmlConfig => "bad-html-config",
+            Code::BadInclude => "bad-include",
+            Code::BadMath => "bad-math",
+            Code::BadPreprocessorInput => "bad-preprocessor-input",
+            Code::BadQuantity => "bad-quantity",
+            Code::BadRange => "bad-range",
+            Code::BadRedirect => "bad-redirect",
+            Code::BadSummaryEntry => "bad-summary-entry",
+            Code::BadSummaryLine => "bad-summary-line",
+            Code::BadTolerance => "bad-tolerance",
+            Code::BadUnit => "bad-unit",
+            Code::BadYaml => "bad-yaml",
+            Code::BookExists => "book-exists",
+            Code::BrokenAnchor => "broken-anchor",
+            Code::BrokenLink => "broken-link",
+            Code::ChapterOutsideSource => "chapter-outside-source",
+            Code::ChartLogNonpositive => "chart-log-nonpositive",
+            Code::ChartNotFinite => "chart-not-finite",
+            Code::ChartSweepTooLarge => "chart-sweep-too-large",
+            Code::ChartUnitMismatch => "chart-unit-mismatch",
+            Code::ChartUnknownKind => "chart-unknown-kind",
+            Code::ClaimFails => "claim-fails",
+            Code::ClaimNotComparison => "claim-not-comparison",
+            Code::DependsOnFailed => "depends-on-failed",
+            Code::DimensionMismatch => "dimension-mismatch",
+            Code::DivisionByZero => "division-by-zero",
+            Code::DomainError => "domain-error",
+            Code::DraftUnnumbered => "draft-unnumbered",
+            Code::DuplicateArgument => "duplicate-argument",
+            Code::DuplicateChapter => "duplicate-chapter",
+            Code::DuplicateField => "duplicate-field",
+            Code::DuplicateParameter => "duplicate-parameter",
+            Code::FolderOutsideBook => "folder-outside-book",
+            Code::IncludeAnchor => "include-anchor",
+            Code::IndexOutOfRange => "index-out-of-range",
+            Code::InitFailed => "init-failed",
+            Code::Internal => "internal",
+            Code::InvalidUtf8 => "invalid-utf8",
+            Code::MdbookVersion => "mdbook-version",
+            Code::MissingArgument => "missing-argument",
+            Code::MissingChapter => "missing-chapter",
+            Code::MissingSource => "missing-source",
+            Code::MissingSummary => "missing-summary",
+            Code::NativeError => "native-error",
+            Code::NoBook => "no-book",
+            Code::NotAFunction => "not-a-function",
+            Code::NotSweepable => "not-sweepable",
+            Code::NumberedAfterSuffix => "numbered-after-suffix",
+            Code::Overflow => "overflow",
+            Code::ParseError => "parse-error",
+            Code::PartAfterSuffix => "part-after-suffix",
+            Code::RangeTooLarge => "range-too-large",
+            Code::RecursionLimit => "recursion-limit",
+            Code::SpecBadValue => "spec-bad-value",
+            Code::SpecMissingKey => "spec-missing-key",
+            Code::SpecUnknownColumn => "spec-unknown-column",
+            Code::SpecUnknownKey => "spec-unknown-key",
+            Code::SpecYaml => "spec-yaml",
+            Code::StepLimit => "step-limit",
+            Code::Template => "template",
+            Code::TooComplex => "too-complex",
+            Code::TooDeep => "too-deep",
+            Code::TypeMismatch => "type-mismatch",
+            Code::UnknownArgument => "unknown-argument",
+            Code::UnknownChapter => "unknown-chapter",
+            Code::UnknownChip => "unknown-chip",
+            Code::UnknownDimension => "unknown-dimension",
+            Code::UnknownField => "unknown-field",
+            Code::UnknownName => "unknown-name",
+            Code::UnknownReference => "unknown-reference",
+            Code::UnknownUnit => "unknown-unit",
+            Code::UnlistedChapter => "unlisted-chapter",
+            Code::UnreadableFile => "unreadable-file",
+            Code::UnsupportedDirective => "unsupported-directive",
+            Code::UnsupportedOutput => "unsupported-output",
+            Code::UnsupportedPreprocessor => "unsupported-preprocessor",
+            Code::UnterminatedString => "unterminated-string",
+            Code::WrongArgumentCount => "wrong-argument-count",
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// Lets tests compare with the stable name: `d.code == "unknown-name"`.
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<str> for Code {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
 /// A secondary underline with its own message (e.g. "this side is bytes").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Label {
@@ -34,8 +336,8 @@ pub struct Label {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub severity: Severity,
-    /// Stable, kebab-case identifier of the kind of problem (`unknown-name`, `missing-chapter`).
-    pub code: &'static str,
+    /// The kind of problem, printed as a stable kebab-case name (`unknown-name`).
+    pub code: Code,
     pub message: String,
     /// Path relative to the book root; `None` for problems not tied to a file.
     pub file: Option<PathBuf>,
@@ -49,7 +351,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn new(severity: Severity, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(severity: Severity, code: Code, message: impl Into<String>) -> Self {
         Diagnostic {
             severity,
             code,
@@ -63,11 +365,11 @@ impl Diagnostic {
         }
     }
 
-    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn error(code: Code, message: impl Into<String>) -> Self {
         Self::new(Severity::Error, code, message)
     }
 
-    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
         Self::new(Severity::Warning, code, message)
     }
 
@@ -286,7 +588,7 @@ fn to_codespan(
         Severity::Warning => cs::Severity::Warning,
     };
     let mut out = cs::Diagnostic::new(severity)
-        .with_code(diag.code)
+        .with_code(diag.code.as_str())
         .with_message(&diag.message);
     let mut notes = Vec::new();
     match diag
@@ -417,6 +719,26 @@ mod tests {
     }
 
     #[test]
+    fn every_code_has_a_distinct_kebab_case_name() {
+        let mut seen = std::collections::HashSet::new();
+        for code in Code::ALL {
+            let name = code.as_str();
+            assert!(
+                !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && !name.starts_with('-')
+                    && !name.ends_with('-'),
+                "{name}"
+            );
+            assert!(seen.insert(name), "{name} twice");
+            assert_eq!(code.to_string(), name);
+            assert_eq!(serde_json::to_string(code).unwrap(), format!("\"{name}\""));
+        }
+    }
+
+    #[test]
     fn line_col_counts_characters_not_bytes() {
         let text = "ab\nμx = 1\n";
         // 'x' sits after a two-byte 'μ' on line 2.
@@ -437,7 +759,7 @@ mod tests {
     fn rendered_diagnostic_names_file_line_and_underlines_the_span() {
         let mut sources = Sources::new();
         sources.insert("ch1.md", "x = 8 TB/s + 3 s\n");
-        let diag = Diagnostic::error("dimension-mismatch", "cannot add bandwidth and time")
+        let diag = Diagnostic::error(Code::DimensionMismatch, "cannot add bandwidth and time")
             .with_file("ch1.md")
             .with_span(11..12)
             .with_label("bytes/time + time")

@@ -3,6 +3,7 @@
 //! functions) and, with a chapter, every `calc` block of that chapter run in order first (a
 //! statement that fails is skipped, as in the book, so one bad line does not hide the rest).
 
+use crate::diagnostic::Code;
 use std::path::Path;
 
 use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
@@ -74,7 +75,7 @@ fn eval_here(
                 .map(|c| c.source.display().to_string())
                 .collect();
             let d = Diagnostic::error(
-                "unknown-chapter",
+                Code::UnknownChapter,
                 format!("the book has no chapter `{}`", wanted.display()),
             )
             .with_help(format!("chapters: {}", names.join(", ")));
@@ -93,7 +94,7 @@ fn eval_here(
         }),
         // A name whose definition failed in the chapter has no value: an error here, since
         // there is nothing to print.
-        Err(d) if d.code == "depends-on-failed" => Err((
+        Err(d) if d.code == Code::DependsOnFailed => Err((
             vec![Diagnostic {
                 severity: crate::diagnostic::Severity::Error,
                 help: Some("`calcbook check` shows the error where it is defined".into()),

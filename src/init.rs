@@ -1,6 +1,7 @@
 //! `calcbook init`: writes a small starter book that builds: an introduction, a chapter of
 //! calculations with a claim and a chart, and a chapter that reads an example data file.
 
+use crate::diagnostic::Code;
 use std::path::Path;
 
 use crate::diagnostic::Diagnostic;
@@ -118,7 +119,7 @@ pub fn init_with(
 ) -> Result<Vec<String>, Diagnostic> {
     if dir.join("book.toml").exists() {
         return Err(Diagnostic::error(
-            "book-exists",
+            Code::BookExists,
             format!("{} already holds a book.toml", dir.display()),
         )
         .with_help("choose an empty folder, or edit the existing book"));
@@ -153,7 +154,7 @@ pub fn init_with(
             .and_then(|()| std::fs::write(&path, text));
         if let Err(e) = result {
             return Err(Diagnostic::error(
-                "init-failed",
+                Code::InitFailed,
                 format!("cannot write {}: {e}", path.display()),
             ));
         }

@@ -15,6 +15,7 @@ pub mod chart;
 pub mod check;
 pub mod diagnostic;
 pub mod engine;
+pub mod escape;
 pub mod explore;
 pub mod init;
 pub mod notebook;
@@ -23,6 +24,7 @@ pub mod preprocess;
 pub mod render;
 pub mod serve;
 
+use crate::diagnostic::Code;
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -196,7 +198,7 @@ fn render_book_inner(
     }
     let Some(cached) = cache.prelude.as_ref() else {
         return Err(Diagnostic::error(
-            "internal",
+            Code::Internal,
             "the prelude cache is empty after filling it",
         ));
     };
@@ -303,7 +305,8 @@ fn render_book_inner(
 }
 
 /// Codes of the diagnostics about links inside the book that do not land (a page or an anchor).
-pub const LINK_CODES: &[&str] = &["broken-link", "broken-anchor"];
+pub const LINK_CODES: &[diagnostic::Code] =
+    &[diagnostic::Code::BrokenLink, diagnostic::Code::BrokenAnchor];
 
 /// Turns broken in-book links from warnings into errors: what `check` always does, and `build`
 /// does when book.toml sets `[calcbook] strict-links = true`.

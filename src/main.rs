@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use calcbook::diagnostic::{self, Diagnostic, Sources};
+use calcbook::diagnostic::{self, Code, Diagnostic, Sources};
 
 /// Literate notebooks with unit-aware calculations, charts and verified claims.
 #[derive(Parser)]
@@ -341,7 +341,7 @@ fn clean(dir: &Path, dest: Option<&Path>) -> ExitCode {
         Ok(book) => book,
         Err(d) => return report(&[d], &Sources::new()),
     };
-    if book.diagnostics.iter().any(|d| d.code == "no-book") {
+    if book.diagnostics.iter().any(|d| d.code == Code::NoBook) {
         return report(&book.diagnostics, &book.sources);
     }
     let out = calcbook::output::absolute(&calcbook::destination(dir, &book, dest));

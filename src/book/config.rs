@@ -5,6 +5,7 @@
 //! `[output.html]` is read leniently by [`super::html_config`], `[rust] edition` is used for Rust
 //! blocks, and each preprocessor or other output (which calcbook does not run) gets one warning.
 
+use crate::diagnostic::Code;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -218,7 +219,7 @@ pub fn parse(text: &str, file: &str) -> Result<(Config, Vec<Diagnostic>), Diagno
     let config: Config = toml::from_str(text).map_err(|e| {
         let message = e.message().trim().to_string();
         let mut diag = Diagnostic::error(
-            "bad-config",
+            Code::BadConfig,
             format!("invalid {file}: {}", first_line(&message)),
         )
         .with_file(file);
@@ -250,7 +251,7 @@ pub fn parse(text: &str, file: &str) -> Result<(Config, Vec<Diagnostic>), Diagno
         if !matches!(name.as_str(), "index" | "links" | "calcbook") {
             warnings.push(
                 Diagnostic::warning(
-                    "unsupported-preprocessor",
+                    Code::UnsupportedPreprocessor,
                     format!("preprocessor `{name}` is not run by calcbook"),
                 )
                 .with_file(file)
@@ -262,7 +263,7 @@ pub fn parse(text: &str, file: &str) -> Result<(Config, Vec<Diagnostic>), Diagno
     for name in config.output.keys().filter(|n| *n != "html") {
         warnings.push(
             Diagnostic::warning(
-                "unsupported-output",
+                Code::UnsupportedOutput,
                 format!("output `{name}` is not written by calcbook"),
             )
             .with_file(file)
@@ -273,7 +274,7 @@ pub fn parse(text: &str, file: &str) -> Result<(Config, Vec<Diagnostic>), Diagno
     if let Err(message) = super::html_config::HtmlConfig::from_output(&config.output) {
         warnings.push(
             Diagnostic::warning(
-                "bad-html-config",
+                Code::BadHtmlConfig,
                 format!("[output.html] cannot be read ({message}); its defaults are used"),
             )
             .with_file(file)

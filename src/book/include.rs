@@ -8,6 +8,7 @@
 //! [`SpanMap`] so that a diagnostic found later in the expanded text still points at the right place
 //! in the chapter file (inside an included piece, at the directive that included it).
 
+use crate::diagnostic::Code;
 use std::ops::Range;
 use std::path::Path;
 
@@ -112,7 +113,7 @@ pub fn expand_chapter(text: &str, root: &Path, file: &Path) -> Expanded {
                 if !in_code {
                     expanded.diagnostics.push(
                         Diagnostic::warning(
-                            "unsupported-directive",
+                            Code::UnsupportedDirective,
                             format!("`{{{{#{name} …}}}}` is not a directive calcbook knows; left as text"),
                         )
                         .with_file(file)
@@ -135,7 +136,7 @@ pub fn expand_chapter(text: &str, root: &Path, file: &Path) -> Expanded {
                 .map(|(piece, warnings)| {
                     for w in warnings {
                         expanded.diagnostics.push(
-                            Diagnostic::warning("include-anchor", w)
+                            Diagnostic::warning(Code::IncludeAnchor, w)
                                 .with_file(file)
                                 .with_span(start..end),
                         );
@@ -151,7 +152,7 @@ pub fn expand_chapter(text: &str, root: &Path, file: &Path) -> Expanded {
         if !in_code {
             for message in nested_errors {
                 expanded.diagnostics.push(
-                    Diagnostic::error("bad-include", message)
+                    Diagnostic::error(Code::BadInclude, message)
                         .with_file(file)
                         .with_span(start..end)
                         .with_label("in this directive"),

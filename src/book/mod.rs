@@ -8,6 +8,7 @@ pub mod html_config;
 pub mod include;
 pub mod summary;
 
+use crate::diagnostic::Code;
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Component, Path, PathBuf};
 
@@ -116,9 +117,10 @@ pub fn is_contained(path: &Path) -> bool {
 pub fn load(root: &Path) -> Result<Book, Diagnostic> {
     if !root.is_dir() {
         return Err(
-            Diagnostic::error("no-book", format!("{} is not a folder", root.display())).with_help(
-                "pass the folder that holds book.toml, or run `calcbook init DIR` to start one",
-            ),
+            Diagnostic::error(Code::NoBook, format!("{} is not a folder", root.display()))
+                .with_help(
+                    "pass the folder that holds book.toml, or run `calcbook init DIR` to start one",
+                ),
         );
     }
     let mut sources = Sources::new();
@@ -126,29 +128,17 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
     fs::begin(fs::DEFAULT_LIMITS);
 
     let config_path = root.join(config::FILE_NAME);
-    let config = if config_path.is_file() {
-        let text = read_text(root, Path::new(config::FILE_NAME), &mut sources)?;
-        match config::parse(&text, config::FILE_NAME) {
-            Ok((config, warnings)) => {
-                diagnostics.extend(warnings);
-                config
-            }
-            Err(diag) => {
-                // Without a valid config the source folder is unknown: report and stop here.
-                diagnostics.push(diag);
-                return Ok(Book {
-                    root: root.to_path_buf(),
-                    config: Config::default(),
-                    summary: Summary::default(),
-                    chapters: Vec::new(),
-                    static_files: Vec::new(),
-                    sources,
-                    diagnostics,
-                });
-            }
-        }
-    } else {
-        Config::default()
+    let Some(config) = read_config(root, &mut sources, &mut diagnostics)? else {
+        // Without a valid config the source folder is unknown: report and stop here.
+        return Ok(Book {
+            root: root.to_path_buf(),
+            config: Config::default(),
+            summary: Summary::default(),
+            chapters: Vec::new(),
+            static_files: Vec::new(),
+            sources,
+            diagnostics,
+        });
     };
 
     fs::begin(config.calcbook.limits());
@@ -171,7 +161,7 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
     }
     if !root.join(&summary_rel).is_file() && !config_path.is_file() {
         return Err(Diagnostic::error(
-            "no-book",
+            Code::NoBook,
             format!(
                 "{} holds no book.toml (and no {}): it is not a book folder",
                 root.display(),
@@ -183,7 +173,7 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
     if !root.join(&summary_rel).is_file() {
         book.diagnostics.push(
             Diagnostic::error(
-                "missing-summary",
+                Code::MissingSummary,
                 format!("no {} in the book", summary_rel.display()),
             )
             .with_help("list the chapters in SUMMARY.md, e.g. `- [Introduction](intro.md)`"),
@@ -201,18 +191,54 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
     let (summary, diags) = summary::parse(&summary_text, &summary_name);
     book.diagnostics.extend(diags);
 
+    let listed = load_chapters(&mut book, &summary, &summary_rel);
+    book.summary = summary;
+
+    find_unlisted_and_static(&mut book, &listed);
+    Ok(book)
+}
+
+/// Reads and parses `book.toml` (the default config when there is none); `None` when it is
+/// invalid, its diagnostic pushed.
+fn read_config(
+    root: &Path,
+    sources: &mut Sources,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<Option<Config>, Diagnostic> {
+    if !root.join(config::FILE_NAME).is_file() {
+        return Ok(Some(Config::default()));
+    }
+    let text = read_text(root, Path::new(config::FILE_NAME), sources)?;
+    match config::parse(&text, config::FILE_NAME) {
+        Ok((config, warnings)) => {
+            diagnostics.extend(warnings);
+            Ok(Some(config))
+        }
+        Err(diag) => {
+            diagnostics.push(diag);
+            Ok(None)
+        }
+    }
+}
+
+/// Reads every chapter SUMMARY.md links to (once each, inside the source folder), and returns
+/// their paths relative to the source folder.
+fn load_chapters(book: &mut Book, summary: &Summary, summary_rel: &Path) -> HashSet<PathBuf> {
+    let root = book.root.clone();
+    let root = root.as_path();
+    let src_rel = book.config.book.src.clone();
     let mut listed = HashSet::new();
     for link in summary.links() {
         let Some(path) = &link.path else { continue };
         let at_summary = |code, message: String| {
             Diagnostic::error(code, message)
-                .with_file(&summary_rel)
+                .with_file(summary_rel)
                 .with_span(link.span.clone())
         };
         if !is_contained(path) {
             book.diagnostics.push(
                 at_summary(
-                    "chapter-outside-source",
+                    Code::ChapterOutsideSource,
                     format!("chapter `{}` is outside the source folder", path.display()),
                 )
                 .with_help(
@@ -223,7 +249,7 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
         }
         if !listed.insert(normalize(path)) {
             book.diagnostics.push(at_summary(
-                "duplicate-chapter",
+                Code::DuplicateChapter,
                 format!("`{}` is listed twice in SUMMARY.md", path.display()),
             ));
             continue;
@@ -231,20 +257,20 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
         let source = src_rel.join(path);
         if !root.join(&source).is_file() {
             let diag = at_summary(
-                "missing-chapter",
+                Code::MissingChapter,
                 format!("chapter file `{}` does not exist", source.display()),
             )
             .with_label("no such file");
-            missing_chapter(&mut book, link, path, source, diag);
+            missing_chapter(book, link, path, source, diag);
             continue;
         }
         let raw = match read_text(root, &source, &mut book.sources) {
             Ok(t) => t,
             Err(mut d) => {
-                if d.code == "unreadable-file" {
+                if d.code == Code::UnreadableFile {
                     // A symlink out of the book, a FIFO or an oversized file: point at the link
                     // that names it.
-                    d.file = Some(summary_rel.clone());
+                    d.file = Some(summary_rel.to_path_buf());
                     d.span = Some(link.span.clone());
                 }
                 book.diagnostics.push(d);
@@ -264,10 +290,13 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
             page_title: expanded.title,
         });
     }
-    book.summary = summary;
+    listed
+}
 
-    // Everything else in the source folder: unlisted Markdown (a warning) and static files.
-    let src_dir = root.join(&src_rel);
+/// Everything else in the source folder: unlisted Markdown (a warning) and static files.
+fn find_unlisted_and_static(book: &mut Book, listed: &HashSet<PathBuf>) {
+    let src_rel = book.config.book.src.clone();
+    let src_dir = book.root.join(&src_rel);
     for entry in WalkDir::new(&src_dir)
         .follow_links(false)
         .sort_by_file_name()
@@ -288,7 +317,7 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
             if !special && !listed.contains(&rel) {
                 book.diagnostics.push(
                     Diagnostic::warning(
-                        "unlisted-chapter",
+                        Code::UnlistedChapter,
                         format!(
                             "{} is not listed in SUMMARY.md",
                             src_rel.join(&rel).display()
@@ -302,7 +331,6 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
             book.static_files.push(rel);
         }
     }
-    Ok(book)
 }
 
 /// A chapter listed in SUMMARY.md whose file is missing. mdBook's `create-missing` (on by default)
@@ -356,7 +384,7 @@ fn read_text(root: &Path, rel: &Path, sources: &mut Sources) -> Result<String, D
             let end = start + lossy[start..].chars().next().map_or(0, char::len_utf8);
             sources.insert(rel, lossy);
             Err(Diagnostic::error(
-                "invalid-utf8",
+                Code::InvalidUtf8,
                 format!("{} is not valid UTF-8", rel.display()),
             )
             .with_file(rel)
@@ -365,7 +393,7 @@ fn read_text(root: &Path, rel: &Path, sources: &mut Sources) -> Result<String, D
             .with_help("save the file as UTF-8"))
         }
         Err(e) => Err(Diagnostic::error(
-            "unreadable-file",
+            Code::UnreadableFile,
             format!("cannot read {}: {e}", rel.display()),
         )
         .with_file(rel)),
@@ -390,7 +418,7 @@ fn folders_outside(
     .map(|(key, rel)| {
         let span = key_span(text, key);
         let mut diag = Diagnostic::error(
-            "folder-outside-book",
+            Code::FolderOutsideBook,
             format!(
                 "`{key} = \"{}\"` leads outside the book's folder",
                 rel.display()

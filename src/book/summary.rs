@@ -14,6 +14,7 @@
 //! The parser is line based so that every item keeps its line for diagnostics. Numbering continues
 //! across parts, as in mdBook.
 
+use crate::diagnostic::Code;
 use std::ops::Range;
 use std::path::PathBuf;
 
@@ -137,7 +138,7 @@ pub fn parse(text: &str, file: &str) -> (Summary, Vec<Diagnostic>) {
                         located(
                             file,
                             content_start..line_start + line.len(),
-                            "part-after-suffix",
+                            Code::PartAfterSuffix,
                         )
                         .with_help("part titles must come before the suffix chapters"),
                     );
@@ -171,7 +172,7 @@ pub fn parse(text: &str, file: &str) -> (Summary, Vec<Diagnostic>) {
                     located(
                         file,
                         content_start..line_start + line.len(),
-                        "numbered-after-suffix",
+                        Code::NumberedAfterSuffix,
                     )
                     .with_help("suffix chapters (plain links after the list) must come last"),
                 );
@@ -192,7 +193,7 @@ pub fn parse(text: &str, file: &str) -> (Summary, Vec<Diagnostic>) {
             match parse_link(trimmed, content_start) {
                 Ok(link) if link.path.is_none() => diags.push(
                     Diagnostic::error(
-                        "draft-unnumbered",
+                        Code::DraftUnnumbered,
                         "prefix and suffix chapters cannot be drafts",
                     )
                     .with_file(file)
@@ -205,7 +206,7 @@ pub fn parse(text: &str, file: &str) -> (Summary, Vec<Diagnostic>) {
             continue;
         }
         diags.push(
-            Diagnostic::error("bad-summary-line", "this line is not a SUMMARY.md entry")
+            Diagnostic::error(Code::BadSummaryLine, "this line is not a SUMMARY.md entry")
                 .with_file(file)
                 .with_span(content_start..line_start + line.len())
                 .with_label("expected `- [Title](file.md)`, `[Title](file.md)`, `# Part` or `---`"),
@@ -215,9 +216,9 @@ pub fn parse(text: &str, file: &str) -> (Summary, Vec<Diagnostic>) {
     (summary, diags)
 }
 
-fn located(file: &str, span: Range<usize>, code: &'static str) -> Diagnostic {
+fn located(file: &str, span: Range<usize>, code: Code) -> Diagnostic {
     let message = match code {
-        "part-after-suffix" => "a part title after the suffix chapters",
+        Code::PartAfterSuffix => "a part title after the suffix chapters",
         _ => "a numbered chapter after the suffix chapters",
     };
     Diagnostic::error(code, message)
@@ -226,7 +227,7 @@ fn located(file: &str, span: Range<usize>, code: &'static str) -> Diagnostic {
 }
 
 fn bad_entry(file: &str, span: Range<usize>) -> Diagnostic {
-    Diagnostic::error("bad-summary-entry", "cannot read this SUMMARY.md entry")
+    Diagnostic::error(Code::BadSummaryEntry, "cannot read this SUMMARY.md entry")
         .with_file(file)
         .with_span(span)
         .with_label("expected `[Title](path/to/file.md)`")

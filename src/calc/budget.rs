@@ -1,7 +1,8 @@
 //! The evaluation budget of a whole book.
 //!
 //! Each statement, inline value and chart or table cell has its own step limit
-//! ([`super::DEFAULT_STEP_LIMIT`]), so one runaway statement does not starve the ones after it.
+//! ([`super::scope::DEFAULT_STEP_LIMIT`], at most half the book's budget: [`statement_limit`]), so one
+//! runaway statement does not starve the ones after it.
 //! On top of that, every step of a build counts against one book-wide budget, so that many
 //! statements that each stay under their own limit (100,000 table rows near the limit) cannot add
 //! up to hours. [`begin`] starts each build afresh with one shared counter; chapters are evaluated
@@ -66,6 +67,17 @@ pub fn tick() -> Result<(), u64> {
     })
 }
 
+/// The most steps one statement may take in this build: its own limit, but never more than half
+/// the book's budget, so a runaway statement always leaves steps for the ones after it (a book
+/// with `max-steps = 1000000` gives each statement at most 500,000).
+pub fn statement_limit(own: u64) -> u64 {
+    BOOK.with(|b| {
+        b.borrow()
+            .as_ref()
+            .map_or(own, |budget| own.min(budget.limit / 2))
+    })
+}
+
 /// Steps taken in this build so far.
 pub fn used() -> u64 {
     BOOK.with(|b| {
@@ -95,5 +107,15 @@ mod tests {
         assert_eq!(ok, 10);
         assert!(tick().is_err(), "the budget is spent for this thread too");
         assert_eq!(budget.used.load(Ordering::Relaxed), 11);
+    }
+
+    #[test]
+    fn a_statement_may_spend_at_most_half_the_book() {
+        enter(None);
+        assert_eq!(statement_limit(10_000_000), 10_000_000);
+        let _budget = begin(1_000);
+        assert_eq!(statement_limit(10_000_000), 500);
+        assert_eq!(statement_limit(100), 100);
+        enter(None);
     }
 }

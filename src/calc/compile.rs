@@ -4,27 +4,29 @@
 //!
 //! Everything that does not depend on the variable is evaluated once, at compile time, with the
 //! ordinary evaluator (records, data, constants). User functions are inlined with their
-//! parameters bound to lazily computed slots; every dimension is checked while compiling, so
-//! [`Compiled::eval`] only does arithmetic. Native (engine) functions whose arguments depend on
-//! the variable are called at each evaluation with [`Value`]s; the dimension of what they return
-//! is learnt by calling them once at compile time (with the variable at 1 base unit, or a few
-//! other probes if that fails) and checked on every later call.
+//! parameters bound to lazily computed slots; every dimension is checked while compiling, by the
+//! evaluator's rules ([`super::rules`]), so a chart reports an ill-typed expression with the same
+//! diagnostic as a calc block, and [`Compiled::eval`] only does arithmetic. Native (engine)
+//! functions whose arguments depend on the variable are called at each evaluation with
+//! [`Value`]s; the dimension of what they return is learnt by calling them once at compile time
+//! (with the variable at 1 base unit, or a few other probes if that fails) and checked on every
+//! later call.
 //!
 //! Errors found at evaluation time (division by zero, a domain error, overflow) are reported with
 //! a span: the fast path evaluates without checks and, if the result is not finite, evaluation
 //! is repeated in a strict mode that finds the offending operation.
 
+use crate::diagnostic::Code;
 use std::cell::Cell;
 use std::ops::Range;
 use std::sync::Arc;
 
 use super::ast::*;
-use super::eval::{
-    self, ArgVal, EResult, Env, Evaluator, Fail, apply_math, bind, compare_f64,
-    conversion_mismatch, dim_mismatch, division_by_zero, overflow, pow_dim, resolve_unit,
-    type_mismatch,
-};
+use super::eval::{self, EResult, Env, Evaluator, Fail, compare_f64, math_f, math_value};
 use super::parser::parse_expression;
+use super::rules::{
+    self, ArgVal, bind, division_by_zero, overflow, param_spec, resolve_unit, type_mismatch,
+};
 use super::scope::{Scope, fail_to_diag, next_source_id, with_big_stack};
 use super::units::Dim;
 use super::value::{Builtin, Function, NativeFn, Value};
@@ -56,7 +58,8 @@ enum Node {
     Math(Builtin, Box<Node>, u32),
     MinMax(bool, Vec<Node>),
     Sum(Vec<Node>),
-    Cmp(CmpOp, Box<(Node, Node)>, Option<(Box<Node>, bool)>),
+    /// A comparison; its tolerance, whether relative, and the tolerance's span.
+    Cmp(CmpOp, Box<(Node, Node)>, Option<(Box<Node>, bool, u32)>),
     And(Box<(Node, Node)>),
     Or(Box<(Node, Node)>),
     Not(Box<Node>),
@@ -205,10 +208,9 @@ fn run<const STRICT: bool>(p: &Prog, n: &Node, x: f64, slots: &mut [Option<f64>]
             match slots.get(i).copied().flatten() {
                 Some(v) => v,
                 None => {
-                    let init = p
-                        .inits
-                        .get(i)
-                        .ok_or_else(|| Box::new(Diagnostic::error("internal", "missing slot")))?;
+                    let init = p.inits.get(i).ok_or_else(|| {
+                        Box::new(Diagnostic::error(Code::Internal, "missing slot"))
+                    })?;
                     let v = run::<STRICT>(p, init, x, slots)?;
                     if let Some(s) = slots.get_mut(i) {
                         *s = Some(v);
@@ -231,15 +233,7 @@ fn run<const STRICT: bool>(p: &Prog, n: &Node, x: f64, slots: &mut [Option<f64>]
         Node::Math(b, a, s) => {
             let v = run::<STRICT>(p, a, x, slots)?;
             if STRICT {
-                let (r, _) = apply_math(
-                    *b,
-                    v,
-                    &Dim::none(),
-                    super::units::Registry::shared_prelude(),
-                    &span(*s),
-                )
-                .map_err(Box::new)?;
-                check(r, *s)?
+                check(math_value(*b, v, &span(*s)).map_err(Box::new)?, *s)?
             } else {
                 math_f(*b, v)
             }
@@ -265,7 +259,14 @@ fn run<const STRICT: bool>(p: &Prog, n: &Node, x: f64, slots: &mut [Option<f64>]
             let a = run::<STRICT>(p, &ab.0, x, slots)?;
             let b = run::<STRICT>(p, &ab.1, x, slots)?;
             let t = match tol {
-                Some((t, rel)) => Some((run::<STRICT>(p, t, x, slots)?, *rel)),
+                Some((t, rel, s)) => {
+                    let t = run::<STRICT>(p, t, x, slots)?;
+                    // As the evaluator: a negative tolerance is a typo, whatever the sides.
+                    if t.is_nan() || t < 0.0 {
+                        return Err(Box::new(rules::negative_tolerance(&span(*s))));
+                    }
+                    Some((t, *rel))
+                }
                 None => None,
             };
             f64::from(u8::from(compare_f64(*op, a, b, t)))
@@ -296,21 +297,6 @@ fn run<const STRICT: bool>(p: &Prog, n: &Node, x: f64, slots: &mut [Option<f64>]
     })
 }
 
-fn math_f(b: Builtin, v: f64) -> f64 {
-    match b {
-        Builtin::Sqrt => v.sqrt(),
-        Builtin::Log => v.ln(),
-        Builtin::Log2 => v.log2(),
-        Builtin::Log10 => v.log10(),
-        Builtin::Exp => v.exp(),
-        Builtin::Ceil => v.ceil(),
-        Builtin::Floor => v.floor(),
-        Builtin::Round => v.round(),
-        Builtin::Abs => v.abs(),
-        _ => f64::NAN,
-    }
-}
-
 fn call_native<const STRICT: bool>(
     p: &Prog,
     call: &NativeCall,
@@ -326,7 +312,7 @@ fn call_native<const STRICT: bool>(
     }
     let mut v = (call.f)(&args).map_err(|m| {
         Box::new(
-            Diagnostic::error("native-error", format!("{}: {m}", call.name))
+            Diagnostic::error(Code::NativeError, format!("{}: {m}", call.name))
                 .with_span(call.span.clone())
                 .with_label(format!("in this call of `{}`", call.name)),
         )
@@ -337,7 +323,7 @@ fn call_native<const STRICT: bool>(
             Ok(v) => v,
             Err(Fail::Diag(d)) => return Err(d),
             Err(Fail::Poisoned(_)) => {
-                return Err(Box::new(Diagnostic::error("internal", "poisoned")));
+                return Err(Box::new(Diagnostic::error(Code::Internal, "poisoned")));
             }
         };
     }
@@ -356,7 +342,7 @@ fn run_native<const STRICT: bool>(
         Value::Bool(b) if call.dim == Dim::none() => Ok(f64::from(u8::from(b))),
         other => Err(Box::new(
             Diagnostic::error(
-                "native-error",
+                Code::NativeError,
                 format!(
                     "`{}` returned {} of another dimension than at the first call",
                     call.name,
@@ -440,20 +426,14 @@ impl Scope {
             let unit = match unit {
                 Some(u) => {
                     let (f, d) = resolve_unit(self.registry(), u)?;
-                    if d != dim {
-                        let reg = self.registry();
-                        return Err(conversion_mismatch(reg, &dim, u, &d).with_secondary(
-                            inner.span.clone(),
-                            format!("this is {}", reg.describe(&dim)),
-                        ));
-                    }
+                    rules::convert(self.registry(), (&inner.span, &dim), (u, &d), None)?;
                     Some((u.text.clone(), f))
                 }
                 None => None,
             };
             if node_depth(&root, &c.prog) > 2_000 {
                 return Err(Diagnostic::error(
-                    "too-complex",
+                    Code::TooComplex,
                     "this expression is too deep to compile",
                 )
                 .with_span(e.span.clone()));
@@ -494,7 +474,7 @@ fn node_depth(root: &Node, prog: &Prog) -> usize {
                 push(&ab.0);
                 push(&ab.1);
             }
-            Node::Cmp(_, ab, Some((t, _))) => {
+            Node::Cmp(_, ab, Some((t, ..))) => {
                 push(&ab.0);
                 push(&ab.1);
                 push(t);
@@ -523,7 +503,7 @@ impl Compiler<'_> {
         self.nodes += 1;
         if self.nodes > MAX_NODES {
             return Err(Diagnostic::error(
-                "too-complex",
+                Code::TooComplex,
                 "this expression is too large to compile",
             )
             .with_span(span.clone())
@@ -545,25 +525,13 @@ impl Compiler<'_> {
         }
     }
 
+    /// Compiles one expression: evaluated now when it does not depend on the swept variable,
+    /// else turned into a node, construct by construct.
     fn expr(&mut self, e: &Expr, f: &Frame) -> EResult<CV> {
         self.tick(&e.span)?;
         if !e.mentions(&|n| self.is_dynamic(n, f)) {
-            let locals: Vec<(String, Value)> = f
-                .locals
-                .iter()
-                .filter_map(|(n, cv)| match cv {
-                    CV::Const(v) => Some((n.clone(), v.clone())),
-                    _ => None,
-                })
-                .collect();
-            let env = Env {
-                locals: &locals,
-                depth: f.depth,
-                source_id: f.source_id,
-            };
-            return Ok(CV::Const(self.ev.eval(e, env)?));
+            return self.constant(e, f);
         }
-        let reg = self.scope.registry();
         match &e.kind {
             ExprKind::Name(n) => match f.locals.iter().rev().find(|(m, _)| m == n) {
                 Some((_, cv)) => Ok(cv.clone()),
@@ -582,176 +550,26 @@ impl Compiler<'_> {
                 self.boolean(a, f)?,
                 self.boolean(b, f)?,
             ))))),
-            ExprKind::If { cond, then, els } => match self.expr(cond, f)? {
-                CV::Const(Value::Bool(b)) => self.expr(if b { then } else { els }, f),
-                CV::Bool(c) => {
-                    let t = self.expr(then, f)?;
-                    let el = self.expr(els, f)?;
-                    if let (
-                        CV::Bool(_) | CV::Const(Value::Bool(_)),
-                        CV::Bool(_) | CV::Const(Value::Bool(_)),
-                    ) = (&t, &el)
-                    {
-                        let t = self.bool_node(t, &then.span)?;
-                        let el = self.bool_node(el, &els.span)?;
-                        return Ok(CV::Bool(Node::If(Box::new((c, t, el)))));
-                    }
-                    let (tn, td) = self.num(t, &then.span)?;
-                    let (en, ed) = self.num(el, &els.span)?;
-                    if td != ed {
-                        return Err(Diagnostic::error(
-                            "dimension-mismatch",
-                            format!(
-                                "the branches of `if` are {} and {}",
-                                reg.describe(&td),
-                                reg.describe(&ed)
-                            ),
-                        )
-                        .with_span(e.span.clone())
-                        .with_secondary(then.span.clone(), format!("this is {}", reg.describe(&td)))
-                        .with_secondary(els.span.clone(), format!("this is {}", reg.describe(&ed)))
-                        .with_help("both branches must have the same dimension")
-                        .into());
-                    }
-                    Ok(CV::Num(Node::If(Box::new((c, tn, en))), td))
-                }
-                CV::Const(v) => Err(type_mismatch(cond.span.clone(), "a boolean", &v).into()),
-                _ => Err(not_sweepable(&cond.span, "a boolean condition")),
-            },
+            ExprKind::If { cond, then, els } => self.if_expr(e, (cond, then, els), f),
             ExprKind::Binary {
                 op,
                 op_span,
                 lhs,
                 rhs,
-            } => {
-                let (a, da) = self.num_of(lhs, f)?;
-                let (b, db) = self.num_of(rhs, f)?;
-                let sid = self.span_id(op_span);
-                let (op, dim) = match op {
-                    BinOp::Add | BinOp::Sub => {
-                        if da != db {
-                            let verb = if *op == BinOp::Add { "add" } else { "subtract" };
-                            return Err(dim_mismatch(
-                                reg,
-                                verb,
-                                op_span.clone(),
-                                lhs.span.clone(),
-                                &da,
-                                rhs.span.clone(),
-                                &db,
-                            )
-                            .into());
-                        }
-                        (if *op == BinOp::Add { Op::Add } else { Op::Sub }, da)
-                    }
-                    BinOp::Mul => (Op::Mul, da.mul(&db).ok_or_else(|| too_big(op_span))?),
-                    BinOp::Div => {
-                        if let Node::Const(0.0) = b {
-                            return Err(division_by_zero(op_span, &rhs.span).into());
-                        }
-                        (Op::Div, da.div(&db).ok_or_else(|| too_big(op_span))?)
-                    }
-                    BinOp::Pow => {
-                        if !db.is_dimensionless() {
-                            return Err(Diagnostic::error(
-                                "dimension-mismatch",
-                                format!(
-                                    "an exponent must be a plain number, not {}",
-                                    reg.describe(&db)
-                                ),
-                            )
-                            .with_span(rhs.span.clone())
-                            .into());
-                        }
-                        match b {
-                            Node::Const(k) => {
-                                let d = pow_dim(&da, k, rhs.span.clone())?;
-                                if k.fract() == 0.0 && k.abs() <= 64.0 {
-                                    return Ok(CV::Num(Node::PowI(Box::new(a), k as i32, sid), d));
-                                }
-                                return Ok(CV::Num(
-                                    Node::Bin(Op::Pow, Box::new((a, Node::Const(k))), sid),
-                                    d,
-                                ));
-                            }
-                            _ if da.is_dimensionless() => (Op::Pow, Dim::none()),
-                            _ => {
-                                return Err(Diagnostic::error(
-                                    "bad-exponent",
-                                    "a quantity with a unit cannot be raised to a varying power",
-                                )
-                                .with_span(rhs.span.clone())
-                                .with_label("depends on the swept variable")
-                                .into());
-                            }
-                        }
-                    }
-                };
-                Ok(CV::Num(Node::Bin(op, Box::new((a, b)), sid), dim))
-            }
+            } => self.binary(*op, op_span, lhs, rhs, f),
             ExprKind::Compare {
                 op,
                 op_span,
                 lhs,
                 rhs,
                 tol,
-            } => {
-                let (a, da) = self.num_of(lhs, f)?;
-                let (b, db) = self.num_of(rhs, f)?;
-                if da != db {
-                    return Err(dim_mismatch(
-                        reg,
-                        "compare",
-                        op_span.clone(),
-                        lhs.span.clone(),
-                        &da,
-                        rhs.span.clone(),
-                        &db,
-                    )
-                    .into());
-                }
-                let t = match tol {
-                    Some(t) => {
-                        let rel = t.is_percentage();
-                        let (tn, td) = self.num_of(t, f)?;
-                        if !rel && td != da {
-                            return Err(Diagnostic::error(
-                                "dimension-mismatch",
-                                format!(
-                                    "the tolerance is {}, but the sides are {}",
-                                    reg.describe(&td),
-                                    reg.describe(&da)
-                                ),
-                            )
-                            .with_span(t.span.clone())
-                            .into());
-                        }
-                        Some((Box::new(tn), rel))
-                    }
-                    None => None,
-                };
-                Ok(CV::Bool(Node::Cmp(*op, Box::new((a, b)), t)))
-            }
+            } => self.compare(*op, op_span, (lhs, rhs), tol.as_deref(), f),
             ExprKind::Call { callee, args } => self.call(e, callee, args, f),
             ExprKind::Field {
                 base,
                 name,
                 name_span,
-            } => match self.expr(base, f)? {
-                CV::Dyn(mut call) => {
-                    call.path.push((name.clone(), name_span.clone()));
-                    Ok(CV::Dyn(call))
-                }
-                CV::Const(v) => Ok(CV::Const(eval::field(
-                    reg, &v, name, name_span, &base.span,
-                )?)),
-                _ => Err(Diagnostic::error(
-                    "type-mismatch",
-                    format!("`.{name}` reads a field of a record, but this is a number"),
-                )
-                .with_span(base.span.clone())
-                .into()),
-            },
+            } => self.field(base, name, name_span, f),
             ExprKind::List(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for it in items {
@@ -762,14 +580,152 @@ impl Compiler<'_> {
             ExprKind::Convert { expr, unit, .. } => {
                 let (n, d) = self.num_of(expr, f)?;
                 if let Some(u) = unit {
-                    let (_, ud) = resolve_unit(reg, u)?;
-                    if ud != d {
-                        return Err(conversion_mismatch(reg, &d, u, &ud).into());
-                    }
+                    let (_, ud) = resolve_unit(self.scope.registry(), u)?;
+                    rules::convert(self.scope.registry(), (&expr.span, &d), (u, &ud), None)?;
                 }
                 Ok(CV::Num(n, d))
             }
             _ => Err(not_sweepable(&e.span, "a number")),
+        }
+    }
+
+    /// An expression that does not depend on the swept variable: evaluated once, now.
+    fn constant(&mut self, e: &Expr, f: &Frame) -> EResult<CV> {
+        let locals: Vec<(String, Value)> = f
+            .locals
+            .iter()
+            .filter_map(|(n, cv)| match cv {
+                CV::Const(v) => Some((n.clone(), v.clone())),
+                _ => None,
+            })
+            .collect();
+        let env = Env {
+            locals: &locals,
+            depth: f.depth,
+            source_id: f.source_id,
+        };
+        Ok(CV::Const(self.ev.eval(e, env)?))
+    }
+
+    /// `if c then a else b` with a varying condition: both branches compiled, of one dimension.
+    fn if_expr(
+        &mut self,
+        e: &Expr,
+        (cond, then, els): (&Expr, &Expr, &Expr),
+        f: &Frame,
+    ) -> EResult<CV> {
+        let c = match self.expr(cond, f)? {
+            CV::Const(Value::Bool(b)) => return self.expr(if b { then } else { els }, f),
+            CV::Bool(c) => c,
+            CV::Const(v) => return Err(rules::expected_boolean(cond.span.clone(), v.kind()).into()),
+            _ => return Err(not_sweepable(&cond.span, "a boolean condition")),
+        };
+        let t = self.expr(then, f)?;
+        let el = self.expr(els, f)?;
+        if let (CV::Bool(_) | CV::Const(Value::Bool(_)), CV::Bool(_) | CV::Const(Value::Bool(_))) =
+            (&t, &el)
+        {
+            let t = self.bool_node(t, &then.span)?;
+            let el = self.bool_node(el, &els.span)?;
+            return Ok(CV::Bool(Node::If(Box::new((c, t, el)))));
+        }
+        let (tn, td) = self.num(t, &then.span)?;
+        let (en, ed) = self.num(el, &els.span)?;
+        rules::branches(
+            self.scope.registry(),
+            &e.span,
+            (&then.span, &td),
+            (&els.span, &ed),
+        )?;
+        Ok(CV::Num(Node::If(Box::new((c, tn, en))), td))
+    }
+
+    /// `lhs op rhs`, its dimension by [`rules::arithmetic`].
+    fn binary(
+        &mut self,
+        op: BinOp,
+        op_span: &Span,
+        lhs: &Expr,
+        rhs: &Expr,
+        f: &Frame,
+    ) -> EResult<CV> {
+        let (a, da) = self.num_of(lhs, f)?;
+        let (b, db) = self.num_of(rhs, f)?;
+        let exponent = match b {
+            Node::Const(k) if op == BinOp::Pow => Some(k),
+            _ => None,
+        };
+        let dim = rules::arithmetic(
+            self.scope.registry(),
+            op,
+            op_span,
+            (&lhs.span, &da),
+            (&rhs.span, &db),
+            exponent,
+        )?;
+        let sid = self.span_id(op_span);
+        let op = match op {
+            BinOp::Add => Op::Add,
+            BinOp::Sub => Op::Sub,
+            BinOp::Mul => Op::Mul,
+            BinOp::Div => {
+                if let Node::Const(0.0) = b {
+                    return Err(division_by_zero(op_span, &rhs.span).into());
+                }
+                Op::Div
+            }
+            BinOp::Pow => match exponent {
+                Some(k) if k.fract() == 0.0 && k.abs() <= 64.0 => {
+                    return Ok(CV::Num(Node::PowI(Box::new(a), k as i32, sid), dim));
+                }
+                _ => Op::Pow,
+            },
+        };
+        Ok(CV::Num(Node::Bin(op, Box::new((a, b)), sid), dim))
+    }
+
+    /// `lhs op rhs [± tol]`, dimensions by [`rules::compare`] and [`rules::tolerance`].
+    fn compare(
+        &mut self,
+        op: CmpOp,
+        op_span: &Span,
+        (lhs, rhs): (&Expr, &Expr),
+        tol: Option<&Expr>,
+        f: &Frame,
+    ) -> EResult<CV> {
+        let reg = self.scope.registry();
+        let (a, da) = self.num_of(lhs, f)?;
+        let (b, db) = self.num_of(rhs, f)?;
+        rules::compare(reg, op_span, (&lhs.span, &da), (&rhs.span, &db))?;
+        let t = match tol {
+            Some(t) => {
+                let relative = t.is_percentage();
+                let (tn, td) = self.num_of(t, f)?;
+                rules::tolerance(reg, &t.span, &td, &da, relative)?;
+                Some((Box::new(tn), relative, self.span_id(&t.span)))
+            }
+            None => None,
+        };
+        Ok(CV::Bool(Node::Cmp(op, Box::new((a, b)), t)))
+    }
+
+    /// `base.name`: read now from a known record, or from a native call's result at each point.
+    fn field(&mut self, base: &Expr, name: &str, name_span: &Span, f: &Frame) -> EResult<CV> {
+        match self.expr(base, f)? {
+            CV::Dyn(mut call) => {
+                call.path.push((name.to_string(), name_span.clone()));
+                Ok(CV::Dyn(call))
+            }
+            CV::Const(v) => Ok(CV::Const(eval::field(
+                self.scope.registry(),
+                &v,
+                name,
+                name_span,
+                &base.span,
+            )?)),
+            CV::Bool(_) => Err(rules::not_a_record(base.span.clone(), name, "a boolean").into()),
+            CV::List(_) => Err(rules::not_a_record(base.span.clone(), name, "a list").into()),
+            CV::Num(..) => Err(rules::not_a_record(base.span.clone(), name, "a quantity").into()),
         }
     }
 
@@ -787,12 +743,8 @@ impl Compiler<'_> {
         match cv {
             CV::Bool(n) => Ok(n),
             CV::Const(Value::Bool(b)) => Ok(Node::Const(f64::from(u8::from(b)))),
-            CV::Const(v) => Err(type_mismatch(span.clone(), "a boolean", &v).into()),
-            _ => Err(
-                Diagnostic::error("type-mismatch", "expected a boolean, found a number")
-                    .with_span(span.clone())
-                    .into(),
-            ),
+            CV::Const(v) => Err(rules::expected_boolean(span.clone(), v.kind()).into()),
+            _ => Err(rules::expected_boolean(span.clone(), "a quantity").into()),
         }
     }
 
@@ -802,12 +754,7 @@ impl Compiler<'_> {
             CV::Num(n, d) => Ok((n, d)),
             CV::Const(Value::Quantity { si, dim, .. }) => Ok((Node::Const(si), dim)),
             CV::Const(v) => Err(type_mismatch(span.clone(), "a quantity", &v).into()),
-            CV::Bool(_) => Err(Diagnostic::error(
-                "type-mismatch",
-                "expected a quantity, found a boolean",
-            )
-            .with_span(span.clone())
-            .into()),
+            CV::Bool(_) => Err(rules::wrong_kind(span.clone(), "a quantity", "a boolean").into()),
             CV::List(_) => Err(not_sweepable(span, "a number, not a list")),
             CV::Dyn(mut call) => {
                 let dim = self.probe(&call)?;
@@ -836,7 +783,9 @@ impl Compiler<'_> {
             }
         }
         Err(Fail::Diag(first_err.unwrap_or_else(|| {
-            Box::new(Diagnostic::error("native-error", "call failed").with_span(call.span.clone()))
+            Box::new(
+                Diagnostic::error(Code::NativeError, "call failed").with_span(call.span.clone()),
+            )
         })))
     }
 
@@ -848,10 +797,11 @@ impl Compiler<'_> {
             CV::Const(Value::Func(func)) => func,
             CV::Const(v) => {
                 return Err(Diagnostic::error(
-                    "not-a-function",
+                    Code::NotAFunction,
                     format!("this is {}, not a function", v.kind()),
                 )
                 .with_span(callee.span.clone())
+                .with_label("called here")
                 .into());
             }
             _ => return Err(not_sweepable(&callee.span, "a function name")),
@@ -864,179 +814,127 @@ impl Compiler<'_> {
                 span: a.value.span.clone(),
             });
         }
-        let reg = self.scope.registry();
         match &*func {
-            Function::User {
-                name,
-                params,
-                body,
-                source,
-                source_id,
-                ..
-            } => {
-                let defaults: Vec<Option<CV>> = params
-                    .iter()
-                    .map(|p| p.default.clone().map(CV::Const))
-                    .collect();
-                let spec: Vec<(&str, Option<&CV>)> = params
-                    .iter()
-                    .zip(&defaults)
-                    .map(|(p, d)| (p.name.as_str(), d.as_ref()))
-                    .collect();
-                let bound = bind(name, &spec, vals, &e.span)?;
-                if f.depth + 1 > MAX_INLINE {
-                    return Err(Diagnostic::error(
-                        "recursion-limit",
-                        format!("calls nested more than {MAX_INLINE} deep cannot be compiled"),
-                    )
-                    .with_span(e.span.clone())
-                    .with_label(format!("calling `{name}`"))
-                    .with_help("a swept expression cannot use a function that calls itself with the swept variable")
-                    .into());
-                }
-                let mut locals = Vec::with_capacity(params.len());
-                for (p, cv) in params.iter().zip(bound) {
-                    let cv = match cv {
-                        CV::Num(n, d)
-                            if !matches!(n, Node::Var | Node::Const(_) | Node::Slot(_)) =>
-                        {
-                            self.prog.inits.push(n);
-                            CV::Num(Node::Slot((self.prog.inits.len() - 1) as u32), d)
-                        }
-                        CV::Bool(n) if !matches!(n, Node::Var | Node::Const(_) | Node::Slot(_)) => {
-                            self.prog.inits.push(n);
-                            CV::Bool(Node::Slot((self.prog.inits.len() - 1) as u32))
-                        }
-                        other => other,
-                    };
-                    locals.push((p.name.clone(), cv));
-                }
-                let inner = Frame {
-                    locals: &locals,
-                    sees_var: false,
-                    depth: f.depth + 1,
-                    source_id: *source_id,
-                };
-                match self.expr(body, &inner) {
-                    Err(Fail::Diag(d)) if *source_id != f.source_id => Err(Fail::Diag(Box::new(
-                        eval::repoint(*d, name, source, &e.span),
-                    ))),
-                    r => r,
-                }
-            }
+            Function::User { .. } => self.call_user(&func, vals, e, f),
             Function::Native {
                 name,
                 params,
                 f: nf,
-            } => {
-                let defaults: Vec<Option<CV>> = params
-                    .iter()
-                    .map(|p| p.default.clone().map(CV::Const))
-                    .collect();
-                let spec: Vec<(&str, Option<&CV>)> = params
-                    .iter()
-                    .zip(&defaults)
-                    .map(|(p, d)| (p.name.as_str(), d.as_ref()))
-                    .collect();
-                let spans: Vec<Span> = vals.iter().map(|a| a.span.clone()).collect();
-                let bound = bind(name, &spec, vals, &e.span)?;
-                let mut nargs = Vec::with_capacity(bound.len());
-                for (i, cv) in bound.into_iter().enumerate() {
-                    let span = spans.get(i).cloned().unwrap_or(e.span.clone());
-                    nargs.push(match cv {
-                        CV::Const(v) => NArg::Const(v),
-                        other => {
-                            let (n, d) = self.num(other, &span)?;
-                            NArg::Num(n, d)
-                        }
-                    });
-                }
-                Ok(CV::Dyn(NativeCall {
-                    name: name.clone(),
-                    f: nf.clone(),
-                    args: nargs,
-                    path: Vec::new(),
-                    dim: Dim::none(),
-                    span: e.span.clone(),
-                }))
-            }
-            Function::Builtin(b) => self.builtin(*b, vals, e, reg),
+            } => self.native_node(name, params, nf, vals, e),
+            Function::Builtin(b) => self.builtin(*b, vals, e),
         }
     }
 
-    fn builtin(
+    /// A user function, inlined: its parameters become slots computed on first use.
+    fn call_user(
         &mut self,
-        b: Builtin,
-        mut vals: Vec<ArgVal<CV>>,
+        func: &Function,
+        vals: Vec<ArgVal<CV>>,
         e: &Expr,
-        reg: &super::units::Registry,
+        f: &Frame,
     ) -> EResult<CV> {
-        let span = &e.span;
+        let Function::User {
+            name,
+            params,
+            body,
+            source,
+            source_id,
+            ..
+        } = func
+        else {
+            return Err(Diagnostic::error(Code::Internal, "not a user function").into());
+        };
+        let spec = param_spec(
+            params.iter().map(|p| (p.name.as_str(), p.default.as_ref())),
+            |v| CV::Const(v.clone()),
+        );
+        let bound = bind(name, &spec, vals, &e.span)?;
+        if f.depth + 1 > MAX_INLINE {
+            return Err(Diagnostic::error(
+                Code::RecursionLimit,
+                format!("calls nested more than {MAX_INLINE} deep cannot be compiled"),
+            )
+            .with_span(e.span.clone())
+            .with_label(format!("calling `{name}`"))
+            .with_help(
+                "a swept expression cannot use a function that calls itself with the swept variable",
+            )
+            .into());
+        }
+        let mut locals = Vec::with_capacity(params.len());
+        for (p, cv) in params.iter().zip(bound) {
+            locals.push((p.name.clone(), self.slot(cv)));
+        }
+        let inner = Frame {
+            locals: &locals,
+            sees_var: false,
+            depth: f.depth + 1,
+            source_id: *source_id,
+        };
+        match self.expr(body, &inner) {
+            Err(Fail::Diag(d)) if *source_id != f.source_id => Err(Fail::Diag(Box::new(
+                eval::repoint(*d, name, source, &e.span),
+            ))),
+            r => r,
+        }
+    }
+
+    /// An argument bound to a parameter: computed once into a slot unless it is trivial.
+    fn slot(&mut self, cv: CV) -> CV {
+        let trivial = |n: &Node| matches!(n, Node::Var | Node::Const(_) | Node::Slot(_));
+        match cv {
+            CV::Num(n, d) if !trivial(&n) => {
+                self.prog.inits.push(n);
+                CV::Num(Node::Slot((self.prog.inits.len() - 1) as u32), d)
+            }
+            CV::Bool(n) if !trivial(&n) => {
+                self.prog.inits.push(n);
+                CV::Bool(Node::Slot((self.prog.inits.len() - 1) as u32))
+            }
+            other => other,
+        }
+    }
+
+    /// A native (engine) function: called at each point with the arguments' values.
+    fn native_node(
+        &mut self,
+        name: &str,
+        params: &[super::value::Param],
+        nf: &NativeFn,
+        vals: Vec<ArgVal<CV>>,
+        e: &Expr,
+    ) -> EResult<CV> {
+        let spec = param_spec(
+            params.iter().map(|p| (p.name.as_str(), p.default.as_ref())),
+            |v| CV::Const(v.clone()),
+        );
+        let spans: Vec<Span> = vals.iter().map(|a| a.span.clone()).collect();
+        let bound = bind(name, &spec, vals, &e.span)?;
+        let mut nargs = Vec::with_capacity(bound.len());
+        for (i, cv) in bound.into_iter().enumerate() {
+            let span = spans.get(i).cloned().unwrap_or(e.span.clone());
+            nargs.push(match cv {
+                CV::Const(v) => NArg::Const(v),
+                other => {
+                    let (n, d) = self.num(other, &span)?;
+                    NArg::Num(n, d)
+                }
+            });
+        }
+        Ok(CV::Dyn(NativeCall {
+            name: name.to_string(),
+            f: nf.clone(),
+            args: nargs,
+            path: Vec::new(),
+            dim: Dim::none(),
+            span: e.span.clone(),
+        }))
+    }
+
+    fn builtin(&mut self, b: Builtin, vals: Vec<ArgVal<CV>>, e: &Expr) -> EResult<CV> {
         match b {
             Builtin::Min | Builtin::Max | Builtin::Sum | Builtin::Mean => {
-                let items: Vec<(CV, Span)> = if vals.len() == 1 {
-                    match vals.pop().map(|a| (a.value, a.span)) {
-                        Some((CV::List(items), _)) => items,
-                        Some((CV::Const(Value::List(l)), s)) => l
-                            .iter()
-                            .map(|v| (CV::Const(v.clone()), s.clone()))
-                            .collect(),
-                        Some(other) if matches!(b, Builtin::Min | Builtin::Max) => vec![other],
-                        _ => return Err(not_sweepable(span, "a list")),
-                    }
-                } else if matches!(b, Builtin::Min | Builtin::Max) {
-                    vals.into_iter().map(|a| (a.value, a.span)).collect()
-                } else {
-                    return Err(Diagnostic::error(
-                        "wrong-argument-count",
-                        format!("`{}` takes one list", b.name()),
-                    )
-                    .with_span(span.clone())
-                    .into());
-                };
-                let mut nodes = Vec::with_capacity(items.len());
-                let mut dim: Option<(Dim, Span)> = None;
-                for (cv, s) in items {
-                    let (n, d) = self.num(cv, &s)?;
-                    if let Some((d0, s0)) = &dim
-                        && *d0 != d
-                    {
-                        return Err(dim_mismatch(
-                            reg,
-                            &format!("combine in `{}`", b.name()),
-                            span.clone(),
-                            s0.clone(),
-                            d0,
-                            s,
-                            &d,
-                        )
-                        .into());
-                    }
-                    dim.get_or_insert((d, s));
-                    nodes.push(n);
-                }
-                let Some((d, _)) = dim else {
-                    return Err(Diagnostic::error("missing-argument", "an empty list")
-                        .with_span(span.clone())
-                        .into());
-                };
-                let count = nodes.len() as f64;
-                Ok(CV::Num(
-                    match b {
-                        Builtin::Min => Node::MinMax(false, nodes),
-                        Builtin::Max => Node::MinMax(true, nodes),
-                        Builtin::Sum => Node::Sum(nodes),
-                        _ => {
-                            let sid = self.span_id(span);
-                            Node::Bin(
-                                Op::Div,
-                                Box::new((Node::Sum(nodes), Node::Const(count))),
-                                sid,
-                            )
-                        }
-                    },
-                    d,
-                ))
+                self.aggregate(b, vals, &e.span)
             }
             Builtin::Sqrt
             | Builtin::Log
@@ -1047,37 +945,87 @@ impl Compiler<'_> {
             | Builtin::Floor
             | Builtin::Round
             | Builtin::Abs => {
+                let span = &e.span;
                 let arg_span = vals.first().map_or(span.clone(), |a| a.span.clone());
                 let mut v = bind::<CV>(b.name(), &[("x", None)], vals, span)?;
                 let cv = v.pop().ok_or_else(|| not_sweepable(span, "an argument"))?;
                 let (n, d) = self.num(cv, &arg_span)?;
-                // The dimension rule is the evaluator's: probe it with a harmless value.
-                let (_, rd) = apply_math(b, 1.0, &d, reg, &arg_span)?;
+                let rd = rules::math(b, &d, self.scope.registry(), &arg_span, None)?;
                 let sid = self.span_id(&arg_span);
                 Ok(CV::Num(Node::Math(b, Box::new(n), sid), rd))
             }
             _ => Err(not_sweepable(
-                span,
+                &e.span,
                 "a number (lists, ranges and `map` cannot be swept)",
             )),
         }
+    }
+
+    /// `min`, `max`, `sum`, `mean` of arguments or of one list, of one dimension
+    /// ([`rules::aggregate`]).
+    fn aggregate(&mut self, b: Builtin, mut vals: Vec<ArgVal<CV>>, span: &Span) -> EResult<CV> {
+        let min_max = matches!(b, Builtin::Min | Builtin::Max);
+        let items: Vec<(CV, Span)> = if vals.len() == 1 {
+            match vals.pop().map(|a| (a.value, a.span)) {
+                Some((CV::List(items), _)) => items,
+                Some((CV::Const(Value::List(l)), s)) => l
+                    .iter()
+                    .map(|v| (CV::Const(v.clone()), s.clone()))
+                    .collect(),
+                Some(other) if min_max => vec![other],
+                _ => return Err(not_sweepable(span, "a list")),
+            }
+        } else if min_max {
+            vals.into_iter().map(|a| (a.value, a.span)).collect()
+        } else {
+            return Err(Diagnostic::error(
+                Code::WrongArgumentCount,
+                format!("`{}` takes one list", b.name()),
+            )
+            .with_span(span.clone())
+            .into());
+        };
+        let mut nodes = Vec::with_capacity(items.len());
+        let mut dim: Option<(Dim, Span)> = None;
+        for (cv, s) in items {
+            let (n, d) = self.num(cv, &s)?;
+            if let Some((d0, s0)) = &dim {
+                rules::aggregate(self.scope.registry(), b, span, (s0, d0), (&s, &d))?;
+            }
+            dim.get_or_insert((d, s));
+            nodes.push(n);
+        }
+        let Some((d, _)) = dim else {
+            return Err(Diagnostic::error(Code::MissingArgument, "an empty list")
+                .with_span(span.clone())
+                .into());
+        };
+        let count = nodes.len() as f64;
+        let node = match b {
+            Builtin::Min => Node::MinMax(false, nodes),
+            Builtin::Max => Node::MinMax(true, nodes),
+            Builtin::Sum => Node::Sum(nodes),
+            _ => {
+                let sid = self.span_id(span);
+                Node::Bin(
+                    Op::Div,
+                    Box::new((Node::Sum(nodes), Node::Const(count))),
+                    sid,
+                )
+            }
+        };
+        Ok(CV::Num(node, d))
     }
 }
 
 fn not_sweepable(span: &Range<usize>, what: &str) -> Fail {
     Diagnostic::error(
-        "not-sweepable",
+        Code::NotSweepable,
         format!("this part of a swept expression must be {what}"),
     )
     .with_span(span.clone())
     .with_label("depends on the swept variable")
     .into()
-}
-
-fn too_big(span: &Span) -> Fail {
-    Diagnostic::error("overflow", "a dimension's exponent grew too large")
-        .with_span(span.clone())
-        .into()
 }
 
 #[cfg(test)]
@@ -1132,6 +1080,15 @@ mod tests {
         assert_eq!(c.eval(3.0).unwrap(), 0.5);
         let d = c.eval(1.0).unwrap_err();
         assert_eq!(d.code, "division-by-zero");
+        // A tolerance that turns negative at some points fails there, as in a calc block.
+        let c = s.compile("t ≈ 2 ± (t - 1)", "t", &Dim::none()).unwrap();
+        assert_eq!(c.eval(3.0).unwrap(), 1.0);
+        let d = c.eval(0.5).unwrap_err();
+        let e = s
+            .eval_expr_with("t ≈ 2 ± (t - 1)", &[("t".into(), Value::number(0.5))])
+            .unwrap_err();
+        assert_eq!((d.code, &d.message, &d.span), (e.code, &e.message, &e.span));
+        assert_eq!(d.span, Some(11..18));
         let c = s.compile("exp(t)", "t", &Dim::none()).unwrap();
         assert_eq!(c.eval(1e6).unwrap_err().code, "overflow");
         let c = s

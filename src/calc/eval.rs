@@ -1,18 +1,24 @@
-//! The tree-walking evaluator: expressions to [`Value`]s, checking dimensions as it goes, with a
-//! step budget and a call-depth limit so no input can hang or overflow the stack.
+//! The tree-walking evaluator: expressions to [`Value`]s, checking dimensions as it goes (by the
+//! rules in [`super::rules`], shared with the sweep compiler), with a step budget and a call-depth
+//! limit so no input can hang or overflow the stack.
 //!
 //! Errors are [`Diagnostic`]s with spans in the source being evaluated. An error inside a user
 //! function defined in another source (an earlier block) is re-pointed at the call, with the
 //! function's own line quoted in a note.
 
+use crate::diagnostic::Code;
 use std::cell::Cell;
 use std::sync::Arc;
 
 use super::ast::*;
 use super::format;
 use super::provenance;
+use super::rules::{
+    self, ArgVal, bind, division_by_zero, not_a_record, overflow, param_spec, resolve_unit,
+    type_mismatch,
+};
 use super::scope::Scope;
-use super::units::{Dim, Rat, Registry};
+use super::units::{Dim, Registry};
 use super::value::{Builtin, Function, Shown, Value};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 
@@ -56,109 +62,6 @@ pub struct Evaluator<'s> {
     limit: u64,
 }
 
-/// The error for `lhs op rhs` with different dimensions: caret under the operator, each side
-/// labelled with its dimension in words.
-#[allow(clippy::too_many_arguments)]
-pub fn dim_mismatch(
-    reg: &Registry,
-    verb: &str,
-    op_span: Span,
-    lhs_span: Span,
-    ld: &Dim,
-    rhs_span: Span,
-    rd: &Dim,
-) -> Diagnostic {
-    let (l, r) = (reg.describe(ld), reg.describe(rd));
-    Diagnostic::error("dimension-mismatch", format!("cannot {verb} {l} and {r}"))
-        .with_span(op_span)
-        .with_label(format!("{} vs {}", short(reg, ld), short(reg, rd)))
-        .with_secondary(lhs_span, format!("this is {l}"))
-        .with_secondary(rhs_span, format!("this is {r}"))
-        .with_help("both sides must have the same dimension; check the units, or convert one side")
-}
-
-fn short(reg: &Registry, d: &Dim) -> String {
-    if d.is_dimensionless() {
-        "a plain number".into()
-    } else {
-        reg.base_unit_string(d)
-    }
-}
-
-/// `x in unit` where the unit measures something else: the caret under the unit.
-pub fn conversion_mismatch(reg: &Registry, from: &Dim, unit: &UnitExpr, to: &Dim) -> Diagnostic {
-    Diagnostic::error(
-        "dimension-mismatch",
-        format!(
-            "cannot convert {} to `{}`, which is {}",
-            reg.describe(from),
-            unit.text,
-            reg.describe(to)
-        ),
-    )
-    .with_span(unit.span.clone())
-}
-
-pub fn overflow(span: Span, x: f64) -> Diagnostic {
-    let what = if x.is_nan() {
-        "the result is not a number (NaN)"
-    } else {
-        "the result overflows to infinity"
-    };
-    Diagnostic::error("overflow", what.to_string())
-        .with_span(span)
-        .with_label("here")
-}
-
-pub fn type_mismatch(span: Span, expected: &str, v: &Value) -> Diagnostic {
-    Diagnostic::error(
-        "type-mismatch",
-        format!("expected {expected}, found {}", v.kind()),
-    )
-    .with_span(span)
-    .with_label(format!("this is {}", v.kind()))
-}
-
-/// Factor and dimension of a unit written in the source.
-pub fn resolve_unit(reg: &Registry, u: &UnitExpr) -> Result<(f64, Dim), Diagnostic> {
-    let mut factor = 1.0;
-    let mut dim = Dim::none();
-    for t in &u.terms {
-        let Some((f, d)) = reg.lookup(&t.name) else {
-            return Err(super::parser::unknown_unit(&t.name, t.span.clone(), reg));
-        };
-        factor *= f.powf(t.exp.to_f64());
-        dim = d
-            .pow(t.exp)
-            .and_then(|d| dim.mul(&d))
-            .ok_or_else(|| exponent_overflow(t.span.clone()))?;
-    }
-    Ok((factor, dim))
-}
-
-fn exponent_overflow(span: Span) -> Diagnostic {
-    Diagnostic::error("overflow", "a dimension's exponent grew too large")
-        .with_span(span)
-        .with_label("here")
-}
-
-/// The dimension of `base ^ exponent`.
-pub fn pow_dim(base: &Dim, exp: f64, span: Span) -> Result<Dim, Diagnostic> {
-    if base.is_dimensionless() {
-        return Ok(Dim::none());
-    }
-    let r = Rat::from_f64(exp).ok_or_else(|| {
-        Diagnostic::error(
-            "bad-exponent",
-            "a quantity with a unit can only be raised to a simple fraction",
-        )
-        .with_span(span.clone())
-        .with_label(format!("exponent {exp}"))
-        .with_help("use a whole number or a fraction such as 1/2")
-    })?;
-    base.pow(r).ok_or_else(|| exponent_overflow(span))
-}
-
 /// `a op b` on plain numbers, shared with the compiled path.
 pub fn compare_f64(op: CmpOp, a: f64, b: f64, tol: Option<(f64, bool)>) -> bool {
     match op {
@@ -188,7 +91,7 @@ impl<'s> Evaluator<'s> {
         Evaluator {
             scope,
             steps,
-            limit: scope.step_limit,
+            limit: super::budget::statement_limit(scope.step_limit),
         }
     }
 
@@ -199,7 +102,7 @@ impl<'s> Evaluator<'s> {
     fn tick(&self, span: &Span) -> EResult<()> {
         if let Err(limit) = super::budget::tick() {
             return err(Diagnostic::error(
-                "step-limit",
+                Code::StepLimit,
                 format!(
                     "the book's evaluation budget of {} steps is spent",
                     format::plain_number(limit as f64, 3)
@@ -215,7 +118,7 @@ impl<'s> Evaluator<'s> {
         self.steps.set(n);
         if n > self.limit {
             return err(Diagnostic::error(
-                "step-limit",
+                Code::StepLimit,
                 format!(
                     "evaluation took more than {} steps",
                     format::plain_number(self.limit as f64, 3)
@@ -301,7 +204,7 @@ impl<'s> Evaluator<'s> {
                 let b = self.eval(end, env)?;
                 let (Some(a), Some(b)) = (a.as_number(), b.as_number()) else {
                     return err(Diagnostic::error(
-                        "type-mismatch",
+                        Code::TypeMismatch,
                         "`a..b` needs two plain numbers",
                     )
                     .with_span(span.clone())
@@ -322,7 +225,7 @@ impl<'s> Evaluator<'s> {
                 match f {
                     Value::Func(func) => self.call(&func, vals, span, env),
                     v => err(Diagnostic::error(
-                        "not-a-function",
+                        Code::NotAFunction,
                         format!("this is {}, not a function", v.kind()),
                     )
                     .with_span(callee.span.clone())
@@ -351,7 +254,7 @@ impl<'s> Evaluator<'s> {
                 let k = if n < 0.0 { n + len } else { n };
                 if k < 0.0 || k >= len {
                     return err(Diagnostic::error(
-                        "index-out-of-range",
+                        Code::IndexOutOfRange,
                         format!("index {n} is outside a list of {} items", items.len()),
                     )
                     .with_span(index.span.clone())
@@ -385,20 +288,7 @@ impl<'s> Evaluator<'s> {
             Value::Quantity { si, dim, prov, .. } => {
                 let unit = match target {
                     Some((u, f, d)) => {
-                        if *d != dim {
-                            let reg = self.reg();
-                            return err(conversion_mismatch(reg, &dim, u, d)
-                                .with_label(format!("this is {}", reg.describe(d)))
-                                .with_secondary(
-                                    span.clone(),
-                                    format!("this is {}", reg.describe(&dim)),
-                                )
-                                .with_help(format!(
-                                    "a unit for {} would be `{}`",
-                                    reg.describe(&dim),
-                                    format::choose(&dim, reg, si, 3).unit_text()
-                                )));
-                        }
+                        rules::convert(self.reg(), (span, &dim), (u, d), Some(si))?;
                         Some((u.text.clone(), *f))
                     }
                     None => None,
@@ -424,10 +314,7 @@ impl<'s> Evaluator<'s> {
     fn boolean(&self, e: &Expr, env: Env) -> EResult<bool> {
         match self.eval(e, env)? {
             Value::Bool(b) => Ok(b),
-            v => err(
-                type_mismatch(e.span.clone(), "a boolean (true or false)", &v)
-                    .with_help("compare quantities with `<`, `>`, `==` to get a boolean"),
-            ),
+            v => err(rules::expected_boolean(e.span.clone(), v.kind())),
         }
     }
 
@@ -456,7 +343,7 @@ impl<'s> Evaluator<'s> {
             .chain(Builtin::ALL.iter().map(|(n, _)| *n))
             .chain(self.reg().unit_names())
             .collect();
-        let d = Diagnostic::error("unknown-name", format!("unknown name `{name}`"))
+        let d = Diagnostic::error(Code::UnknownName, format!("unknown name `{name}`"))
             .with_span(span.clone())
             .with_label("not defined");
         err(match crate::diagnostic::suggest_name(name, &candidates) {
@@ -473,62 +360,25 @@ impl<'s> Evaluator<'s> {
         (a, aspan): (&Value, &Span),
         (b, bspan): (&Value, &Span),
     ) -> EResult<Value> {
-        let reg = self.reg();
         match (a, b) {
             (Value::Quantity { si: x, dim: dx, .. }, Value::Quantity { si: y, dim: dy, .. }) => {
-                let (si, dim) = match op {
-                    BinOp::Add | BinOp::Sub => {
-                        if dx != dy {
-                            let verb = if op == BinOp::Add { "add" } else { "subtract" };
-                            return err(dim_mismatch(
-                                reg,
-                                verb,
-                                op_span.clone(),
-                                aspan.clone(),
-                                dx,
-                                bspan.clone(),
-                                dy,
-                            ));
-                        }
-                        (if op == BinOp::Add { x + y } else { x - y }, dx.clone())
-                    }
-                    BinOp::Mul => (
-                        x * y,
-                        dx.mul(dy)
-                            .ok_or_else(|| exponent_overflow(op_span.clone()))?,
-                    ),
-                    BinOp::Div => {
-                        if *y == 0.0 {
-                            return err(division_by_zero(op_span, bspan));
-                        }
-                        (
-                            x / y,
-                            dx.div(dy)
-                                .ok_or_else(|| exponent_overflow(op_span.clone()))?,
-                        )
-                    }
-                    BinOp::Pow => {
-                        if !dy.is_dimensionless() {
-                            return err(Diagnostic::error(
-                                "dimension-mismatch",
-                                format!(
-                                    "an exponent must be a plain number, not {}",
-                                    reg.describe(dy)
-                                ),
-                            )
-                            .with_span(bspan.clone())
-                            .with_label("has a unit"));
-                        }
-                        (x.powf(*y), pow_dim(dx, *y, bspan.clone())?)
-                    }
+                let exponent = (op == BinOp::Pow).then_some(*y);
+                let dim =
+                    rules::arithmetic(self.reg(), op, op_span, (aspan, dx), (bspan, dy), exponent)?;
+                let si = match op {
+                    BinOp::Add => x + y,
+                    BinOp::Sub => x - y,
+                    BinOp::Mul => x * y,
+                    BinOp::Div if *y == 0.0 => return err(division_by_zero(op_span, bspan)),
+                    BinOp::Div => x / y,
+                    BinOp::Pow => x.powf(*y),
                 };
                 self.num(si, dim, op_span)
             }
             (Value::Str(x), Value::Str(y)) if op == BinOp::Add => {
                 if x.len() + y.len() > MAX_STRING {
-                    return err(
-                        Diagnostic::error("overflow", "string too long").with_span(op_span.clone())
-                    );
+                    return err(Diagnostic::error(Code::Overflow, "string too long")
+                        .with_span(op_span.clone()));
                 }
                 Ok(Value::Str(format!("{x}{y}").into()))
             }
@@ -556,7 +406,7 @@ impl<'s> Evaluator<'s> {
         } = &e.kind
         else {
             return err(
-                Diagnostic::error("claim-not-comparison", "expected a comparison")
+                Diagnostic::error(Code::ClaimNotComparison, "expected a comparison")
                     .with_span(e.span.clone()),
             );
         };
@@ -568,17 +418,7 @@ impl<'s> Evaluator<'s> {
         let reg = self.reg();
         match (&a, &b) {
             (Value::Quantity { si: x, dim: dx, .. }, Value::Quantity { si: y, dim: dy, .. }) => {
-                if dx != dy {
-                    return err(dim_mismatch(
-                        reg,
-                        "compare",
-                        op_span.clone(),
-                        lhs.span.clone(),
-                        dx,
-                        rhs.span.clone(),
-                        dy,
-                    ));
-                }
+                rules::compare(reg, op_span, (&lhs.span, dx), (&rhs.span, dy))?;
                 let t = match tol {
                     Some(t) => Some(self.tolerance(t, dx, env)?),
                     None => None,
@@ -590,7 +430,7 @@ impl<'s> Evaluator<'s> {
                 Ok((same == (*op == CmpOp::Eq), a.clone(), b.clone(), None))
             }
             _ => err(Diagnostic::error(
-                "type-mismatch",
+                Code::TypeMismatch,
                 format!(
                     "cannot order {} and {} with `{}`",
                     a.kind(),
@@ -609,26 +449,13 @@ impl<'s> Evaluator<'s> {
         let v = self.eval(t, env)?;
         let relative = t.is_percentage();
         match &v {
-            // A negative tolerance would make `≈` never hold, whatever the sides: a typo.
-            Value::Quantity { si, .. } if si.is_nan() || *si < 0.0 => err(Diagnostic::error(
-                "bad-tolerance",
-                "a tolerance cannot be negative",
-            )
-            .with_span(t.span.clone())
-            .with_label("negative tolerance")
-            .with_help("write it as a size: `a ≈ b ± 5%`")),
-            Value::Quantity { si, dim: d, .. } if relative || d == dim => Ok((*si, relative)),
-            Value::Quantity { dim: d, .. } => err(Diagnostic::error(
-                "dimension-mismatch",
-                format!(
-                    "the tolerance is {}, but the sides are {}",
-                    self.reg().describe(d),
-                    self.reg().describe(dim)
-                ),
-            )
-            .with_span(t.span.clone())
-            .with_label("tolerance")
-            .with_help("write it as a percentage (`± 10%`) or in the sides' unit")),
+            Value::Quantity { si, .. } if si.is_nan() || *si < 0.0 => {
+                err(rules::negative_tolerance(&t.span))
+            }
+            Value::Quantity { si, dim: d, .. } => {
+                rules::tolerance(self.reg(), &t.span, d, dim, relative)?;
+                Ok((*si, relative))
+            }
             other => err(type_mismatch(t.span.clone(), "a quantity", other)),
         }
     }
@@ -636,14 +463,14 @@ impl<'s> Evaluator<'s> {
     fn range(&self, a: f64, b: f64, step: f64, dim: Dim, span: &Span) -> EResult<Value> {
         if step == 0.0 || !step.is_finite() {
             return err(
-                Diagnostic::error("bad-range", "a range's step cannot be zero")
+                Diagnostic::error(Code::BadRange, "a range's step cannot be zero")
                     .with_span(span.clone()),
             );
         }
         let count = ((b - a) / step + 1e-9).floor() + 1.0;
         if count > MAX_RANGE as f64 || count.is_nan() {
             return err(Diagnostic::error(
-                "range-too-large",
+                Code::RangeTooLarge,
                 format!(
                     "this range has more than {} elements",
                     format::plain_number(MAX_RANGE as f64, 3)
@@ -673,14 +500,14 @@ impl<'s> Evaluator<'s> {
                 source_id,
                 ..
             } => {
-                let spec: Vec<(&str, Option<&Value>)> = params
-                    .iter()
-                    .map(|p| (p.name.as_str(), p.default.as_ref()))
-                    .collect();
+                let spec = param_spec(
+                    params.iter().map(|p| (p.name.as_str(), p.default.as_ref())),
+                    Value::clone,
+                );
                 let vals = bind(name, &spec, args, span)?;
                 if env.depth + 1 > MAX_CALL_DEPTH {
                     return err(Diagnostic::error(
-                        "recursion-limit",
+                        Code::RecursionLimit,
                         format!("calls nested more than {MAX_CALL_DEPTH} deep"),
                     )
                     .with_span(span.clone())
@@ -702,10 +529,10 @@ impl<'s> Evaluator<'s> {
                 }
             }
             Function::Native { name, params, f } => {
-                let spec: Vec<(&str, Option<&Value>)> = params
-                    .iter()
-                    .map(|p| (p.name.as_str(), p.default.as_ref()))
-                    .collect();
+                let spec = param_spec(
+                    params.iter().map(|p| (p.name.as_str(), p.default.as_ref())),
+                    Value::clone,
+                );
                 let vals = bind(name, &spec, args, span)?;
                 provenance::blame(None);
                 match f(&vals) {
@@ -714,7 +541,7 @@ impl<'s> Evaluator<'s> {
                     }
                     Ok(v) => Ok(v),
                     Err(msg) => {
-                        let mut d = Diagnostic::error("native-error", format!("{name}: {msg}"))
+                        let mut d = Diagnostic::error(Code::NativeError, format!("{name}: {msg}"))
                             .with_span(span.clone())
                             .with_label(format!("in this call of `{name}`"));
                         if let Some(origin) = provenance::take_blame() {
@@ -732,13 +559,6 @@ impl<'s> Evaluator<'s> {
     }
 
     fn builtin(&self, b: Builtin, args: Vec<ArgVal>, span: &Span, env: Env) -> EResult<Value> {
-        let reg = self.reg();
-        let name = b.name();
-        let one = |args: Vec<ArgVal>| -> EResult<(Value, Span)> {
-            let mut v = bind::<Value>(name, &[("x", None)], args, span)?;
-            let a = v.pop().unwrap_or(Value::number(0.0));
-            Ok((a, span.clone()))
-        };
         match b {
             Builtin::Sqrt
             | Builtin::Log
@@ -748,243 +568,226 @@ impl<'s> Evaluator<'s> {
             | Builtin::Ceil
             | Builtin::Floor
             | Builtin::Round
-            | Builtin::Abs => {
-                let arg_span = args.first().map_or(span.clone(), |a| a.span.clone());
-                let (v, _) = one(args)?;
-                let Value::Quantity { si, dim, .. } = &v else {
-                    return err(type_mismatch(arg_span, "a quantity", &v));
-                };
-                let (si, dim) = (*si, dim.clone());
-                let (r, d) = apply_math(b, si, &dim, reg, &arg_span)?;
-                self.num(r, d, span)
-            }
-            Builtin::Min | Builtin::Max => {
-                let items: Vec<(Value, Span)> = match args.as_slice() {
-                    [
-                        ArgVal {
-                            name: None,
-                            value: Value::List(l),
-                            span: s,
-                        },
-                    ] => l.iter().map(|v| (v.clone(), s.clone())).collect(),
-                    _ => {
-                        if let Some(a) = args.iter().find(|a| a.name.is_some()) {
-                            return err(Diagnostic::error(
-                                "unknown-argument",
-                                format!("`{name}` takes no named arguments"),
-                            )
-                            .with_span(a.span.clone()));
-                        }
-                        args.into_iter().map(|a| (a.value, a.span)).collect()
-                    }
-                };
-                let mut best: Option<(f64, Dim, Span)> = None;
-                for (v, s) in items {
-                    let Value::Quantity { si, dim, .. } = &v else {
-                        return err(type_mismatch(s, "a quantity", &v));
-                    };
-                    match &best {
-                        None => best = Some((*si, dim.clone(), s)),
-                        Some((b0, d0, s0)) => {
-                            if d0 != dim {
-                                return err(dim_mismatch(
-                                    reg,
-                                    &format!("take the {name} of"),
-                                    span.clone(),
-                                    s0.clone(),
-                                    d0,
-                                    s,
-                                    dim,
-                                ));
-                            }
-                            let better = if b == Builtin::Min { si < b0 } else { si > b0 };
-                            if better || si.is_nan() {
-                                best = Some((*si, dim.clone(), s));
-                            }
-                        }
-                    }
-                }
-                match best {
-                    Some((x, d, _)) => Ok(Value::quantity(x, d)),
-                    None => err(Diagnostic::error(
-                        "missing-argument",
-                        format!("`{name}` needs at least one value"),
-                    )
-                    .with_span(span.clone())),
-                }
-            }
-            Builtin::Sum | Builtin::Mean | Builtin::Len => {
-                let mut v = bind::<Value>(name, &[("list", None)], args, span)?;
-                let list = v.pop().unwrap_or(Value::number(0.0));
-                if b == Builtin::Len {
-                    return Ok(Value::number(match &list {
-                        Value::List(l) => l.len() as f64,
-                        Value::Str(s) => s.chars().count() as f64,
-                        Value::Record(r) => r.fields.len() as f64,
-                        other => return err(type_mismatch(span.clone(), "a list", other)),
-                    }));
-                }
-                let Value::List(items) = &list else {
-                    return err(type_mismatch(span.clone(), "a list", &list));
-                };
-                let mut total: Option<(f64, Dim)> = None;
-                for it in items.iter() {
-                    self.tick(span)?;
-                    let Value::Quantity { si, dim, .. } = it else {
-                        return err(type_mismatch(span.clone(), "a list of quantities", it));
-                    };
-                    total = Some(match total {
-                        None => (*si, dim.clone()),
-                        Some((t, d)) if d == *dim => (t + si, d),
-                        Some((_, d)) => {
-                            return err(Diagnostic::error(
-                                "dimension-mismatch",
-                                format!(
-                                    "cannot add {} and {} in `{name}`",
-                                    reg.describe(&d),
-                                    reg.describe(dim)
-                                ),
-                            )
-                            .with_span(span.clone()));
-                        }
-                    });
-                }
-                let (t, d) = total.unwrap_or((0.0, Dim::none()));
-                let t = if b == Builtin::Mean {
-                    if items.is_empty() {
-                        return err(Diagnostic::error(
-                            "division-by-zero",
-                            "the mean of an empty list",
-                        )
-                        .with_span(span.clone()));
-                    }
-                    t / items.len() as f64
-                } else {
-                    t
-                };
-                self.num(t, d, span)
-            }
-            Builtin::Range => {
-                let one = Value::number(1.0);
-                let v = bind(
-                    name,
-                    &[("start", None), ("end", None), ("step", Some(&one))],
-                    args,
-                    span,
-                )?;
-                let (a, e, s) = (&v[0], &v[1], &v[2]);
-                let (
-                    Value::Quantity { si: a, dim: da, .. },
-                    Value::Quantity { si: e, dim: de, .. },
-                    Value::Quantity { si: s, dim: ds, .. },
-                ) = (a, e, s)
-                else {
-                    return err(Diagnostic::error("type-mismatch", "range needs quantities")
-                        .with_span(span.clone()));
-                };
-                if da != de
-                    || (da != ds && !(ds.is_dimensionless() && *s == 1.0 && da.is_dimensionless()))
-                {
+            | Builtin::Abs => self.math(b, args, span),
+            Builtin::Min | Builtin::Max => self.min_max(b, args, span),
+            Builtin::Sum | Builtin::Mean | Builtin::Len => self.aggregate(b, args, span),
+            Builtin::Range => self.range_call(args, span),
+            Builtin::Map => self.map(args, span, env),
+        }
+    }
+
+    /// `sqrt(x)`, `log(x)`, `round(x)`…: one quantity in, one out.
+    fn math(&self, b: Builtin, args: Vec<ArgVal>, span: &Span) -> EResult<Value> {
+        let arg_span = args.first().map_or(span.clone(), |a| a.span.clone());
+        let mut v = bind::<Value>(b.name(), &[("x", None)], args, span)?;
+        let v = v.pop().unwrap_or(Value::number(0.0));
+        let Value::Quantity { si, dim, .. } = &v else {
+            return err(type_mismatch(arg_span, "a quantity", &v));
+        };
+        let (r, d) = apply_math(b, *si, dim, self.reg(), &arg_span)?;
+        self.num(r, d, span)
+    }
+
+    /// `min`/`max` of several arguments, or of one list.
+    fn min_max(&self, b: Builtin, args: Vec<ArgVal>, span: &Span) -> EResult<Value> {
+        let name = b.name();
+        let items: Vec<(Value, Span)> = match args.as_slice() {
+            [
+                ArgVal {
+                    name: None,
+                    value: Value::List(l),
+                    span: s,
+                },
+            ] => l.iter().map(|v| (v.clone(), s.clone())).collect(),
+            _ => {
+                if let Some(a) = args.iter().find(|a| a.name.is_some()) {
                     return err(Diagnostic::error(
-                        "dimension-mismatch",
-                        "range's start, end and step must have the same dimension",
+                        Code::UnknownArgument,
+                        format!("`{name}` takes no named arguments"),
                     )
-                    .with_span(span.clone()));
+                    .with_span(a.span.clone()));
                 }
-                self.range(*a, *e, *s, da.clone(), span)
+                args.into_iter().map(|a| (a.value, a.span)).collect()
             }
-            Builtin::Map => {
-                let v = bind::<Value>(name, &[("list", None), ("f", None)], args, span)?;
-                let (list, f) = match (&v[0], &v[1]) {
-                    (Value::List(l), Value::Func(f)) | (Value::Func(f), Value::List(l)) => {
-                        (l.clone(), f.clone())
+        };
+        let mut best: Option<(f64, Dim, Span)> = None;
+        for (v, s) in items {
+            let Value::Quantity { si, dim, .. } = &v else {
+                return err(type_mismatch(s, "a quantity", &v));
+            };
+            match &best {
+                None => best = Some((*si, dim.clone(), s)),
+                Some((b0, d0, s0)) => {
+                    rules::aggregate(self.reg(), b, span, (s0, d0), (&s, dim))?;
+                    let better = if b == Builtin::Min { si < b0 } else { si > b0 };
+                    if better || si.is_nan() {
+                        best = Some((*si, dim.clone(), s));
                     }
-                    _ => {
-                        return err(Diagnostic::error(
-                            "type-mismatch",
-                            "`map` takes a list and a function: map(xs, f)",
-                        )
-                        .with_span(span.clone()));
-                    }
-                };
-                let mut out = Vec::with_capacity(list.len());
-                for it in list.iter() {
-                    let arg = ArgVal {
-                        name: None,
-                        value: it.clone(),
-                        span: span.clone(),
-                    };
-                    out.push(self.call(&f, vec![arg], span, env)?.plain());
                 }
-                Ok(Value::list(out))
             }
         }
+        match best {
+            Some((x, d, _)) => Ok(Value::quantity(x, d)),
+            None => err(Diagnostic::error(
+                Code::MissingArgument,
+                format!("`{name}` needs at least one value"),
+            )
+            .with_span(span.clone())),
+        }
+    }
+
+    /// `sum`, `mean` and `len` of one list.
+    fn aggregate(&self, b: Builtin, args: Vec<ArgVal>, span: &Span) -> EResult<Value> {
+        let list_span = args.first().map_or(span.clone(), |a| a.span.clone());
+        let mut v = bind::<Value>(b.name(), &[("list", None)], args, span)?;
+        let list = v.pop().unwrap_or(Value::number(0.0));
+        if b == Builtin::Len {
+            return Ok(Value::number(match &list {
+                Value::List(l) => l.len() as f64,
+                Value::Str(s) => s.chars().count() as f64,
+                Value::Record(r) => r.fields.len() as f64,
+                other => return err(type_mismatch(span.clone(), "a list", other)),
+            }));
+        }
+        let Value::List(items) = &list else {
+            return err(type_mismatch(span.clone(), "a list", &list));
+        };
+        let mut total: Option<(f64, Dim)> = None;
+        for it in items.iter() {
+            self.tick(span)?;
+            let Value::Quantity { si, dim, .. } = it else {
+                return err(type_mismatch(span.clone(), "a list of quantities", it));
+            };
+            total = Some(match total {
+                None => (*si, dim.clone()),
+                Some((t, d)) => {
+                    // A list value has no spans of its own items: point at the list.
+                    rules::aggregate(self.reg(), b, span, (&list_span, &d), (&list_span, dim))?;
+                    (t + si, d)
+                }
+            });
+        }
+        let (t, d) = total.unwrap_or((0.0, Dim::none()));
+        let t = if b == Builtin::Mean {
+            if items.is_empty() {
+                return err(
+                    Diagnostic::error(Code::DivisionByZero, "the mean of an empty list")
+                        .with_span(span.clone()),
+                );
+            }
+            t / items.len() as f64
+        } else {
+            t
+        };
+        self.num(t, d, span)
+    }
+
+    /// `range(start, end, step=1)` over quantities of one dimension.
+    fn range_call(&self, args: Vec<ArgVal>, span: &Span) -> EResult<Value> {
+        let v = bind(
+            "range",
+            &[
+                ("start", None),
+                ("end", None),
+                ("step", Some(Value::number(1.0))),
+            ],
+            args,
+            span,
+        )?;
+        let (
+            Value::Quantity { si: a, dim: da, .. },
+            Value::Quantity { si: e, dim: de, .. },
+            Value::Quantity { si: s, dim: ds, .. },
+        ) = (&v[0], &v[1], &v[2])
+        else {
+            return err(
+                Diagnostic::error(Code::TypeMismatch, "range needs quantities")
+                    .with_span(span.clone()),
+            );
+        };
+        if da != de || (da != ds && !(ds.is_dimensionless() && *s == 1.0 && da.is_dimensionless()))
+        {
+            return err(Diagnostic::error(
+                Code::DimensionMismatch,
+                "range's start, end and step must have the same dimension",
+            )
+            .with_span(span.clone()));
+        }
+        self.range(*a, *e, *s, da.clone(), span)
+    }
+
+    /// `map(list, f)` (either order).
+    fn map(&self, args: Vec<ArgVal>, span: &Span, env: Env) -> EResult<Value> {
+        let v = bind::<Value>("map", &[("list", None), ("f", None)], args, span)?;
+        let (list, f) = match (&v[0], &v[1]) {
+            (Value::List(l), Value::Func(f)) | (Value::Func(f), Value::List(l)) => {
+                (l.clone(), f.clone())
+            }
+            _ => {
+                return err(Diagnostic::error(
+                    Code::TypeMismatch,
+                    "`map` takes a list and a function: map(xs, f)",
+                )
+                .with_span(span.clone()));
+            }
+        };
+        let mut out = Vec::with_capacity(list.len());
+        for it in list.iter() {
+            let arg = ArgVal {
+                name: None,
+                value: it.clone(),
+                span: span.clone(),
+            };
+            out.push(self.call(&f, vec![arg], span, env)?.plain());
+        }
+        Ok(Value::list(out))
     }
 }
 
-/// The math builtins on a base-unit value, shared with the compiled path.
-pub fn apply_math(
+/// The math builtins on a base-unit value: the dimension by [`rules::math`], the value by
+/// [`math_value`].
+fn apply_math(
     b: Builtin,
     si: f64,
     dim: &Dim,
     reg: &Registry,
     arg_span: &Span,
 ) -> Result<(f64, Dim), Diagnostic> {
-    let need_plain = || {
-        Diagnostic::error(
-            "dimension-mismatch",
-            format!(
-                "`{}` needs a plain number, found {}",
-                b.name(),
-                reg.describe(dim)
-            ),
-        )
-        .with_span(arg_span.clone())
-        .with_label(format!("this is {}", reg.describe(dim)))
-        .with_help(format!(
-            "divide by a unit first, e.g. `{}(x / (1 {}))`",
-            b.name(),
-            format::choose(dim, reg, si, 3).unit_text()
-        ))
-    };
+    let d = rules::math(b, dim, reg, arg_span, Some(si))?;
+    Ok((math_value(b, si, arg_span)?, d))
+}
+
+/// A math builtin on a number, refusing arguments outside its domain (shared with the compiled
+/// path, which checks dimensions once beforehand).
+pub fn math_value(b: Builtin, x: f64, arg_span: &Span) -> Result<f64, Diagnostic> {
     let domain = |what: &str| {
-        Diagnostic::error("domain-error", format!("`{}` of {what}", b.name()))
+        Diagnostic::error(Code::DomainError, format!("`{}` of {what}", b.name()))
             .with_span(arg_span.clone())
             .with_label(what.to_string())
     };
-    Ok(match b {
-        Builtin::Sqrt => {
-            if si < 0.0 {
-                return Err(domain("a negative number"));
-            }
-            let half = Rat::new(1, 2).unwrap_or(Rat::ONE);
-            (
-                si.sqrt(),
-                dim.pow(half)
-                    .ok_or_else(|| exponent_overflow(arg_span.clone()))?,
-            )
+    match b {
+        Builtin::Sqrt if x < 0.0 => Err(domain("a negative number")),
+        Builtin::Log | Builtin::Log2 | Builtin::Log10 if x <= 0.0 => {
+            Err(domain("a number that is not positive"))
         }
-        Builtin::Abs => (si.abs(), dim.clone()),
-        _ if !dim.is_dimensionless() => return Err(need_plain()),
-        Builtin::Log | Builtin::Log2 | Builtin::Log10 if si <= 0.0 => {
-            return Err(domain("a number that is not positive"));
-        }
-        Builtin::Log => (si.ln(), Dim::none()),
-        Builtin::Log2 => (si.log2(), Dim::none()),
-        Builtin::Log10 => (si.log10(), Dim::none()),
-        Builtin::Exp => (si.exp(), Dim::none()),
-        Builtin::Ceil => (si.ceil(), Dim::none()),
-        Builtin::Floor => (si.floor(), Dim::none()),
-        Builtin::Round => (si.round(), Dim::none()),
-        _ => (si, dim.clone()),
-    })
+        _ => Ok(math_f(b, x)),
+    }
 }
 
-pub fn division_by_zero(op_span: &Span, rhs_span: &Span) -> Diagnostic {
-    Diagnostic::error("division-by-zero", "division by zero")
-        .with_span(op_span.clone())
-        .with_label("dividing here")
-        .with_secondary(rhs_span.clone(), "this is zero")
+/// A math builtin on a number, unchecked (NaN for what is not one).
+pub fn math_f(b: Builtin, v: f64) -> f64 {
+    match b {
+        Builtin::Sqrt => v.sqrt(),
+        Builtin::Log => v.ln(),
+        Builtin::Log2 => v.log2(),
+        Builtin::Log10 => v.log10(),
+        Builtin::Exp => v.exp(),
+        Builtin::Ceil => v.ceil(),
+        Builtin::Floor => v.floor(),
+        Builtin::Round => v.round(),
+        Builtin::Abs => v.abs(),
+        _ => f64::NAN,
+    }
 }
 
 /// An error raised inside a function body from another source, re-pointed at the call.
@@ -1014,102 +817,6 @@ pub(crate) fn repoint(d: Diagnostic, name: &str, source: &str, call: &Span) -> D
     out
 }
 
-/// An evaluated argument (a [`Value`], or a compiled one in [`super::compile`]).
-#[derive(Clone, Debug)]
-pub struct ArgVal<T = Value> {
-    pub name: Option<(String, Span)>,
-    pub value: T,
-    pub span: Span,
-}
-
-/// Matches arguments to parameters: positional first, then named; fills defaults.
-pub fn bind<T: Clone>(
-    fname: &str,
-    params: &[(&str, Option<&T>)],
-    args: Vec<ArgVal<T>>,
-    call: &Span,
-) -> Result<Vec<T>, Diagnostic> {
-    let signature = || {
-        let ps: Vec<String> = params
-            .iter()
-            .map(|(n, d)| {
-                if d.is_some() {
-                    format!("{n}=…")
-                } else {
-                    n.to_string()
-                }
-            })
-            .collect();
-        format!("{fname}({})", ps.join(", "))
-    };
-    let mut slots: Vec<Option<T>> = vec![None; params.len()];
-    let mut positional = 0;
-    let given = args.len();
-    for a in args {
-        match a.name {
-            None => {
-                if positional >= params.len() {
-                    return Err(Diagnostic::error(
-                        "wrong-argument-count",
-                        format!(
-                            "`{fname}` takes {} argument{}, but {given} were given",
-                            params.len(),
-                            if params.len() == 1 { "" } else { "s" }
-                        ),
-                    )
-                    .with_span(a.span)
-                    .with_label("extra argument")
-                    .with_help(format!("the signature is {}", signature())));
-                }
-                slots[positional] = Some(a.value);
-                positional += 1;
-            }
-            Some((n, nspan)) => {
-                let Some(i) = params.iter().position(|(p, _)| *p == n) else {
-                    let d = Diagnostic::error(
-                        "unknown-argument",
-                        format!("`{fname}` has no parameter `{n}`"),
-                    )
-                    .with_span(nspan)
-                    .with_label("unknown parameter");
-                    return Err(match did_you_mean(&n, params.iter().map(|(p, _)| *p)) {
-                        Some(s) => d.with_help(format!(
-                            "did you mean `{s}`? the signature is {}",
-                            signature()
-                        )),
-                        None => d.with_help(format!("the signature is {}", signature())),
-                    });
-                };
-                if slots[i].is_some() {
-                    return Err(Diagnostic::error(
-                        "duplicate-argument",
-                        format!("argument `{n}` is given twice"),
-                    )
-                    .with_span(nspan)
-                    .with_label("given again here"));
-                }
-                slots[i] = Some(a.value);
-            }
-        }
-    }
-    let mut out = Vec::with_capacity(params.len());
-    for ((pname, default), slot) in params.iter().zip(slots) {
-        match slot.or_else(|| default.cloned()) {
-            Some(v) => out.push(v),
-            None => {
-                return Err(Diagnostic::error(
-                    "missing-argument",
-                    format!("missing argument `{pname}` for `{fname}`"),
-                )
-                .with_span(call.clone())
-                .with_label(format!("`{pname}` not given"))
-                .with_help(format!("the signature is {}", signature())));
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// `value.name`, with the existing fields listed when it is missing.
 pub fn field(
     _reg: &Registry,
@@ -1129,7 +836,7 @@ pub fn field(
             }
             None => {
                 let names: Vec<&str> = r.names().collect();
-                let mut d = Diagnostic::error("unknown-field", format!("no field `{name}`"))
+                let mut d = Diagnostic::error(Code::UnknownField, format!("no field `{name}`"))
                     .with_span(name_span.clone())
                     .with_label("unknown field")
                     .with_secondary(base_span.clone(), "this record");
@@ -1152,7 +859,6 @@ pub fn field(
                 err(d)
             }
         },
-        other => err(type_mismatch(base_span.clone(), "a record", other)
-            .with_help(format!("`.{name}` reads a field of a record"))),
+        other => err(not_a_record(base_span.clone(), name, other.kind())),
     }
 }

@@ -5,7 +5,8 @@
 //! [`units`] for dimensions and [`value`] for what is computed) → [`format`] (display).
 //! [`scope`] runs a notebook block's statements and claims; [`compile`] checks an expression's
 //! dimensions once and turns it into a closure over plain `f64`s for charts that evaluate it many
-//! times; [`highlight`] colours source for HTML.
+//! times; both follow the dimension rules written once in [`rules`], so they report the same
+//! errors; [`highlight`] colours source for HTML.
 //!
 //! The language reference for authors is [`syntax`]. A usage sketch for the layers above:
 //!
@@ -35,6 +36,7 @@ pub mod highlight;
 pub mod lexer;
 pub mod parser;
 pub mod provenance;
+pub mod rules;
 pub mod scope;
 pub mod syntax;
 pub mod units;

@@ -16,6 +16,7 @@
 use super::ast::*;
 use super::lexer::{TokKind, Token, lex};
 use super::units::{Rat, Registry};
+use crate::diagnostic::Code;
 use crate::diagnostic::Diagnostic;
 
 /// Deepest expression tree the parser builds (bounds recursion in every later stage).
@@ -143,7 +144,7 @@ pub fn parse_expression(src: &str, reg: &Registry) -> PResult<Expr> {
     let mut p = Parser::new(src, &toks, reg);
     if toks.is_empty() {
         return Err(
-            Diagnostic::error("parse-error", "expected an expression, found nothing")
+            Diagnostic::error(Code::ParseError, "expected an expression, found nothing")
                 .with_span(0..src.len())
                 .with_label("empty expression"),
         );
@@ -230,16 +231,21 @@ impl<'a> Parser<'a> {
                 let found = match &t.kind {
                     TokKind::Ident => format!("`{}`", self.text(t)),
                     TokKind::UnterminatedStr => {
-                        return Diagnostic::error("unterminated-string", "this string never ends")
-                            .with_span(t.span.clone())
-                            .with_label("missing closing `\"`")
-                            .with_help("close the string with `\"` on the same line");
+                        return Diagnostic::error(
+                            Code::UnterminatedString,
+                            "this string never ends",
+                        )
+                        .with_span(t.span.clone())
+                        .with_label("missing closing `\"`")
+                        .with_help("close the string with `\"` on the same line");
                     }
                     TokKind::Unknown(c) => {
-                        let d =
-                            Diagnostic::error("parse-error", format!("unexpected character `{c}`"))
-                                .with_span(t.span.clone())
-                                .with_label("not part of the calc language");
+                        let d = Diagnostic::error(
+                            Code::ParseError,
+                            format!("unexpected character `{c}`"),
+                        )
+                        .with_span(t.span.clone())
+                        .with_label("not part of the calc language");
                         return match super::units::offset_temperature_help("°C") {
                             Some(h) if *c == '°' => d.with_help(h),
                             _ => d,
@@ -247,14 +253,17 @@ impl<'a> Parser<'a> {
                     }
                     k => k.describe(),
                 };
-                Diagnostic::error("parse-error", format!("expected {expected}, found {found}"))
-                    .with_span(t.span.clone())
-                    .with_label(format!("expected {expected}"))
+                Diagnostic::error(
+                    Code::ParseError,
+                    format!("expected {expected}, found {found}"),
+                )
+                .with_span(t.span.clone())
+                .with_label(format!("expected {expected}"))
             }
             None => {
                 let end = self.end_pos();
                 Diagnostic::error(
-                    "parse-error",
+                    Code::ParseError,
                     format!("expected {expected}, found the end of the statement"),
                 )
                 .with_span(end..end)
@@ -289,7 +298,7 @@ impl<'a> Parser<'a> {
                 let s = self.text(t);
                 if is_keyword(s) {
                     return Err(Diagnostic::error(
-                        "parse-error",
+                        Code::ParseError,
                         format!("`{s}` is a keyword and cannot be used as a name"),
                     )
                     .with_span(t.span.clone())
@@ -333,7 +342,7 @@ impl<'a> Parser<'a> {
                 let (pname, span) = self.ident("a parameter name")?;
                 if params.iter().any(|p| p.name == pname) {
                     return Err(Diagnostic::error(
-                        "duplicate-parameter",
+                        Code::DuplicateParameter,
                         format!("parameter `{pname}` appears twice"),
                     )
                     .with_span(span));
@@ -476,11 +485,12 @@ impl<'a> Parser<'a> {
             TokKind::Number(n) if n.fract() == 0.0 && (1.0..=15.0).contains(&n) => {
                 Ok(Some(n as u8))
             }
-            _ => Err(
-                Diagnostic::error("bad-digits", "digits must be a whole number from 1 to 15")
-                    .with_span(n_tok.span.clone())
-                    .with_label("not between 1 and 15"),
-            ),
+            _ => Err(Diagnostic::error(
+                Code::BadDigits,
+                "digits must be a whole number from 1 to 15",
+            )
+            .with_span(n_tok.span.clone())
+            .with_label("not between 1 and 15")),
         }
     }
 
@@ -579,16 +589,17 @@ impl<'a> Parser<'a> {
         if let Some(t) = &tol
             && op != CmpOp::Approx
         {
-            return Err(
-                Diagnostic::error("parse-error", "a tolerance `± …` only goes with `≈`")
-                    .with_span(t.span.clone())
-                    .with_secondary(op_span, "this comparison is exact")
-                    .with_help("write `a ≈ b ± 10%`"),
-            );
+            return Err(Diagnostic::error(
+                Code::ParseError,
+                "a tolerance `± …` only goes with `≈`",
+            )
+            .with_span(t.span.clone())
+            .with_secondary(op_span, "this comparison is exact")
+            .with_help("write `a ≈ b ± 10%`"));
         }
         if self.cmp_op().is_some() {
             return Err(
-                Diagnostic::error("parse-error", "comparisons cannot be chained")
+                Diagnostic::error(Code::ParseError, "comparisons cannot be chained")
                     .with_span(self.toks[self.pos].span.clone())
                     .with_label("second comparison")
                     .with_help("combine them with `and`: `a < b and b < c`"),
@@ -764,7 +775,7 @@ impl<'a> Parser<'a> {
                 let value = self.expr()?;
                 if args.iter().any(|a| a.name.is_some()) {
                     return Err(Diagnostic::error(
-                        "parse-error",
+                        Code::ParseError,
                         "a positional argument cannot follow a named one",
                     )
                     .with_span(value.span.clone())
@@ -874,7 +885,7 @@ impl<'a> Parser<'a> {
                     let (name, span) = self.ident("a field name")?;
                     if fields.iter().any(|f| f.0 == name) {
                         return Err(Diagnostic::error(
-                            "duplicate-field",
+                            Code::DuplicateField,
                             format!("field `{name}` appears twice"),
                         )
                         .with_span(span));
@@ -1090,14 +1101,14 @@ impl<'a> Parser<'a> {
 }
 
 fn too_deep(span: Span) -> Diagnostic {
-    Diagnostic::error("too-deep", "expression is nested too deeply")
+    Diagnostic::error(Code::TooDeep, "expression is nested too deeply")
         .with_span(span)
         .with_label("nested too deeply here")
         .with_help("split it into named steps")
 }
 
 pub fn unknown_unit(name: &str, span: Span, reg: &Registry) -> Diagnostic {
-    let d = Diagnostic::error("unknown-unit", format!("unknown unit `{name}`"))
+    let d = Diagnostic::error(Code::UnknownUnit, format!("unknown unit `{name}`"))
         .with_span(span)
         .with_label("not a unit");
     if let Some(h) = super::units::offset_temperature_help(name) {

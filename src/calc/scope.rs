@@ -6,6 +6,7 @@
 //! statements that use a poisoned name are skipped without a further error, so one mistake gives
 //! one message. Defining the name again successfully clears the poison.
 
+use crate::diagnostic::Code;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::Arc;
@@ -267,10 +268,6 @@ impl Scope {
         &self.registry
     }
 
-    pub fn registry_mut(&mut self) -> &mut Registry {
-        &mut self.registry
-    }
-
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.globals.get(name)
     }
@@ -351,7 +348,7 @@ impl Scope {
                     OutputKind::Error
                 }
                 Ok(stmt) => {
-                    match self.exec(&stmt, &source, source_id, &steps, &mut out.diagnostics) {
+                    match self.exec(&stmt, &source, source_id, &steps) {
                         Ok(k) => k,
                         Err((fail, name)) => {
                             if let Some(n) = &name {
@@ -359,7 +356,7 @@ impl Scope {
                             }
                             match fail {
                                 Fail::Diag(mut d) => {
-                                    if d.code == "step-limit" {
+                                    if d.code == Code::StepLimit {
                                         // The step that ran out may lie in a function defined
                                         // elsewhere: report the statement that called it.
                                         d.span = Some(span.clone());
@@ -391,7 +388,7 @@ impl Scope {
     fn name_not_unit(&self, d: Diagnostic, src: &str) -> Diagnostic {
         let name = d.span.clone().and_then(|s| src.get(s));
         match name {
-            Some(n) if d.code == "unknown-unit" && self.globals.contains_key(n) => Diagnostic {
+            Some(n) if d.code == Code::UnknownUnit && self.globals.contains_key(n) => Diagnostic {
                 message: format!("`{n}` is a name, not a unit"),
                 label: Some("a number followed by a name".into()),
                 help: Some(format!("to multiply, write `* {n}`")),
@@ -407,7 +404,6 @@ impl Scope {
         source: &Arc<str>,
         source_id: u64,
         steps: &std::cell::Cell<u64>,
-        _diags: &mut Vec<Diagnostic>,
     ) -> Result<OutputKind, (Fail, Option<String>)> {
         let env = Env {
             locals: &[],
@@ -448,41 +444,20 @@ impl Scope {
             StmtKind::Fn {
                 name, params, body, ..
             } => {
+                let ev = Evaluator::new(self, steps);
                 let mut ps = Vec::with_capacity(params.len());
-                {
-                    let ev = Evaluator::new(self, steps);
-                    for p in params {
-                        let default = match &p.default {
-                            Some(d) => Some(ev.eval(d, env).map_err(with_name)?.plain()),
-                            None => None,
-                        };
-                        ps.push(UserParam {
-                            name: p.name.clone(),
-                            default,
-                        });
-                    }
+                for p in params {
+                    let default = match &p.default {
+                        Some(d) => Some(ev.eval(d, env).map_err(with_name)?.plain()),
+                        None => None,
+                    };
+                    ps.push(UserParam {
+                        name: p.name.clone(),
+                        default,
+                    });
                 }
-                self.check_names(body, name, &ps).map_err(with_name)?;
-                let signature = format!(
-                    "{name}({})",
-                    ps.iter()
-                        .map(|p| p.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-                let f = Function::User {
-                    name: name.clone(),
-                    params: ps,
-                    body: Arc::new(body.clone()),
-                    source: source.clone(),
-                    source_id,
-                    span: stmt.span.clone(),
-                };
-                self.set(name, Value::Func(Arc::new(f)));
-                Ok(OutputKind::Function {
-                    name: name.clone(),
-                    signature,
-                })
+                self.define_function(name, ps, body, source, source_id, &stmt.span)
+                    .map_err(with_name)
             }
             StmtKind::Claim {
                 refute,
@@ -498,45 +473,14 @@ impl Scope {
                 name,
                 name_span,
                 def,
-            } => {
-                let (factor, dim) = match def {
-                    UnitDefinition::Expr(e) => {
-                        let ev = Evaluator::new(self, steps);
-                        match ev.eval(e, env).map_err(with_name)? {
-                            Value::Quantity { si, dim, .. } if si > 0.0 => (si, dim),
-                            v => {
-                                return Err(with_name(Fail::Diag(Box::new(
-                                    Diagnostic::error(
-                                        "bad-unit",
-                                        "a unit must be a positive quantity",
-                                    )
-                                    .with_span(e.span.clone())
-                                    .with_label(format!("this is {}", self.format(&v)))
-                                    .with_help("write e.g. `unit Mtok = 1e6 token`"),
-                                ))));
-                            }
-                        }
-                    }
-                    UnitDefinition::Base(d, span) => match self.registry.dimension(d) {
-                        Some(dim) => (1.0, dim),
-                        None => {
-                            let diag = self.unknown_dimension(d, span);
-                            return Err(with_name(Fail::Diag(Box::new(diag))));
-                        }
-                    },
-                };
-                self.registry.declare_unit(name, factor, dim).map_err(|m| {
-                    with_name(Fail::Diag(Box::new(
-                        Diagnostic::error("bad-unit", m).with_span(name_span.clone()),
-                    )))
-                })?;
-                Ok(OutputKind::Declaration { name: name.clone() })
-            }
+            } => self
+                .declare_unit(name, name_span, def, steps, env)
+                .map_err(with_name),
             StmtKind::Dimension { name, name_span } => {
                 self.registry.declare_dimension(name).map_err(|m| {
                     (
                         Fail::Diag(Box::new(
-                            Diagnostic::error("bad-dimension", m).with_span(name_span.clone()),
+                            Diagnostic::error(Code::BadDimension, m).with_span(name_span.clone()),
                         )),
                         None,
                     )
@@ -546,8 +490,81 @@ impl Scope {
         }
     }
 
+    /// `fn name(params) = body`: the parameters' defaults already evaluated.
+    fn define_function(
+        &mut self,
+        name: &str,
+        params: Vec<UserParam>,
+        body: &Expr,
+        source: &Arc<str>,
+        source_id: u64,
+        span: &Span,
+    ) -> Result<OutputKind, Fail> {
+        self.check_names(body, name, &params)?;
+        let signature = format!(
+            "{name}({})",
+            params
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let f = Function::User {
+            name: name.to_string(),
+            params,
+            body: Arc::new(body.clone()),
+            source: source.clone(),
+            source_id,
+            span: span.clone(),
+        };
+        self.set(name, Value::Func(Arc::new(f)));
+        Ok(OutputKind::Function {
+            name: name.to_string(),
+            signature,
+        })
+    }
+
+    /// `unit name = quantity` or `unit name: dimension`.
+    fn declare_unit(
+        &mut self,
+        name: &str,
+        name_span: &Span,
+        def: &UnitDefinition,
+        steps: &std::cell::Cell<u64>,
+        env: Env,
+    ) -> Result<OutputKind, Fail> {
+        let (factor, dim) = match def {
+            UnitDefinition::Expr(e) => {
+                let ev = Evaluator::new(self, steps);
+                match ev.eval(e, env)? {
+                    Value::Quantity { si, dim, .. } if si > 0.0 => (si, dim),
+                    v => {
+                        return Err(Diagnostic::error(
+                            Code::BadUnit,
+                            "a unit must be a positive quantity",
+                        )
+                        .with_span(e.span.clone())
+                        .with_label(format!("this is {}", self.format(&v)))
+                        .with_help("write e.g. `unit Mtok = 1e6 token`")
+                        .into());
+                    }
+                }
+            }
+            UnitDefinition::Base(d, span) => match self.registry.dimension(d) {
+                Some(dim) => (1.0, dim),
+                None => return Err(self.unknown_dimension(d, span).into()),
+            },
+        };
+        self.registry.declare_unit(name, factor, dim).map_err(|m| {
+            Fail::from(Diagnostic::error(Code::BadUnit, m).with_span(name_span.clone()))
+        })?;
+        Ok(OutputKind::Declaration {
+            name: name.to_string(),
+        })
+    }
+
     fn unknown_dimension(&self, d: &str, span: &Span) -> Diagnostic {
-        let diag = Diagnostic::error("unknown-dimension", format!("unknown dimension `{d}`"))
+        let diag = Diagnostic::error(Code::UnknownDimension, format!("unknown dimension `{d}`"))
             .with_span(span.clone())
             .with_label("not a dimension");
         match did_you_mean(d, self.registry.dimension_names()) {
@@ -585,7 +602,7 @@ impl Scope {
                 if shadowed {
                     return Err(Fail::Diag(Box::new(
                         Diagnostic::error(
-                            "ambiguous-unit",
+                            Code::AmbiguousUnit,
                             format!("`{}` is both a unit and a defined name", term.name),
                         )
                         .with_span(term.span.clone())
@@ -627,7 +644,7 @@ impl Scope {
                 .chain(self.names())
                 .chain(Builtin::ALL.iter().map(|(n, _)| *n))
                 .collect();
-            let d = Diagnostic::error("unknown-name", format!("unknown name `{n}`"))
+            let d = Diagnostic::error(Code::UnknownName, format!("unknown name `{n}`"))
                 .with_span(span)
                 .with_label("not a parameter or a defined name");
             return Err(Fail::Diag(Box::new(
@@ -707,7 +724,7 @@ fn claim_words(src: &str, toks: &[super::lexer::Token]) -> Option<(ClaimKind, St
 
 pub(crate) fn fail_to_diag(f: Fail, span: &Span) -> Diagnostic {
     match f {
-        Fail::Diag(mut d) if d.code == "step-limit" => {
+        Fail::Diag(mut d) if d.code == Code::StepLimit => {
             // Report the expression that ran out, not a step inside a function it called.
             d.span = Some(span.clone());
             d.label = Some("this ran out of steps".into());
@@ -715,7 +732,7 @@ pub(crate) fn fail_to_diag(f: Fail, span: &Span) -> Diagnostic {
         }
         Fail::Diag(d) => *d,
         Fail::Poisoned(n) => Diagnostic::warning(
-            "depends-on-failed",
+            Code::DependsOnFailed,
             format!("`{n}` has no value because its definition failed"),
         )
         .with_span(span.clone())
@@ -744,7 +761,7 @@ fn parse_quantity_in(text: &str, scope: &Scope) -> Result<Value, Diagnostic> {
     let e = parser::parse_expression(text, reg)?;
     if let Some((n, span)) = first_name(&e) {
         return Err(
-            Diagnostic::error("unknown-unit", format!("`{n}` is not a unit"))
+            Diagnostic::error(Code::UnknownUnit, format!("`{n}` is not a unit"))
                 .with_span(span)
                 .with_label("not a unit")
                 .with_help(match reg.suggest_unit(&n) {
@@ -787,7 +804,7 @@ fn claim(
     let ExprKind::Compare { op, rhs, tol, .. } = &cond.kind else {
         return Err(Fail::Diag(Box::new(
             Diagnostic::error(
-                "claim-not-comparison",
+                Code::ClaimNotComparison,
                 "a claim's condition must be a comparison",
             )
             .with_span(cond.span.clone())
@@ -1074,10 +1091,16 @@ mod tests {
         );
         fails("fn f(x) = x + y", "unknown-name");
         fails("fn f(n) = f(n + 1)\nf(1)", "recursion-limit");
-        fails(
-            "fn f(n) = if n < 1 then 1 else f(n - 1) + f(n - 1)\nf(60)",
-            "step-limit",
+        // A small step limit, so the runaway stops at once.
+        let mut small = Scope::new();
+        small.step_limit = 10_000;
+        let out = small.run_block("fn f(n) = if n < 1 then 1 else f(n - 1) + f(n - 1)\nf(60)");
+        assert_eq!(
+            out.diagnostics[0].code, "step-limit",
+            "{:?}",
+            out.diagnostics
         );
+        assert!(out.diagnostics[0].message.contains("10,000 steps"));
         expect(
             "fn fact(n) = if n <= 1 then 1 else n * fact(n - 1)\nfact(10)",
             "3.63 million",
@@ -1198,7 +1221,7 @@ mod tests {
         assert_eq!(q.dim(), Some(&Dim::money().div(&Dim::time()).unwrap()));
         assert_eq!(parse_quantity("0.5", &reg).unwrap().as_number(), Some(0.5));
         let d = parse_quantity("8 TB/sec2", &reg).unwrap_err();
-        assert_eq!((d.code, d.span), ("unknown-unit", Some(5..9)));
+        assert_eq!((d.code.as_str(), d.span), ("unknown-unit", Some(5..9)));
         assert_eq!(
             parse_quantity("8 x", &reg).unwrap_err().code,
             "unknown-unit"
@@ -1234,7 +1257,7 @@ mod tests {
     fn a_number_before_a_name_that_is_also_a_unit_is_ambiguous() {
         let mut s = Scope::new();
         let out = s.run_block("N = 10\nx = 3 N\ny = 3 * N\nfn f(L) = 2 L");
-        let codes: Vec<&str> = out.diagnostics.iter().map(|d| d.code).collect();
+        let codes: Vec<&str> = out.diagnostics.iter().map(|d| d.code.as_str()).collect();
         assert_eq!(codes, ["ambiguous-unit", "ambiguous-unit"]);
         assert_eq!(s.get("y").and_then(Value::as_number), Some(30.0));
         // Where no name shadows it, the unit is the unit.

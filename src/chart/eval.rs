@@ -10,6 +10,7 @@
 //! Errors are [`Diagnostic`]s with spans in the spec's YAML text: calc's own spans (relative to an
 //! expression) are shifted to where the expression sits.
 
+use crate::diagnostic::Code;
 use std::ops::Range;
 
 use super::spec::{
@@ -74,8 +75,9 @@ impl AxisCtx {
                     ctx.named = true;
                 }
                 Err(msg) => {
-                    let mut d = Diagnostic::error("unknown-unit", format!("bad axis unit: {msg}"))
-                        .with_span(u.span.clone());
+                    let mut d =
+                        Diagnostic::error(Code::UnknownUnit, format!("bad axis unit: {msg}"))
+                            .with_span(u.span.clone());
                     if let Some(s) = scope.registry().suggest_unit(&u.text) {
                         d = d.with_help(format!("did you mean `{s}`?"));
                     }
@@ -123,7 +125,7 @@ impl AxisCtx {
         let axis_dim = self.dim.clone().unwrap_or_default();
         let unit = self.unit.clone().unwrap_or_default();
         let mut d = Diagnostic::error(
-            "chart-unit-mismatch",
+            Code::ChartUnitMismatch,
             format!(
                 "{what} is {}, but the {} is in `{unit}`, which is {}",
                 reg.describe(dim),
@@ -150,7 +152,7 @@ impl AxisCtx {
     fn check_log(&self, v: f64, what: &str, span: &Range<usize>) -> Result<f64, Diagnostic> {
         if self.scale == Scale::Log && v <= 0.0 {
             return Err(Diagnostic::error(
-                "chart-log-nonpositive",
+                Code::ChartLogNonpositive,
                 format!(
                     "{what} is {} {}, which a log-scale {} cannot show",
                     plain_number(v, 3),
@@ -250,14 +252,14 @@ fn quantity(v: &Value, e: &Expr) -> Result<(f64, Dim), Diagnostic> {
                 Ok((*si, dim.clone()))
             } else {
                 Err(Diagnostic::error(
-                    "chart-not-finite",
+                    Code::ChartNotFinite,
                     format!("`{}` is not a finite number ({si})", e.src),
                 )
                 .with_span(e.span.clone()))
             }
         }
         other => Err(Diagnostic::error(
-            "spec-bad-value",
+            Code::SpecBadValue,
             format!("expected a number, but `{}` is a {}", e.src, other.kind()),
         )
         .with_span(e.span.clone())),
@@ -272,7 +274,7 @@ fn list(exprs: &Exprs, scope: &Scope) -> Result<Vec<(Value, Expr)>, Diagnostic> 
             match v.as_list() {
                 Some(items) => Ok(items.iter().map(|i| (i.clone(), e.clone())).collect()),
                 None => Err(Diagnostic::error(
-                    "spec-bad-value",
+                    Code::SpecBadValue,
                     format!("expected a list, but `{}` is a {}", e.src, v.kind()),
                 )
                 .with_span(e.span.clone())
@@ -424,7 +426,7 @@ fn line(
         let Some(Exprs::One(e)) = &s.y else {
             diags.push(
                 Diagnostic::error(
-                    "spec-bad-value",
+                    Code::SpecBadValue,
                     "a swept series' `y` is one expression over the sweep variable",
                 )
                 .with_span(s.span.clone()),
@@ -471,7 +473,7 @@ fn line(
                     if axis.scale == Scale::Log && yv <= 0.0 {
                         failed = Some(
                             Diagnostic::error(
-                                "chart-log-nonpositive",
+                                Code::ChartLogNonpositive,
                                 format!(
                                     "{what} is {} at {}, which a log-scale {} cannot show",
                                     plain_number(yv, 3),
@@ -491,7 +493,7 @@ fn line(
                 Err(d) => {
                     failed = Some(
                         Diagnostic::error(
-                            "chart-not-finite",
+                            Code::ChartNotFinite,
                             format!("{what} has no finite value at {}: {}", at(), d.message),
                         )
                         .with_span(e.span.clone())
@@ -525,7 +527,7 @@ fn explicit_series(
 ) -> Result<Series, Diagnostic> {
     let (Some(xe), Some(ye)) = (&s.x, &s.y) else {
         return Err(
-            Diagnostic::error("spec-missing-key", "a series needs `x` and `y`")
+            Diagnostic::error(Code::SpecMissingKey, "a series needs `x` and `y`")
                 .with_span(s.span.clone()),
         );
     };
@@ -533,7 +535,7 @@ fn explicit_series(
     let ys = list(ye, scope)?;
     if xs.len() != ys.len() {
         return Err(Diagnostic::error(
-            "spec-bad-value",
+            Code::SpecBadValue,
             format!(
                 "series `{}` has {} x values but {} y values",
                 s.label,
@@ -579,7 +581,7 @@ fn bars(
         (None, Some(r)) => (|| {
             let items: Vec<Value> = list(r, scope)?.into_iter().map(|(v, _)| v).collect();
             let cat = spec.category.as_ref().ok_or_else(|| {
-                Diagnostic::error("spec-missing-key", "missing `category`").with_span(r.span())
+                Diagnostic::error(Code::SpecMissingKey, "missing `category`").with_span(r.span())
             })?;
             let names = items
                 .iter()
@@ -625,7 +627,7 @@ fn bars(
         match values {
             Ok(v) if v.len() != cats.len() => diags.push(
                 Diagnostic::error(
-                    "spec-bad-value",
+                    Code::SpecBadValue,
                     format!(
                         "{what} has {} values for {} categories",
                         v.len(),
@@ -757,7 +759,7 @@ pub fn evaluate_table(spec: &TableSpec, scope: &Scope) -> Result<ResolvedTable, 
     let mut diags = Vec::new();
     let Some(rows_spec) = &spec.rows else {
         return Err(vec![
-            Diagnostic::error("spec-missing-key", "missing `rows` in table").with_span(0..0),
+            Diagnostic::error(Code::SpecMissingKey, "missing `rows` in table").with_span(0..0),
         ]);
     };
     let rows = match list(rows_spec, scope) {
@@ -773,7 +775,7 @@ pub fn evaluate_table(spec: &TableSpec, scope: &Scope) -> Result<ResolvedTable, 
                 Ok((f, d)) => Some((u.text.clone(), f, d)),
                 Err(msg) => {
                     diags.push(
-                        Diagnostic::error("unknown-unit", format!("bad column unit: {msg}"))
+                        Diagnostic::error(Code::UnknownUnit, format!("bad column unit: {msg}"))
                             .with_span(u.span.clone()),
                     );
                     None
@@ -821,7 +823,7 @@ pub fn evaluate_table(spec: &TableSpec, scope: &Scope) -> Result<ResolvedTable, 
                     } else {
                         diags.push(
                             Diagnostic::error(
-                                "chart-unit-mismatch",
+                                Code::ChartUnitMismatch,
                                 format!(
                                     "column `{}` is {}, but its unit `{text}` is {}",
                                     c.name,
@@ -864,7 +866,7 @@ pub fn evaluate_table(spec: &TableSpec, scope: &Scope) -> Result<ResolvedTable, 
                 Ok(other) => {
                     diags.push(
                         Diagnostic::error(
-                            "spec-bad-value",
+                            Code::SpecBadValue,
                             format!("`highlight` must be true or false, not a {}", other.kind()),
                         )
                         .with_span(h.span.clone()),

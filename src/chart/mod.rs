@@ -236,4 +236,4 @@ impl ResolvedChart {
     }
 }
 
-pub(crate) use crate::render::markdown::escape;
+pub(crate) use crate::escape::escape;

@@ -9,6 +9,7 @@
 //! plain and simply quoted scalars, the key's span otherwise. Spans are relative to the YAML text;
 //! the caller shifts them with [`Diagnostic::offset`].
 
+use crate::diagnostic::Code;
 use std::ops::Range;
 
 use serde_yaml::Value;
@@ -196,79 +197,115 @@ pub fn parse_chart(yaml: &str) -> Result<ChartSpec, Vec<Diagnostic>> {
     let root = load(yaml)?;
     let mut p = Locator::new(yaml);
     let mut spec = ChartSpec::default();
-    let mut kind_span = 0..0;
-    let mut series_span = None;
+    let mut spans = ChartSpans::default();
     for (k, v) in root.iter() {
         let (key, ks) = p.key(k);
-        match key.as_str() {
-            "id" => spec.id = p.text(v, &ks),
-            "title" => spec.title = p.text(v, &ks).map(|t| t.text),
-            "caption" => spec.caption = p.text(v, &ks).map(|t| t.text),
+        p.chart_key(&mut spec, &mut spans, &key, ks, v);
+    }
+    let first_line = 0..yaml.find('\n').unwrap_or(yaml.len());
+    let series_span = spans.series.unwrap_or(first_line.clone());
+
+    // What each kind needs.
+    if spec.series.is_empty() {
+        p.diags.push(
+            Diagnostic::error(Code::SpecMissingKey, "a chart needs at least one series")
+                .with_span(series_span.clone())
+                .with_help("add `series:` with items like `- { label: compute, y: expr }`"),
+        );
+    }
+    match spec.kind {
+        ChartKind::Line => p.check_line(&spec, &series_span),
+        ChartKind::Bar | ChartKind::Stacked => p.check_bars(&spec, &spans.kind, &first_line),
+        ChartKind::Scatter => p.check_scatter(&spec),
+    }
+    for s in &spec.series {
+        if s.axis == Side::Right && spec.y2.is_none() {
+            p.diags.push(
+                Diagnostic::error(
+                    Code::SpecMissingKey,
+                    "a series on the right axis needs a `y2:` axis",
+                )
+                .with_span(s.span.clone())
+                .with_help("add `y2: { unit: ..., label: ... }`"),
+            );
+        }
+    }
+    p.finish(spec)
+}
+
+/// Where a chart's `kind:` and `series:` were written, for errors about what they lack.
+#[derive(Default)]
+struct ChartSpans {
+    kind: Range<usize>,
+    series: Option<Range<usize>>,
+}
+
+/// The chart-level keys and the checks of what each kind needs.
+impl Locator<'_> {
+    fn chart_key(
+        &mut self,
+        spec: &mut ChartSpec,
+        spans: &mut ChartSpans,
+        key: &str,
+        ks: Range<usize>,
+        v: &Value,
+    ) {
+        match key {
+            "id" => spec.id = self.text(v, &ks),
+            "title" => spec.title = self.text(v, &ks).map(|t| t.text),
+            "caption" => spec.caption = self.text(v, &ks).map(|t| t.text),
             "kind" => {
-                kind_span = ks.clone();
-                if let Some(t) = p.text(v, &ks) {
-                    kind_span = t.span.clone();
-                    match ChartKind::parse(&t.text) {
-                        Some(kind) => spec.kind = kind,
-                        None => {
-                            let mut d = Diagnostic::error(
-                                "chart-unknown-kind",
-                                format!("unknown chart kind `{}`", t.text),
-                            )
-                            .with_span(t.span)
-                            .with_label("not a chart kind")
-                            .with_note(format!("kinds: {}", ChartKind::NAMES.join(", ")));
-                            if let Some(s) = did_you_mean(&t.text, ChartKind::NAMES) {
-                                d = d.with_help(format!("did you mean `{s}`?"));
-                            }
-                            p.diags.push(d);
-                        }
+                spans.kind = ks.clone();
+                if let Some(t) = self.text(v, &ks) {
+                    spans.kind = t.span.clone();
+                    if let Some(kind) = self.chart_kind(t) {
+                        spec.kind = kind;
                     }
                 }
             }
-            "x" => spec.x = p.axis(v, ks, X_KEYS, "x axis"),
-            "y" => spec.y = p.axis(v, ks, Y_KEYS, "y axis"),
-            "y2" => spec.y2 = Some(p.axis(v, ks, Y_KEYS, "y2 axis")),
+            "x" => spec.x = self.axis(v, ks, X_KEYS, "x axis"),
+            "y" => spec.y = self.axis(v, ks, Y_KEYS, "y axis"),
+            "y2" => spec.y2 = Some(self.axis(v, ks, Y_KEYS, "y2 axis")),
             "categories" => {
                 spec.categories = match v {
                     Value::Sequence(items) => {
-                        let labels = items.iter().filter_map(|i| p.text(i, &ks)).collect();
+                        let labels = items.iter().filter_map(|i| self.text(i, &ks)).collect();
                         Some(Categories::Labels(labels))
                     }
-                    _ => p.expr(v, &ks).map(Categories::Expr),
+                    _ => self.expr(v, &ks).map(Categories::Expr),
                 }
             }
-            "rows" => spec.rows = p.exprs(v, &ks),
-            "category" => spec.category = p.expr(v, &ks),
+            "rows" => spec.rows = self.exprs(v, &ks),
+            "category" => spec.category = self.expr(v, &ks),
             "series" => {
-                series_span = Some(ks.clone());
+                spans.series = Some(ks.clone());
                 match v {
                     Value::Sequence(items) => {
                         for item in items {
-                            if let Some(s) = p.series(item, &ks) {
+                            if let Some(s) = self.series(item, &ks) {
                                 spec.series.push(s);
                             }
                         }
                     }
-                    _ => p.bad(v, &ks, "`series` must be a list of series"),
+                    _ => self.bad(v, &ks, "`series` must be a list of series"),
                 }
             }
             "marks" => match v {
                 Value::Sequence(items) => {
                     for item in items {
-                        if let Some(m) = p.mark(item, &ks) {
+                        if let Some(m) = self.mark(item, &ks) {
                             spec.marks.push(m);
                         }
                     }
                 }
-                _ => p.bad(v, &ks, "`marks` must be a list of marks"),
+                _ => self.bad(v, &ks, "`marks` must be a list of marks"),
             },
             "width" | "height" => {
-                if let Some((n, span)) = p.count(v, &ks) {
+                if let Some((n, span)) = self.count(v, &ks) {
                     if !(200..=4000).contains(&n) {
-                        p.diags.push(
+                        self.diags.push(
                             Diagnostic::error(
-                                "spec-bad-value",
+                                Code::SpecBadValue,
                                 format!("`{key}` must be between 200 and 4000"),
                             )
                             .with_span(span),
@@ -280,132 +317,134 @@ pub fn parse_chart(yaml: &str) -> Result<ChartSpec, Vec<Diagnostic>> {
                     }
                 }
             }
-            other => p.unknown(other, ks, v, CHART_KEYS, "chart"),
+            other => self.unknown(other, ks, v, CHART_KEYS, "chart"),
         }
     }
-    let first_line = 0..yaml.find('\n').unwrap_or(yaml.len());
-    let series_span = series_span.unwrap_or(first_line.clone());
 
-    // What each kind needs.
-    if spec.series.is_empty() {
-        p.diags.push(
-            Diagnostic::error("spec-missing-key", "a chart needs at least one series")
-                .with_span(series_span.clone())
-                .with_help("add `series:` with items like `- { label: compute, y: expr }`"),
-        );
+    fn chart_kind(&mut self, t: Text) -> Option<ChartKind> {
+        let kind = ChartKind::parse(&t.text);
+        if kind.is_none() {
+            let mut d = Diagnostic::error(
+                Code::ChartUnknownKind,
+                format!("unknown chart kind `{}`", t.text),
+            )
+            .with_span(t.span)
+            .with_label("not a chart kind")
+            .with_note(format!("kinds: {}", ChartKind::NAMES.join(", ")));
+            if let Some(s) = did_you_mean(&t.text, ChartKind::NAMES) {
+                d = d.with_help(format!("did you mean `{s}`?"));
+            }
+            self.diags.push(d);
+        }
+        kind
     }
-    match spec.kind {
-        ChartKind::Line => {
-            let sweep = spec.x.var.is_some();
-            if sweep {
-                for (name, have) in [("from", spec.x.from.is_some()), ("to", spec.x.to.is_some())] {
-                    if !have {
-                        p.diags.push(
-                            Diagnostic::error(
-                                "spec-missing-key",
-                                format!("the x axis sweeps `var` but has no `{name}`"),
-                            )
-                            .with_span(spec.x.span.clone())
-                            .with_help("write `x: { var: batch, from: 1, to: 1000 }`"),
-                        );
-                    }
-                }
-            }
-            for s in &spec.series {
-                if s.y.is_none() {
-                    p.missing("y", "series", s.span.clone());
-                }
-                if !sweep && s.x.is_none() {
-                    p.diags.push(
+
+    /// A line chart: a sweep with both ends, or x values on every series; not too many points.
+    fn check_line(&mut self, spec: &ChartSpec, series_span: &Range<usize>) {
+        let sweep = spec.x.var.is_some();
+        if sweep {
+            for (name, have) in [("from", spec.x.from.is_some()), ("to", spec.x.to.is_some())] {
+                if !have {
+                    self.diags.push(
                         Diagnostic::error(
-                            "spec-missing-key",
-                            "a line series needs x values: a sweep on the x axis or its own `x:`",
+                            Code::SpecMissingKey,
+                            format!("the x axis sweeps `var` but has no `{name}`"),
                         )
-                        .with_span(s.span.clone())
-                        .with_help("write `x: { var: batch, from: 1, to: 1000 }` on the chart"),
-                    );
-                }
-            }
-            if sweep {
-                let points = spec.points();
-                let total = points.saturating_mul(spec.series.len());
-                if total > MAX_TOTAL_POINTS && points <= MAX_POINTS {
-                    p.diags.push(
-                        Diagnostic::error(
-                            "chart-sweep-too-large",
-                            format!(
-                                "{} series × {points} points is {total} evaluations, more than \
-                                 the limit of {MAX_TOTAL_POINTS}",
-                                spec.series.len()
-                            ),
-                        )
-                        .with_span(series_span.clone())
-                        .with_help("lower `points:` on the x axis or split the chart"),
+                        .with_span(spec.x.span.clone())
+                        .with_help("write `x: { var: batch, from: 1, to: 1000 }`"),
                     );
                 }
             }
         }
-        ChartKind::Bar | ChartKind::Stacked => {
-            if spec.categories.is_none() && spec.rows.is_none() {
-                p.diags.push(
+        for s in &spec.series {
+            if s.y.is_none() {
+                self.missing("y", "series", s.span.clone());
+            }
+            if !sweep && s.x.is_none() {
+                self.diags.push(
                     Diagnostic::error(
-                        "spec-missing-key",
+                        Code::SpecMissingKey,
+                        "a line series needs x values: a sweep on the x axis or its own `x:`",
+                    )
+                    .with_span(s.span.clone())
+                    .with_help("write `x: { var: batch, from: 1, to: 1000 }` on the chart"),
+                );
+            }
+        }
+        if sweep {
+            let points = spec.points();
+            let total = points.saturating_mul(spec.series.len());
+            if total > MAX_TOTAL_POINTS && points <= MAX_POINTS {
+                self.diags.push(
+                    Diagnostic::error(
+                        Code::ChartSweepTooLarge,
                         format!(
-                            "a {} chart needs `categories:` or `rows:`",
-                            spec.kind.name()
+                            "{} series × {points} points is {total} evaluations, more than \
+                             the limit of {MAX_TOTAL_POINTS}",
+                            spec.series.len()
                         ),
                     )
-                    .with_span(kind_span.clone())
-                    .with_help(
-                        "write `categories: [a, b]` or `rows: expr` with `category: row.name`",
-                    ),
+                    .with_span(series_span.clone())
+                    .with_help("lower `points:` on the x axis or split the chart"),
                 );
-            }
-            if spec.rows.is_some() && spec.category.is_none() {
-                p.missing("category", "chart with `rows:`", first_line.clone());
-            }
-            for s in &spec.series {
-                if s.y.is_none() {
-                    p.missing("y", "series", s.span.clone());
-                }
-            }
-            if spec.kind == ChartKind::Stacked && spec.y.scale == Scale::Log {
-                p.diags.push(
-                    Diagnostic::error(
-                        "spec-bad-value",
-                        "a stacked chart needs a linear y axis: stacked lengths mean nothing on a log scale",
-                    )
-                    .with_span(spec.y.span.clone()),
-                );
-            }
-        }
-        ChartKind::Scatter => {
-            for s in &spec.series {
-                for (key, have) in [
-                    ("points", s.points.is_some()),
-                    ("x", s.x.is_some()),
-                    ("y", s.y.is_some()),
-                ] {
-                    if !have {
-                        p.missing(key, "scatter series", s.span.clone());
-                    }
-                }
             }
         }
     }
-    for s in &spec.series {
-        if s.axis == Side::Right && spec.y2.is_none() {
-            p.diags.push(
+
+    /// A bar or stacked chart: categories (or rows with a category), a `y` per series, and a
+    /// linear axis when stacked.
+    fn check_bars(
+        &mut self,
+        spec: &ChartSpec,
+        kind_span: &Range<usize>,
+        first_line: &Range<usize>,
+    ) {
+        if spec.categories.is_none() && spec.rows.is_none() {
+            self.diags.push(
                 Diagnostic::error(
-                    "spec-missing-key",
-                    "a series on the right axis needs a `y2:` axis",
+                    Code::SpecMissingKey,
+                    format!(
+                        "a {} chart needs `categories:` or `rows:`",
+                        spec.kind.name()
+                    ),
                 )
-                .with_span(s.span.clone())
-                .with_help("add `y2: { unit: ..., label: ... }`"),
+                .with_span(kind_span.clone())
+                .with_help("write `categories: [a, b]` or `rows: expr` with `category: row.name`"),
+            );
+        }
+        if spec.rows.is_some() && spec.category.is_none() {
+            self.missing("category", "chart with `rows:`", first_line.clone());
+        }
+        for s in &spec.series {
+            if s.y.is_none() {
+                self.missing("y", "series", s.span.clone());
+            }
+        }
+        if spec.kind == ChartKind::Stacked && spec.y.scale == Scale::Log {
+            self.diags.push(
+                Diagnostic::error(
+                    Code::SpecBadValue,
+                    "a stacked chart needs a linear y axis: stacked lengths mean nothing on a log scale",
+                )
+                .with_span(spec.y.span.clone()),
             );
         }
     }
-    p.finish(spec)
+
+    /// A scatter chart: every series has its points and their x and y.
+    fn check_scatter(&mut self, spec: &ChartSpec) {
+        for s in &spec.series {
+            for (key, have) in [
+                ("points", s.points.is_some()),
+                ("x", s.x.is_some()),
+                ("y", s.y.is_some()),
+            ] {
+                if !have {
+                    self.missing(key, "scatter series", s.span.clone());
+                }
+            }
+        }
+    }
 }
 
 /// Parses the YAML of a table block.
@@ -467,7 +506,7 @@ pub fn parse_table(yaml: &str) -> Result<TableSpec, Vec<Diagnostic>> {
     }
     if spec.columns.is_empty() {
         p.diags.push(
-            Diagnostic::error("spec-missing-key", "a table needs at least one column")
+            Diagnostic::error(Code::SpecMissingKey, "a table needs at least one column")
                 .with_span(columns_span.unwrap_or(first_line))
                 .with_help("write `columns:` with lines like `Chip: row.name`"),
         );
@@ -477,7 +516,7 @@ pub fn parse_table(yaml: &str) -> Result<TableSpec, Vec<Diagnostic>> {
             Some(i) => spec.sort = Some((i, desc)),
             None => {
                 let mut d = Diagnostic::error(
-                    "spec-unknown-column",
+                    Code::SpecUnknownColumn,
                     format!("cannot sort by `{}`: no such column", by.text),
                 )
                 .with_span(by.span);
@@ -498,12 +537,12 @@ fn load(yaml: &str) -> Result<serde_yaml::Mapping, Vec<Diagnostic>> {
     match serde_yaml::from_str::<Value>(yaml) {
         Ok(Value::Mapping(m)) => Ok(m),
         Ok(Value::Null) => Err(vec![
-            Diagnostic::error("spec-missing-key", "the block is empty")
+            Diagnostic::error(Code::SpecMissingKey, "the block is empty")
                 .with_span(0..0)
                 .with_help("a spec is YAML keys such as `title:` and `series:`"),
         ]),
         Ok(_) => Err(vec![
-            Diagnostic::error("spec-yaml", "a spec must be YAML keys and values")
+            Diagnostic::error(Code::SpecYaml, "a spec must be YAML keys and values")
                 .with_span(0..yaml.len().min(yaml.find('\n').unwrap_or(yaml.len()))),
         ]),
         Err(e) => {
@@ -525,7 +564,7 @@ fn load(yaml: &str) -> Result<serde_yaml::Mapping, Vec<Diagnostic>> {
                 None => 0..0,
             };
             Err(vec![
-                Diagnostic::error("spec-yaml", format!("bad YAML: {msg}"))
+                Diagnostic::error(Code::SpecYaml, format!("bad YAML: {msg}"))
                     .with_span(span)
                     .with_label("here"),
             ])
@@ -743,13 +782,14 @@ impl<'a> Locator<'a> {
 
     fn bad(&mut self, v: &Value, key_span: &Range<usize>, msg: &str) {
         self.skip(v);
-        self.diags
-            .push(Diagnostic::error("spec-bad-value", msg.to_string()).with_span(key_span.clone()));
+        self.diags.push(
+            Diagnostic::error(Code::SpecBadValue, msg.to_string()).with_span(key_span.clone()),
+        );
     }
 
     fn missing(&mut self, key: &str, what: &str, span: Range<usize>) {
         self.diags.push(
-            Diagnostic::error("spec-missing-key", format!("missing `{key}` in {what}"))
+            Diagnostic::error(Code::SpecMissingKey, format!("missing `{key}` in {what}"))
                 .with_span(span)
                 .with_label(format!("this {what} has no `{key}`")),
         );
@@ -757,9 +797,12 @@ impl<'a> Locator<'a> {
 
     fn unknown(&mut self, key: &str, span: Range<usize>, v: &Value, allowed: &[&str], what: &str) {
         self.skip(v);
-        let mut d = Diagnostic::error("spec-unknown-key", format!("unknown key `{key}` in {what}"))
-            .with_span(span)
-            .with_label(format!("not a {what} key"));
+        let mut d = Diagnostic::error(
+            Code::SpecUnknownKey,
+            format!("unknown key `{key}` in {what}"),
+        )
+        .with_span(span)
+        .with_label(format!("not a {what} key"));
         let depth = |open: char, close: char| {
             key.chars().filter(|c| *c == close).count() > key.chars().filter(|c| *c == open).count()
         };
@@ -862,7 +905,7 @@ impl<'a> Locator<'a> {
             other => {
                 self.diags.push(
                     Diagnostic::error(
-                        "spec-bad-value",
+                        Code::SpecBadValue,
                         format!("`axis` is `left` or `right`, not `{other}`"),
                     )
                     .with_span(t.span),
@@ -904,7 +947,7 @@ impl<'a> Locator<'a> {
                             "log" => axis.scale = Scale::Log,
                             other => {
                                 let mut d = Diagnostic::error(
-                                    "spec-bad-value",
+                                    Code::SpecBadValue,
                                     format!("unknown scale `{other}`"),
                                 )
                                 .with_span(t.span)
@@ -922,7 +965,7 @@ impl<'a> Locator<'a> {
                         if n > MAX_POINTS {
                             self.diags.push(
                                 Diagnostic::error(
-                                    "chart-sweep-too-large",
+                                    Code::ChartSweepTooLarge,
                                     format!("{n} points is more than the limit of {MAX_POINTS}"),
                                 )
                                 .with_span(span.clone())
@@ -931,7 +974,7 @@ impl<'a> Locator<'a> {
                         } else if n < 2 {
                             self.diags.push(
                                 Diagnostic::error(
-                                    "spec-bad-value",
+                                    Code::SpecBadValue,
                                     "a sweep needs at least 2 points",
                                 )
                                 .with_span(span.clone()),
@@ -1060,7 +1103,7 @@ impl<'a> Locator<'a> {
         } else {
             self.diags.push(
                 Diagnostic::error(
-                    "spec-missing-key",
+                    Code::SpecMissingKey,
                     "a mark needs one of `x`, `y`, `point`, `band` or `note`",
                 )
                 .with_span(span),
@@ -1106,7 +1149,7 @@ impl<'a> Locator<'a> {
                                 } else {
                                     self.diags.push(
                                         Diagnostic::error(
-                                            "spec-bad-value",
+                                            Code::SpecBadValue,
                                             "`digits` must be between 1 and 15",
                                         )
                                         .with_span(span),

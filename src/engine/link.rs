@@ -6,6 +6,7 @@
 //! conventions about the bundled data's shape live.
 
 use crate::calc::{Scope, Value};
+use crate::diagnostic::Code;
 use crate::diagnostic::{Diagnostic, Sources};
 use crate::notebook::data::{DataFile, Locator};
 
@@ -53,7 +54,7 @@ pub fn link_records(
                     let path = [id.clone(), "chip".to_string()];
                     diags.push(
                         Diagnostic::error(
-                            "unknown-chip",
+                            Code::UnknownChip,
                             format!("system `{id}` names chip `{chip}`, which hardware.yaml lacks"),
                         )
                         .with_file(&systems.rel)

@@ -5,6 +5,7 @@
 //! value beside its line) with claim boxes; `` `= expr` `` renders the value inline. Errors are
 //! located in the chapter file, rendered in place of the output, and collected for the build.
 
+use crate::diagnostic::Code;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -133,7 +134,7 @@ impl<'a> ChapterNotebook<'a> {
         self.diagnostics.extend(
             located
                 .into_iter()
-                .filter(|d| d.code != "depends-on-failed"),
+                .filter(|d| d.code != Code::DependsOnFailed),
         );
         html
     }
@@ -479,7 +480,7 @@ impl<'a> ChapterNotebook<'a> {
                 let title = located.message.clone();
                 // A value that only uses a failed name adds nothing to the report: the failed
                 // definition is its one root error.
-                if located.code != "depends-on-failed" {
+                if located.code != Code::DependsOnFailed {
                     self.diagnostics.push(located);
                 }
                 format!(
@@ -526,7 +527,7 @@ impl CellHook for ChapterNotebook<'_> {
             Ok(html) => Some(html),
             Err(errors) => {
                 for (span, message) in errors {
-                    let d = Diagnostic::error("unknown-reference", message)
+                    let d = Diagnostic::error(Code::UnknownReference, message)
                         .with_span(span)
                         .with_label("no figure or table with this id in the chapter")
                         .with_help("give the chart or table an `id:` and refer to it as `@fig:id` or `@tbl:id`");

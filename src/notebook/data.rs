@@ -13,6 +13,7 @@
 //! written ([`crate::calc::Origin`]) and each figure carries its file and line
 //! ([`crate::calc::provenance`]).
 
+use crate::diagnostic::Code;
 use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
@@ -124,7 +125,7 @@ pub fn load_with(
             Err(crate::book::fs::ReadError::NotUtf8 { .. }) => {
                 diags.push(
                     Diagnostic::error(
-                        "invalid-utf8",
+                        Code::InvalidUtf8,
                         format!("{} is not valid UTF-8", file_rel.display()),
                     )
                     .with_file(&file_rel),
@@ -134,7 +135,7 @@ pub fn load_with(
             Err(e) => {
                 diags.push(
                     Diagnostic::error(
-                        "unreadable-file",
+                        Code::UnreadableFile,
                         format!("cannot read {}: {e}", file_rel.display()),
                     )
                     .with_file(&file_rel),
@@ -151,7 +152,7 @@ pub fn load_with(
         if !ident_ok {
             diags.push(
                 Diagnostic::error(
-                    "bad-data-name",
+                    Code::BadDataName,
                     format!("data file name `{stem}` is not a calc name"),
                 )
                 .with_file(&file_rel)
@@ -191,7 +192,8 @@ pub fn load_text_with(
     let yaml: serde_yaml::Value = match serde_yaml::from_str(text) {
         Ok(v) => v,
         Err(e) => {
-            let mut d = Diagnostic::error("bad-yaml", format!("invalid YAML: {e}")).with_file(rel);
+            let mut d =
+                Diagnostic::error(Code::BadYaml, format!("invalid YAML: {e}")).with_file(rel);
             if let Some(loc) = e.location() {
                 // From line and column: the parser's index counts characters, not bytes.
                 let line_at = crate::diagnostic::line_start(text, loc.line());
@@ -218,7 +220,7 @@ pub fn load_text_with(
             None,
             vec![
                 Diagnostic::error(
-                    "bad-data",
+                    Code::BadData,
                     "a data file must be a map of entries (`id: {…}`)",
                 )
                 .with_file(rel)
@@ -245,7 +247,7 @@ pub fn load_text_with(
     for (key, value) in &map {
         let Some(id) = key.as_str() else {
             diags.push(
-                Diagnostic::error("bad-data", "entry ids must be names")
+                Diagnostic::error(Code::BadData, "entry ids must be names")
                     .with_file(rel)
                     .with_span(0..1),
             );
@@ -282,9 +284,15 @@ pub fn load_text_with(
         }
         if summary.sources.is_empty() {
             let d = if options.require_sources {
-                Diagnostic::error("missing-source", format!("entry `{id}` has no `source:`"))
+                Diagnostic::error(
+                    Code::MissingSource,
+                    format!("entry `{id}` has no `source:`"),
+                )
             } else {
-                Diagnostic::warning("missing-source", format!("entry `{id}` has no `source:`"))
+                Diagnostic::warning(
+                    Code::MissingSource,
+                    format!("entry `{id}` has no `source:`"),
+                )
             };
             diags.push(d.with_file(rel).with_span(entry_span.clone()).with_help(
                 "name where the figures were read: `source: https://…` in the entry, \
@@ -379,7 +387,7 @@ fn convert(
                     let span = locator.value_span(path, s);
                     diags.push(
                         Diagnostic::error(
-                            "bad-quantity",
+                            Code::BadQuantity,
                             format!("cannot read `{s}` as a quantity: {}", d.message),
                         )
                         .with_file(rel)

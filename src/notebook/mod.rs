@@ -1,6 +1,7 @@
 //! The notebook stage: a chapter's cells (calc blocks, inline values, charts, tables) evaluated in
 //! order in one scope per chapter, and the claims they make.
 
+use crate::diagnostic::Code;
 use std::path::PathBuf;
 
 /// Whether a claim asserts its condition or refutes it.
@@ -107,7 +108,7 @@ impl ClaimRecord {
             .map(|t| format!(" ± {t}"))
             .unwrap_or_default();
         let mut d = crate::diagnostic::Diagnostic::warning(
-            "claim-fails",
+            Code::ClaimFails,
             format!("{} fails: \"{}\"", self.kind.as_str(), self.words),
         )
         .with_file(&self.file)

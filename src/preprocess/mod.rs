@@ -19,6 +19,7 @@
 
 pub mod splice;
 
+use crate::diagnostic::Code;
 use std::io::Read;
 use std::path::Path;
 
@@ -65,7 +66,7 @@ impl Preprocessed {
 pub fn run_json(input: impl Read) -> Result<Preprocessed, Diagnostic> {
     let (ctx, book) = mdbook_preprocessor::parse_input(input).map_err(|e| {
         Diagnostic::error(
-            "bad-preprocessor-input",
+            Code::BadPreprocessorInput,
             format!("standard input is not an mdBook preprocessor request: {e:#}"),
         )
         .with_help("`calcbook preprocess` is run by mdBook; add it to book.toml as `[preprocessor.calcbook]`")
@@ -80,7 +81,7 @@ pub fn preprocess(ctx: &PreprocessorContext, book: Book) -> Preprocessed {
     let mut version_warning = None;
     if !ctx.mdbook_version.starts_with(MDBOOK_LINE) {
         version_warning = Some(Diagnostic::warning(
-            "mdbook-version",
+            Code::MdbookVersion,
             format!(
                 "calcbook speaks mdBook {MDBOOK_LINE}x's preprocessor protocol; this is mdBook {}",
                 ctx.mdbook_version

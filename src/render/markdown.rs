@@ -16,6 +16,7 @@
 //!   cells), which may replace them with its own HTML;
 //! - collects plain text per section for the search index.
 
+use crate::diagnostic::Code;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
@@ -784,7 +785,7 @@ fn math(src: &str, display: bool, span: Range<usize>, out: &mut RenderedMarkdown
     let events: Vec<_> = TexParser::new(src, &storage).collect();
     if let Some(Err(e)) = events.iter().find(|e| e.is_err()) {
         out.diagnostics.push(
-            Diagnostic::error("bad-math", format!("cannot read this math: {e}"))
+            Diagnostic::error(Code::BadMath, format!("cannot read this math: {e}"))
                 .with_span(span)
                 .with_help("math uses LaTeX syntax, e.g. `$t = \\max(t_c, t_m)$`"),
         );
@@ -987,26 +988,8 @@ fn collapse_whitespace(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// HTML-escapes text for element content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    escape_into(s, &mut out);
-    out
-}
-
-/// [`escape`], appending to `out`.
-pub fn escape_into(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-}
+// Escaping lives in the leaf module `crate::escape`; re-exported here for the renderers.
+pub use crate::escape::{escape, escape_into};
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,7 @@
 //! design), so a page's weight does not grow with the book. A [`PageCache`] keeps each page under
 //! a key of its inputs, so a rebuild templates only the pages an edit touched.
 
+use crate::diagnostic::Code;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -316,7 +317,7 @@ pub fn assemble_cached(
         ) {
             Ok(bytes) => site.add(out, bytes),
             Err(e) => diags.push(
-                Diagnostic::error("unreadable-file", format!("cannot read: {e}"))
+                Diagnostic::error(Code::UnreadableFile, format!("cannot read: {e}"))
                     .with_file(book.config.book.src.join(rel)),
             ),
         }
@@ -344,7 +345,7 @@ fn copy_additional_files(
         if !crate::book::is_contained(rel) {
             diags.push(
                 Diagnostic::warning(
-                    "bad-additional-file",
+                    Code::BadAdditionalFile,
                     format!("`{out}` is outside the book; not copied"),
                 )
                 .with_file(crate::book::config::FILE_NAME),
@@ -355,7 +356,7 @@ fn copy_additional_files(
             Ok(bytes) => site.add(out, bytes),
             Err(e) => diags.push(
                 Diagnostic::warning(
-                    "bad-additional-file",
+                    Code::BadAdditionalFile,
                     format!("cannot read `{out}` named in [output.html]: {e}"),
                 )
                 .with_file(crate::book::config::FILE_NAME),
@@ -443,7 +444,7 @@ fn write_redirects(site: &mut Site, html: &HtmlConfig, diags: &mut Vec<Diagnosti
         if !crate::output::is_safe_relative(&path) {
             diags.push(
                 Diagnostic::warning(
-                    "bad-redirect",
+                    Code::BadRedirect,
                     format!("redirect from `{path}` leaves the output folder; not written"),
                 )
                 .with_file(crate::book::config::FILE_NAME),
@@ -453,7 +454,7 @@ fn write_redirects(site: &mut Site, html: &HtmlConfig, diags: &mut Vec<Diagnosti
         let Some(target) = target else {
             diags.push(
                 Diagnostic::warning(
-                    "bad-redirect",
+                    Code::BadRedirect,
                     format!("redirects from `{path}#…` need one from `{path}` itself; not written"),
                 )
                 .with_file(crate::book::config::FILE_NAME),
@@ -853,7 +854,7 @@ fn check_link(
             return None;
         }
         let mut diag = Diagnostic::warning(
-            "broken-link",
+            Code::BrokenLink,
             format!(
                 "link to a chapter that is not in the book: `{}`",
                 link.written
@@ -874,7 +875,7 @@ fn check_link(
         return None;
     }
     let mut diag = Diagnostic::warning(
-        "broken-anchor",
+        Code::BrokenAnchor,
         format!("`{}` has no heading or anchor `#{anchor}`", link.page),
     )
     .with_span(link.span.clone())

@@ -5,6 +5,7 @@
 //! `[calcbook] templates` says otherwise) replaces any of them by name, and may add files: every
 //! file under its `assets/` is copied to the output.
 
+use crate::diagnostic::Code;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -93,8 +94,11 @@ impl Theme {
                         files.insert(name, bytes);
                     }
                     Err(e) => diags.push(
-                        Diagnostic::error("unreadable-file", format!("cannot read template: {e}"))
-                            .with_file(override_rel.join(rel)),
+                        Diagnostic::error(
+                            Code::UnreadableFile,
+                            format!("cannot read template: {e}"),
+                        )
+                        .with_file(override_rel.join(rel)),
                     ),
                 }
             }
@@ -122,7 +126,7 @@ impl Theme {
             } else if name.ends_with(".html") {
                 let Ok(text) = String::from_utf8(bytes) else {
                     diags.push(
-                        Diagnostic::error("invalid-utf8", "template is not valid UTF-8")
+                        Diagnostic::error(Code::InvalidUtf8, "template is not valid UTF-8")
                             .with_file(override_rel.join(&name)),
                     );
                     continue;
@@ -132,7 +136,7 @@ impl Theme {
                     Ok(guarded) => templates.push((name.clone(), guarded)),
                     Err(span) => diags.push(
                         Diagnostic::error(
-                            "template",
+                            Code::Template,
                             format!(
                                 "brackets in this tag nest deeper than {}",
                                 super::template_guard::MAX_NESTING
@@ -173,7 +177,7 @@ impl Theme {
 
     fn error(&self, e: &tera::Error) -> Diagnostic {
         let (name, span, message) = super::template_guard::locate(e, &self.texts);
-        let mut diag = Diagnostic::error("template", message)
+        let mut diag = Diagnostic::error(Code::Template, message)
             .with_help("the default templates are in calcbook's repository under templates/");
         diag.file = Some(match &name {
             Some(name) => self.folder.join(name),
@@ -194,7 +198,7 @@ pub fn attach_sources(
 ) {
     for diag in diags
         .iter()
-        .filter(|d| d.code == "template" && d.span.is_some())
+        .filter(|d| d.code == Code::Template && d.span.is_some())
     {
         let Some(file) = &diag.file else { continue };
         let Ok(name) = file.strip_prefix(override_rel) else {

@@ -22,6 +22,7 @@ pub mod mirror;
 pub mod rebuild;
 pub mod watch;
 
+use crate::diagnostic::Code;
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -91,7 +92,7 @@ pub fn serve(options: &Options) -> Result<(), ServeError> {
     let root = options.root.canonicalize().map_err(|e| {
         ServeError::Book(
             Diagnostic::error(
-                "no-book",
+                Code::NoBook,
                 format!("cannot open {}: {e}", options.root.display()),
             )
             .with_help("pass the folder that holds book.toml"),

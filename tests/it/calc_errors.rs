@@ -1,24 +1,18 @@
-//! One small calc source per error case under `tests/calc_errors/`, each run as a block in a fresh
-//! scope with its diagnostics rendered as the terminal shows them and snapshot with insta.
+//! One small calc source per error case under `tests/it/calc_errors/`, each run as a block in a
+//! fresh scope with its diagnostics rendered as the terminal shows them and snapshot with insta
+//! (`insta::glob!` runs every case and reports every failing one, not just the first).
 
 use calcbook::calc::Scope;
 use calcbook::diagnostic::{Sources, render};
 
 #[test]
 fn every_error_case_renders_as_its_snapshot() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/calc_errors");
-    let mut cases: Vec<_> = std::fs::read_dir(&dir)
-        .expect("tests/calc_errors exists")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "calc"))
-        .collect();
-    cases.sort();
-    assert!(!cases.is_empty());
-    for path in cases {
+    insta::glob!("calc_errors/*.calc", |path| {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let src = std::fs::read_to_string(&path).unwrap();
+        let src = std::fs::read_to_string(path).unwrap();
         let mut scope = Scope::new();
+        // Small enough that the step-limit case stops at once.
+        scope.step_limit = 100_000;
         let out = scope.run_block(&src);
         assert!(!out.diagnostics.is_empty(), "{name} produced no diagnostic");
         let diags: Vec<_> = out
@@ -35,7 +29,7 @@ fn every_error_case_renders_as_its_snapshot() {
             description => src.as_str(),
             omit_expression => true,
         }, {
-            insta::assert_snapshot!(name.trim_end_matches(".calc"), rendered);
+            insta::assert_snapshot!(rendered);
         });
-    }
+    });
 }

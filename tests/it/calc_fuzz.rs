@@ -4,13 +4,10 @@
 //! it for long runs (`PROPTEST_CASES=1000000 cargo test --release --test calc_fuzz`).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use calcbook::calc::{Dim, Param, Scope, Value, highlight_html, parse_quantity};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
-
-static INPUTS: AtomicU64 = AtomicU64::new(0);
 
 fn config() -> Config {
     let cases = std::env::var("PROPTEST_CASES")
@@ -163,7 +160,6 @@ fn scope() -> Scope {
 
 /// Runs one input through every entry point.
 fn exercise(src: &str) {
-    INPUTS.fetch_add(1, Ordering::Relaxed);
     let mut s = scope();
     let _ = s.run_block(src);
     let _ = s.run_block(src);
@@ -295,14 +291,4 @@ fn pathological_inputs_terminate() {
     let mut s = scope();
     s.run_block("fn f(x) = if x < 1 then x else f(x / 2) + f(x / 3)");
     assert!(s.compile("f(x)", "x", &Dim::none()).is_err());
-}
-
-#[test]
-fn report_fuzz_count() {
-    // Printed with `--nocapture` for long runs; the count covers the other tests of this binary
-    // that have finished.
-    eprintln!(
-        "calc fuzz inputs so far: {}",
-        INPUTS.load(Ordering::Relaxed)
-    );
 }

@@ -2,6 +2,7 @@
 //! dimension checker agrees with evaluation. `PROPTEST_CASES` raises the case count.
 
 use calcbook::calc::{Dim, Registry, Scope, Value, parse_quantity};
+use calcbook::diagnostic::Code;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 
@@ -38,7 +39,8 @@ fn unit_pair() -> impl Strategy<Value = (&'static str, &'static str)> {
     })
 }
 
-/// Expressions over a swept `x` (a time) mixing dimensions, so some are ill-typed.
+/// Expressions over a swept `x` (a time) mixing dimensions, so some are ill-typed: arithmetic,
+/// powers, user functions with defaults, aggregates and conversions.
 fn expr() -> impl Strategy<Value = String> {
     let leaf = prop_oneof![
         Just("x".to_string()),
@@ -65,7 +67,11 @@ fn expr() -> impl Strategy<Value = String> {
             inner.clone().prop_map(|a| format!("twice({a})")),
             inner.clone().prop_map(|a| format!("-{a}")),
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("scale({a}, by={b})")),
-            (inner.clone(), inner).prop_map(|(a, b)| format!("sum([{a}, {b}])")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("sum([{a}, {b}])")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("min([{a}, {b}])")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("mean([{a}, {b}])")),
+            inner.clone().prop_map(|a| format!("({a} in ms)")),
+            inner.prop_map(|a| format!("({a} in GB/s)")),
         ]
     })
 }
@@ -106,12 +112,45 @@ proptest! {
                     let ev = e.as_si().unwrap();
                     prop_assert!((ev - v).abs() <= 1e-9 * v.abs().max(1e-300), "{}: {} vs {}", src, ev, v);
                 }
-                Err(d) => prop_assert!(evaluated.is_err(), "{}: compiled failed with {:?}", src, d),
+                // Both evaluate left to right and stop at the first failing operation: the same
+                // error, worded the same.
+                Err(d) => {
+                    let e = evaluated.err().ok_or_else(|| TestCaseError::fail(format!("{src}: compiled failed with {d:?} but it evaluated")))?;
+                    prop_assert_eq!((e.code, &e.message), (d.code, &d.message), "{}", src);
+                }
             },
             Err(d) => {
-                prop_assert!(matches!(d.code, "dimension-mismatch" | "division-by-zero" | "overflow" | "domain-error"), "{}: {:?}", src, d);
-                prop_assert!(evaluated.is_err(), "{}: checker said {:?} but it evaluated", src, d);
+                prop_assert!(matches!(d.code, Code::DimensionMismatch | Code::DivisionByZero | Code::Overflow | Code::DomainError), "{}: {:?}", src, d);
+                let e = evaluated.err().ok_or_else(|| TestCaseError::fail(format!("{src}: checker said {d:?} but it evaluated")))?;
+                // The checker finds a dimension error before running anything; the evaluator may
+                // first meet a value error (a division by zero) to the left of it. Otherwise the
+                // two report the same rule with the same words.
+                let met_a_value_error_first = d.code == "dimension-mismatch"
+                    && matches!(e.code, Code::DivisionByZero | Code::Overflow | Code::DomainError);
+                if !met_a_value_error_first {
+                    prop_assert_eq!((e.code, &e.message), (d.code, &d.message), "{}", src);
+                }
             }
         }
+    }
+
+    #[test]
+    fn a_conversion_error_reads_the_same_in_a_block_and_a_chart(unit in prop::sample::select(vec!["GB", "TB/s", "tokens", "$"])) {
+        let s = scope();
+        let src = format!("x * 2 in {unit}");
+        let compiled = s.compile(&src, "x", &Dim::time()).unwrap_err();
+        let evaluated = s
+            .eval_expr_with(&src, &[("x".into(), Value::quantity(1.0, Dim::time()))])
+            .unwrap_err();
+        prop_assert_eq!(compiled.code, "dimension-mismatch");
+        prop_assert_eq!(&compiled.message, &evaluated.message);
+        prop_assert_eq!(&compiled.span, &evaluated.span);
+        prop_assert_eq!(&compiled.label, &evaluated.label);
+        prop_assert_eq!(&compiled.secondary, &evaluated.secondary);
+        // Nested inside a larger swept expression, the same complete diagnostic.
+        let nested = s.compile(&format!("({src}) * 1"), "x", &Dim::time()).unwrap_err();
+        prop_assert_eq!(&nested.message, &evaluated.message);
+        prop_assert_eq!(nested.secondary.len(), 1);
+        prop_assert!(nested.help.is_some());
     }
 }

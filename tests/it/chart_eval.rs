@@ -272,3 +272,33 @@ fn unquoted_commas_in_flow_mappings_get_a_hint() {
             .contains("quote expressions")
     );
 }
+
+/// `x in GB` for a time: a chart series reports the same complete diagnostic as a calc block
+/// (caret under the unit, the value labelled, a unit suggested), at the top of the expression
+/// and nested inside it (#12: the chart once gave only a secondary label, or a bare message).
+#[test]
+fn a_conversion_to_another_dimension_in_a_series_is_a_complete_diagnostic() {
+    let block = scope()
+        .eval_expr("compute_time(64 tokens) in GB")
+        .unwrap_err();
+    for y in [
+        "compute_time(batch) in GB",
+        "(compute_time(batch) in GB) * 2",
+    ] {
+        let yaml = format!(
+            "x: {{ var: batch, from: 1, to: 100, unit: tokens }}\nseries:\n  - {{ label: t, y: \"{y}\" }}\n"
+        );
+        let (d, text) = one_error(&yaml);
+        assert_eq!(d.code, "dimension-mismatch");
+        assert_eq!(d.message, block.message, "{y}");
+        assert_eq!(text, "GB", "the caret is under the unit in {y}");
+        assert_eq!(d.label, block.label, "{y}");
+        assert_eq!(d.secondary.len(), 1, "{y}: {d:?}");
+        assert!(
+            d.help
+                .as_deref()
+                .is_some_and(|h| h.starts_with("a unit for time would be")),
+            "{y}: {d:?}"
+        );
+    }
+}

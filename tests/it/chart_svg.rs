@@ -1,5 +1,5 @@
-//! Snapshot tests of chart SVG and table HTML from hand-built resolved data, plus a demo page
-//! (`CHART_DEMO_OUT=/tmp/demo cargo test --test chart_svg demo`) for looking at them in a browser.
+//! Snapshot tests of chart SVG and table HTML from hand-built resolved data, and the ids of several
+//! figures rendered onto one page.
 
 use crate::chart_fixtures;
 
@@ -74,29 +74,36 @@ fn svg_is_themed_and_accessible() {
     }
 }
 
+/// The figures of one page together: every `id` (figure anchors, SVG titles and descriptions
+/// that `aria-labelledby` points at, the wide and narrow drawings) is unique, so links and screen
+/// readers find the right one.
 #[test]
-fn demo() {
-    let Ok(dir) = std::env::var("CHART_DEMO_OUT") else {
-        return;
-    };
-    let css = concat!(env!("CARGO_MANIFEST_DIR"), "/templates/assets/calcbook.css");
-    let body = format!(
+fn figures_on_one_page_have_distinct_ids() {
+    let page = format!(
         "{}{}{}{}{}",
-        render_figure(&line_log_marks(), 1, "demo-fig-1.csv"),
-        render_figure(&stacked(), 2, "demo-fig-2.csv"),
+        render_figure(&line_log_marks(), 1, "ch1-fig-1.csv"),
+        render_figure(&stacked(), 2, "ch1-fig-2.csv"),
         render_table(&chips_table(), 1),
-        render_figure(&grouped(), 3, "demo-fig-3.csv"),
-        render_figure(&scatter(), 4, "demo-fig-4.csv"),
+        render_figure(&grouped(), 3, "ch1-fig-3.csv"),
+        render_figure(&scatter(), 4, "ch1-fig-4.csv"),
     );
-    for (name, theme) in [("light", "light"), ("dark", "dark")] {
-        let page = format!(
-            "<!doctype html><html data-theme=\"{theme}\"><head><meta charset=\"utf-8\">\
-             <meta name=\"viewport\" content=\"width=device-width\">\
-             <link rel=\"stylesheet\" href=\"file://{css}\"></head><body>\
-             <main class=\"chapter\" style=\"max-width:46rem;margin:1rem auto;padding:0 1rem\">\
-             <p>See @fig:step-time.</p>{body}</main></body></html>"
-        );
-        std::fs::write(format!("{dir}/{name}.html"), page).unwrap();
+    let ids: Vec<&str> = page
+        .split(" id=\"")
+        .skip(1)
+        .map(|rest| &rest[..rest.find('"').unwrap()])
+        .collect();
+    assert!(ids.len() >= 20, "{ids:?}");
+    let mut seen = std::collections::HashSet::new();
+    for id in &ids {
+        assert!(seen.insert(*id), "id `{id}` appears twice on the page");
+    }
+    // Every `aria-labelledby` / `aria-describedby` target exists on the page.
+    for attr in ["aria-labelledby=\"", "aria-describedby=\""] {
+        for rest in page.split(attr).skip(1) {
+            for target in rest[..rest.find('"').unwrap()].split_whitespace() {
+                assert!(seen.contains(target), "{attr}{target} points at nothing");
+            }
+        }
     }
 }
 

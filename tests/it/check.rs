@@ -167,3 +167,26 @@ fn bad_usage_exits_2() {
     let book = book();
     book.run(&["check", "--format", "yaml"]).assert_code(2);
 }
+
+/// A diagnostic's code reaches `check --json` as its stable kebab-case name (the codes are a
+/// typed enum inside, #12), with the schema unchanged.
+#[test]
+fn json_report_names_each_diagnostic_by_its_kebab_case_code() {
+    let book = book();
+    book.write(
+        "src/drain.md",
+        &format!("{CHAPTER}\n```calc\nt = drain_a + 1 GB\nu = drian_b\n```\n"),
+    );
+    let run = book.run(&["check", "--format", "json"]);
+    run.assert_code(1);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("valid JSON");
+    let errors = json_schema::violations(&json_schema::check_report_schema(), &doc);
+    assert!(errors.is_empty(), "{errors:?}");
+    let codes: Vec<&str> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["dimension-mismatch", "unknown-name"]);
+}

@@ -593,10 +593,19 @@ fn a_runaway_statement_fails_at_its_call_and_later_statements_still_run() {
     let chapter = format!(
         "# One\n\n```calc\n{RUNAWAY}```\n\nText.\n\n```calc\ny = 2 s\nhuge = sum(map(1..100000, row))\nz = y * 2\nclaim \"z is four seconds\": z ≈ 4 s\n```\n"
     );
-    let book = TestBook::new(&[("src/SUMMARY.md", SUMMARY), ("src/one.md", &chapter)]);
+    // A small book budget (each statement gets half of it) so the runaway stops quickly.
+    let book = TestBook::new(&[
+        (
+            "book.toml",
+            "[book]\ntitle = \"T\"\n[calcbook]\nmax-steps = 400000\n",
+        ),
+        ("src/SUMMARY.md", SUMMARY),
+        ("src/one.md", &chapter),
+    ]);
     let run = check(&book);
     run.assert_code(1)
-        .assert_stderr_contains("1 claim (1 holds, 0 fail), 1 error");
+        .assert_stderr_contains("1 claim (1 holds, 0 fail), 1 error")
+        .assert_stderr_contains("evaluation took more than 200,000 steps");
     // At the calling statement (line 12), not inside `row` in the first block.
     run.assert_stderr_contains("one.md:12:1");
     assert_eq!(
@@ -609,16 +618,16 @@ fn a_runaway_statement_fails_at_its_call_and_later_statements_still_run() {
 
 #[test]
 fn the_step_budget_is_for_the_whole_book_not_per_statement() {
-    // Each statement takes ~300,000 steps, well under its own limit; together they pass the
-    // book's budget of 2,000,000, and so do those of the second chapter.
+    // Each statement takes ~30,000 steps, well under its own limit (half the budget); together
+    // they pass the book's budget of 200,000, and so do those of the second chapter.
     let block: String = (0..10)
-        .map(|i| format!("s{i} = sum(map(1..50000, sq))\n"))
+        .map(|i| format!("s{i} = sum(map(1..5000, sq))\n"))
         .collect();
     let chapter = |title: &str| format!("# {title}\n\n```calc\nfn sq(x) = x * x\n{block}```\n");
     let book = TestBook::new(&[
         (
             "book.toml",
-            "[book]\ntitle = \"T\"\n[calcbook]\nmax-steps = 2000000\n",
+            "[book]\ntitle = \"T\"\n[calcbook]\nmax-steps = 200000\n",
         ),
         (
             "src/SUMMARY.md",
