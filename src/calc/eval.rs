@@ -701,7 +701,9 @@ impl<'s> Evaluator<'s> {
                     r => r,
                 }
             }
-            Function::Native { name, params, f } => {
+            Function::Native {
+                name, params, f, ..
+            } => {
                 let spec: Vec<(&str, Option<&Value>)> = params
                     .iter()
                     .map(|p| (p.name.as_str(), p.default.as_ref()))
