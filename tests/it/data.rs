@@ -32,7 +32,10 @@ fn the_repository_data_loads_without_diagnostics() {
     let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(
         names,
-        ["hardware", "memory", "models", "pricing", "systems"],
+        ["deployments", "hardware", "memory", "models"]
+            .into_iter()
+            .chain(["pricing", "systems"])
+            .collect::<Vec<_>>(),
         "one record per file, in file-name order"
     );
     for f in &files {
@@ -110,6 +113,8 @@ fn unit_for(parent: &str, key: &str) -> Option<&'static str> {
             | "moe_layers" | "dense_layers" | "dense_ffn" | "vocab" | "weight_bytes" | "domain"
             | "chips" | "cpus" | "scale_up_domain" | "speed_up" | "batch_discount",
         ) => "1",
+        (_, "nodes" | "gpus" | "redundant_experts") => "1",
+        (_, "routed_experts_per_gpu" | "shared_experts_per_gpu") => "1",
         // `sliding_window.layers` is covered by "layers" above.
         _ => return None,
     })
