@@ -87,32 +87,52 @@ pub fn expected_busiest_experts(routed: u32, active: f64, batch: f64, chips: u32
     }
     let (lo, hi) = (routed / n, routed.div_ceil(n));
     let with_hi = routed - lo * n;
-    let (cdf_hi, cdf_lo) = (binomial_cdf(hi, p), binomial_cdf(lo, p));
+    // P(max ≥ j) = 1 − P(X_hi ≤ j−1)^r · P(X_lo ≤ j−1)^(n−r), the CDFs summed term by term.
+    let (mut cdf_hi, mut cdf_lo) = (BinomialCdf::new(hi, p), BinomialCdf::new(lo, p));
     (1..=hi)
-        .map(|j| {
-            let j = j as usize;
-            1.0 - cdf_hi[j - 1].powi(with_hi as i32) * cdf_lo[j - 1].powi((n - with_hi) as i32)
+        .map(|_| {
+            let (a, b) = (cdf_hi.next(), cdf_lo.next());
+            1.0 - a.powi(with_hi as i32) * b.powi((n - with_hi) as i32)
         })
         .sum()
 }
 
-/// `P(X ≤ j)` for `X ~ Binomial(m, p)`, `j = 0..=m` (1 beyond), from log-space terms so that
+/// `P(X ≤ 0), P(X ≤ 1), …` for `X ~ Binomial(m, p)` (1 past `m`), from log-space terms so that a
 /// large `m` does not underflow.
-fn binomial_cdf(m: u32, p: f64) -> Vec<f64> {
-    let (lp, lq) = (p.ln(), (1.0 - p).ln());
-    let mut ln_choose = 0.0;
-    let mut acc = 0.0;
-    let mut cdf = Vec::with_capacity(m as usize + 2);
-    for i in 0..=m {
-        if i > 0 {
-            ln_choose += (f64::from(m - i + 1) / f64::from(i)).ln();
+struct BinomialCdf {
+    m: u32,
+    i: u32,
+    ln_p: f64,
+    ln_q: f64,
+    ln_choose: f64,
+    acc: f64,
+}
+
+impl BinomialCdf {
+    fn new(m: u32, p: f64) -> BinomialCdf {
+        BinomialCdf {
+            m,
+            i: 0,
+            ln_p: p.ln(),
+            ln_q: (1.0 - p).ln(),
+            ln_choose: 0.0,
+            acc: 0.0,
         }
-        acc += (ln_choose + f64::from(i) * lp + f64::from(m - i) * lq).exp();
-        cdf.push(acc.min(1.0));
     }
-    // P(X ≤ j) for j past m (the lighter chips' counts, indexed by the heavier ones' j).
-    cdf.resize(cdf.len().max(m as usize + 2), 1.0);
-    cdf
+
+    fn next(&mut self) -> f64 {
+        let i = self.i;
+        if i > self.m {
+            return 1.0;
+        }
+        if i > 0 {
+            self.ln_choose += (f64::from(self.m - i + 1) / f64::from(i)).ln();
+        }
+        self.acc +=
+            (self.ln_choose + f64::from(i) * self.ln_p + f64::from(self.m - i) * self.ln_q).exp();
+        self.i += 1;
+        self.acc.min(1.0)
+    }
 }
 
 #[cfg(test)]

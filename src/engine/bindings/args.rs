@@ -188,15 +188,23 @@ impl<'a> Args<'a> {
                 describe(v)
             )
         })?;
-        match s.trim().to_ascii_lowercase().as_str() {
-            "" => Ok(None),
-            "bf16" | "fp16" => Ok(Some(Precision::Bf16)),
-            "fp8" => Ok(Some(Precision::Fp8)),
-            "int8" => Ok(Some(Precision::Int8)),
-            "fp4" => Ok(Some(Precision::Fp4)),
-            other => Err(format!(
-                "unknown precision {other:?}; use \"bf16\", \"fp8\", \"int8\" or \"fp4\""
-            )),
+        let s = s.trim();
+        let is = |name: &str| s.eq_ignore_ascii_case(name);
+        if s.is_empty() {
+            Ok(None)
+        } else if is("bf16") || is("fp16") {
+            Ok(Some(Precision::Bf16))
+        } else if is("fp8") {
+            Ok(Some(Precision::Fp8))
+        } else if is("int8") {
+            Ok(Some(Precision::Int8))
+        } else if is("fp4") {
+            Ok(Some(Precision::Fp4))
+        } else {
+            Err(format!(
+                "unknown precision {:?}; use \"bf16\", \"fp8\", \"int8\" or \"fp4\"",
+                s.to_ascii_lowercase()
+            ))
         }
     }
 
@@ -224,9 +232,9 @@ impl<'a> Args<'a> {
     pub(super) fn layout(&self, name: &str) -> Result<crate::engine::decode::Layout, String> {
         use crate::engine::decode::Layout;
         let v = self.value(name)?;
-        match v.as_str().map(|s| s.trim().to_ascii_lowercase()) {
-            Some(s) if s == "sharded" => Ok(Layout::Sharded),
-            Some(s) if s == "dp_ep" => Ok(Layout::DataParallelAttention),
+        match v.as_str().map(str::trim) {
+            Some(s) if s.eq_ignore_ascii_case("sharded") => Ok(Layout::Sharded),
+            Some(s) if s.eq_ignore_ascii_case("dp_ep") => Ok(Layout::DataParallelAttention),
             _ => Err(format!(
                 "`{name}` must be \"sharded\" (every weight spread over the chips) or \"dp_ep\" \
                  (attention and shared experts on every chip, routed experts spread), found {}",
