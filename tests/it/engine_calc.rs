@@ -877,3 +877,87 @@ fn engine_calls_can_be_swept_for_charts() {
         .unwrap_or_else(|d| panic!("{}", d.message));
     assert_eq!(c.eval(8_192.0).unwrap(), 575_668_224.0);
 }
+
+/// Every engine function declares what it returns when registered (so a chart sweep need not
+/// call it to learn its dimension), and a call returns exactly that.
+#[test]
+fn every_engine_function_returns_what_it_declares() {
+    use calcbook::calc::Returns;
+    use calcbook::calc::value::Function;
+    let s = prelude();
+    let calls = [
+        "decode(models.deepseek_v3, hardware.gb200, batch=8, chips=64)",
+        "prefill(models.llama31_70b, hardware.h100, 8192, chips=8)",
+        "weight_floor(models.deepseek_v3, hardware.gb200, chips=64, layout=\"dp_ep\")",
+        "ridge(hardware.h100)",
+        "hardware_ratio(hardware.h100)",
+        "scale_ratio(hardware.gb200)",
+        "drain_time(memory.hdd_exos_x24)",
+        "kv_bytes_per_token(models.deepseek_v3)",
+        "kv_bytes_per_sequence(models.deepseek_v3, 8192)",
+        "kv_balance_context(models.deepseek_v3, hardware.gb200)",
+        "attention_crossover(models.deepseek_v3)",
+        "sparsity(models.deepseek_v3)",
+        "optimal_batch(models.deepseek_v3, hardware.gb200)",
+        "optimal_batch_with_kv(models.deepseek_v3, hardware.gb200, 1000)",
+        "per_expert_batch(models.deepseek_v3, hardware.gb200)",
+        "expected_experts(256, 8, 32)",
+        "busiest_experts(models.deepseek_v3, 8, 64)",
+        "tokens_per_expert(models.deepseek_v3, 12700)",
+        "fast_mode(pricing.claude_opus_4_6)",
+        "price_ratio(2 $/hour, 1 $/hour)",
+        "all_to_all_bytes_per_token(models.deepseek_v3)",
+        "all_to_all_time(models.deepseek_v3, hardware.gb200, 2100, 64)",
+        "fraction_leaving(2)",
+        "pipeline_ratio(models.deepseek_v3, hardware.gb200)",
+        "min_layers_per_stage(models.deepseek_v3, hardware.gb200)",
+        "load_time(1 GB, memory.hdd_exos_x24)",
+        "hold_cost(1 GB, 1 hour, memory.hdd_exos_x24, 1 $/hour)",
+        "chips_to_hold(models.deepseek_v3, hardware.h100)",
+        "max_sequences(models.deepseek_v3, hardware.gb200, 8192, chips=64)",
+        "retrieve_cost(1 GB, memory.hdd_exos_x24, 1 $/hour)",
+        "recompute_cost(models.deepseek_v3, hardware.h100, 1e5, 0.5)",
+        "training_flops(models.deepseek_v3, 14.8e12)",
+        "inference_flops(37e9)",
+        "chinchilla_tokens(70e9)",
+        "overtraining(models.llama31_8b)",
+        "mfu(1e15 FLOP, 1 s, 1, hardware.h100.flops.bf16)",
+    ];
+    fn check(at: &str, v: &Value, r: &Returns) {
+        match (r, v) {
+            (Returns::Quantity(d), Value::Quantity { dim, .. }) => assert_eq!(dim, d, "{at}"),
+            (Returns::Bool, Value::Bool(_)) | (Returns::Str, Value::Str(_)) => {}
+            (Returns::Record(fields), Value::Record(rec)) => {
+                for (name, value) in &rec.fields {
+                    let declared = fields.iter().find(|(n, _)| n == name);
+                    let (_, field) = declared.unwrap_or_else(|| panic!("{at}.{name} undeclared"));
+                    check(&format!("{at}.{name}"), value, field);
+                }
+            }
+            _ => panic!("{at}: {v:?} is not the declared {r:?}"),
+        }
+    }
+    let bare = Scope::new();
+    let mut covered: Vec<&str> = Vec::new();
+    for call in calls {
+        let name = call.split('(').next().unwrap();
+        let Some(Value::Func(f)) = s.get(name) else {
+            panic!("{name} is not registered")
+        };
+        let Function::Native {
+            returns: Some(r), ..
+        } = &**f
+        else {
+            panic!("{name} declares no result")
+        };
+        check(name, &eval(&s, call), r);
+        covered.push(name);
+    }
+    for name in s.names() {
+        let engine = bare.get(name).is_none() && matches!(s.get(name), Some(Value::Func(_)));
+        assert!(
+            !engine || covered.contains(&name),
+            "{name} is not checked here"
+        );
+    }
+}
