@@ -8,9 +8,10 @@
 //! evaluator's rules ([`super::rules`]), so a chart reports an ill-typed expression with the same
 //! diagnostic as a calc block, and [`Compiled::eval`] only does arithmetic. Native (engine)
 //! functions whose arguments depend on the variable are called at each evaluation with
-//! [`Value`]s; the dimension of what they return is learnt by calling them once at compile time
-//! (with the variable at 1 base unit, or a few other probes if that fails) and checked on every
-//! later call.
+//! [`Value`]s; the dimension of what they return is the one they declared when registered (the
+//! engine's functions all do), else it is learnt by calling them once at compile time (with the
+//! variable at 1 base unit, or a few other probes if that fails); it is checked on every later
+//! call.
 //!
 //! Errors found at evaluation time (division by zero, a domain error, overflow) are reported with
 //! a span: the fast path evaluates without checks and, if the result is not finite, evaluation
@@ -29,7 +30,7 @@ use super::rules::{
 };
 use super::scope::{Scope, fail_to_diag, next_source_id, with_big_stack};
 use super::units::Dim;
-use super::value::{Builtin, Function, NativeFn, Value};
+use super::value::{Builtin, Function, NativeFn, Returns, Value};
 use crate::diagnostic::Diagnostic;
 
 /// How deeply user functions may be inlined into one compiled expression.
@@ -77,6 +78,8 @@ enum NArg {
 struct NativeCall {
     name: String,
     f: NativeFn,
+    /// What the function declared it returns, if it did.
+    returns: Option<Arc<Returns>>,
     args: Vec<NArg>,
     path: Vec<(String, Span)>,
     /// The dimension of the result at the end of `path`.
@@ -757,7 +760,14 @@ impl Compiler<'_> {
             CV::Bool(_) => Err(rules::wrong_kind(span.clone(), "a quantity", "a boolean").into()),
             CV::List(_) => Err(not_sweepable(span, "a number, not a list")),
             CV::Dyn(mut call) => {
-                let dim = self.probe(&call)?;
+                let declared = call
+                    .returns
+                    .as_ref()
+                    .and_then(|r| r.dim_at(call.path.iter().map(|(name, _)| name.as_str())));
+                let dim = match declared {
+                    Some(dim) => dim,
+                    None => self.probe(&call)?,
+                };
                 call.dim = dim.clone();
                 Ok((Node::Native(Box::new(call)), dim))
             }
@@ -820,7 +830,8 @@ impl Compiler<'_> {
                 name,
                 params,
                 f: nf,
-            } => self.native_node(name, params, nf, vals, e),
+                returns,
+            } => self.native_node(name, params, nf, returns, vals, e),
             Function::Builtin(b) => self.builtin(*b, vals, e),
         }
     }
@@ -901,6 +912,7 @@ impl Compiler<'_> {
         name: &str,
         params: &[super::value::Param],
         nf: &NativeFn,
+        returns: &Option<Arc<Returns>>,
         vals: Vec<ArgVal<CV>>,
         e: &Expr,
     ) -> EResult<CV> {
@@ -924,6 +936,7 @@ impl Compiler<'_> {
         Ok(CV::Dyn(NativeCall {
             name: name.to_string(),
             f: nf.clone(),
+            returns: returns.clone(),
             args: nargs,
             path: Vec::new(),
             dim: Dim::none(),
@@ -1125,5 +1138,39 @@ mod tests {
             .compile("decode(batch).nope", "batch", &Dim::token())
             .unwrap_err();
         assert_eq!(d.code, "unknown-field");
+    }
+
+    /// A native function that declares what it returns is not called while compiling: the
+    /// compiler reads the dimension of `f(x).field` from the declaration.
+    #[test]
+    fn declared_native_results_are_not_probed() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counted = calls.clone();
+        let mut s = Scope::new();
+        s.register_native_returning(
+            "step",
+            &[Param::required("batch")],
+            Returns::Record(vec![("time".into(), Returns::Quantity(Dim::time()))]),
+            Arc::new(move |args: &[Value]| {
+                counted.fetch_add(1, Ordering::SeqCst);
+                let b = args[0].as_si().ok_or_else(|| "batch".to_string())?;
+                Ok(Value::record([(
+                    "time",
+                    Value::quantity(b * 1e-3, Dim::time()),
+                )]))
+            }),
+        );
+        let c = s
+            .compile("step(batch).time", "batch", &Dim::none())
+            .unwrap();
+        assert_eq!(c.dim(), &Dim::time());
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            0,
+            "compiling called the function"
+        );
+        assert!((c.eval(4.0).unwrap() - 4e-3).abs() < 1e-15);
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
 }

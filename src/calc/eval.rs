@@ -528,7 +528,9 @@ impl<'s> Evaluator<'s> {
                     r => r,
                 }
             }
-            Function::Native { name, params, f } => {
+            Function::Native {
+                name, params, f, ..
+            } => {
                 let spec = param_spec(
                     params.iter().map(|p| (p.name.as_str(), p.default.as_ref())),
                     Value::clone,

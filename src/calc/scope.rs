@@ -19,7 +19,7 @@ use super::lexer::lex;
 use super::parser::{self, defined_name, parse_statement, split_statements};
 use super::provenance::{self, Figure};
 use super::units::Registry;
-use super::value::{Builtin, Function, NativeFn, Param, UserParam, Value};
+use super::value::{Builtin, Function, NativeFn, Param, Returns, UserParam, Value};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 
 /// Steps one block (or one inline value, or one compile) may take.
@@ -296,6 +296,25 @@ impl Scope {
             name: name.to_string(),
             params: params.to_vec(),
             f,
+            returns: None,
+        };
+        self.set(name, Value::Func(Arc::new(func)));
+    }
+
+    /// As [`Scope::register_native`], declaring what the function returns, so that a chart sweep
+    /// knows the dimension of `f(x).field` without calling `f` on trial values.
+    pub fn register_native_returning(
+        &mut self,
+        name: &str,
+        params: &[Param],
+        returns: Returns,
+        f: NativeFn,
+    ) {
+        let func = Function::Native {
+            name: name.to_string(),
+            params: params.to_vec(),
+            f,
+            returns: Some(Arc::new(returns)),
         };
         self.set(name, Value::Func(Arc::new(func)));
     }

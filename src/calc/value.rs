@@ -2,6 +2,7 @@
 //! records and functions (user-defined, built in, or native Rust registered by the engine), with
 //! the constructors and accessors Rust callers use.
 
+use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
@@ -42,6 +43,44 @@ pub struct Record {
     pub origin: Option<Arc<Origin>>,
     /// The data figures a computed record (an engine result) was computed from.
     pub prov: Prov,
+    /// What a native library decoded from this record once, at load (the engine's typed model
+    /// or chip), so that a function called many times does not decode it again.
+    pub attached: Option<Attached>,
+}
+
+/// A native library's typed form of a record (see [`Value::with_attached`]).
+#[derive(Clone)]
+pub struct Attached(pub Arc<dyn Any + Send + Sync>);
+
+impl fmt::Debug for Attached {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Attached(..)")
+    }
+}
+
+/// What a native function returns, declared when it is registered, so that a compiler knows the
+/// dimension of `f(x).field` without calling `f`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Returns {
+    Quantity(Dim),
+    Bool,
+    Str,
+    Record(Vec<(String, Returns)>),
+}
+
+impl Returns {
+    /// The dimension at the end of a path of field names, if it is a quantity or a boolean.
+    pub fn dim_at<'a>(&self, mut path: impl Iterator<Item = &'a str>) -> Option<Dim> {
+        match (self, path.next()) {
+            (Returns::Quantity(d), None) => Some(d.clone()),
+            (Returns::Bool, None) => Some(Dim::none()),
+            (Returns::Record(fields), Some(name)) => fields
+                .iter()
+                .find(|(n, _)| n == name)
+                .and_then(|(_, r)| r.dim_at(path)),
+            _ => None,
+        }
+    }
 }
 
 impl Record {
@@ -154,6 +193,8 @@ pub enum Function {
         name: String,
         params: Vec<Param>,
         f: NativeFn,
+        /// What it returns, where declared.
+        returns: Option<Arc<Returns>>,
     },
     Builtin(Builtin),
 }
@@ -201,6 +242,7 @@ impl Value {
             fields: fields.into_iter().map(|(k, v)| (k.into(), v)).collect(),
             origin: None,
             prov: None,
+            attached: None,
         }))
     }
 
@@ -210,6 +252,7 @@ impl Value {
             fields,
             origin: Some(Arc::new(origin)),
             prov: None,
+            attached: None,
         }))
     }
 
@@ -245,6 +288,7 @@ impl Value {
                 fields: r.fields.clone(),
                 origin: None,
                 prov: Some(new),
+                attached: None,
             })),
             Value::List(items) => Value::list(
                 items
@@ -253,6 +297,26 @@ impl Value {
                     .collect(),
             ),
             v => v,
+        }
+    }
+
+    /// The record with `typed` attached (other values unchanged).
+    pub fn with_attached(self, typed: Arc<dyn Any + Send + Sync>) -> Value {
+        match self {
+            Value::Record(r) => {
+                let mut record = (*r).clone();
+                record.attached = Some(Attached(typed));
+                Value::Record(Arc::new(record))
+            }
+            v => v,
+        }
+    }
+
+    /// What [`Value::with_attached`] attached, if it is a `T`.
+    pub fn attached<T: Any>(&self) -> Option<&T> {
+        match self {
+            Value::Record(r) => r.attached.as_ref()?.0.downcast_ref(),
+            _ => None,
         }
     }
 

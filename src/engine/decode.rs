@@ -6,9 +6,13 @@
 //! Model (CLAIMS.md §1.2, C1–C2, C10; SB inference.md):
 //! - compute `2·B·N_act / (n·F)` (attention FLOPs added only when asked);
 //! - weights: routed experts are read only if some sequence in the batch picked them, so each MoE
-//!   layer reads `E·(1−(1−k/E)^B)` experts' bytes, plus every non-expert weight; spread evenly
-//!   over the n chips' HBM, but never less per MoE layer than one expert on one chip (the touched
-//!   experts sit on different chips);
+//!   layer reads `E·(1−(1−k/E)^B)` experts' bytes, plus every non-expert weight. The routed
+//!   experts are spread over the n chips, and the step waits for the chip with the most touched
+//!   experts: its expected count ([`expected_busiest_experts`]) sets the expert read time, not
+//!   the average. The non-expert weights (attention, dense layers, shared experts) are either
+//!   sharded over the chips ([`Layout::Sharded`], each chip reads `1/n` of them) or replicated on
+//!   every chip ([`Layout::DataParallelAttention`], DeepSeek's serving layout, each chip reads all
+//!   of them for its own share of the batch);
 //! - KV: `B · kv_bytes_per_sequence(L) / (n·BW)`;
 //! - communication: the expert-parallel all-to-all (dispatch + combine) over scale-up and
 //!   scale-out links ([`crate::engine::network`]); tensor-parallel traffic of dense layers is not
@@ -20,7 +24,7 @@
 use crate::engine::hardware::{Chip, Precision, System};
 use crate::engine::kv::kv_bytes_per_sequence;
 use crate::engine::model::Model;
-use crate::engine::moe::expected_distinct_experts;
+use crate::engine::moe::{expected_busiest_experts, expected_distinct_experts};
 use crate::engine::network::{all_to_all_bytes_per_token, all_to_all_time, all_to_all_traffic};
 use crate::engine::roofline::Bound;
 
@@ -38,6 +42,39 @@ pub enum ExpertReads {
     ExpectedDistinct,
     /// Every weight, every step: the talk's `N_tot·b_w/BW` floor (CLAIMS.md C1).
     All,
+}
+
+/// How a model's weights are laid out over the chips of a replica.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Every weight is spread evenly over the chips (tensor- and expert-parallel): each chip holds
+    /// and reads `1/n` of the non-expert weights. The default, and the talk's `N_tot·b_w/BW` floor.
+    Sharded,
+    /// DeepSeek's serving layout: attention and the shared experts data-parallel (a full copy on
+    /// every chip, each chip running its own share of the batch), the routed experts
+    /// expert-parallel (`E/n` per chip). DeepSeek-V3's decode runs "Routed Expert EP144,
+    /// MLA/Shared Expert DP144" (DeepSeek, "Day 6: DeepSeek-V3/R1 inference system overview",
+    /// 2025). Each chip then reads all the non-expert weights every step.
+    DataParallelAttention,
+}
+
+/// Bytes of weights one chip holds (and reads when every expert is read) when `model` at
+/// `weight_bytes` per weight is laid out over `chips` chips: sharded, `N_tot·b_w/n`; data-parallel
+/// attention, the non-expert weights plus `⌈E/n⌉` experts per MoE layer (a dense model: all of
+/// it). DeepSeek-V3 FP8 on 64 chips: 10.5 GB sharded; 17.1 GB + 4·58·44.0 MB = 27.3 GB with DP
+/// attention.
+pub fn weight_bytes_per_chip(model: &Model, weight_bytes: f64, chips: u32, layout: Layout) -> f64 {
+    let n = chips.max(1);
+    match (layout, &model.moe) {
+        (Layout::Sharded, _) => model.params_total * weight_bytes / f64::from(n),
+        (Layout::DataParallelAttention, None) => model.params_total * weight_bytes,
+        (Layout::DataParallelAttention, Some(moe)) => {
+            let per_chip = f64::from(moe.routed.div_ceil(n));
+            (model.always_read_params()
+                + f64::from(moe.moe_layers) * per_chip * moe.params_per_expert(model.hidden))
+                * weight_bytes
+        }
+    }
 }
 
 /// Whether communication overlaps compute and memory traffic.
@@ -74,6 +111,8 @@ pub struct DecodeConfig {
     pub overlap: Overlap,
     /// Count attention-score FLOPs (`B·L·attention_flops_per_context_token`) as compute.
     pub attention_flops: bool,
+    /// How the weights are laid out over the chips.
+    pub layout: Layout,
 }
 
 impl DecodeConfig {
@@ -93,6 +132,7 @@ impl DecodeConfig {
             expert_reads: ExpertReads::ExpectedDistinct,
             overlap: Overlap::Overlapped,
             attention_flops: false,
+            layout: Layout::Sharded,
         }
     }
 }
@@ -122,6 +162,9 @@ pub struct Decode {
     pub mfu: f64,
     /// Expected distinct routed experts read per MoE layer (`None` for dense models).
     pub distinct_experts: Option<f64>,
+    /// Expected touched routed experts per MoE layer on the busiest chip, which sets the expert
+    /// read time (`None` for dense models).
+    pub busiest_experts: Option<f64>,
     /// FLOPs of the step.
     pub flops: f64,
     /// Weight bytes read.
@@ -163,30 +206,9 @@ pub fn decode(model: &Model, chip: &Chip, cfg: &DecodeConfig) -> Decode {
     }
     let compute_time = flops / (n * peak);
 
-    let (weight_bytes, weight_time, distinct_experts) = match &model.moe {
-        Some(moe) if cfg.expert_reads == ExpertReads::ExpectedDistinct => {
-            let per_expert = moe.params_per_expert(model.hidden) * cfg.weight_bytes;
-            let distinct =
-                expected_distinct_experts(f64::from(moe.routed), f64::from(moe.active), b);
-            let layers = f64::from(moe.moe_layers);
-            let expert_bytes = layers * distinct * per_expert;
-            let always = model.always_read_params() * cfg.weight_bytes;
-            // Experts per chip per layer: the even share, but at least one whole expert once any
-            // is touched (one chip holds it and must read it alone).
-            let per_chip_experts = if distinct > 0.0 {
-                (distinct / n).max(1.0)
-            } else {
-                0.0
-            };
-            let time = always / (n * bw) + layers * per_chip_experts * per_expert / bw;
-            (always + expert_bytes, time, Some(distinct))
-        }
-        moe => {
-            let bytes = model.params_total * cfg.weight_bytes;
-            let distinct = moe.as_ref().map(|m| f64::from(m.routed));
-            (bytes, bytes / (n * bw), distinct)
-        }
-    };
+    let reads = weight_reads(model, cfg, n, bw);
+    let (weight_bytes, weight_time) = (reads.bytes, reads.time);
+    let (distinct_experts, busiest_experts) = (reads.distinct, reads.busiest);
 
     let kv_bytes = b * kv_bytes_per_sequence(model, cfg.context, cfg.kv_bytes);
     let kv_time = kv_bytes / (n * bw);
@@ -237,10 +259,68 @@ pub fn decode(model: &Model, chip: &Chip, cfg: &DecodeConfig) -> Decode {
         cost_per_token: step_time * n * cfg.price / b,
         mfu: mfu(2.0 * b * model.params_active, step_time, n, peak),
         distinct_experts,
+        busiest_experts,
         flops,
         weight_bytes,
         kv_bytes,
         bound,
+    }
+}
+
+/// What a decode step reads of the weights.
+struct WeightReads {
+    /// Bytes read over all chips.
+    bytes: f64,
+    /// Time the slowest chip takes to read its part.
+    time: f64,
+    distinct: Option<f64>,
+    busiest: Option<f64>,
+}
+
+/// The weight reads of a step (see the module doc): the non-expert weights as the layout puts
+/// them, and the routed experts the batch touches, timed on the busiest chip.
+fn weight_reads(model: &Model, cfg: &DecodeConfig, n: f64, bw: f64) -> WeightReads {
+    let replicated = cfg.layout == Layout::DataParallelAttention;
+    match &model.moe {
+        Some(moe) if cfg.expert_reads == ExpertReads::ExpectedDistinct => {
+            let per_expert = moe.params_per_expert(model.hidden) * cfg.weight_bytes;
+            let distinct =
+                expected_distinct_experts(f64::from(moe.routed), f64::from(moe.active), cfg.batch);
+            let busiest =
+                expected_busiest_experts(moe.routed, f64::from(moe.active), cfg.batch, cfg.chips);
+            let layers = f64::from(moe.moe_layers);
+            let always = model.always_read_params() * cfg.weight_bytes;
+            // Sharded, each chip reads 1/n of the non-expert weights; replicated, all of them.
+            let (always_bytes, always_per_chip) = if replicated {
+                (n * always, always)
+            } else {
+                (always, always / n)
+            };
+            WeightReads {
+                bytes: always_bytes + layers * distinct * per_expert,
+                time: (always_per_chip + layers * busiest * per_expert) / bw,
+                distinct: Some(distinct),
+                busiest: Some(busiest),
+            }
+        }
+        moe => {
+            let per_chip = weight_bytes_per_chip(model, cfg.weight_bytes, cfg.chips, cfg.layout);
+            let bytes = if replicated {
+                n * per_chip
+            } else {
+                model.params_total * cfg.weight_bytes
+            };
+            let experts = moe.as_ref().map(|m| f64::from(m.routed));
+            let busiest = moe
+                .as_ref()
+                .map(|m| f64::from(m.routed.div_ceil(cfg.chips.max(1))));
+            WeightReads {
+                bytes,
+                time: per_chip / bw,
+                distinct: experts,
+                busiest,
+            }
+        }
     }
 }
 
@@ -293,15 +373,15 @@ pub fn fast_mode_memory_bound(price_ratio: f64, speed_ratio: f64) -> Option<(f64
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::catalogue::fixtures;
+    use crate::engine::testdata;
     use crate::engine::testutil::close;
 
     /// DeepSeek-V3 FP8 on 64 GB200 GPUs at FP8 compute, BF16 KV, 8k context (CLAIMS.md C2, C10).
     fn deepseek_on_64_gb200(batch: f64, reads: ExpertReads) -> Decode {
-        let m = fixtures::deepseek_v3();
+        let m = testdata::model("deepseek_v3");
         let mut cfg = DecodeConfig::new(&m, batch, 8_192.0, 64);
         cfg.expert_reads = reads;
-        decode(&m, &fixtures::gb200(), &cfg)
+        decode(&m, &testdata::chip("gb200"), &cfg)
     }
 
     #[test]
@@ -360,15 +440,17 @@ mod tests {
     fn unbatched_moe_reads_only_the_touched_experts() {
         // At B = 1 only 8 of 256 experts per layer are read. Non-expert weights:
         // 671e9 − 58·256·3·7,168·2,048 = 671e9 − 653.91e9 = 17.09e9 B, spread: /512e12 = 33.4 µs.
-        // Each touched expert (44.04 MB) sits on its own GPU: 58 · 44.04e6 / 8e12 = 319.3 µs.
-        // weights = 352.7 µs; + KV 1.12 µs = 353.8 µs.
+        // The 8 touched experts (44.04 MB each) fall on 64 GPUs holding 4 each; the busiest GPU
+        // is expected to hold 1.3101 of them: 1.3101 · 58 · 44.04e6 / 8e12 = 418.3 µs.
+        // weights = 451.7 µs; + KV 1.12 µs = 452.8 µs.
         let d = deepseek_on_64_gb200(1.0, ExpertReads::ExpectedDistinct);
         close(d.distinct_experts.unwrap(), 8.0, 1e-9);
-        close(d.weight_time, 352.7e-6, 1e-3);
-        close(d.step_time, 353.8e-6, 1e-3);
-        // So unbatched costs 353.8e-6 / 1.7484e-6 = 202x, not 750x, with expert parallelism.
+        close(d.busiest_experts.unwrap(), 1.3101, 1e-3);
+        close(d.weight_time, 451.7e-6, 1e-3);
+        close(d.step_time, 452.8e-6, 1e-3);
+        // So unbatched costs 452.8e-6 / 1.7484e-6 = 259x, not 750x, with expert parallelism.
         let many = deepseek_on_64_gb200(2_100.0, ExpertReads::ExpectedDistinct);
-        close(d.cost_per_token / many.cost_per_token, 202.4, 2e-3);
+        close(d.cost_per_token / many.cost_per_token, 259.0, 2e-3);
     }
 
     #[test]
@@ -407,8 +489,8 @@ mod tests {
     fn pope_table_2_mfu_is_reproduced_from_its_batches_and_latencies() {
         // ESTI Table 2, PaLM 540B on 64 TPU v4 (275e12 bf16 FLOP/s each). Model FLOPs are
         // 2·N·tokens with N = 540e9; the denominator is 64 · 275e12 = 1.76e16 FLOP/s.
-        let n = fixtures::palm_540b().params_total;
-        let peak = fixtures::tpu_v4().flops.bf16;
+        let n = testdata::model("palm_540b").params_total;
+        let peak = testdata::chip("tpu_v4").flops.bf16;
         // Low-latency prefill: batch 1 × 2,048 tokens in 0.29 s:
         // 2·540e9·2,048 = 2.2118e15 / (0.29 · 1.76e16 = 5.104e15) = 43.3%.
         close(mfu(2.0 * n * 2_048.0, 0.29, 64.0, peak), 0.4333, 1e-3);
@@ -430,8 +512,8 @@ mod tests {
     #[test]
     fn palm_weight_floor_is_far_below_the_measured_29_ms() {
         // CLAIMS.md P1: 540e9 int8 bytes / (64 · 1.2e12) = 7.03 ms vs 28.5 ms measured at batch 64.
-        let palm = fixtures::palm_540b();
-        let v4 = fixtures::tpu_v4();
+        let palm = testdata::model("palm_540b");
+        let v4 = testdata::chip("tpu_v4");
         let mut cfg = DecodeConfig::new(&palm, 64.0, 2_048.0, 64);
         cfg.weight_bytes = 1.0;
         cfg.compute = Precision::Bf16;
@@ -445,29 +527,31 @@ mod tests {
 
     #[test]
     fn serial_communication_adds_to_the_step() {
-        let m = fixtures::deepseek_v3();
+        let m = testdata::model("deepseek_v3");
         let mut cfg = DecodeConfig::new(&m, 2_100.0, 8_192.0, 64);
         cfg.overlap = Overlap::Serial;
-        let d = decode(&m, &fixtures::gb200(), &cfg);
+        let d = decode(&m, &testdata::chip("gb200"), &cfg);
         close(d.step_time, d.memory_time + d.comm_time, 1e-12);
         // Across two racks (144 GPUs), half of the all-to-all crosses 50 GB/s NICs:
         // 2,100/144 · 13,303,808 B = 194.0 MB per GPU; half over 50 GB/s = 1.94 ms.
         let mut cfg = DecodeConfig::new(&m, 2_100.0, 8_192.0, 144);
         cfg.overlap = Overlap::Overlapped;
-        let d = decode(&m, &fixtures::gb200(), &cfg);
+        let d = decode(&m, &testdata::chip("gb200"), &cfg);
         close(d.comm_time, 1.940e-3, 1e-3);
     }
 
     #[test]
     fn deepseek_on_a_whole_nvl72_rack() {
-        // 72 GB200: weights 671e9/576e12 = 1.1649 ms (every expert touched: 256/72 per GPU);
-        // KV 2,000 · 575.67e6 / 576e12 = 1.9988 ms; step 3.1637 ms ⇒ 632,170 tok/s per rack.
-        let m = fixtures::deepseek_v3();
-        let d = decode_on_system(&m, &fixtures::gb200_nvl72(), 2_000.0, 8_192.0);
-        close(d.weight_time, 1.1649e-3, 1e-3);
+        // 72 GB200, every expert touched: 256 experts over 72 GPUs put ⌈256/72⌉ = 4 on the
+        // busiest, so weights take 17.09e9/576e12 + 4 · 58 · 44.04e6 / 8e12 = 0.0297 + 1.2771
+        // = 1.3068 ms (not the even 671e9/576e12 = 1.1649 ms); KV 2,000 · 575.67e6 / 576e12
+        // = 1.9988 ms; step 3.3057 ms ⇒ 605,018 tok/s per rack.
+        let m = testdata::model("deepseek_v3");
+        let d = decode_on_system(&m, &testdata::system("gb200_nvl72"), 2_000.0, 8_192.0);
+        close(d.weight_time, 1.3068e-3, 1e-3);
         close(d.kv_time, 1.9988e-3, 1e-3);
-        close(d.step_time, 3.1637e-3, 1e-3);
-        close(d.tokens_per_s_replica, 632_170.0, 1e-3);
+        close(d.step_time, 3.3057e-3, 1e-3);
+        close(d.tokens_per_s_replica, 605_018.0, 1e-3);
     }
 
     #[test]
@@ -482,17 +566,46 @@ mod tests {
     fn attention_flops_catch_up_with_weight_flops_at_5k_to_100k_tokens() {
         // CLAIMS.md C28. DeepSeek-V3: 61·2·128·320 = 4,997,120 FLOP per context token;
         // L_eq = 74e9 / 4,997,120 = 14,808.
-        let ds = fixtures::deepseek_v3();
+        let ds = testdata::model("deepseek_v3");
         assert_eq!(attention_flops_per_context_token(&ds), 4_997_120.0);
         close(attention_crossover_context(&ds), 14_808.0, 1e-3);
         // Llama 3.1 405B: 126·2·128·256 = 8,257,536; L_eq = 810e9 / 8,257,536 = 98,092.
-        let ll = fixtures::llama31_405b();
+        let ll = testdata::model("llama31_405b");
         assert_eq!(attention_flops_per_context_token(&ll), 8_257_536.0);
         close(attention_crossover_context(&ll), 98_092.0, 1e-3);
         // Counting them adds B·L·4.997e6 FLOP: at L = 8,192 compute grows by 41e9/74e9 = 55%.
         let mut cfg = DecodeConfig::new(&ds, 2_100.0, 8_192.0, 64);
         cfg.attention_flops = true;
-        let with = decode(&ds, &fixtures::gb200(), &cfg);
+        let with = decode(&ds, &testdata::chip("gb200"), &cfg);
         close(with.compute_time / 0.4856e-3, 1.553, 1e-3);
+    }
+
+    #[test]
+    fn deepseeks_own_layout_reads_the_replicated_weights_on_every_gpu() {
+        // Attention and the shared expert on every GPU (issue #14, error 3): each of 64 GB200s
+        // holds 17.09e9 B of non-expert weights plus 4 experts · 58 layers · 44.04e6 B = 27.31e9 B,
+        // and reads it in 3.414 ms, against 1.3105 ms when every weight is sharded.
+        let m = testdata::model("deepseek_v3");
+        let dp = weight_bytes_per_chip(&m, 1.0, 64, Layout::DataParallelAttention);
+        close(dp, 27.309e9, 1e-3);
+        close(dp / 8e12, 3.414e-3, 1e-3);
+        close(
+            weight_bytes_per_chip(&m, 1.0, 64, Layout::Sharded),
+            671e9 / 64.0,
+            1e-12,
+        );
+        // A large batch touches every expert: decode's weight time is that floor.
+        let mut cfg = DecodeConfig::new(&m, 4_096.0, 0.0, 64);
+        cfg.layout = Layout::DataParallelAttention;
+        let d = decode(&m, &testdata::chip("gb200"), &cfg);
+        close(d.weight_time, 3.414e-3, 1e-3);
+        // Each GPU reads its own copy: 64 · 17.09e9 + 58 · 256 · 44.04e6 B in all.
+        close(d.weight_bytes, 64.0 * 17.09e9 + 653.91e9, 1e-3);
+        // A dense model is copied whole onto every GPU.
+        let llama = testdata::model("llama31_70b");
+        assert_eq!(
+            weight_bytes_per_chip(&llama, 2.0, 8, Layout::DataParallelAttention),
+            2.0 * llama.params_total
+        );
     }
 }

@@ -71,23 +71,32 @@ pub fn kv_bytes_at_balance(params_active: f64, flops: f64, bandwidth: f64, conte
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::catalogue::fixtures;
+    use crate::engine::testdata;
     use crate::engine::testutil::close;
 
     #[test]
     fn deepseek_v3_mla_caches_70272_bytes_per_token_at_bf16() {
         // 61 layers · (512 latent + 64 rope) · 2 B = 70,272 B (FACTS.md §3b; DeepSeek's "70 KB").
-        assert_eq!(kv_bytes_per_token(&fixtures::deepseek_v3(), 2.0), 70_272.0);
+        assert_eq!(
+            kv_bytes_per_token(&testdata::model("deepseek_v3"), 2.0),
+            70_272.0
+        );
         // FP8: half, 35,136 B.
-        assert_eq!(kv_bytes_per_token(&fixtures::deepseek_v3(), 1.0), 35_136.0);
+        assert_eq!(
+            kv_bytes_per_token(&testdata::model("deepseek_v3"), 1.0),
+            35_136.0
+        );
         // Kimi K2 has the same latent and the same 61 layers.
-        assert_eq!(kv_bytes_per_token(&fixtures::kimi_k2(), 2.0), 70_272.0);
+        assert_eq!(
+            kv_bytes_per_token(&testdata::model("kimi_k2"), 2.0),
+            70_272.0
+        );
     }
 
     #[test]
     fn deepseek_v3_expanded_cache_would_be_71x_larger() {
         // 61 · 128 heads · (128 nope + 64 rope + 128 v) · 2 B = 4,997,120 B; / 70,272 = 71.1.
-        let m = fixtures::deepseek_v3();
+        let m = testdata::model("deepseek_v3");
         assert_eq!(expanded_kv_bytes_per_token(&m, 2.0), 4_997_120.0);
         close(
             expanded_kv_bytes_per_token(&m, 2.0) / kv_bytes_per_token(&m, 2.0),
@@ -99,31 +108,46 @@ mod tests {
     #[test]
     fn llama_gqa_caches_match_the_fact_sheet() {
         // 8B: 2·32·8·128·2 = 131,072; 70B: 2·80·8·128·2 = 327,680; 405B: 2·126·8·128·2 = 516,096.
-        assert_eq!(kv_bytes_per_token(&fixtures::llama31_8b(), 2.0), 131_072.0);
-        assert_eq!(kv_bytes_per_token(&fixtures::llama31_70b(), 2.0), 327_680.0);
         assert_eq!(
-            kv_bytes_per_token(&fixtures::llama31_405b(), 2.0),
+            kv_bytes_per_token(&testdata::model("llama31_8b"), 2.0),
+            131_072.0
+        );
+        assert_eq!(
+            kv_bytes_per_token(&testdata::model("llama31_70b"), 2.0),
+            327_680.0
+        );
+        assert_eq!(
+            kv_bytes_per_token(&testdata::model("llama31_405b"), 2.0),
             516_096.0
         );
         // Qwen3-235B: 2·94·4·128·2 = 192,512; Mixtral 8x7B: 2·32·8·128·2 = 131,072.
-        assert_eq!(kv_bytes_per_token(&fixtures::qwen3_235b(), 2.0), 192_512.0);
         assert_eq!(
-            kv_bytes_per_token(&fixtures::mixtral_8x7b(), 2.0),
+            kv_bytes_per_token(&testdata::model("qwen3_235b_a22b"), 2.0),
+            192_512.0
+        );
+        assert_eq!(
+            kv_bytes_per_token(&testdata::model("mixtral_8x7b"), 2.0),
             131_072.0
         );
         // Llama 3 70B in int8 (SB applied-inference.md): 2·8·128·80 = 163,840 ≈ "160 kB".
-        assert_eq!(kv_bytes_per_token(&fixtures::llama31_70b(), 1.0), 163_840.0);
+        assert_eq!(
+            kv_bytes_per_token(&testdata::model("llama31_70b"), 1.0),
+            163_840.0
+        );
     }
 
     #[test]
     fn palm_mqa_keeps_one_kv_head() {
         // PaLM 540B (ESTI): 118 layers · 2 · 1 head · 256 · 2 B = 120,832 B.
-        assert_eq!(kv_bytes_per_token(&fixtures::palm_540b(), 2.0), 120_832.0);
+        assert_eq!(
+            kv_bytes_per_token(&testdata::model("palm_540b"), 2.0),
+            120_832.0
+        );
     }
 
     #[test]
     fn sliding_window_caps_gpt_oss_cache() {
-        let m = fixtures::gpt_oss_120b();
+        let m = testdata::model("gpt_oss_120b");
         // All 36 layers: 2·36·8·64·2 = 73,728 B/token, as if no window.
         assert_eq!(kv_bytes_per_token(&m, 2.0), 73_728.0);
         // At 131,072 tokens: 18 global · 2,048 B · 131,072 + 18 sliding · 2,048 B · 128

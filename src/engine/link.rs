@@ -1,6 +1,7 @@
 //! What the engine adds to a book's data after loading: a `systems` entry whose `chip` names a
 //! `hardware` entry gets that chip's record as its `hardware` field, so an engine function can take
-//! a system record alone (`decode(models.deepseek_v3, systems.gb200_nvl72)`).
+//! a system record alone (`decode(models.deepseek_v3, systems.gb200_nvl72)`); then every entry gets
+//! its typed engine records attached ([`crate::engine::records::attach_decoded`]), decoded once.
 //!
 //! The notebook's data loader knows no engine field names; this is where the engine's own
 //! conventions about the bundled data's shape live.
@@ -10,13 +11,23 @@ use crate::diagnostic::Code;
 use crate::diagnostic::{Diagnostic, Sources};
 use crate::notebook::data::{DataFile, Locator};
 
-/// Links every `systems` entry to its chip. A `chip` id that `hardware.yaml` lacks is an error at
-/// that id. Books without both files are left as they are.
+/// Links every `systems` entry to its chip (a `chip` id that `hardware.yaml` lacks is an error at
+/// that id; books without both files are left as they are), then attaches every entry's typed
+/// engine records.
 pub fn link_records(
     scope: &mut Scope,
     files: &mut [DataFile],
     sources: &Sources,
 ) -> Vec<Diagnostic> {
+    let diags = link_systems(scope, files, sources);
+    for file in files.iter_mut() {
+        file.value = crate::engine::records::attach_decoded(&file.value);
+        scope.set(&file.name, file.value.clone());
+    }
+    diags
+}
+
+fn link_systems(scope: &mut Scope, files: &mut [DataFile], sources: &Sources) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     let Some(hardware) = files
         .iter()

@@ -99,17 +99,17 @@ pub fn balanced_hold_time(tier: &MemoryTier) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::catalogue::fixtures;
+    use crate::engine::testdata;
     use crate::engine::testutil::close;
 
     #[test]
     fn hbm_drains_in_about_20_ms() {
         // CLAIMS.md §1.3 and C7. H100: 80e9/3.35e12 = 23.88 ms.
-        close(fixtures::h100().drain_time(), 23.88e-3, 0.001);
+        close(testdata::chip("h100").drain_time(), 23.88e-3, 0.001);
         // B200: 192e9/8e12 = 24 ms; GB300: 288e9/8e12 = 36 ms; TPU v5e 16e9/8.19e11 = 19.5 ms.
-        close(fixtures::b200().drain_time(), 24e-3, 1e-9);
-        close(fixtures::gb300().drain_time(), 36e-3, 1e-9);
-        close(fixtures::tpu_v5e().drain_time(), 19.5e-3, 0.002);
+        close(testdata::chip("b200").drain_time(), 24e-3, 1e-9);
+        close(testdata::chip("gb300").drain_time(), 36e-3, 1e-9);
+        close(testdata::chip("tpu_v5e").drain_time(), 19.5e-3, 0.002);
         // The talk's Rubin: 288 GB / 20 TB/s = 14.4 ms.
         close(drain_time(288e9, 20e12), 14.4e-3, 1e-9);
     }
@@ -117,12 +117,23 @@ mod tests {
     #[test]
     fn slower_tiers_drain_in_seconds_to_a_day() {
         // CLAIMS.md C32. Grace LPDDR5X: 480e9/512e9 = 0.94 s.
-        close(fixtures::grace_lpddr5x().drain_time(), 0.9375, 1e-9);
+        close(testdata::tier("grace_lpddr5x").drain_time(), 0.9375, 1e-9);
         // Solidigm D5-P5336 61.44 TB at 7.4 GB/s: 8,303 s = 2.31 h.
-        close(fixtures::qlc_d5_p5336().drain_time() / 3600.0, 2.306, 0.001);
+        close(
+            testdata::tier("nvme_qlc_solidigm_d5_p5336").drain_time() / 3600.0,
+            2.306,
+            0.001,
+        );
         // Seagate Exos X24 24 TB at 285 MB/s: 84,211 s = 23.39 h (the talk's "≈1 hour" is 23x short).
-        close(fixtures::hdd_exos_x24().drain_time() / 3600.0, 23.39, 0.001);
-        assert_eq!(balanced_hold_time(&fixtures::hdd_exos_x24()), 24e12 / 285e6);
+        close(
+            testdata::tier("hdd_exos_x24").drain_time() / 3600.0,
+            23.39,
+            0.001,
+        );
+        assert_eq!(
+            balanced_hold_time(&testdata::tier("hdd_exos_x24")),
+            24e12 / 285e6
+        );
     }
 
     #[test]

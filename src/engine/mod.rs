@@ -14,11 +14,12 @@
 //! - [`network`]: all-to-all and pipeline traffic over scale-up and scale-out links;
 //! - [`memory`]: capacity, drain time, memory tiers for cached prefixes;
 //! - [`training`]: 6·N·D, Chinchilla, over-training;
-//! - [`catalogue`]: the schema of `data/*.yaml` and fixtures with the same figures;
-//! - [`link`]: links `systems` entries to their chips after the data is loaded.
+//! - [`records`]: the engine's schema, typed records decoded from `data/*.yaml` once at load;
+//! - [`link`]: links `systems` entries to their chips after the data is loaded, and attaches
+//!   each entry's typed records;
+//! - [`bindings`]: the engine's functions as calc sees them, one file per area.
 
 pub mod bindings;
-pub mod catalogue;
 pub mod decode;
 pub mod hardware;
 pub mod kv;
@@ -28,11 +29,14 @@ pub mod model;
 pub mod moe;
 pub mod network;
 pub mod prefill;
+pub mod records;
 pub mod roofline;
 pub mod training;
 
 #[cfg(test)]
 mod data_tests;
+#[cfg(test)]
+pub(crate) mod testdata;
 
 pub use decode::{Decode, DecodeConfig, decode, decode_on_system};
 pub use hardware::{Chip, PeakFlops, Precision, System};

@@ -112,21 +112,21 @@ pub fn pipeline_hop_time(bytes: f64, chips: f64, scale_out: f64, latency: f64) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::catalogue::fixtures;
+    use crate::engine::testdata;
     use crate::engine::testutil::close;
 
     #[test]
     fn gb200_scale_up_is_18x_its_nic_and_h100_9x() {
         // GB200: NVLink 1.8 TB/s bidirectional = 900 GB/s each way; one 400 Gb/s NIC = 50 GB/s.
         // 900/50 = 18 (CLAIMS.md C13).
-        let gb200 = fixtures::gb200();
+        let gb200 = testdata::chip("gb200");
         let ratio = scale_up_to_out_ratio(
             gb200.scale_up_per_direction(),
             gb200.scale_out_bandwidth.unwrap(),
         );
         close(ratio, 18.0, 1e-9);
         // H100: 900/2 = 450 GB/s vs 50 GB/s = 9; GB300: 900 vs 800 Gb/s = 100 GB/s ⇒ 9.
-        let h100 = fixtures::h100();
+        let h100 = testdata::chip("h100");
         close(
             scale_up_to_out_ratio(
                 h100.scale_up_per_direction(),
@@ -135,7 +135,7 @@ mod tests {
             9.0,
             1e-9,
         );
-        let gb300 = fixtures::gb300();
+        let gb300 = testdata::chip("gb300");
         close(
             scale_up_to_out_ratio(
                 gb300.scale_up_per_direction(),
@@ -161,7 +161,7 @@ mod tests {
     fn off_rack_traffic_dominates_a_two_rack_all_to_all() {
         // 1 GB per chip over 144 GB200s: up 0.493 GB / 900 GB/s = 0.55 ms; out 0.5 GB / 50 GB/s
         // = 10 ms. The slow link sets the time.
-        let gb200 = fixtures::gb200();
+        let gb200 = testdata::chip("gb200");
         let t = all_to_all_traffic(1e9, 144, 72);
         let time = all_to_all_time(t, gb200.scale_up_per_direction(), gb200.scale_out_bandwidth);
         close(time, 0.5e9 / 50e9, 1e-9);

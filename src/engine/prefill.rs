@@ -125,7 +125,7 @@ pub fn prefill(model: &Model, chip: &Chip, cfg: &PrefillConfig) -> Prefill {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::catalogue::fixtures;
+    use crate::engine::testdata;
     use crate::engine::testutil::close;
 
     #[test]
@@ -133,8 +133,12 @@ mod tests {
         // Llama 3.1 70B BF16 on 8 H100, one 8,192-token prompt:
         // compute 2·70e9·8,192 / (8·989e12) = 1.1469e15 / 7.912e15 = 145.0 ms;
         // weights 140e9 / 26.8e12 = 5.22 ms; KV 8,192·327,680 / 26.8e12 = 0.10 ms.
-        let m = fixtures::llama31_70b();
-        let p = prefill(&m, &fixtures::h100(), &PrefillConfig::new(&m, 8_192.0, 8));
+        let m = testdata::model("llama31_70b");
+        let p = prefill(
+            &m,
+            &testdata::chip("h100"),
+            &PrefillConfig::new(&m, 8_192.0, 8),
+        );
         close(p.compute_time, 0.14496, 1e-3);
         close(p.weight_time, 5.224e-3, 1e-3);
         close(p.kv_time, 0.1002e-3, 1e-3);
@@ -147,8 +151,12 @@ mod tests {
     #[test]
     fn a_short_prompt_is_weight_bound() {
         // 100 tokens: compute 1.4e13/7.912e15 = 1.77 ms < weights 5.22 ms.
-        let m = fixtures::llama31_70b();
-        let p = prefill(&m, &fixtures::h100(), &PrefillConfig::new(&m, 100.0, 8));
+        let m = testdata::model("llama31_70b");
+        let p = prefill(
+            &m,
+            &testdata::chip("h100"),
+            &PrefillConfig::new(&m, 100.0, 8),
+        );
         assert_eq!(p.bound, Bound::WeightRead);
         close(p.time, p.memory_time, 1e-12);
     }
@@ -157,10 +165,10 @@ mod tests {
     fn causal_attention_adds_l_squared_over_two() {
         // DeepSeek-V3, 8,192 tokens: pairs = 8,192·8,191/2 = 33,550,336;
         // · 4,997,120 = 1.6765e14 FLOP of attention vs 2·37e9·8,192 = 6.062e14 of weights.
-        let m = fixtures::deepseek_v3();
+        let m = testdata::model("deepseek_v3");
         let mut cfg = PrefillConfig::new(&m, 8_192.0, 64);
         cfg.attention_flops = true;
-        let p = prefill(&m, &fixtures::gb200(), &cfg);
+        let p = prefill(&m, &testdata::chip("gb200"), &cfg);
         close(p.flops, 6.0621e14 + 1.6765e14, 1e-3);
         // 8,192 tokens touch all 256 experts, so every weight is read once: 671e9/512e12 = 1.31 ms.
         close(p.weight_time, 1.3105e-3, 1e-3);

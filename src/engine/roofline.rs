@@ -56,21 +56,25 @@ pub enum Bound {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::catalogue::fixtures;
     use crate::engine::hardware::Precision;
+    use crate::engine::testdata;
     use crate::engine::testutil::close;
 
     #[test]
     fn h100_bf16_ridge_is_295_flop_per_byte() {
         // 989e12 FLOP/s / 3.35e12 B/s = 295.2 (SB gpus.md Q3: "990e12 / 3.35e12 = 295").
         close(ridge_point(989e12, 3.35e12), 295.2, 0.001);
-        close(fixtures::h100().ridge_point(Precision::Bf16), 295.2, 0.001);
+        close(
+            testdata::chip("h100").ridge_point(Precision::Bf16),
+            295.2,
+            0.001,
+        );
     }
 
     #[test]
     fn b200_fp8_ridge_is_562_and_talk_ratio_281() {
         // 4.5e15 / 8e12 = 562.5 FLOP/B; R = 4.5e15 · 1 B / (2 · 8e12) = 281.25.
-        let b200 = fixtures::b200();
+        let b200 = testdata::chip("b200");
         close(b200.ridge_point(Precision::Fp8), 562.5, 1e-9);
         close(b200.hardware_ratio(Precision::Fp8), 281.25, 1e-9);
         // At FP4: 9e15 · 0.5 / 16e12 = 281.25 again (compute and weights scale together).
@@ -82,7 +86,7 @@ mod tests {
         // 1.97e14 / 8.2e11 = 240.2 (SB roofline.md); the Google doc's 819 GB/s gives 240.5.
         close(ridge_point(1.97e14, 8.2e11), 240.2, 0.001);
         close(
-            fixtures::tpu_v5e().ridge_point(Precision::Bf16),
+            testdata::chip("tpu_v5e").ridge_point(Precision::Bf16),
             240.0,
             0.005,
         );
@@ -93,31 +97,31 @@ mod tests {
         // CLAIMS.md C3, table §1.3: R = F·b_w/(2·BW) at matched precision.
         // A100 BF16: 312e12·2/(2·2.04e12) = 152.9 — half the "≈300".
         close(
-            fixtures::a100().hardware_ratio(Precision::Bf16),
+            testdata::chip("a100").hardware_ratio(Precision::Bf16),
             152.9,
             0.001,
         );
         // H100 BF16: 989e12·2/(2·3.35e12) = 295.2.
         close(
-            fixtures::h100().hardware_ratio(Precision::Bf16),
+            testdata::chip("h100").hardware_ratio(Precision::Bf16),
             295.2,
             0.001,
         );
         // GB200 FP4: 10e15·0.5/(2·8e12) = 312.5.
         close(
-            fixtures::gb200().hardware_ratio(Precision::Fp4),
+            testdata::chip("gb200").hardware_ratio(Precision::Fp4),
             312.5,
             1e-9,
         );
         // GB300 FP4: 15e15·0.5/(2·8e12) = 468.75 (the source of the summary's "3,750" = 8 × 468.75).
         close(
-            fixtures::gb300().hardware_ratio(Precision::Fp4),
+            testdata::chip("gb300").hardware_ratio(Precision::Fp4),
             468.75,
             1e-9,
         );
         // Ironwood FP8: 4.614e15·1/(2·7.37e12) = 313.0.
         close(
-            fixtures::ironwood().hardware_ratio(Precision::Fp8),
+            testdata::chip("ironwood").hardware_ratio(Precision::Fp8),
             313.0,
             0.001,
         );

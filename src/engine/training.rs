@@ -56,7 +56,7 @@ pub fn training_time(flops: f64, chips: f64, peak: f64, mfu: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::catalogue::fixtures;
+    use crate::engine::testdata;
     use crate::engine::testutil::close;
 
     #[test]
@@ -69,7 +69,7 @@ mod tests {
     #[test]
     fn training_and_inference_flops() {
         // DeepSeek-V3: 6 · 37e9 · 14.8e12 = 3.2856e24.
-        let m = fixtures::deepseek_v3();
+        let m = testdata::model("deepseek_v3");
         close(
             training_flops(m.params_active, m.training_tokens.unwrap()),
             3.2856e24,

@@ -33,6 +33,7 @@ fn the_repository_data_loads_without_diagnostics() {
     assert_eq!(
         names,
         [
+            "deployments",
             "hardware",
             "measurements",
             "memory",
@@ -168,6 +169,8 @@ fn unit_for(parent: &str, key: &str) -> Option<&'static str> {
             | "chips" | "cpus" | "scale_up_domain" | "speed_up" | "batch_discount"
             | "price_rise_to_2026" | "dies_per_chip",
         ) => "1",
+        (_, "nodes" | "gpus" | "redundant_experts") => "1",
+        (_, "routed_experts_per_gpu" | "shared_experts_per_gpu") => "1",
         // `sliding_window.layers` is covered by "layers" above.
         _ => return None,
     })
@@ -214,7 +217,14 @@ fn check_dims(scope: &Scope, at: &str, parent: &str, v: &Value, problems: &mut V
     }
 }
 
-const ENGINE_FILES: &[&str] = &["hardware", "memory", "models", "pricing", "systems"];
+const ENGINE_FILES: &[&str] = &[
+    "deployments",
+    "hardware",
+    "memory",
+    "models",
+    "pricing",
+    "systems",
+];
 
 #[test]
 fn every_quantity_has_the_dimension_its_field_name_implies() {
