@@ -60,7 +60,7 @@
 //!   ([`prefill::prefill`]); `cost_per_token` is per prompt token.
 //! - `weight_floor(model, hw, chips, precision="", layout="sharded")` → s: the weights one chip
 //!   holds over its bandwidth, no step that reads every weight is faster: `N_tot·b_w/(chips·BW)`
-//!   sharded (CLAIMS.md C1); with `layout="dp_ep"` the non-expert weights plus `⌈E/chips⌉`
+//!   sharded; with `layout="dp_ep"` the non-expert weights plus `⌈E/chips⌉`
 //!   experts per MoE layer, over `BW`.
 //!
 //! Hardware:
@@ -86,14 +86,14 @@
 //!   the same balance with the KV read; `exists` is false (and `batch` absent) when past the
 //!   balance context no batch is compute-bound.
 //! - `per_expert_batch(model, hw, precision="")` → number: `R·E/k`.
-//! - `expected_experts(experts, active, batch)` → number: `E·(1−(1−k/E)^B)`.
+//! - `expected_experts(experts, active, batch)` → number: `E·(1−(1−k/E)^b)`.
 //! - `busiest_experts(model, batch, chips)` → number: the expected touched routed experts per MoE
 //!   layer on the busiest of `chips` chips (a balls-into-bins maximum; what `decode` times the
 //!   expert reads with).
-//! - `tokens_per_expert(model, batch)` → number: `B·k/E`, tokens each routed expert sees.
+//! - `tokens_per_expert(model, batch)` → number: `b·k/E`, tokens each routed expert sees.
 //! - `fast_mode(price)` → `{price_ratio, speed_up, batch_ratio, normal_kv_over_weights,
 //!   fast_kv_over_weights}` for a `pricing.yaml` entry with a `fast` tier: the batch ratio
-//!   `price × speed` and the memory-bound operating points (CLAIMS.md C10).
+//!   `price × speed` and the memory-bound operating points.
 //! - `price_ratio(a, b)` → number: `a/b` for two prices (or any two quantities) of one dimension.
 //!
 //! Network:

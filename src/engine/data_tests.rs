@@ -17,8 +17,18 @@ type Decoder = fn(&Value, &str) -> Result<(), String>;
 #[test]
 fn every_bundled_entry_decodes_into_its_typed_record_at_load() {
     let kinds: [(&str, Decoder); 5] = [
-        ("hardware", |v, p| records::hw(v, p).map(drop)),
-        ("systems", |v, p| records::hw(v, p).map(drop)),
+        // An announced part with no compute figures yet (Rubin) is, to the engine, its memory.
+        ("hardware", |v, p| match v.field("flops") {
+            Some(_) => records::hw(v, p).map(drop),
+            None => records::tier(v, p).map(drop),
+        }),
+        // A system of such a part (Rubin Ultra) is read by the chapters field by field.
+        ("systems", |v, p| {
+            match v.field("hardware").and_then(|h| h.field("flops")) {
+                Some(_) => records::hw(v, p).map(drop),
+                None => Ok(()),
+            }
+        }),
         ("models", |v, p| records::model(v, p).map(drop)),
         ("memory", |v, p| records::tier(v, p).map(drop)),
         ("pricing", |v, p| records::pricing(v, p).map(drop)),
@@ -31,8 +41,10 @@ fn every_bundled_entry_decodes_into_its_typed_record_at_load() {
                 continue; // the file's own `source:` or `note:`
             }
             decode(v, id).unwrap_or_else(|e| panic!("data/{file}.yaml {id}: {e}"));
+            let compute_less_system =
+                file == "systems" && v.field("hardware").and_then(|h| h.field("flops")).is_none();
             assert!(
-                v.attached::<Decoded>().is_some(),
+                compute_less_system || v.attached::<Decoded>().is_some(),
                 "data/{file}.yaml {id} was not decoded at load"
             );
         }

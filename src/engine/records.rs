@@ -454,6 +454,21 @@ fn decode_tier(v: &Value, param: &str) -> Result<TierRecord, String> {
     let expected =
         "a memory, hardware or system record (like `memory.hdd_exos_x24` or `hardware.h100`)";
     let e = Entry::new(v, param, "memory tier", expected)?;
+    // An announced chip with no compute figures yet is, as memory, its HBM.
+    if e.has("hbm") && !e.has("flops") && !e.has("chip") {
+        let ((capacity, bandwidth), figures) = with_figures(|| {
+            let rate = per(Dim::information(), Dim::time());
+            Ok((
+                e.quantity("hbm.capacity", &Dim::information(), "GB")?,
+                e.quantity("hbm.bandwidth", &rate, "TB/s")?,
+            ))
+        })?;
+        return Ok(TierRecord {
+            capacity,
+            bandwidth,
+            figures,
+        });
+    }
     if e.has("hbm") || e.has("chip") {
         let h = hw(v, param)?;
         return Ok(TierRecord {

@@ -111,9 +111,15 @@ fn preprocess_inner(root: &Path, src_rel: &Path, mut book: Book) -> Preprocessed
     // The prelude every chapter starts from, as in `calcbook build`: engine functions and data.
     let mut prelude = calc::Scope::new();
     engine::bindings::register(&mut prelude);
-    let (_, data_diags) =
+    let (mut data, data_diags) =
         notebook::data::load(&root.join(&data_rel), &data_rel, &mut prelude, &mut sources);
     diagnostics.extend(data_diags);
+    // Systems get their chip records and entries their typed engine form, as in `build`.
+    diagnostics.extend(engine::link::link_records(
+        &mut prelude,
+        &mut data,
+        &sources,
+    ));
 
     let mut claims = Vec::new();
     for_each_chapter(&mut book.items, &mut |md| {

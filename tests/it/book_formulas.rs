@@ -116,7 +116,7 @@ fn all_to_all_moves_two_k_d_bytes_per_moe_layer() {
     // racks.md: dispatch + combine, k experts, d activations at one byte, every MoE layer.
     agrees(
         &s,
-        "all_to_all_bytes_per_token(models.deepseek_v3)",
+        "all_to_all_bytes_per_token(models.deepseek_v3, activation_bytes=1)",
         "2 * models.deepseek_v3.experts.active * models.deepseek_v3.hidden * 1 B * \
          models.deepseek_v3.experts.moe_layers / token",
         0.005,

@@ -166,10 +166,9 @@ fn unit_for(parent: &str, key: &str) -> Option<&'static str> {
             | "head_dim" | "kv_lora_rank" | "q_lora_rank" | "qk_rope_head_dim" | "qk_nope_head_dim"
             | "v_head_dim" | "window" | "routed" | "active" | "shared" | "expert_ffn"
             | "moe_layers" | "dense_layers" | "dense_ffn" | "vocab" | "weight_bytes" | "domain"
-            | "chips" | "cpus" | "scale_up_domain" | "speed_up" | "batch_discount"
-            | "price_rise_to_2026" | "dies_per_chip",
+            | "chips" | "cpus" | "scale_up_domain" | "speed_up" | "batch_discount",
         ) => "1",
-        (_, "nodes" | "gpus" | "redundant_experts") => "1",
+        (_, "nodes" | "redundant_experts") => "1",
         (_, "routed_experts_per_gpu" | "shared_experts_per_gpu") => "1",
         // `sliding_window.layers` is covered by "layers" above.
         _ => return None,
@@ -217,25 +216,11 @@ fn check_dims(scope: &Scope, at: &str, parent: &str, v: &Value, problems: &mut V
     }
 }
 
-const ENGINE_FILES: &[&str] = &[
-    "deployments",
-    "hardware",
-    "memory",
-    "models",
-    "pricing",
-    "systems",
-];
-
 #[test]
 fn every_quantity_has_the_dimension_its_field_name_implies() {
     let (scope, files, _, _) = repo_data();
     let mut problems = Vec::new();
-    // The engine's catalogue files, whose field names the engine reads; `talk.yaml` and
-    // `measurements.yaml` are the book's own records, named freely by the author.
-    for f in files
-        .iter()
-        .filter(|f| ENGINE_FILES.contains(&f.name.as_str()))
-    {
+    for f in &files {
         check_dims(&scope, &f.name, "", &f.value, &mut problems);
     }
     assert!(problems.is_empty(), "{problems:#?}");

@@ -185,6 +185,31 @@ fn failing_claim_renders_the_red_box_and_warns_without_failing() {
     );
 }
 
+/// The preprocessor's prelude is `build`'s: a `systems` entry reaches its chip's record.
+#[test]
+fn a_system_entry_is_linked_to_its_chip_as_in_build() {
+    let hardware =
+        "chip_x:\n  name: Chip X\n  hbm: {bandwidth: 2 TB/s}\n  source: https://example.org/x\n";
+    let systems =
+        "rack_x:\n  name: Rack X\n  chip: chip_x\n  chips: 4\n  source: https://example.org/rack\n";
+    let text = "# Panels\n\n```calc\nclaim \"The rack's chips read fast\": systems.rack_x.hardware.hbm.bandwidth > 1 TB/s\n```\n";
+    let book = fixture_copy(&[
+        ("src/panels.md", text),
+        ("data/hardware.yaml", hardware),
+        ("data/systems.yaml", systems),
+    ]);
+    let run = preprocess(&with_content(request_for(book.root()), 0, text));
+    run.assert_code(0);
+    let out: Book = serde_json::from_str(&run.stdout).unwrap();
+    assert!(
+        chapter(&out, "Panels")
+            .content
+            .contains("claim claim--holds"),
+        "{}",
+        run.stderr
+    );
+}
+
 #[test]
 fn check_gates_the_mdbook_book_and_accepts_its_preprocessor_section() {
     let run: Run = common::calcbook()
