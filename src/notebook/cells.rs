@@ -16,6 +16,7 @@ use crate::chart::{self, RefKind, RefTarget};
 use crate::diagnostic::{self, Diagnostic, Sources};
 use crate::render::markdown::{CellHook, escape};
 
+use super::pad;
 use super::trace::{self, Trace};
 use super::{ClaimKind, ClaimRecord, RootCause};
 use std::collections::HashSet;
@@ -235,7 +236,7 @@ impl<'a> ChapterNotebook<'a> {
         let lines: Vec<&str> = highlighted.split('\n').collect();
         let line_count = body.trim_end_matches('\n').split('\n').count();
         let mut shown: Vec<Option<String>> = vec![None; line_count];
-        // The data figures behind each shown value, for its tooltip.
+        // The data figures behind each shown value, for its hover title.
         let mut from_at: Vec<String> = vec![String::new(); line_count];
         let mut shown_trace: Vec<Option<(calc::Value, Vec<trace::DataRef>)>> =
             vec![None; line_count];
@@ -243,6 +244,8 @@ impl<'a> ChapterNotebook<'a> {
         // Statements that are claims render as boxes; their lines leave the pad.
         let mut claim_at: Vec<Option<usize>> = vec![None; line_count];
         let mut claim_html: Vec<String> = Vec::new();
+        // The last line of the statement that starts on each line.
+        let mut stmt_end: Vec<Option<usize>> = vec![None; line_count];
         let body_lines = diagnostic::LineIndex::new(body);
         for stmt in &output.statements {
             let first = stmt
@@ -253,14 +256,22 @@ impl<'a> ChapterNotebook<'a> {
                 .line(stmt.span.end.saturating_sub(1).max(stmt.span.start))
                 .saturating_sub(1)
                 .min(line_count.saturating_sub(1));
+            if last > first {
+                stmt_end[first] = Some(last);
+            }
             match &stmt.kind {
                 OutputKind::Value { display, value }
                 | OutputKind::Assignment { display, value, .. } => {
                     shown[last] = Some(display.clone());
                     from_at[last] = value.prov().map(from_text).unwrap_or_default();
                     let source = body.get(stmt.span.clone()).unwrap_or("");
-                    shown_trace[last] =
-                        Some((value.clone(), trace::data_refs(source, &self.data_records)));
+                    // The records the statement names, then those it reaches through other
+                    // names (its value's provenance).
+                    let data = trace::merge_refs(
+                        trace::data_refs(source, &self.data_records),
+                        value.prov().map(trace::figure_refs).unwrap_or_default(),
+                    );
+                    shown_trace[last] = Some((value.clone(), data));
                 }
                 OutputKind::Claim(result) => {
                     let record = self.claim_record(result, stmt, offset);
@@ -305,10 +316,20 @@ impl<'a> ChapterNotebook<'a> {
         }
 
         let root = self.root();
+        let raw_lines: Vec<&str> = body.split('\n').collect();
+        // Each line's source, highlighted, with its data entries linked.
+        let src_lines: Vec<String> = (0..line_count)
+            .map(|i| {
+                let raw_line = raw_lines.get(i).copied().unwrap_or("");
+                let line_refs = trace::data_refs(raw_line, &self.data_records);
+                trace::link_data_names(lines.get(i).copied().unwrap_or(""), &line_refs, &root)
+            })
+            .collect();
         let mut html = String::new();
         let mut pad_open = false;
         let mut last_claim = None;
-        for i in 0..line_count {
+        let mut i = 0;
+        while i < line_count {
             if let Some(c) = claim_at[i] {
                 if pad_open {
                     html.push_str("</div>\n");
@@ -318,57 +339,64 @@ impl<'a> ChapterNotebook<'a> {
                     html.push_str(&claim_html[c]);
                     last_claim = Some(c);
                 }
-            } else {
-                if !pad_open {
-                    html.push_str(&format!(
-                        "<div class=\"calc-block\" data-block=\"{}\">\n",
-                        self.blocks
-                    ));
-                    pad_open = true;
+                if !errors_after[i].is_empty() {
+                    html.push_str(&self.error_box(&errors_after[i]));
                 }
-                let class = if error_lines[i] {
-                    "calc-line calc-line--error"
-                } else {
-                    "calc-line"
-                };
-                let raw_line = body.split('\n').nth(i).unwrap_or("");
-                let line_refs = trace::data_refs(raw_line, &self.data_records);
-                let src =
-                    trace::link_data_names(lines.get(i).copied().unwrap_or(""), &line_refs, &root);
-                let out = match (&shown[i], &shown_trace[i]) {
-                    (Some(s), Some((value, data))) => {
-                        let trace = Trace {
-                            id: self.next_trace_id(),
-                            expr: None,
-                            value: Some(value),
-                            data: data.clone(),
-                            root: &root,
-                        };
-                        format!(
-                            "= {}",
-                            trace::traced(s, "calc-value", &trace, self.scope.registry())
-                        )
-                    }
-                    (Some(s), None) => format!("= {}", escape(s)),
-                    _ => String::new(),
-                };
-                // The data figures behind the value, for its tooltip.
-                let title = match from_at[i].trim_start() {
-                    "" => String::new(),
-                    t => format!(" title=\"{}\"", escape(t)),
-                };
+                i += 1;
+                continue;
+            }
+            if !pad_open {
                 html.push_str(&format!(
-                    "<div class=\"{class}\"><code class=\"calc-src\">{}</code><span class=\"calc-out\"{title}>{out}</span></div>\n",
-                    if src.is_empty() { " " } else { &src }
+                    "<div class=\"calc-block\" data-block=\"{}\">\n",
+                    self.blocks
                 ));
+                pad_open = true;
             }
-            if !errors_after[i].is_empty() {
-                if pad_open {
-                    html.push_str("</div>\n");
-                    pad_open = false;
+            // A statement's lines stay together in one row, its value after the last.
+            let last = stmt_end[i].unwrap_or(i).max(i);
+            let out = match (&shown[last], &shown_trace[last]) {
+                (Some(s), Some((value, data))) => {
+                    let trace = Trace {
+                        id: self.next_trace_id(),
+                        expr: None,
+                        value: Some(value),
+                        data: data.clone(),
+                        root: &root,
+                    };
+                    let label = match value {
+                        calc::Value::Record(r) => format!("{{{} fields}}", r.fields.len()),
+                        _ => s.clone(),
+                    };
+                    Some(format!(
+                        "= {}",
+                        trace::traced(&label, "calc-value", &trace, self.scope.registry())
+                    ))
                 }
-                html.push_str(&self.error_box(&errors_after[i]));
+                (Some(s), None) => Some(format!("= {}", escape(s))),
+                _ => None,
+            };
+            let record = match &shown_trace[last] {
+                Some((calc::Value::Record(r), _)) => {
+                    Some(pad::record_table(r, self.scope.registry()))
+                }
+                _ => None,
+            };
+            let row = pad::PadRow {
+                lines: &src_lines[i..=last],
+                raw: &raw_lines[i..=last.min(raw_lines.len().saturating_sub(1))],
+                error: error_lines[i..=last].iter().any(|e| *e),
+                out,
+                from: from_at[last].clone(),
+                record,
+            };
+            html.push_str(&pad::row_html(&row));
+            let errors: Vec<Diagnostic> = errors_after[i..=last].concat();
+            if !errors.is_empty() {
+                html.push_str("</div>\n");
+                pad_open = false;
+                html.push_str(&self.error_box(&errors));
             }
+            i = last + 1;
         }
         if pad_open {
             html.push_str("</div>\n");
@@ -425,7 +453,10 @@ impl<'a> ChapterNotebook<'a> {
             .and_then(|rest| rest.strip_prefix(':'))
             .unwrap_or(source)
             .trim();
-        let data = trace::data_refs(source, &self.data_records);
+        let data = trace::merge_refs(
+            trace::data_refs(source, &self.data_records),
+            trace::figure_refs(&[c.lhs_from.as_slice(), c.rhs_from.as_slice()].concat()),
+        );
         let dim = self
             .scope
             .registry()
@@ -461,7 +492,10 @@ impl<'a> ChapterNotebook<'a> {
                     id: self.next_trace_id(),
                     expr: Some(expr),
                     value: value.as_ref(),
-                    data: trace::data_refs(expr, &self.data_records),
+                    data: trace::merge_refs(
+                        trace::data_refs(expr, &self.data_records),
+                        trace::figure_refs(&from),
+                    ),
                     root: &self.root(),
                 };
                 let traced = trace::traced(&display, "calc-inline", &trace, self.scope.registry());

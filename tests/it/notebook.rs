@@ -369,3 +369,37 @@ fn claim_words_get_curly_quotes_like_the_prose() {
     // A unit written as a word reads in the plural.
     assert!(html.contains(">3 hours</button>"), "{html}");
 }
+
+/// The calculator pad (src/notebook/pad.rs): a statement written over several lines stays one row
+/// with one value after its last line; a trailing comment becomes a note; a record value is an
+/// aligned field list (issue #15).
+#[test]
+fn continuation_lines_stay_one_row_and_a_record_lists_its_fields() {
+    let book = book_with(
+        "# Pad\n\n```calc\nkv = 80 * (512 +\n          64) * 2 B   # per token\nr = {time: 2 ms, size: 3 GB, name: \"x\"}\n```\n",
+    );
+    book.build().assert_code(0);
+    let html = book.page("w.html");
+    let row_start = html
+        .find("<div class=\"calc-line\"><code class=\"calc-src\"")
+        .unwrap();
+    let row = &html[row_start..html[row_start..].find("</div>\n").unwrap() + row_start];
+    // Both lines of `kv` in one source block, the note apart, one value: 80 × 576 × 2 B = 92.2 kB.
+    assert_eq!(row.matches("<span class=\"calc-row\">").count(), 2, "{row}");
+    assert!(
+        row.contains("<span class=\"calc-note\"><span class=\"cb-com\"># per token</span></span>"),
+        "{row}"
+    );
+    assert!(row.contains(">92.2 kB</button>"), "{row}");
+    // The note's column as written (22), less the gap before it.
+    assert!(row.contains("style=\"--note-col:20ch\""), "{row}");
+    assert_eq!(
+        html.matches("class=\"calc-out\"").count(),
+        2,
+        "one value per statement"
+    );
+    // The record: one table row per field, name, value and unit apart.
+    assert!(html.contains("<th scope=\"row\">time</th><td class=\"calc-record-value\">2</td><td class=\"calc-record-unit\">ms</td>"), "{html}");
+    assert!(html.contains("<th scope=\"row\">size</th><td class=\"calc-record-value\">3</td><td class=\"calc-record-unit\">GB</td>"));
+    assert!(html.contains(">{3 fields}</button>"));
+}
