@@ -235,17 +235,17 @@ impl<'a> ChapterNotebook<'a> {
         let highlighted = calc::highlight_with(body, self.scope.registry());
         let lines: Vec<&str> = highlighted.split('\n').collect();
         let line_count = body.trim_end_matches('\n').split('\n').count();
-        let mut shown: Vec<Option<String>> = vec![None; line_count];
-        // The data figures behind each shown value, for its hover title.
-        let mut from_at: Vec<String> = vec![String::new(); line_count];
-        let mut shown_trace: Vec<Option<(calc::Value, Vec<trace::DataRef>)>> =
-            vec![None; line_count];
-        let mut error_lines: Vec<bool> = vec![false; line_count];
-        // Statements that are claims render as boxes; their lines leave the pad.
-        let mut claim_at: Vec<Option<usize>> = vec![None; line_count];
-        let mut claim_html: Vec<String> = Vec::new();
-        // The last line of the statement that starts on each line.
-        let mut stmt_end: Vec<Option<usize>> = vec![None; line_count];
+        let mut plan = PadPlan::new(line_count);
+        let PadPlan {
+            shown,
+            from_at,
+            shown_trace,
+            error_lines,
+            claim_at,
+            claim_html,
+            stmt_end,
+            errors_after,
+        } = &mut plan;
         let body_lines = diagnostic::LineIndex::new(body);
         for stmt in &output.statements {
             let first = stmt
@@ -302,7 +302,6 @@ impl<'a> ChapterNotebook<'a> {
             }
         }
         // A diagnostic's line within the block, to show it right after that line.
-        let mut errors_after: Vec<Vec<Diagnostic>> = vec![Vec::new(); line_count];
         for (raw, located) in output.diagnostics.iter().zip(&located) {
             let line = raw
                 .span
@@ -315,6 +314,25 @@ impl<'a> ChapterNotebook<'a> {
             errors_after[line].push(located.clone());
         }
 
+        let html = self.render_pad(body, &lines, &plan);
+        self.diagnostics.extend(located);
+        html
+    }
+
+    /// The pad of a block from its plan: statements as rows, claims as boxes, errors after the
+    /// statement they belong to.
+    fn render_pad(&mut self, body: &str, lines: &[&str], plan: &PadPlan) -> String {
+        let PadPlan {
+            shown,
+            from_at,
+            shown_trace,
+            error_lines,
+            claim_at,
+            claim_html,
+            stmt_end,
+            errors_after,
+        } = plan;
+        let line_count = shown.len();
         let root = self.root();
         let raw_lines: Vec<&str> = body.split('\n').collect();
         // Each line's source, highlighted, with its data entries linked.
@@ -401,7 +419,6 @@ impl<'a> ChapterNotebook<'a> {
         if pad_open {
             html.push_str("</div>\n");
         }
-        self.diagnostics.extend(located);
         html
     }
 
@@ -655,6 +672,38 @@ pub fn claim_box_with(c: &ClaimRecord, lhs_html: &str, rhs_html: &str, root: &st
         op = escape(&c.op),
         rhs = rhs_html,
     )
+}
+
+/// What a calc block shows on each of its lines, gathered from its statements before the pad
+/// is drawn.
+struct PadPlan {
+    shown: Vec<Option<String>>,
+    /// The data figures behind each shown value, for its hover title.
+    from_at: Vec<String>,
+    shown_trace: Vec<Option<(calc::Value, Vec<trace::DataRef>)>>,
+    error_lines: Vec<bool>,
+    /// Statements that are claims render as boxes; their lines leave the pad.
+    claim_at: Vec<Option<usize>>,
+    claim_html: Vec<String>,
+    /// The last line of the statement that starts on each line.
+    stmt_end: Vec<Option<usize>>,
+    /// Diagnostics to show right after each line.
+    errors_after: Vec<Vec<Diagnostic>>,
+}
+
+impl PadPlan {
+    fn new(line_count: usize) -> Self {
+        PadPlan {
+            shown: vec![None; line_count],
+            from_at: vec![String::new(); line_count],
+            shown_trace: vec![None; line_count],
+            error_lines: vec![false; line_count],
+            claim_at: vec![None; line_count],
+            claim_html: Vec::new(),
+            stmt_end: vec![None; line_count],
+            errors_after: vec![Vec::new(); line_count],
+        }
+    }
 }
 
 /// ```` ```calc hidden ```` (or `hide`): evaluated as usual, shown folded.
