@@ -439,7 +439,7 @@ fn draw_legend(root: &Root, chart: &ResolvedChart, l: &Layout) {
 /// Rewrites plotters' output: theme colours, accessible root element, compact attributes.
 fn finish(svg: &str, chart: &ResolvedChart, anchor: &str, w: i32, h: i32) -> String {
     let mut out = String::with_capacity(svg.len() + 1024);
-    let title = chart.title.clone().unwrap_or_else(|| "Chart".into());
+    let title = smart(chart.title.as_deref().unwrap_or("Chart"));
     let _ = write!(
         out,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"100%\" \

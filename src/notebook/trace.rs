@@ -114,11 +114,11 @@ pub fn base_units(value: &Value, registry: &Registry) -> Option<String> {
     if dim.is_dimensionless() {
         return None;
     }
-    Some(format!(
-        "{} {}",
-        format::unit_number(si, 4),
-        registry.base_unit_string(dim)
-    ))
+    let number = format::unit_number(si, 4);
+    let unit = registry.base_unit_string(dim);
+    // `1,685 tokens`, `1 token`, as every other shown value.
+    let unit = format::plural(&unit, &number);
+    Some(format!("{number} {unit}"))
 }
 
 /// `shown` as a button opening its trace card, and the card.
