@@ -403,3 +403,31 @@ fn continuation_lines_stay_one_row_and_a_record_lists_its_fields() {
     assert!(html.contains("<th scope=\"row\">size</th><td class=\"calc-record-value\">3</td><td class=\"calc-record-unit\">GB</td>"));
     assert!(html.contains(">{3 fields}</button>"));
 }
+
+/// A value computed from a variable that read a data record (not naming the record itself)
+/// still opens to that record's entry on the sources page: traces follow provenance (#15).
+#[test]
+fn a_value_traces_data_records_it_reaches_through_other_names() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [A](a.md)\n"),
+        (
+            "data/chips.yaml",
+            "x1:\n  name: Chip X1\n  hbm: {capacity: 80 GB, bandwidth: 3.35 TB/s}\n  source: https://example.com/x1\n",
+        ),
+        (
+            "src/a.md",
+            "# A\n\n```calc\ncap = chips.x1.hbm.capacity\nhalf = cap / 2\n```\n\nHalf is `= half`.\n",
+        ),
+    ]);
+    book.build().assert_code(0);
+    let page = book.page("a.html");
+    // The `half` line names no record; its card and the inline value's still link to it.
+    let half_line = &page[page.find("<span class=\"cb-name\">half</span>").unwrap()..];
+    let card = &half_line[..half_line.find("</div>").unwrap()];
+    assert!(
+        card.contains("<a class=\"data-ref\" href=\"sources.html#chips-x1\">chips.x1</a>"),
+        "{card}"
+    );
+    let prose = &page[page.find("Half is").unwrap()..];
+    assert!(prose.contains("href=\"sources.html#chips-x1\""), "{prose}");
+}
