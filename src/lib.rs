@@ -16,6 +16,7 @@ pub mod check;
 pub mod diagnostic;
 pub mod engine;
 pub mod explore;
+pub mod html;
 pub mod init;
 pub mod notebook;
 pub mod output;

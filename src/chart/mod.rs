@@ -238,4 +238,4 @@ impl ResolvedChart {
     }
 }
 
-pub(crate) use crate::render::markdown::escape;
+pub(crate) use crate::html::escape;

@@ -14,7 +14,8 @@ use crate::book::Chapter;
 use crate::calc::{self, OutputKind, Scope};
 use crate::chart::{self, RefKind, RefTarget};
 use crate::diagnostic::{self, Diagnostic, Sources};
-use crate::render::markdown::{CellHook, escape};
+use crate::html::escape;
+use crate::render::markdown::CellHook;
 
 use super::pad;
 use super::trace::{self, Trace};

@@ -8,7 +8,7 @@
 //! block and tracing its values is [`super::cells`]'s.
 
 use crate::calc::{Record, Registry, Value, format};
-use crate::render::markdown::escape;
+use crate::html::escape;
 
 /// One statement (or a comment or blank line) of a pad.
 pub struct PadRow<'a> {

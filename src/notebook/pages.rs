@@ -2,8 +2,8 @@
 //! claim with its verdict and a link back) and the data-sources appendix (every figure of `data/`
 //! with its source links).
 
+use crate::html::escape;
 use crate::render::GeneratedPage;
-use crate::render::markdown::escape;
 use crate::render::typography::smart;
 
 use super::ClaimRecord;

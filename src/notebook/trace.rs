@@ -10,7 +10,7 @@
 use std::collections::HashSet;
 
 use crate::calc::{Registry, Value, format};
-use crate::render::markdown::escape;
+use crate::html::escape;
 
 /// A data entry an expression names: `hardware.h100`, on the sources page at `#hardware-h100`.
 #[derive(Debug, Clone, PartialEq, Eq)]
