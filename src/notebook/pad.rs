@@ -197,13 +197,22 @@ pub fn record_table(record: &Record, reg: &Registry) -> String {
     let mut rows = String::new();
     for (name, value) in &record.fields {
         let shown = format::format_value(value, reg);
-        let (number, unit) = match value {
-            Value::Quantity { .. } => split_unit(&shown),
-            _ => (shown.clone(), String::new()),
+        let (number, unit, class) = match value {
+            Value::Quantity { .. } => {
+                let (n, u) = split_unit(&shown);
+                (n, u, "calc-record-value")
+            }
+            // Text wraps and reads from the left; numbers line up on the right.
+            _ => (
+                shown.clone(),
+                String::new(),
+                "calc-record-value calc-record-text",
+            ),
         };
+        // A long field name (`tokens_per_s_replica`) may break after an underscore on a phone.
+        let name = escape(name).replace('_', "_<wbr>");
         rows.push_str(&format!(
-            "<tr><th scope=\"row\">{}</th><td class=\"calc-record-value\">{}</td><td class=\"calc-record-unit\">{}</td></tr>",
-            escape(name),
+            "<tr><th scope=\"row\">{name}</th><td class=\"{class}\">{}</td><td class=\"calc-record-unit\">{}</td></tr>",
             escape(&number),
             escape(&unit)
         ));
@@ -290,7 +299,7 @@ mod tests {
             unreachable!()
         };
         let html = record_table(&r, &reg);
-        assert!(html.contains("<th scope=\"row\">step_time</th><td class=\"calc-record-value\">11.6</td><td class=\"calc-record-unit\">ms</td>"), "{html}");
+        assert!(html.contains("<th scope=\"row\">step_<wbr>time</th><td class=\"calc-record-value\">11.6</td><td class=\"calc-record-unit\">ms</td>"), "{html}");
         assert!(
             html.contains("<th scope=\"row\">bound</th><td class=\"calc-record-value\">kv</td>"),
             "{html}"
