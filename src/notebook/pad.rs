@@ -301,7 +301,9 @@ mod tests {
         let html = record_table(&r, &reg);
         assert!(html.contains("<th scope=\"row\">step_<wbr>time</th><td class=\"calc-record-value\">11.6</td><td class=\"calc-record-unit\">ms</td>"), "{html}");
         assert!(
-            html.contains("<th scope=\"row\">bound</th><td class=\"calc-record-value\">kv</td>"),
+            html.contains(
+                "<th scope=\"row\">bound</th><td class=\"calc-record-value calc-record-text\">kv</td>"
+            ),
             "{html}"
         );
     }
