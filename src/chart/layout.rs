@@ -116,9 +116,12 @@ pub(crate) fn fit_side(chart: &ResolvedChart, side: Side, axis: &super::Axis) ->
     // start at the decade below the smallest bar (a round number the figure's head names), never
     // at the smallest bar itself, or that bar would have no height at all.
     if chart.kind.is_categorical() && axis.scale == Scale::Log {
-        let smallest = ys
+        // The bars' own values: a mark line below them (`Chinchilla-optimal` at 1) is no bar.
+        let smallest = chart
+            .series
             .iter()
-            .copied()
+            .filter(|s| s.axis == side)
+            .flat_map(|s| s.points.iter().map(|p| p.y))
             .filter(|v| v.is_finite() && *v > 0.0)
             .fold(f64::INFINITY, f64::min);
         if smallest.is_finite() {
@@ -1142,6 +1145,10 @@ mod tests {
         let chart = bars_chart(&[70.0, 500.0, 130.0], 3000.0, "x");
         let l = layout(&chart, &Frame::wide(&chart));
         assert_eq!(l.axes.y.lo, 10.0);
+        // A mark line at a round number below the bars does not push the floor down a decade.
+        let chart = bars_chart(&[1.9, 90.0], 1.0, "optimal");
+        let l = layout(&chart, &Frame::wide(&chart));
+        assert_eq!(l.axes.y.lo, 1.0);
     }
 
     #[test]
