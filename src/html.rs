@@ -22,8 +22,22 @@ pub fn escape_into(s: &str, out: &mut String) {
     }
 }
 
+/// A dotted or snake_case name escaped, free to break after each `.` and `_` on a narrow screen
+/// (`scale_up.bandwidth_per_direction`) instead of inside a word.
+pub fn breakable_name(name: &str) -> String {
+    escape(name).replace('.', ".<wbr>").replace('_', "_<wbr>")
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn names_break_after_dots_and_underscores() {
+        assert_eq!(
+            super::breakable_name("up.bw_dir<"),
+            "up.<wbr>bw_<wbr>dir&lt;"
+        );
+    }
+
     #[test]
     fn markup_and_quotes_are_escaped() {
         assert_eq!(

@@ -39,6 +39,10 @@ pub fn row_html(row: &PadRow) -> String {
     let mut note = String::new();
     let mut style = String::new();
     for (i, line) in row.lines.iter().enumerate() {
+        if i > 0 {
+            // Between the rows, so copied text and the search index keep the line break.
+            code.push('\n');
+        }
         let raw = row.raw.get(i).copied().unwrap_or("");
         let (src, trailing) = if i == last {
             split_note(line, raw)

@@ -29,10 +29,10 @@ fn data_links(c: &ClaimRecord) -> String {
                 .unwrap_or_default();
             let entry = f.path.split('.').next().unwrap_or("");
             format!(
-                "<a href=\"{SOURCES_PATH}#{stem}-{entry}\" title=\"{}:{}\"><code>{stem}.{}</code></a>",
+                "<a href=\"{SOURCES_PATH}#{stem}-{entry}\" title=\"{}:{}\"><code>{stem}.<wbr>{}</code></a>",
                 escape(&f.file),
                 f.line,
-                escape(&f.path)
+                crate::html::breakable_name(&f.path)
             )
         })
         .collect();
@@ -147,7 +147,7 @@ pub fn sources(files: &[DataFile]) -> GeneratedPage {
                 for (k, v) in &e.figures {
                     html.push_str(&format!(
                         "<tr><td><code>{}</code></td><td class=\"num\">{}</td></tr>\n",
-                        escape(k),
+                        crate::html::breakable_name(k),
                         escape(v)
                     ));
                 }

@@ -132,7 +132,7 @@ fn a_home_energy_book_with_its_own_schema_checks_clean() {
     // The claims ledger links each claim to the data entries behind it.
     let ledger = book.page("claims.html");
     assert!(
-        ledger.contains("href=\"sources.html#cars-hatchback\" title=\"data/cars.yaml:6\"><code>cars.hatchback.charging</code>"),
+        ledger.contains("href=\"sources.html#cars-hatchback\" title=\"data/cars.yaml:6\"><code>cars.<wbr>hatchback.<wbr>charging</code>"),
         "{ledger}"
     );
     let sources = book.page("sources.html");
