@@ -47,6 +47,8 @@ pub struct ChapterNotebook<'a> {
     traces: usize,
     /// Renders error boxes, indexing the chapter's lines once.
     renderer: diagnostic::Renderer<'a>,
+    /// The book's theme: claim boxes are drawn by its `claim.html` (the `claim_box` macro).
+    theme: Option<&'a crate::render::Theme>,
 }
 
 impl<'a> ChapterNotebook<'a> {
@@ -67,6 +69,45 @@ impl<'a> ChapterNotebook<'a> {
             data_records: HashSet::new(),
             traces: 0,
             renderer: diagnostic::Renderer::new(sources),
+            theme: None,
+        }
+    }
+
+    /// Draws claim boxes with this theme's `claim.html`, so a book's templates can restyle them.
+    pub fn with_theme(mut self, theme: &'a crate::render::Theme) -> Self {
+        self.theme = Some(theme);
+        self
+    }
+
+    /// A claim's box: the theme's `claim.html` when there is a theme (a template error is
+    /// reported and the built-in box drawn instead), else the built-in box.
+    fn claim_html(&mut self, c: &ClaimRecord, lhs: &str, rhs: &str, root: &str) -> String {
+        let Some(theme) = self.theme else {
+            return claim_box_with(c, lhs, rhs, root);
+        };
+        let mut ctx = tera::Context::new();
+        ctx.insert(
+            "c",
+            &serde_json::json!({
+                "id": c.id,
+                "holds": c.holds,
+                "verdict": c.verdict(),
+                "kind": c.kind.as_str(),
+                "words": crate::render::typography::smart(&c.words),
+                "lhs": lhs,
+                "op": c.op,
+                "rhs": rhs,
+                "tolerance": c.tolerance,
+                "margin": c.margin,
+                "data": claim_data(c, root),
+            }),
+        );
+        match theme.render("claim.html", &ctx) {
+            Ok(html) => html.trim().to_string() + "\n",
+            Err(d) => {
+                self.diagnostics.push(d);
+                claim_box_with(c, lhs, rhs, root)
+            }
         }
     }
 
@@ -279,7 +320,8 @@ impl<'a> ChapterNotebook<'a> {
                     let root = "../".repeat(self.chapter.out_path.matches('/').count());
                     let source = body.get(stmt.span.clone()).unwrap_or("");
                     let (lhs, rhs) = self.claim_sides(&record, source);
-                    claim_html.push(claim_box_with(&record, &lhs, &rhs, &root));
+                    let html = self.claim_html(&record, &lhs, &rhs, &root);
+                    claim_html.push(html);
                     let box_index = claim_html.len() - 1;
                     for slot in &mut claim_at[first..=last.max(first)] {
                         *slot = Some(box_index);
@@ -290,9 +332,11 @@ impl<'a> ChapterNotebook<'a> {
                     error_lines[first] = matches!(stmt.kind, OutputKind::Error);
                     let before = self.claims.len();
                     self.account_for_failure(stmt, &output, offset);
-                    if let Some(record) = self.claims[before..].first() {
+                    if let Some(record) = self.claims[before..].first().cloned() {
                         let root = "../".repeat(self.chapter.out_path.matches('/').count());
-                        claim_html.push(claim_box(record, &root));
+                        let (lhs, rhs) = (escape(&record.lhs), escape(&record.rhs));
+                        let html = self.claim_html(&record, &lhs, &rhs, &root);
+                        claim_html.push(html);
                         let box_index = claim_html.len() - 1;
                         for slot in &mut claim_at[first..=last.max(first)] {
                             *slot = Some(box_index);

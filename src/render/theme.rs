@@ -18,6 +18,7 @@ pub const DEFAULT_FILES: &[(&str, &[u8])] = &[
     ("print.html", include_bytes!("../../templates/print.html")),
     ("404.html", include_bytes!("../../templates/404.html")),
     ("macros.html", include_bytes!("../../templates/macros.html")),
+    ("claim.html", include_bytes!("../../templates/claim.html")),
     (
         "contents.html",
         include_bytes!("../../templates/contents.html"),

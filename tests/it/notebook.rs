@@ -431,3 +431,27 @@ fn a_value_traces_data_records_it_reaches_through_other_names() {
     let prose = &page[page.find("Half is").unwrap()..];
     assert!(prose.contains("href=\"sources.html#chips-x1\""), "{prose}");
 }
+
+/// Claim boxes are drawn by the theme's `claim.html` (the `claim_box` macro), so a book's own
+/// templates folder restyles them (#12 item 3).
+#[test]
+fn a_books_claim_template_restyles_its_claim_boxes() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [Weights](w.md)\n"),
+        ("src/w.md", CHAPTER),
+        (
+            "templates/claim.html",
+            "<aside class=\"my-claim\" id=\"{{ c.id }}\">{{ c.verdict }}: {{ c.words }} ({{ c.lhs | safe }} {{ c.op }} {{ c.rhs | safe }})</aside>\n",
+        ),
+    ]);
+    book.build().assert_code(0);
+    let html = book.page("w.html");
+    assert!(
+        html.contains("<aside class=\"my-claim\" id=\"claim-1\">✓ holds: Reading 140 GB at 3.35 TB/s takes about 42 ms ("),
+        "{html}"
+    );
+    assert!(!html.contains("class=\"claim claim--holds\""));
+    // The traced sides stay buttons that open their cards.
+    let aside = &html[html.find("<aside").unwrap()..html.find("</aside>").unwrap()];
+    assert!(aside.contains("class=\"claim-value traced\""), "{aside}");
+}
