@@ -79,6 +79,24 @@ impl<'a> ChapterNotebook<'a> {
         self
     }
 
+    /// A record value's field list: the theme's `record.html` when there is a theme (a template
+    /// error is reported and the built-in list drawn instead), else the built-in list.
+    fn record_html(&mut self, record: &calc::Record) -> String {
+        let reg = self.scope.registry();
+        let Some(theme) = self.theme else {
+            return pad::record_table(record, reg);
+        };
+        let mut ctx = tera::Context::new();
+        ctx.insert("fields", &pad::record_fields(record, reg));
+        match theme.render("record.html", &ctx) {
+            Ok(html) => html.trim().to_string(),
+            Err(d) => {
+                self.diagnostics.push(d);
+                pad::record_table(record, self.scope.registry())
+            }
+        }
+    }
+
     /// A claim's box: the theme's `claim.html` when there is a theme (a template error is
     /// reported and the built-in box drawn instead), else the built-in box.
     fn claim_html(&mut self, c: &ClaimRecord, lhs: &str, rhs: &str, root: &str) -> String {
@@ -439,9 +457,7 @@ impl<'a> ChapterNotebook<'a> {
                 _ => None,
             };
             let record = match &shown_trace[last] {
-                Some((calc::Value::Record(r), _)) => {
-                    Some(pad::record_table(r, self.scope.registry()))
-                }
+                Some((calc::Value::Record(r), _)) => Some(self.record_html(r)),
                 _ => None,
             };
             let row = pad::PadRow {

@@ -195,30 +195,60 @@ fn next_text_char(chars: &[char]) -> Option<char> {
     None
 }
 
+/// One field of a record value as the pad lists it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RecordField {
+    pub name: String,
+    /// The number as shown (`5,500`), or the whole value when it is not a quantity.
+    pub value: String,
+    /// The unit as shown (`tokens/s`), empty for plain numbers and text.
+    pub unit: String,
+    /// Not a number: text, a list, a nested record (reads from the left and may wrap).
+    pub text: bool,
+}
+
+/// A record's fields, each split into name, value and unit.
+pub fn record_fields(record: &Record, reg: &Registry) -> Vec<RecordField> {
+    record
+        .fields
+        .iter()
+        .map(|(name, value)| {
+            let shown = format::format_value(value, reg);
+            let (value, unit, text) = match value {
+                Value::Quantity { .. } => {
+                    let (n, u) = split_unit(&shown);
+                    (n, u, false)
+                }
+                _ => (shown, String::new(), true),
+            };
+            RecordField {
+                name: name.clone(),
+                value,
+                unit,
+                text,
+            }
+        })
+        .collect()
+}
+
 /// A record as an aligned field list: one row per field, its name, its value and its unit in
-/// three columns (numbers right-aligned on tabular figures).
+/// three columns (numbers right-aligned on tabular figures). The theme's `record.html` draws the
+/// same; this is the box without a theme.
 pub fn record_table(record: &Record, reg: &Registry) -> String {
     let mut rows = String::new();
-    for (name, value) in &record.fields {
-        let shown = format::format_value(value, reg);
-        let (number, unit, class) = match value {
-            Value::Quantity { .. } => {
-                let (n, u) = split_unit(&shown);
-                (n, u, "calc-record-value")
-            }
-            // Text wraps and reads from the left; numbers line up on the right.
-            _ => (
-                shown.clone(),
-                String::new(),
-                "calc-record-value calc-record-text",
-            ),
+    for f in record_fields(record, reg) {
+        // Text wraps and reads from the left; numbers line up on the right.
+        let class = if f.text {
+            "calc-record-value calc-record-text"
+        } else {
+            "calc-record-value"
         };
         // A long field name (`tokens_per_s_replica`) may break after an underscore on a phone.
-        let name = escape(name).replace('_', "_<wbr>");
+        let name = escape(&f.name).replace('_', "_<wbr>");
         rows.push_str(&format!(
             "<tr><th scope=\"row\">{name}</th><td class=\"{class}\">{}</td><td class=\"calc-record-unit\">{}</td></tr>",
-            escape(&number),
-            escape(&unit)
+            escape(&f.value),
+            escape(&f.unit)
         ));
     }
     format!(

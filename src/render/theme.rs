@@ -19,6 +19,7 @@ pub const DEFAULT_FILES: &[(&str, &[u8])] = &[
     ("404.html", include_bytes!("../../templates/404.html")),
     ("macros.html", include_bytes!("../../templates/macros.html")),
     ("claim.html", include_bytes!("../../templates/claim.html")),
+    ("record.html", include_bytes!("../../templates/record.html")),
     (
         "contents.html",
         include_bytes!("../../templates/contents.html"),

@@ -455,3 +455,25 @@ fn a_books_claim_template_restyles_its_claim_boxes() {
     let aside = &html[html.find("<aside").unwrap()..html.find("</aside>").unwrap()];
     assert!(aside.contains("class=\"claim-value traced\""), "{aside}");
 }
+
+/// A record value's field list is drawn by the theme's `record.html` (the `record_fields` macro).
+#[test]
+fn a_books_record_template_restyles_record_fields() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [W](w.md)\n"),
+        (
+            "src/w.md",
+            "# W\n\n```calc\nr = {time: 2 ms, name: \"x<y\"}\n```\n",
+        ),
+        (
+            "templates/record.html",
+            "<dl class=\"mine\">{% for f in fields %}<dt>{{ f.name }}</dt><dd>{{ f.value }}|{{ f.unit }}|{{ f.text }}</dd>{% endfor %}</dl>\n",
+        ),
+    ]);
+    book.build().assert_code(0);
+    let html = book.page("w.html");
+    assert!(
+        html.contains("<dl class=\"mine\"><dt>time</dt><dd>2|ms|false</dd><dt>name</dt><dd>x&lt;y||true</dd></dl>"),
+        "{html}"
+    );
+}
