@@ -79,6 +79,23 @@ impl<'a> ChapterNotebook<'a> {
         self
     }
 
+    /// A pad row: the theme's `pad_row.html` when there is a theme (a template error is reported
+    /// and the built-in row drawn instead), else the built-in row.
+    fn row_html(&mut self, view: &pad::RowView) -> String {
+        let Some(theme) = self.theme else {
+            return pad::row_html(view);
+        };
+        let mut ctx = tera::Context::new();
+        ctx.insert("r", view);
+        match theme.render("pad_row.html", &ctx) {
+            Ok(html) => html.trim().to_string() + "\n",
+            Err(d) => {
+                self.diagnostics.push(d);
+                pad::row_html(view)
+            }
+        }
+    }
+
     /// A record value's field list: the theme's `record.html` when there is a theme (a template
     /// error is reported and the built-in list drawn instead), else the built-in list.
     fn record_html(&mut self, record: &calc::Record) -> String {
@@ -468,7 +485,8 @@ impl<'a> ChapterNotebook<'a> {
                 from: from_at[last].clone(),
                 record,
             };
-            html.push_str(&pad::row_html(&row));
+            let row = self.row_html(&pad::row_view(&row));
+            html.push_str(&row);
             let errors: Vec<Diagnostic> = errors_after[i..=last].concat();
             if !errors.is_empty() {
                 html.push_str("</div>\n");

@@ -26,23 +26,36 @@ pub struct PadRow<'a> {
     pub record: Option<String>,
 }
 
-/// A statement's row: its source lines in one block, the last line's trailing comment as a note,
-/// then the value.
-pub fn row_html(row: &PadRow) -> String {
-    let class = if row.error {
-        "calc-line calc-line--error"
-    } else {
-        "calc-line"
-    };
+/// What a statement's row shows, ready for a template: its source lines as HTML (long dotted
+/// paths free to break after a dot), the last line's trailing comment as a note with the column
+/// it was written at, the value and the record field list.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RowView {
+    pub error: bool,
+    pub lines: Vec<String>,
+    pub note: Option<String>,
+    /// Where the note starts, less the 2ch gap before it: the source keeps at least this width,
+    /// so notes written aligned stay aligned wherever the line is wide enough to hold them.
+    pub note_col: Option<usize>,
+    pub out: Option<String>,
+    /// The hover title of the value: the data figures behind it.
+    pub title: String,
+    pub record: Option<String>,
+}
+
+/// A statement's row as a [`RowView`].
+pub fn row_view(row: &PadRow) -> RowView {
     let last = row.lines.len().saturating_sub(1);
-    let mut code = String::new();
-    let mut note = String::new();
-    let mut style = String::new();
+    let mut view = RowView {
+        error: row.error,
+        lines: Vec::new(),
+        note: None,
+        note_col: None,
+        out: row.out.clone(),
+        title: row.from.trim_start().to_string(),
+        record: row.record.clone(),
+    };
     for (i, line) in row.lines.iter().enumerate() {
-        if i > 0 {
-            // Between the rows, so copied text and the search index keep the line break.
-            code.push('\n');
-        }
         let raw = row.raw.get(i).copied().unwrap_or("");
         let (src, trailing) = if i == last {
             split_note(line, raw)
@@ -50,36 +63,54 @@ pub fn row_html(row: &PadRow) -> String {
             (line.clone(), None)
         };
         if let Some((html, column)) = trailing {
-            // The code keeps the width up to the comment's column, so notes written aligned
-            // stay aligned wherever the line is wide enough to hold them.
-            // The gap before the note is 2ch of the column.
-            style = format!(" style=\"--note-col:{}ch\"", column.saturating_sub(2));
-            code.push_str(&format!(
-                "<span class=\"calc-row\">{}</span>",
-                break_after_dots(&src)
-            ));
-            note = format!("<span class=\"calc-note\">{html}</span>");
-        } else {
-            let shown = if src.is_empty() {
-                " ".to_string()
-            } else {
-                break_after_dots(&src)
-            };
-            code.push_str(&format!("<span class=\"calc-row\">{shown}</span>"));
+            view.note = Some(html);
+            view.note_col = Some(column.saturating_sub(2));
         }
+        view.lines.push(if src.is_empty() {
+            " ".to_string()
+        } else {
+            break_after_dots(&src)
+        });
     }
-    let out = row
+    view
+}
+
+/// A statement's row: its source lines in one block, the note, then the value. The theme's
+/// `pad_row.html` draws the same; this is the row without a theme.
+pub fn row_html(view: &RowView) -> String {
+    let class = if view.error {
+        "calc-line calc-line--error"
+    } else {
+        "calc-line"
+    };
+    let style = view
+        .note_col
+        .map(|c| format!(" style=\"--note-col:{c}ch\""))
+        .unwrap_or_default();
+    // A line break between the rows, so copied text and the search index keep it.
+    let code = view
+        .lines
+        .iter()
+        .map(|l| format!("<span class=\"calc-row\">{l}</span>"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let note = view
+        .note
+        .as_ref()
+        .map(|n| format!("<span class=\"calc-note\">{n}</span>"))
+        .unwrap_or_default();
+    let out = view
         .out
         .as_ref()
         .map(|o| {
-            let title = match row.from.trim_start() {
+            let title = match view.title.as_str() {
                 "" => String::new(),
                 t => format!(" title=\"{}\"", escape(t)),
             };
             format!("<span class=\"calc-out\"{title}>{o}</span>")
         })
         .unwrap_or_default();
-    let record = row.record.clone().unwrap_or_default();
+    let record = view.record.clone().unwrap_or_default();
     format!(
         "<div class=\"{class}\"><code class=\"calc-src\"{style}>{code}</code>{note}{out}{record}</div>\n"
     )

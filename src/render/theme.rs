@@ -21,6 +21,10 @@ pub const DEFAULT_FILES: &[(&str, &[u8])] = &[
     ("claim.html", include_bytes!("../../templates/claim.html")),
     ("record.html", include_bytes!("../../templates/record.html")),
     (
+        "pad_row.html",
+        include_bytes!("../../templates/pad_row.html"),
+    ),
+    (
         "contents.html",
         include_bytes!("../../templates/contents.html"),
     ),

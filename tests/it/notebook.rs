@@ -477,3 +477,22 @@ fn a_books_record_template_restyles_record_fields() {
         "{html}"
     );
 }
+
+/// A pad row is drawn by the theme's `pad_row.html` (the `pad_row` macro).
+#[test]
+fn a_books_pad_row_template_restyles_calc_lines() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [W](w.md)\n"),
+        ("src/w.md", "# W\n\n```calc\nx = 2 *\n    3   # six\n```\n"),
+        (
+            "templates/pad_row.html",
+            "<p class=\"mine\">{{ r.lines | length }} lines, note at {{ r.note_col }}: {{ r.out | safe }}</p>\n",
+        ),
+    ]);
+    book.build().assert_code(0);
+    let html = book.page("w.html");
+    assert!(
+        html.contains("<p class=\"mine\">2 lines, note at 6: = <button"),
+        "{html}"
+    );
+}
