@@ -265,7 +265,9 @@ fn render_book_inner(
     cache.chapters.retain(|k, _| seen.contains(k));
     let mut generated = Vec::new();
     if !claims.is_empty() {
-        generated.push(notebook::pages::ledger(&claims));
+        let (ledger, ledger_diags) = notebook::pages::ledger_with(&claims, theme.as_ref());
+        diagnostics.extend(ledger_diags);
+        generated.push(ledger);
     }
     if !data.is_empty() {
         generated.push(notebook::pages::sources(&data));

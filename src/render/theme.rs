@@ -25,6 +25,10 @@ pub const DEFAULT_FILES: &[(&str, &[u8])] = &[
         include_bytes!("../../templates/pad_row.html"),
     ),
     (
+        "ledger_row.html",
+        include_bytes!("../../templates/ledger_row.html"),
+    ),
+    (
         "contents.html",
         include_bytes!("../../templates/contents.html"),
     ),

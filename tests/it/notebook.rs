@@ -496,3 +496,22 @@ fn a_books_pad_row_template_restyles_calc_lines() {
         "{html}"
     );
 }
+
+/// A ledger row is drawn by the theme's `ledger_row.html` (the `ledger_row` macro).
+#[test]
+fn a_books_ledger_row_template_restyles_the_ledger() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [Weights](w.md)\n"),
+        ("src/w.md", CHAPTER),
+        (
+            "templates/ledger_row.html",
+            "<tr class=\"mine\"><td>{{ c.kind }} {{ c.verdict }}: {{ c.lhs }} {{ c.op }} {{ c.rhs }}</td></tr>\n",
+        ),
+    ]);
+    book.build().assert_code(0);
+    let ledger = book.page("claims.html");
+    assert!(
+        ledger.contains("<tr class=\"mine\"><td>refute ✓ refuted: 41.8 ms &lt; 1 ms</td></tr>"),
+        "{ledger}"
+    );
+}
