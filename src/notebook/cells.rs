@@ -197,7 +197,20 @@ impl<'a> ChapterNotebook<'a> {
         self.tables += 1;
         let number = self.tables;
         match chart::parse_table(body).and_then(|spec| chart::evaluate_table(&spec, &self.scope)) {
-            Ok(table) => chart::render_table(&table, number),
+            Ok(table) => match self.theme {
+                Some(theme) => {
+                    let mut ctx = tera::Context::new();
+                    ctx.insert("t", &chart::table::table_view(&table, number));
+                    match theme.render("table.html", &ctx) {
+                        Ok(html) => html.trim().to_string() + "\n",
+                        Err(d) => {
+                            self.diagnostics.push(d);
+                            chart::render_table(&table, number)
+                        }
+                    }
+                }
+                None => chart::render_table(&table, number),
+            },
             Err(diags) => self.cell_errors(diags, offset),
         }
     }

@@ -28,6 +28,7 @@ pub const DEFAULT_FILES: &[(&str, &[u8])] = &[
         "ledger_row.html",
         include_bytes!("../../templates/ledger_row.html"),
     ),
+    ("table.html", include_bytes!("../../templates/table.html")),
     (
         "contents.html",
         include_bytes!("../../templates/contents.html"),

@@ -515,3 +515,25 @@ fn a_books_ledger_row_template_restyles_the_ledger() {
         "{ledger}"
     );
 }
+
+/// A `table` cell is drawn by the theme's `table.html` (the `data_table` macro).
+#[test]
+fn a_books_table_template_restyles_table_cells() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [W](w.md)\n"),
+        (
+            "src/w.md",
+            "# W\n\n```calc\nr1 = {n: 1}\nr2 = {n: 2}\n```\n\n```table\ncaption: 'Two \"rows\"'\nrows: [r1, r2]\ncolumns:\n  N: row.n\n```\n",
+        ),
+        (
+            "templates/table.html",
+            "<ol class=\"mine\" data-caption=\"{{ t.caption }}\">{% for r in t.rows %}<li>{{ r.cells.0.text }}</li>{% endfor %}</ol>\n",
+        ),
+    ]);
+    book.build().assert_code(0);
+    let html = book.page("w.html");
+    assert!(
+        html.contains("<ol class=\"mine\" data-caption=\"Two “rows”\"><li>1</li><li>2</li></ol>"),
+        "{html}"
+    );
+}
