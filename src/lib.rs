@@ -15,8 +15,8 @@ pub mod chart;
 pub mod check;
 pub mod diagnostic;
 pub mod engine;
-pub mod escape;
 pub mod explore;
+pub mod html;
 pub mod init;
 pub mod notebook;
 pub mod output;
@@ -224,7 +224,9 @@ fn render_book_inner(
 
     let prelude_key = cached.key;
     let markdown_options = book.config.markdown_options();
-    let keys = chapter_keys(&book, &markdown_options);
+    // A chapter's claim boxes are drawn by the theme: a template edit re-renders them.
+    let theme_key = theme.as_ref().map(|t| t.key);
+    let keys = chapter_keys(&book, &(&markdown_options, theme_key));
     // Every data entry as `file.id`, so that calc names of them link to the sources page.
     let records: std::collections::HashSet<String> = data
         .iter()
@@ -240,6 +242,7 @@ fn render_book_inner(
         prelude,
         &records,
         &markdown_options,
+        theme.as_ref(),
         &mut cache.chapters,
     );
     let mut claims = Vec::new();
@@ -263,7 +266,9 @@ fn render_book_inner(
     cache.chapters.retain(|k, _| seen.contains(k));
     let mut generated = Vec::new();
     if !claims.is_empty() {
-        generated.push(notebook::pages::ledger(&claims));
+        let (ledger, ledger_diags) = notebook::pages::ledger_with(&claims, theme.as_ref());
+        diagnostics.extend(ledger_diags);
+        generated.push(ledger);
     }
     if !data.is_empty() {
         generated.push(notebook::pages::sources(&data));
@@ -320,7 +325,7 @@ pub fn links_as_errors(diagnostics: &mut [Diagnostic]) {
 
 /// A key per chapter over what its evaluated, rendered Markdown depends on besides the prelude:
 /// its text, its place in the book.
-fn chapter_keys(book: &book::Book, options: &render::markdown::MarkdownOptions) -> Vec<u64> {
+fn chapter_keys(book: &book::Book, options: &impl std::fmt::Debug) -> Vec<u64> {
     let options = format!("{options:?}");
     book.chapters
         .iter()
@@ -348,6 +353,7 @@ fn evaluate_stale_chapters(
     prelude: &calc::Scope,
     records: &std::collections::HashSet<String>,
     options: &render::markdown::MarkdownOptions,
+    theme: Option<&render::Theme>,
     cached: &mut HashMap<PathBuf, (u64, CachedChapter)>,
 ) {
     use rayon::prelude::*;
@@ -365,6 +371,9 @@ fn evaluate_stale_chapters(
             calc::budget::enter(budget.clone());
             let mut nb = notebook::ChapterNotebook::new(prelude.clone(), chapter, &book.sources)
                 .with_data_records(records.clone());
+            if let Some(theme) = theme {
+                nb = nb.with_theme(theme);
+            }
             let markdown =
                 render::markdown::render_with(&chapter.text, &chapter.out_path, &mut nb, options);
             let out = CachedChapter {

@@ -385,25 +385,47 @@ pub fn plain_number(x: f64, digits: u8) -> String {
     unit_number(x, digits)
 }
 
+/// Money in one format: three significant digits with thousands separators, cents between a
+/// dollar and a hundred (`$2.40`, `$22.50`), whole dollars from a hundred (`$291`, `$22,500`),
+/// three digits below a dollar (`$0.225`), a power of ten when tiny (`$3.06 × 10⁻¹⁰`), words
+/// from a million (`$2.5 billion`).
 fn money(v: f64, digits: Option<u8>) -> String {
     if let Some(s) = non_finite(v) {
         return format!("${s}");
     }
     let sign = if v < 0.0 { "-" } else { "" };
     let a = v.abs();
+    let r = round_sig(a, DEFAULT_DIGITS);
     let body = match digits {
         Some(d) => unit_number(a, d),
-        None if a >= 1e6 => plain_number(a, DEFAULT_DIGITS),
-        None if a >= 1.0 => {
-            let s = format!("{a:.2}");
-            let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
-            format!("{}.{frac}", group_thousands(int))
-        }
+        None if r >= 1e6 => plain_number(a, DEFAULT_DIGITS),
+        None if r >= 100.0 => positional(r, DEFAULT_DIGITS, 0),
+        None if r >= 1.0 => format!("{r:.2}"),
         None if a == 0.0 => "0".into(),
-        None if a < 1e-4 => scientific(a, DEFAULT_DIGITS),
-        None => positional(round_sig(a, DEFAULT_DIGITS), DEFAULT_DIGITS, 2),
+        None if a < 1e-4 => times_ten(a, DEFAULT_DIGITS),
+        None => positional(r, DEFAULT_DIGITS, 2),
     };
     format!("{sign}${body}")
+}
+
+/// `x` as a mantissa times a power of ten, with a superscript exponent: `3.06 × 10⁻¹⁰`.
+fn times_ten(x: f64, digits: u8) -> String {
+    let s = scientific(x, digits);
+    let Some((m, e)) = s.split_once('e') else {
+        return s;
+    };
+    let sup: String = e
+        .trim_start_matches('+')
+        .chars()
+        .map(|c| match c {
+            '-' => '⁻',
+            d => "⁰¹²³⁴⁵⁶⁷⁸⁹"
+                .chars()
+                .nth(d.to_digit(10).unwrap_or(0) as usize)
+                .unwrap_or(d),
+        })
+        .collect();
+    format!("{m} × 10{sup}")
 }
 
 /// A base-unit value in a chosen unit.
@@ -433,7 +455,7 @@ pub fn render(si: f64, choice: &Choice, digits: Option<u8>) -> String {
 
 /// A unit written as an English word (`in hour`) reads in the plural beside any number but 1:
 /// `3 hours`, `1 hour`, `0.5 hours`.
-fn plural<'a>(unit: &'a str, number: &str) -> std::borrow::Cow<'a, str> {
+pub(crate) fn plural<'a>(unit: &'a str, number: &str) -> std::borrow::Cow<'a, str> {
     const WORDS: [&str; 9] = [
         "second", "minute", "hour", "day", "week", "month", "year", "token", "sequence",
     ];
@@ -573,14 +595,19 @@ mod tests {
     }
 
     #[test]
-    fn money_shows_cents_or_significant_digits() {
+    fn money_has_one_format_of_three_significant_digits() {
         let c = Choice::from_unit("$", 1.0);
         assert_eq!(render(2.4, &c, None), "$2.40");
         let hours = Choice::from_unit("hour", 3600.0);
         assert_eq!(render(3.0 * 3600.0, &hours, None), "3 hours");
         assert_eq!(render(3600.0, &hours, None), "1 hour");
         assert_eq!(render(1800.0, &hours, None), "0.5 hours");
-        assert_eq!(render(1234.5, &c, None), "$1,234.50");
+        assert_eq!(render(1234.5, &c, None), "$1,230");
+        assert_eq!(render(22_500.0, &c, None), "$22,500");
+        assert_eq!(render(290.56, &c, None), "$291");
+        assert_eq!(render(22.5, &c, None), "$22.50");
+        assert_eq!(render(0.225, &c, None), "$0.225");
+        assert_eq!(render(3.06e-10, &c, None), "$3.06 × 10⁻¹⁰");
         assert_eq!(render(0.0014, &c, None), "$0.0014");
         assert_eq!(render(0.5, &c, None), "$0.50");
         assert_eq!(render(0.1234, &c, None), "$0.123");

@@ -7,7 +7,7 @@ use super::lexer::{TokKind, lex};
 use super::parser::is_keyword;
 use super::units::Registry;
 
-use crate::escape::escape_into as escape;
+use crate::html::escape_into as escape;
 
 /// The block source as HTML with highlighting spans.
 pub fn highlight_html(src: &str) -> String {

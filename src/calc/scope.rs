@@ -820,7 +820,10 @@ fn claim(
     source: &str,
     env: Env,
 ) -> EResult<ClaimResult> {
-    let ExprKind::Compare { op, rhs, tol, .. } = &cond.kind else {
+    let ExprKind::Compare {
+        op, lhs, rhs, tol, ..
+    } = &cond.kind
+    else {
         return Err(Fail::Diag(Box::new(
             Diagnostic::error(
                 Code::ClaimNotComparison,
@@ -857,8 +860,15 @@ fn claim(
             let shown = sb.as_deref().or(sa.as_deref());
             let reference = if *y != 0.0 { *y } else { *x };
             let digits = shown.and_then(|s| s.digits);
+            // A side written in percent (`x < 1%`) shows both sides in percent, as the calc
+            // line `x in %` above it does: `0.339% < 1%`, not `0.00339 < 0.01`.
+            let in_percent = dim.is_dimensionless()
+                && [lhs, rhs]
+                    .iter()
+                    .any(|e| source.get(e.span.clone()).is_some_and(|t| t.contains('%')));
             let choice = match shown.and_then(|s| s.unit.as_ref()) {
                 Some((text, f)) => Choice::from_unit(text, *f),
+                None if in_percent => Choice::from_unit("%", 0.01),
                 None => format::choose(dim, reg, reference, digits.unwrap_or(3)),
             };
             let mut l = format::render(*x, &choice, digits);
@@ -871,7 +881,6 @@ fn claim(
                 l = format::render(*x, &choice, Some(more));
                 r = format::render(*y, &choice, Some(more));
             }
-            let _ = rhs;
             let margin = margin_text(*op, *x, *y, t, &choice);
             (*x, *y, l, r, choice.unit_text(), margin)
         }
@@ -1063,7 +1072,7 @@ mod tests {
         expect("80 GB / (3.35 TB/s) in µs", "23,900 µs");
         expect("1 GiB in MB to 4 digits", "1,074 MB");
         expect("1 Gb/s in MB/s", "125 MB/s");
-        expect("$2.40/Mtok * 1e9 tokens", "$2,400.00");
+        expect("$2.40/Mtok * 1e9 tokens", "$2,400");
         expect("2.40 $/hour * 10 min", "$0.40");
         expect("700 W * 1 hour in kWh", "0.7 kWh");
         expect("10% * 50", "5");
@@ -1175,6 +1184,17 @@ mod tests {
         assert!(s.is_poisoned("d") && s.get("c").is_some());
         let d = s.eval_inline("b").unwrap_err();
         assert_eq!(d.code, "depends-on-failed");
+    }
+
+    #[test]
+    fn a_side_written_in_percent_shows_both_sides_in_percent() {
+        // Issue #15: the calc line shows `0.339%`, so the claim must not say `0.00339 < 0.01`.
+        let (_, out) =
+            run("u = 0.00339\nclaim \"busy under 1%\": u < 1%\nclaim \"tol\": u ≈ 0.0034 ± 5%");
+        let c: Vec<&ClaimResult> = out.claims().collect();
+        assert_eq!((c[0].lhs.as_str(), c[0].rhs.as_str()), ("0.339%", "1%"));
+        // A percent tolerance alone does not turn the sides into percent.
+        assert_eq!(c[1].lhs, "0.00339");
     }
 
     #[test]

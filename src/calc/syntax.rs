@@ -56,8 +56,9 @@
 //! # Display
 //! Three significant digits in a readable unit per dimension: `1.31 ms`, `2.3 hour`, `80 GB`,
 //! `8 TB/s`, `989 TFLOP/s`, `281 FLOP/B`, `70.3 kB/token`, `700 W`, `2,400 tokens`,
-//! `$2.40/Mtok`, `$2.00/hour`; money keeps cents from a dollar up (`$1,234.50`) and 3 digits
-//! below (`$0.0014`); plain numbers are grouped (`2,400`), whole numbers below a million shown
+//! `$2.40/Mtok`, `$2.00/hour`; money has three significant digits, cents from a dollar to a
+//! hundred (`$22.50`), whole dollars above (`$1,230`), a power of ten when tiny
+//! (`$3.06 × 10⁻¹⁰`); plain numbers are grouped (`2,400`), whole numbers below a million shown
 //! exactly (`1,024`), large ones in words (`671 billion`); other dimensions in base units
 //! (`3 B·s`). `in unit` shows the unit exactly as written.
 //!

@@ -11,6 +11,7 @@
 
 pub mod csv;
 pub mod eval;
+pub mod layout;
 pub mod refs;
 pub mod scale;
 pub mod spec;
@@ -19,9 +20,10 @@ pub mod table;
 
 pub use csv::csv;
 pub use eval::{evaluate_chart, evaluate_table};
+pub use layout::{Frame, NARROW_WIDTH};
 pub use refs::{RefKind, RefTarget, resolve_refs};
 pub use spec::{ChartSpec, TableSpec, parse_chart, parse_table};
-pub use svg::{Frame, NARROW_WIDTH, render_figure, render_svg, render_svg_framed};
+pub use svg::{render_figure, render_svg, render_svg_framed};
 pub use table::{ResolvedTable, render_table};
 
 /// The kind of chart: how series are drawn.
@@ -236,4 +238,4 @@ impl ResolvedChart {
     }
 }
 
-pub(crate) use crate::escape::escape;
+pub(crate) use crate::html::escape;

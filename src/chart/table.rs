@@ -88,7 +88,54 @@ fn compare(a: Option<&Cell>, b: Option<&Cell>) -> Ordering {
     }
 }
 
-/// The table as HTML, numbered `Table {number}`.
+/// What the table shows, for the theme's `table.html` (the `data_table` macro): `{anchor,
+/// number, caption, columns: [{heading, numeric}], rows: [{highlight, cells: [{text, numeric}]}]}`,
+/// all text (the template escapes it).
+pub fn table_view(table: &ResolvedTable, number: usize) -> serde_json::Value {
+    let columns: Vec<serde_json::Value> = table
+        .columns
+        .iter()
+        .map(|c| {
+            let heading = match &c.unit {
+                Some(u) if !u.is_empty() => format!("{} ({u})", c.name),
+                _ => c.name.clone(),
+            };
+            serde_json::json!({"heading": heading, "numeric": c.numeric})
+        })
+        .collect();
+    let rows: Vec<serde_json::Value> = table
+        .rows
+        .iter()
+        .map(|r| {
+            let cells: Vec<serde_json::Value> = r
+                .cells
+                .iter()
+                .enumerate()
+                .map(|(i, cell)| {
+                    let numeric =
+                        cell.value.is_some() || table.columns.get(i).is_some_and(|c| c.numeric);
+                    serde_json::json!({"text": cell.text, "numeric": numeric})
+                })
+                .collect();
+            serde_json::json!({"highlight": r.highlight, "cells": cells})
+        })
+        .collect();
+    let caption = table
+        .caption
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(crate::render::typography::smart);
+    serde_json::json!({
+        "anchor": table.anchor(number),
+        "number": number,
+        "caption": caption,
+        "columns": columns,
+        "rows": rows,
+    })
+}
+
+/// The table as HTML, numbered `Table {number}`: what the theme's `table.html` draws.
 pub fn render_table(table: &ResolvedTable, number: usize) -> String {
     let mut out = String::new();
     let _ = writeln!(

@@ -15,8 +15,10 @@ use crate::book::Chapter;
 use crate::calc::{self, OutputKind, Scope};
 use crate::chart::{self, RefKind, RefTarget};
 use crate::diagnostic::{self, Diagnostic, Sources};
-use crate::render::markdown::{CellHook, escape};
+use crate::html::escape;
+use crate::render::markdown::CellHook;
 
+use super::pad;
 use super::trace::{self, Trace};
 use super::{ClaimKind, ClaimRecord, RootCause};
 use std::collections::HashSet;
@@ -46,6 +48,8 @@ pub struct ChapterNotebook<'a> {
     traces: usize,
     /// Renders error boxes, indexing the chapter's lines once.
     renderer: diagnostic::Renderer<'a>,
+    /// The book's theme: claim boxes are drawn by its `claim.html` (the `claim_box` macro).
+    theme: Option<&'a crate::render::Theme>,
 }
 
 impl<'a> ChapterNotebook<'a> {
@@ -66,6 +70,80 @@ impl<'a> ChapterNotebook<'a> {
             data_records: HashSet::new(),
             traces: 0,
             renderer: diagnostic::Renderer::new(sources),
+            theme: None,
+        }
+    }
+
+    /// Draws claim boxes with this theme's `claim.html`, so a book's templates can restyle them.
+    pub fn with_theme(mut self, theme: &'a crate::render::Theme) -> Self {
+        self.theme = Some(theme);
+        self
+    }
+
+    /// A pad row: the theme's `pad_row.html` when there is a theme (a template error is reported
+    /// and the built-in row drawn instead), else the built-in row.
+    fn row_html(&mut self, view: &pad::RowView) -> String {
+        let Some(theme) = self.theme else {
+            return pad::row_html(view);
+        };
+        let mut ctx = tera::Context::new();
+        ctx.insert("r", view);
+        match theme.render("pad_row.html", &ctx) {
+            Ok(html) => html.trim().to_string() + "\n",
+            Err(d) => {
+                self.diagnostics.push(d);
+                pad::row_html(view)
+            }
+        }
+    }
+
+    /// A record value's field list: the theme's `record.html` when there is a theme (a template
+    /// error is reported and the built-in list drawn instead), else the built-in list.
+    fn record_html(&mut self, record: &calc::Record) -> String {
+        let reg = self.scope.registry();
+        let Some(theme) = self.theme else {
+            return pad::record_table(record, reg);
+        };
+        let mut ctx = tera::Context::new();
+        ctx.insert("fields", &pad::record_fields(record, reg));
+        match theme.render("record.html", &ctx) {
+            Ok(html) => html.trim().to_string(),
+            Err(d) => {
+                self.diagnostics.push(d);
+                pad::record_table(record, self.scope.registry())
+            }
+        }
+    }
+
+    /// A claim's box: the theme's `claim.html` when there is a theme (a template error is
+    /// reported and the built-in box drawn instead), else the built-in box.
+    fn claim_html(&mut self, c: &ClaimRecord, lhs: &str, rhs: &str, root: &str) -> String {
+        let Some(theme) = self.theme else {
+            return claim_box_with(c, lhs, rhs, root);
+        };
+        let mut ctx = tera::Context::new();
+        ctx.insert(
+            "c",
+            &serde_json::json!({
+                "id": c.id,
+                "holds": c.holds,
+                "verdict": c.verdict(),
+                "kind": c.kind.as_str(),
+                "words": crate::render::typography::smart(&c.words),
+                "lhs": lhs,
+                "op": c.op,
+                "rhs": rhs,
+                "tolerance": c.tolerance,
+                "margin": c.margin,
+                "data": claim_data(c, root),
+            }),
+        );
+        match theme.render("claim.html", &ctx) {
+            Ok(html) => html.trim().to_string() + "\n",
+            Err(d) => {
+                self.diagnostics.push(d);
+                claim_box_with(c, lhs, rhs, root)
+            }
         }
     }
 
@@ -120,7 +198,20 @@ impl<'a> ChapterNotebook<'a> {
         self.tables += 1;
         let number = self.tables;
         match chart::parse_table(body).and_then(|spec| chart::evaluate_table(&spec, &self.scope)) {
-            Ok(table) => chart::render_table(&table, number),
+            Ok(table) => match self.theme {
+                Some(theme) => {
+                    let mut ctx = tera::Context::new();
+                    ctx.insert("t", &chart::table::table_view(&table, number));
+                    match theme.render("table.html", &ctx) {
+                        Ok(html) => html.trim().to_string() + "\n",
+                        Err(d) => {
+                            self.diagnostics.push(d);
+                            chart::render_table(&table, number)
+                        }
+                    }
+                }
+                None => chart::render_table(&table, number),
+            },
             Err(diags) => self.cell_errors(diags, offset),
         }
     }
@@ -235,15 +326,17 @@ impl<'a> ChapterNotebook<'a> {
         let highlighted = calc::highlight_with(body, self.scope.registry());
         let lines: Vec<&str> = highlighted.split('\n').collect();
         let line_count = body.trim_end_matches('\n').split('\n').count();
-        let mut shown: Vec<Option<String>> = vec![None; line_count];
-        // The data figures behind each shown value, for its tooltip.
-        let mut from_at: Vec<String> = vec![String::new(); line_count];
-        let mut shown_trace: Vec<Option<(calc::Value, Vec<trace::DataRef>)>> =
-            vec![None; line_count];
-        let mut error_lines: Vec<bool> = vec![false; line_count];
-        // Statements that are claims render as boxes; their lines leave the pad.
-        let mut claim_at: Vec<Option<usize>> = vec![None; line_count];
-        let mut claim_html: Vec<String> = Vec::new();
+        let mut plan = PadPlan::new(line_count);
+        let PadPlan {
+            shown,
+            from_at,
+            shown_trace,
+            error_lines,
+            claim_at,
+            claim_html,
+            stmt_end,
+            errors_after,
+        } = &mut plan;
         let body_lines = diagnostic::LineIndex::new(body);
         for stmt in &output.statements {
             let first = stmt
@@ -254,21 +347,30 @@ impl<'a> ChapterNotebook<'a> {
                 .line(stmt.span.end.saturating_sub(1).max(stmt.span.start))
                 .saturating_sub(1)
                 .min(line_count.saturating_sub(1));
+            if last > first {
+                stmt_end[first] = Some(last);
+            }
             match &stmt.kind {
                 OutputKind::Value { display, value }
                 | OutputKind::Assignment { display, value, .. } => {
                     shown[last] = Some(display.clone());
                     from_at[last] = value.prov().map(from_text).unwrap_or_default();
                     let source = body.get(stmt.span.clone()).unwrap_or("");
-                    shown_trace[last] =
-                        Some((value.clone(), trace::data_refs(source, &self.data_records)));
+                    // The records the statement names, then those it reaches through other
+                    // names (its value's provenance).
+                    let data = trace::merge_refs(
+                        trace::data_refs(source, &self.data_records),
+                        value.prov().map(trace::figure_refs).unwrap_or_default(),
+                    );
+                    shown_trace[last] = Some((value.clone(), data));
                 }
                 OutputKind::Claim(result) => {
                     let record = self.claim_record(result, stmt, offset);
                     let root = "../".repeat(self.chapter.out_path.matches('/').count());
                     let source = body.get(stmt.span.clone()).unwrap_or("");
                     let (lhs, rhs) = self.claim_sides(&record, source);
-                    claim_html.push(claim_box_with(&record, &lhs, &rhs, &root));
+                    let html = self.claim_html(&record, &lhs, &rhs, &root);
+                    claim_html.push(html);
                     let box_index = claim_html.len() - 1;
                     for slot in &mut claim_at[first..=last.max(first)] {
                         *slot = Some(box_index);
@@ -279,9 +381,11 @@ impl<'a> ChapterNotebook<'a> {
                     error_lines[first] = matches!(stmt.kind, OutputKind::Error);
                     let before = self.claims.len();
                     self.account_for_failure(stmt, &output, offset);
-                    if let Some(record) = self.claims[before..].first() {
+                    if let Some(record) = self.claims[before..].first().cloned() {
                         let root = "../".repeat(self.chapter.out_path.matches('/').count());
-                        claim_html.push(claim_box(record, &root));
+                        let (lhs, rhs) = (escape(&record.lhs), escape(&record.rhs));
+                        let html = self.claim_html(&record, &lhs, &rhs, &root);
+                        claim_html.push(html);
                         let box_index = claim_html.len() - 1;
                         for slot in &mut claim_at[first..=last.max(first)] {
                             *slot = Some(box_index);
@@ -292,7 +396,6 @@ impl<'a> ChapterNotebook<'a> {
             }
         }
         // A diagnostic's line within the block, to show it right after that line.
-        let mut errors_after: Vec<Vec<Diagnostic>> = vec![Vec::new(); line_count];
         for (raw, located) in output.diagnostics.iter().zip(&located) {
             let line = raw
                 .span
@@ -305,11 +408,40 @@ impl<'a> ChapterNotebook<'a> {
             errors_after[line].push(located.clone());
         }
 
+        let html = self.render_pad(body, &lines, &plan);
+        self.diagnostics.extend(located);
+        html
+    }
+
+    /// The pad of a block from its plan: statements as rows, claims as boxes, errors after the
+    /// statement they belong to.
+    fn render_pad(&mut self, body: &str, lines: &[&str], plan: &PadPlan) -> String {
+        let PadPlan {
+            shown,
+            from_at,
+            shown_trace,
+            error_lines,
+            claim_at,
+            claim_html,
+            stmt_end,
+            errors_after,
+        } = plan;
+        let line_count = shown.len();
         let root = self.root();
+        let raw_lines: Vec<&str> = body.split('\n').collect();
+        // Each line's source, highlighted, with its data entries linked.
+        let src_lines: Vec<String> = (0..line_count)
+            .map(|i| {
+                let raw_line = raw_lines.get(i).copied().unwrap_or("");
+                let line_refs = trace::data_refs(raw_line, &self.data_records);
+                trace::link_data_names(lines.get(i).copied().unwrap_or(""), &line_refs, &root)
+            })
+            .collect();
         let mut html = String::new();
         let mut pad_open = false;
         let mut last_claim = None;
-        for i in 0..line_count {
+        let mut i = 0;
+        while i < line_count {
             if let Some(c) = claim_at[i] {
                 if pad_open {
                     html.push_str("</div>\n");
@@ -319,62 +451,67 @@ impl<'a> ChapterNotebook<'a> {
                     html.push_str(&claim_html[c]);
                     last_claim = Some(c);
                 }
-            } else {
-                if !pad_open {
-                    html.push_str(&format!(
-                        "<div class=\"calc-block\" data-block=\"{}\">\n",
-                        self.blocks
-                    ));
-                    pad_open = true;
+                if !errors_after[i].is_empty() {
+                    html.push_str(&self.error_box(&errors_after[i]));
                 }
-                let class = if error_lines[i] {
-                    "calc-line calc-line--error"
-                } else {
-                    "calc-line"
-                };
-                let raw_line = body.split('\n').nth(i).unwrap_or("");
-                let line_refs = trace::data_refs(raw_line, &self.data_records);
-                let src =
-                    trace::link_data_names(lines.get(i).copied().unwrap_or(""), &line_refs, &root);
-                let out = match (&shown[i], &shown_trace[i]) {
-                    (Some(s), Some((value, data))) => {
-                        let trace = Trace {
-                            id: self.next_trace_id(),
-                            expr: None,
-                            value: Some(value),
-                            data: data.clone(),
-                            root: &root,
-                        };
-                        format!(
-                            "= {}",
-                            trace::traced(s, "calc-value", &trace, self.scope.registry())
-                        )
-                    }
-                    (Some(s), None) => format!("= {}", escape(s)),
-                    _ => String::new(),
-                };
-                // The data figures behind the value, for its tooltip.
-                let title = match from_at[i].trim_start() {
-                    "" => String::new(),
-                    t => format!(" title=\"{}\"", escape(t)),
-                };
+                i += 1;
+                continue;
+            }
+            if !pad_open {
                 html.push_str(&format!(
-                    "<div class=\"{class}\"><code class=\"calc-src\">{}</code><span class=\"calc-out\"{title}>{out}</span></div>\n",
-                    if src.is_empty() { " " } else { &src }
+                    "<div class=\"calc-block\" data-block=\"{}\">\n",
+                    self.blocks
                 ));
+                pad_open = true;
             }
-            if !errors_after[i].is_empty() {
-                if pad_open {
-                    html.push_str("</div>\n");
-                    pad_open = false;
+            // A statement's lines stay together in one row, its value after the last.
+            let last = stmt_end[i].unwrap_or(i).max(i);
+            let out = match (&shown[last], &shown_trace[last]) {
+                (Some(s), Some((value, data))) => {
+                    let trace = Trace {
+                        id: self.next_trace_id(),
+                        expr: None,
+                        value: Some(value),
+                        data: data.clone(),
+                        root: &root,
+                    };
+                    let label = match value {
+                        calc::Value::Record(r) => format!("{{{} fields}}", r.fields.len()),
+                        _ => s.clone(),
+                    };
+                    Some(format!(
+                        "= {}",
+                        trace::traced(&label, "calc-value", &trace, self.scope.registry())
+                    ))
                 }
-                html.push_str(&self.error_box(&errors_after[i]));
+                (Some(s), None) => Some(format!("= {}", escape(s))),
+                _ => None,
+            };
+            let record = match &shown_trace[last] {
+                Some((calc::Value::Record(r), _)) => Some(self.record_html(r)),
+                _ => None,
+            };
+            let row = pad::PadRow {
+                lines: &src_lines[i..=last],
+                raw: &raw_lines[i..=last.min(raw_lines.len().saturating_sub(1))],
+                error: error_lines[i..=last].iter().any(|e| *e),
+                out,
+                from: from_at[last].clone(),
+                record,
+            };
+            let row = self.row_html(&pad::row_view(&row));
+            html.push_str(&row);
+            let errors: Vec<Diagnostic> = errors_after[i..=last].concat();
+            if !errors.is_empty() {
+                html.push_str("</div>\n");
+                pad_open = false;
+                html.push_str(&self.error_box(&errors));
             }
+            i = last + 1;
         }
         if pad_open {
             html.push_str("</div>\n");
         }
-        self.diagnostics.extend(located);
         html
     }
 
@@ -426,7 +563,10 @@ impl<'a> ChapterNotebook<'a> {
             .and_then(|rest| rest.strip_prefix(':'))
             .unwrap_or(source)
             .trim();
-        let data = trace::data_refs(source, &self.data_records);
+        let data = trace::merge_refs(
+            trace::data_refs(source, &self.data_records),
+            trace::figure_refs(&[c.lhs_from.as_slice(), c.rhs_from.as_slice()].concat()),
+        );
         let dim = self
             .scope
             .registry()
@@ -462,7 +602,10 @@ impl<'a> ChapterNotebook<'a> {
                     id: self.next_trace_id(),
                     expr: Some(expr),
                     value: value.as_ref(),
-                    data: trace::data_refs(expr, &self.data_records),
+                    data: trace::merge_refs(
+                        trace::data_refs(expr, &self.data_records),
+                        trace::figure_refs(&from),
+                    ),
                     root: &self.root(),
                 };
                 let traced = trace::traced(&display, "calc-inline", &trace, self.scope.registry());
@@ -622,6 +765,38 @@ pub fn claim_box_with(c: &ClaimRecord, lhs_html: &str, rhs_html: &str, root: &st
         op = escape(&c.op),
         rhs = rhs_html,
     )
+}
+
+/// What a calc block shows on each of its lines, gathered from its statements before the pad
+/// is drawn.
+struct PadPlan {
+    shown: Vec<Option<String>>,
+    /// The data figures behind each shown value, for its hover title.
+    from_at: Vec<String>,
+    shown_trace: Vec<Option<(calc::Value, Vec<trace::DataRef>)>>,
+    error_lines: Vec<bool>,
+    /// Statements that are claims render as boxes; their lines leave the pad.
+    claim_at: Vec<Option<usize>>,
+    claim_html: Vec<String>,
+    /// The last line of the statement that starts on each line.
+    stmt_end: Vec<Option<usize>>,
+    /// Diagnostics to show right after each line.
+    errors_after: Vec<Vec<Diagnostic>>,
+}
+
+impl PadPlan {
+    fn new(line_count: usize) -> Self {
+        PadPlan {
+            shown: vec![None; line_count],
+            from_at: vec![String::new(); line_count],
+            shown_trace: vec![None; line_count],
+            error_lines: vec![false; line_count],
+            claim_at: vec![None; line_count],
+            claim_html: Vec::new(),
+            stmt_end: vec![None; line_count],
+            errors_after: vec![Vec::new(); line_count],
+        }
+    }
 }
 
 /// ```` ```calc hidden ```` (or `hide`): evaluated as usual, shown folded.

@@ -2,8 +2,8 @@
 //! claim with its verdict and a link back) and the data-sources appendix (every figure of `data/`
 //! with its source links).
 
+use crate::html::escape;
 use crate::render::GeneratedPage;
-use crate::render::markdown::escape;
 use crate::render::typography::smart;
 
 use super::ClaimRecord;
@@ -29,10 +29,10 @@ fn data_links(c: &ClaimRecord) -> String {
                 .unwrap_or_default();
             let entry = f.path.split('.').next().unwrap_or("");
             format!(
-                "<a href=\"{SOURCES_PATH}#{stem}-{entry}\" title=\"{}:{}\"><code>{stem}.{}</code></a>",
+                "<a href=\"{SOURCES_PATH}#{stem}-{entry}\" title=\"{}:{}\"><code>{stem}.<wbr>{}</code></a>",
                 escape(&f.file),
                 f.line,
-                escape(&f.path)
+                crate::html::breakable_name(&f.path)
             )
         })
         .collect();
@@ -41,6 +41,16 @@ fn data_links(c: &ClaimRecord) -> String {
 
 /// The claims ledger: one row per claim, failures first.
 pub fn ledger(claims: &[ClaimRecord]) -> GeneratedPage {
+    ledger_with(claims, None).0
+}
+
+/// [`ledger`] with each row drawn by the theme's `ledger_row.html` (the `ledger_row` macro), and
+/// the errors of that template (each such row drawn built in instead).
+pub fn ledger_with(
+    claims: &[ClaimRecord],
+    theme: Option<&crate::render::Theme>,
+) -> (GeneratedPage, Vec<crate::diagnostic::Diagnostic>) {
+    let mut diagnostics = Vec::new();
     let failing = claims.iter().filter(|c| !c.holds).count();
     let refutes = claims
         .iter()
@@ -59,7 +69,7 @@ pub fn ledger(claims: &[ClaimRecord]) -> GeneratedPage {
     ));
     if claims.is_empty() {
         html.push_str("<p>This book makes no claims yet.</p>\n");
-        return page("Claims ledger", LEDGER_PATH, html);
+        return (page("Claims ledger", LEDGER_PATH, html), diagnostics);
     }
     // Grouped by chapter (a heading row per run of claims from one chapter), so the chapter is
     // not repeated on every row and the statements get the width.
@@ -79,47 +89,86 @@ pub fn ledger(claims: &[ClaimRecord]) -> GeneratedPage {
                 chapter = escape(&c.chapter),
             ));
         }
-        let class = if c.holds {
-            "verdict-holds"
-        } else {
-            "verdict-fails"
-        };
-        let verdict = c.verdict();
-        // Each side stays on one line; the operator and tolerance may wrap between them.
-        let mut values = format!(
-            "<span class=\"ledger-side\">{}</span> {} <span class=\"ledger-side\">{}</span>",
-            escape(&c.lhs),
-            escape(&c.op),
-            escape(&c.rhs)
-        );
-        if let Some(t) = &c.tolerance {
-            values.push_str(&format!(
-                " <span class=\"ledger-tol\">± {}</span>",
-                escape(t)
-            ));
+        match theme.map(|t| t.render("ledger_row.html", &ledger_row_context(c))) {
+            Some(Ok(row)) => {
+                html.push_str(row.trim());
+                html.push('\n');
+            }
+            Some(Err(d)) => {
+                diagnostics.push(d);
+                html.push_str(&ledger_row(c));
+            }
+            None => html.push_str(&ledger_row(c)),
         }
-        if let Some(cause) = &c.not_evaluated {
-            values = format!(
-                "<span class=\"ledger-cause\">{}</span>",
-                escape(&cause.to_string())
-            );
-        }
-        values.push_str(&data_links(c));
-        let kind = if c.kind == super::ClaimKind::Refute {
-            "<span class=\"claim-kind\">refute</span> "
-        } else {
-            ""
-        };
-        html.push_str(&format!(
-            "<tr class=\"{row}\"><td class=\"{class}\">{verdict}</td><td class=\"ledger-words\">{kind}<a href=\"{page}#{id}\">{words}</a></td><td class=\"ledger-values\">{values}</td></tr>\n",
-            row = if c.holds { "" } else { "fails" },
-            page = escape(&c.page),
-            id = escape(&c.id),
-            words = escape(&smart(&c.words)),
-        ));
     }
     html.push_str("</tbody></table></div>\n");
-    page("Claims ledger", LEDGER_PATH, html)
+    (page("Claims ledger", LEDGER_PATH, html), diagnostics)
+}
+
+/// What a ledger row shows, for `ledger_row.html`: `data` (the links to the data behind the
+/// sides) is HTML already.
+fn ledger_row_context(c: &ClaimRecord) -> tera::Context {
+    let mut ctx = tera::Context::new();
+    ctx.insert(
+        "c",
+        &serde_json::json!({
+            "holds": c.holds,
+            "verdict": c.verdict(),
+            "kind": c.kind.as_str(),
+            "page": c.page,
+            "id": c.id,
+            "words": smart(&c.words),
+            "lhs": c.lhs,
+            "op": c.op,
+            "rhs": c.rhs,
+            "tolerance": c.tolerance,
+            "cause": c.not_evaluated.as_ref().map(|cause| cause.to_string()),
+            "data": data_links(c),
+        }),
+    );
+    ctx
+}
+
+/// A ledger row without a theme: what `ledger_row.html` draws.
+fn ledger_row(c: &ClaimRecord) -> String {
+    let class = if c.holds {
+        "verdict-holds"
+    } else {
+        "verdict-fails"
+    };
+    let verdict = c.verdict();
+    // Each side stays on one line; the operator and tolerance may wrap between them.
+    let mut values = format!(
+        "<span class=\"ledger-side\">{}</span> {} <span class=\"ledger-side\">{}</span>",
+        escape(&c.lhs),
+        escape(&c.op),
+        escape(&c.rhs)
+    );
+    if let Some(t) = &c.tolerance {
+        values.push_str(&format!(
+            " <span class=\"ledger-tol\">± {}</span>",
+            escape(t)
+        ));
+    }
+    if let Some(cause) = &c.not_evaluated {
+        values = format!(
+            "<span class=\"ledger-cause\">{}</span>",
+            escape(&cause.to_string())
+        );
+    }
+    values.push_str(&data_links(c));
+    let kind = if c.kind == super::ClaimKind::Refute {
+        "<span class=\"claim-kind\">refute</span> "
+    } else {
+        ""
+    };
+    format!(
+        "<tr class=\"{row}\"><td class=\"{class}\">{verdict}</td><td class=\"ledger-words\">{kind}<a href=\"{page}#{id}\">{words}</a></td><td class=\"ledger-values\">{values}</td></tr>\n",
+        row = if c.holds { "" } else { "fails" },
+        page = escape(&c.page),
+        id = escape(&c.id),
+        words = escape(&smart(&c.words)),
+    )
 }
 
 /// The data-sources appendix, generated from the loaded data files.
@@ -147,7 +196,7 @@ pub fn sources(files: &[DataFile]) -> GeneratedPage {
                 for (k, v) in &e.figures {
                     html.push_str(&format!(
                         "<tr><td><code>{}</code></td><td class=\"num\">{}</td></tr>\n",
-                        escape(k),
+                        crate::html::breakable_name(k),
                         escape(v)
                     ));
                 }

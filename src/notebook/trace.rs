@@ -10,7 +10,7 @@
 use std::collections::HashSet;
 
 use crate::calc::{Registry, Value, format};
-use crate::render::markdown::escape;
+use crate::html::escape;
 
 /// A data entry an expression names: `hardware.h100`, on the sources page at `#hardware-h100`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +68,34 @@ pub fn data_refs(expr: &str, records: &HashSet<String>) -> Vec<DataRef> {
     out
 }
 
+/// The data entries behind computed figures (a value's provenance), in order of first mention:
+/// the records an expression reaches indirectly, through a variable or a function that read them.
+pub fn figure_refs(figs: &[crate::calc::Figure]) -> Vec<DataRef> {
+    let mut out: Vec<DataRef> = Vec::new();
+    for f in figs {
+        let file = std::path::Path::new(&*f.file)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let id = f.path.split('.').next().unwrap_or("").to_string();
+        let r = DataRef { file, id };
+        if !r.id.is_empty() && !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    out
+}
+
+/// `named` followed by those of `more` it lacks.
+pub fn merge_refs(mut named: Vec<DataRef>, more: Vec<DataRef>) -> Vec<DataRef> {
+    for r in more {
+        if !named.contains(&r) {
+            named.push(r);
+        }
+    }
+    named
+}
+
 /// What a value's card shows.
 pub struct Trace<'a> {
     /// Unique on the page: the popover's id.
@@ -86,11 +114,11 @@ pub fn base_units(value: &Value, registry: &Registry) -> Option<String> {
     if dim.is_dimensionless() {
         return None;
     }
-    Some(format!(
-        "{} {}",
-        format::unit_number(si, 4),
-        registry.base_unit_string(dim)
-    ))
+    let number = format::unit_number(si, 4);
+    let unit = registry.base_unit_string(dim);
+    // `1,685 tokens`, `1 token`, as every other shown value.
+    let unit = format::plural(&unit, &number);
+    Some(format!("{number} {unit}"))
 }
 
 /// `shown` as a button opening its trace card, and the card.
@@ -178,6 +206,24 @@ mod tests {
         let names: Vec<String> = refs.iter().map(DataRef::name).collect();
         assert_eq!(names, ["hardware.h100", "models.deepseek_v3"]);
         assert_eq!(refs[0].anchor(), "hardware-h100");
+    }
+
+    #[test]
+    fn figures_name_the_records_they_came_from_once_each() {
+        let fig = |file: &str, path: &str| crate::calc::Figure {
+            file: file.into(),
+            line: 3,
+            path: path.into(),
+        };
+        let refs = figure_refs(&[
+            fig("data/hardware.yaml", "h100.flops.fp8"),
+            fig("data/hardware.yaml", "h100.price"),
+            fig("data/models.yaml", "llama.params"),
+        ]);
+        let names: Vec<String> = refs.iter().map(DataRef::name).collect();
+        assert_eq!(names, ["hardware.h100", "models.llama"]);
+        let merged = merge_refs(data_refs("hardware.h100.price", &records()), refs);
+        assert_eq!(merged.len(), 2);
     }
 
     #[test]

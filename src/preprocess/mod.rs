@@ -121,15 +121,19 @@ fn preprocess_inner(root: &Path, src_rel: &Path, mut book: Book) -> Preprocessed
         &sources,
     ));
 
+    // Claim boxes come from the default theme's claim.html, as in `calcbook build`.
+    let theme = crate::render::Theme::load(Path::new(""), Path::new("templates")).ok();
     let mut claims = Vec::new();
     for_each_chapter(&mut book.items, &mut |md| {
         let Some(path) = md.source_path.clone().or_else(|| md.path.clone()) else {
             return; // a draft chapter has no page
         };
         let chapter = chapter_for(root, src_rel, md, &path, &mut sources);
-        let mut cells = MdbookCells {
-            notebook: ChapterNotebook::new(prelude.clone(), &chapter, &sources),
-        };
+        let mut notebook = ChapterNotebook::new(prelude.clone(), &chapter, &sources);
+        if let Some(theme) = &theme {
+            notebook = notebook.with_theme(theme);
+        }
+        let mut cells = MdbookCells { notebook };
         let mut content = splice(&md.content, &mut cells);
         let notebook = cells.notebook;
         if content != md.content {

@@ -988,8 +988,8 @@ fn collapse_whitespace(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-// Escaping lives in the leaf module `crate::escape`; re-exported here for the renderers.
-pub use crate::escape::{escape, escape_into};
+// Escaping lives in the leaf module `crate::html`; re-exported here for the renderers.
+pub use crate::html::{escape, escape_into};
 
 #[cfg(test)]
 mod tests {

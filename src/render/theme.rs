@@ -19,6 +19,17 @@ pub const DEFAULT_FILES: &[(&str, &[u8])] = &[
     ("print.html", include_bytes!("../../templates/print.html")),
     ("404.html", include_bytes!("../../templates/404.html")),
     ("macros.html", include_bytes!("../../templates/macros.html")),
+    ("claim.html", include_bytes!("../../templates/claim.html")),
+    ("record.html", include_bytes!("../../templates/record.html")),
+    (
+        "pad_row.html",
+        include_bytes!("../../templates/pad_row.html"),
+    ),
+    (
+        "ledger_row.html",
+        include_bytes!("../../templates/ledger_row.html"),
+    ),
+    ("table.html", include_bytes!("../../templates/table.html")),
     (
         "contents.html",
         include_bytes!("../../templates/contents.html"),

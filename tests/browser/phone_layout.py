@@ -7,7 +7,9 @@ Builds the bundled book (the repository root), serves the output over HTTP and o
 2. every chart that shows is no wider than its figure's column, and nothing around it scrolls;
 3. the smallest chart text renders at least 9 px tall, and every chart text lies inside its drawing;
 4. every table fits its column or scrolls inside itself with a scroll cue and a sticky first column;
-5. on the claims ledger, a verdict ("✓ refuted") never runs into its statement.
+5. on the claims ledger, a verdict ("✓ refuted") never runs into its statement;
+6. no calc pad cuts off a source line, note, value or record field list, and a statement's value
+   sits after its last line.
 Then it opens a traced value by keyboard and follows its link to the data-sources page, and checks
 the search box: its stemmer agrees with the index's, results are grouped by page,
 and a chapter ranks first for its own title.
@@ -93,6 +95,25 @@ MEASURE = r"""
     const v = box(row.cells[0]), w = box(row.cells[1]);
     if (v.right > w.left - 4 && v.top < w.bottom && w.top < v.bottom) {
       problems.push(`ledger: "${row.cells[0].textContent.trim()}" runs into "${row.cells[1].textContent.trim().slice(0, 20)}"`);
+    }
+  }
+  // A calc pad clips what overflows it: every row's source, note, value and field list stays
+  // inside the pad, and a statement's value sits after (never between) its source lines.
+  for (const pad of document.querySelectorAll('.calc-block')) {
+    if (!visible(pad)) continue;
+    const edge = pad.getBoundingClientRect().right + 1;
+    for (const part of pad.querySelectorAll('.calc-src, .calc-note, .calc-out, .calc-record')) {
+      const text = document.createRange();
+      text.selectNodeContents(part);
+      if (Math.max(part.getBoundingClientRect().right, text.getBoundingClientRect().right) > edge) {
+        problems.push(`calc pad cuts off "${part.textContent.trim().slice(0, 30)}"`);
+      }
+    }
+    for (const line of pad.querySelectorAll('.calc-line')) {
+      const src = line.querySelector('.calc-src'), out = line.querySelector('.calc-out');
+      if (src && out && out.getBoundingClientRect().bottom < src.getBoundingClientRect().bottom - 1) {
+        problems.push(`calc value "${out.textContent.trim().slice(0, 20)}" sits above its statement's last line`);
+      }
     }
   }
   return problems;

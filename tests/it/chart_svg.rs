@@ -232,3 +232,29 @@ fn microseconds_read_as_such() {
     assert!(svg.contains("Step time (µs)"));
     assert!(!svg.contains("(us)"));
 }
+
+/// Bars on a log axis start at the decade below the smallest bar, and the figure says where
+/// (issue #15: bars from an arbitrary 20 or 0.01 mislead).
+#[test]
+fn log_axis_bars_say_where_they_start() {
+    let mut chart = grouped();
+    chart.y.scale = Scale::Log;
+    chart.y.label = Some("Bandwidth".into());
+    let smallest = chart
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.y))
+        .fold(f64::INFINITY, f64::min);
+    let decade = 10f64.powf(smallest.log10().floor());
+    let html = render_figure(&chart, 1, "x.csv");
+    let note = html
+        .split("<span class=\"chart-axis-note\">(log scale; bars start at ")
+        .nth(1)
+        .expect("the figure names where its bars start");
+    let shown = &note[..note.find(')').unwrap()];
+    // The smallest bar is 0.125: the bars grow from 0.1.
+    assert_eq!((smallest, decade), (0.125, 0.1));
+    assert_eq!(shown, "0.1");
+    // A linear axis needs no such note.
+    assert!(!render_figure(&grouped(), 1, "x.csv").contains("chart-axis-note"));
+}

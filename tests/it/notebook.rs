@@ -369,3 +369,171 @@ fn claim_words_get_curly_quotes_like_the_prose() {
     // A unit written as a word reads in the plural.
     assert!(html.contains(">3 hours</button>"), "{html}");
 }
+
+/// The calculator pad (src/notebook/pad.rs): a statement written over several lines stays one row
+/// with one value after its last line; a trailing comment becomes a note; a record value is an
+/// aligned field list (issue #15).
+#[test]
+fn continuation_lines_stay_one_row_and_a_record_lists_its_fields() {
+    let book = book_with(
+        "# Pad\n\n```calc\nkv = 80 * (512 +\n          64) * 2 B   # per token\nr = {time: 2 ms, size: 3 GB, name: \"x\"}\n```\n",
+    );
+    book.build().assert_code(0);
+    let html = book.page("w.html");
+    let row_start = html
+        .find("<div class=\"calc-line\"><code class=\"calc-src\"")
+        .unwrap();
+    let row = &html[row_start..html[row_start..].find("</div>\n").unwrap() + row_start];
+    // Both lines of `kv` in one source block, the note apart, one value: 80 × 576 × 2 B = 92.2 kB.
+    assert_eq!(row.matches("<span class=\"calc-row\">").count(), 2, "{row}");
+    assert!(
+        row.contains("<span class=\"calc-note\"><span class=\"cb-com\"># per token</span></span>"),
+        "{row}"
+    );
+    assert!(row.contains(">92.2 kB</button>"), "{row}");
+    // The note's column as written (22), less the gap before it.
+    assert!(row.contains("style=\"--note-col:20ch\""), "{row}");
+    assert_eq!(
+        html.matches("class=\"calc-out\"").count(),
+        2,
+        "one value per statement"
+    );
+    // The record: one table row per field, name, value and unit apart.
+    assert!(html.contains("<th scope=\"row\">time</th><td class=\"calc-record-value\">2</td><td class=\"calc-record-unit\">ms</td>"), "{html}");
+    assert!(html.contains("<th scope=\"row\">size</th><td class=\"calc-record-value\">3</td><td class=\"calc-record-unit\">GB</td>"));
+    assert!(html.contains(">{3 fields}</button>"));
+}
+
+/// A value computed from a variable that read a data record (not naming the record itself)
+/// still opens to that record's entry on the sources page: traces follow provenance (#15).
+#[test]
+fn a_value_traces_data_records_it_reaches_through_other_names() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [A](a.md)\n"),
+        (
+            "data/chips.yaml",
+            "x1:\n  name: Chip X1\n  hbm: {capacity: 80 GB, bandwidth: 3.35 TB/s}\n  source: https://example.com/x1\n",
+        ),
+        (
+            "src/a.md",
+            "# A\n\n```calc\ncap = chips.x1.hbm.capacity\nhalf = cap / 2\n```\n\nHalf is `= half`.\n",
+        ),
+    ]);
+    book.build().assert_code(0);
+    let page = book.page("a.html");
+    // The `half` line names no record; its card and the inline value's still link to it.
+    let half_line = &page[page.find("<span class=\"cb-name\">half</span>").unwrap()..];
+    let card = &half_line[..half_line.find("</div>").unwrap()];
+    assert!(
+        card.contains("<a class=\"data-ref\" href=\"sources.html#chips-x1\">chips.x1</a>"),
+        "{card}"
+    );
+    let prose = &page[page.find("Half is").unwrap()..];
+    assert!(prose.contains("href=\"sources.html#chips-x1\""), "{prose}");
+}
+
+/// Claim boxes are drawn by the theme's `claim.html` (the `claim_box` macro), so a book's own
+/// templates folder restyles them (#12 item 3).
+#[test]
+fn a_books_claim_template_restyles_its_claim_boxes() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [Weights](w.md)\n"),
+        ("src/w.md", CHAPTER),
+        (
+            "templates/claim.html",
+            "<aside class=\"my-claim\" id=\"{{ c.id }}\">{{ c.verdict }}: {{ c.words }} ({{ c.lhs | safe }} {{ c.op }} {{ c.rhs | safe }})</aside>\n",
+        ),
+    ]);
+    book.build().assert_code(0);
+    let html = book.page("w.html");
+    assert!(
+        html.contains("<aside class=\"my-claim\" id=\"claim-1\">✓ holds: Reading 140 GB at 3.35 TB/s takes about 42 ms ("),
+        "{html}"
+    );
+    assert!(!html.contains("class=\"claim claim--holds\""));
+    // The traced sides stay buttons that open their cards.
+    let aside = &html[html.find("<aside").unwrap()..html.find("</aside>").unwrap()];
+    assert!(aside.contains("class=\"claim-value traced\""), "{aside}");
+}
+
+/// A record value's field list is drawn by the theme's `record.html` (the `record_fields` macro).
+#[test]
+fn a_books_record_template_restyles_record_fields() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [W](w.md)\n"),
+        (
+            "src/w.md",
+            "# W\n\n```calc\nr = {time: 2 ms, name: \"x<y\"}\n```\n",
+        ),
+        (
+            "templates/record.html",
+            "<dl class=\"mine\">{% for f in fields %}<dt>{{ f.name }}</dt><dd>{{ f.value }}|{{ f.unit }}|{{ f.text }}</dd>{% endfor %}</dl>\n",
+        ),
+    ]);
+    book.build().assert_code(0);
+    let html = book.page("w.html");
+    assert!(
+        html.contains("<dl class=\"mine\"><dt>time</dt><dd>2|ms|false</dd><dt>name</dt><dd>x&lt;y||true</dd></dl>"),
+        "{html}"
+    );
+}
+
+/// A pad row is drawn by the theme's `pad_row.html` (the `pad_row` macro).
+#[test]
+fn a_books_pad_row_template_restyles_calc_lines() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [W](w.md)\n"),
+        ("src/w.md", "# W\n\n```calc\nx = 2 *\n    3   # six\n```\n"),
+        (
+            "templates/pad_row.html",
+            "<p class=\"mine\">{{ r.lines | length }} lines, note at {{ r.note_col }}: {{ r.out | safe }}</p>\n",
+        ),
+    ]);
+    book.build().assert_code(0);
+    let html = book.page("w.html");
+    assert!(
+        html.contains("<p class=\"mine\">2 lines, note at 6: = <button"),
+        "{html}"
+    );
+}
+
+/// A ledger row is drawn by the theme's `ledger_row.html` (the `ledger_row` macro).
+#[test]
+fn a_books_ledger_row_template_restyles_the_ledger() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [Weights](w.md)\n"),
+        ("src/w.md", CHAPTER),
+        (
+            "templates/ledger_row.html",
+            "<tr class=\"mine\"><td>{{ c.kind }} {{ c.verdict }}: {{ c.lhs }} {{ c.op }} {{ c.rhs }}</td></tr>\n",
+        ),
+    ]);
+    book.build().assert_code(0);
+    let ledger = book.page("claims.html");
+    assert!(
+        ledger.contains("<tr class=\"mine\"><td>refute ✓ refuted: 41.8 ms &lt; 1 ms</td></tr>"),
+        "{ledger}"
+    );
+}
+
+/// A `table` cell is drawn by the theme's `table.html` (the `data_table` macro).
+#[test]
+fn a_books_table_template_restyles_table_cells() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [W](w.md)\n"),
+        (
+            "src/w.md",
+            "# W\n\n```calc\nr1 = {n: 1}\nr2 = {n: 2}\n```\n\n```table\ncaption: 'Two \"rows\"'\nrows: [r1, r2]\ncolumns:\n  N: row.n\n```\n",
+        ),
+        (
+            "templates/table.html",
+            "<ol class=\"mine\" data-caption=\"{{ t.caption }}\">{% for r in t.rows %}<li>{{ r.cells.0.text }}</li>{% endfor %}</ol>\n",
+        ),
+    ]);
+    book.build().assert_code(0);
+    let html = book.page("w.html");
+    assert!(
+        html.contains("<ol class=\"mine\" data-caption=\"Two “rows”\"><li>1</li><li>2</li></ol>"),
+        "{html}"
+    );
+}
