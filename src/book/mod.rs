@@ -6,6 +6,7 @@ pub mod config;
 pub mod fs;
 pub mod html_config;
 pub mod include;
+pub mod reuse;
 pub mod summary;
 
 use std::collections::{BTreeSet, HashSet};
@@ -114,6 +115,12 @@ pub fn is_contained(path: &Path) -> bool {
 
 /// Reads a book folder. Problems become diagnostics; an `Err` only when there is no book at all.
 pub fn load(root: &Path) -> Result<Book, Diagnostic> {
+    load_reusing(root, &mut reuse::ReadCache::default())
+}
+
+/// As [`load`], taking the chapters whose files are unchanged from `reused` (and keeping the
+/// chapters read now in it), as `serve` does from one rebuild to the next.
+pub fn load_reusing(root: &Path, reused: &mut reuse::ReadCache) -> Result<Book, Diagnostic> {
     if !root.is_dir() {
         return Err(
             Diagnostic::error("no-book", format!("{} is not a folder", root.display())).with_help(
@@ -238,6 +245,12 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
             missing_chapter(&mut book, link, path, source, diag);
             continue;
         }
+        let stamp = reuse::ReadCache::stamp(root, &source);
+        if let Some((raw, expanded)) = reused.get(&source, stamp) {
+            book.sources.insert(&source, raw);
+            book.chapters.push(chapter_of(link, path, source, expanded));
+            continue;
+        }
         let raw = match read_text(root, &source, &mut book.sources) {
             Ok(t) => t,
             Err(mut d) => {
@@ -251,19 +264,15 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
                 continue;
             }
         };
-        let expanded = include::expand_chapter(&raw, root, &source);
-        book.diagnostics.extend(expanded.diagnostics);
-        book.chapters.push(Chapter {
-            title: link.title.clone(),
-            number: link.number_text(),
-            source,
-            src_rel: normalize(path),
-            out_path: page_name(&normalize(path)),
-            text: expanded.text,
-            map: expanded.map,
-            page_title: expanded.title,
-        });
+        let includes_before = fs::includes_read();
+        let mut expanded = include::expand_chapter(&raw, root, &source);
+        if expanded.diagnostics.is_empty() && fs::includes_read() == includes_before {
+            reused.keep(&source, stamp, &raw, &expanded);
+        }
+        book.diagnostics.append(&mut expanded.diagnostics);
+        book.chapters.push(chapter_of(link, path, source, expanded));
     }
+    reused.finish();
     book.summary = summary;
 
     // Everything else in the source folder: unlisted Markdown (a warning) and static files.
@@ -303,6 +312,20 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
         }
     }
     Ok(book)
+}
+
+/// A chapter from its link in SUMMARY.md, its file's path and its expanded text.
+fn chapter_of(link: &Link, path: &Path, source: PathBuf, expanded: include::Expanded) -> Chapter {
+    Chapter {
+        title: link.title.clone(),
+        number: link.number_text(),
+        source,
+        src_rel: normalize(path),
+        out_path: page_name(&normalize(path)),
+        text: expanded.text,
+        map: expanded.map,
+        page_title: expanded.title,
+    }
 }
 
 /// A chapter listed in SUMMARY.md whose file is missing. mdBook's `create-missing` (on by default)

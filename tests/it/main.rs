@@ -5,6 +5,7 @@ mod chart_fixtures;
 mod common;
 
 mod any_subject;
+mod broken_pipe;
 mod build;
 mod bundled_book;
 mod calc_errors;
