@@ -122,6 +122,12 @@ pub struct RenderCache {
 }
 
 impl RenderCache {
+    /// Hands a rendered book back once its caller is done with it: the chapters' texts move into
+    /// the cache for the next render to reuse, rather than being read and copied again.
+    pub fn recycle(&mut self, book: book::Book) {
+        self.files.recycle(book);
+    }
+
     /// A cache for rendering the same book again and again (`serve`): it also keeps the chapter
     /// files read, so that a rebuild reads only the files that changed.
     pub fn for_rebuilds() -> RenderCache {
@@ -151,7 +157,8 @@ struct CachedChapter {
     markdown: std::sync::Arc<render::markdown::RenderedMarkdown>,
     claims: Vec<notebook::ClaimRecord>,
     diagnostics: Vec<Diagnostic>,
-    files: Vec<(String, Vec<u8>)>,
+    /// Files beside the page (each chart's points as CSV), shared with every site built from them.
+    files: Vec<(String, std::sync::Arc<Vec<u8>>)>,
 }
 
 /// As [`render_book_with`], reusing and refreshing `cache`.
@@ -365,7 +372,7 @@ fn render_book_inner(
             );
             diagnostics.extend(diags);
             for (path, bytes) in extra_files {
-                site.add(path, bytes);
+                site.add_shared(path, bytes);
             }
             site
         }
@@ -458,7 +465,9 @@ fn evaluate_stale_chapters(
                 markdown: std::sync::Arc::new(markdown),
                 claims: nb.claims,
                 diagnostics: nb.diagnostics,
-                files: nb.files,
+                files: (nb.files.into_iter())
+                    .map(|(path, bytes)| (path, std::sync::Arc::new(bytes)))
+                    .collect(),
             };
             (chapter.source.clone(), key, out)
         })

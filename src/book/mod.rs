@@ -246,7 +246,7 @@ pub fn load_reusing(root: &Path, reused: &mut reuse::ReadCache) -> Result<Book, 
             continue;
         }
         let stamp = reuse::ReadCache::stamp(root, &source);
-        if let Some((raw, expanded)) = reused.get(&source, stamp) {
+        if let Some((raw, expanded)) = reused.take(&source, stamp) {
             book.sources.insert(&source, raw);
             book.chapters.push(chapter_of(link, path, source, expanded));
             continue;
@@ -267,7 +267,7 @@ pub fn load_reusing(root: &Path, reused: &mut reuse::ReadCache) -> Result<Book, 
         let includes_before = fs::includes_read();
         let mut expanded = include::expand_chapter(&raw, root, &source);
         if expanded.diagnostics.is_empty() && fs::includes_read() == includes_before {
-            reused.keep(&source, stamp, &raw, &expanded);
+            reused.note(&source, stamp);
         }
         book.diagnostics.append(&mut expanded.diagnostics);
         book.chapters.push(chapter_of(link, path, source, expanded));

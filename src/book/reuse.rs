@@ -58,10 +58,16 @@ impl Stamp {
     }
 }
 
+/// A chapter as the last load read it: its file's stamp then and, once the book was handed back
+/// ([`ReadCache::recycle`]), its texts, moved rather than copied.
 struct Entry {
     stamp: Stamp,
-    /// The file as written, when it differs from the expanded text (a `{{#title}}`).
-    raw: Option<String>,
+    texts: Option<Texts>,
+}
+
+struct Texts {
+    /// The file as written.
+    raw: String,
     expanded: Expanded,
 }
 
@@ -93,34 +99,26 @@ impl ReadCache {
         Stamp::of(&root.join(source))
     }
 
-    /// The chapter `source` as an earlier load read and expanded it, if its file still has `stamp`.
-    pub(super) fn get(
+    /// The chapter `source` as an earlier load read and expanded it, if its file still has `stamp`
+    /// and the book it went into was handed back. Its texts move to the caller.
+    pub(super) fn take(
         &mut self,
         source: &Path,
         stamp: Option<Stamp>,
     ) -> Option<(String, Expanded)> {
-        let entry = self.chapters.get(source)?;
+        let entry = self.chapters.get_mut(source)?;
         if stamp != Some(entry.stamp) {
             return None;
         }
+        let texts = entry.texts.take()?;
         self.used.push(source.to_path_buf());
-        let raw = entry
-            .raw
-            .clone()
-            .unwrap_or_else(|| entry.expanded.text.clone());
-        Some((raw, entry.expanded.clone()))
+        Some((texts.raw, texts.expanded))
     }
 
-    /// Keeps a chapter just read, under the stamp its file had before it was read (a write during
-    /// the read shows as a change next time). Only a chapter whose expansion read no other file
-    /// and reported nothing is given here.
-    pub(super) fn keep(
-        &mut self,
-        source: &Path,
-        stamp: Option<Stamp>,
-        raw: &str,
-        expanded: &Expanded,
-    ) {
+    /// Notes a chapter just read, under the stamp its file had before it was read (a write during
+    /// the read shows as a change next time); its texts come back with the book. Only a chapter
+    /// whose expansion read no other file and reported nothing is given here.
+    pub(super) fn note(&mut self, source: &Path, stamp: Option<Stamp>) {
         if !self.keeping {
             return;
         }
@@ -139,19 +137,35 @@ impl ReadCache {
             return;
         };
         self.used.push(source.to_path_buf());
-        self.chapters.insert(
-            source.to_path_buf(),
-            Entry {
-                stamp,
-                raw: (raw != expanded.text).then(|| raw.to_string()),
-                expanded: expanded.clone(),
-            },
-        );
+        self.chapters
+            .insert(source.to_path_buf(), Entry { stamp, texts: None });
     }
 
     /// Ends a load: chapters it did not use are forgotten.
     pub(super) fn finish(&mut self) {
         let used: std::collections::HashSet<PathBuf> = self.used.drain(..).collect();
         self.chapters.retain(|path, _| used.contains(path));
+    }
+
+    /// Takes back the texts of the chapters this cache noted or handed out, from the book that was
+    /// loaded with it, once the book is done with.
+    pub fn recycle(&mut self, mut book: super::Book) {
+        for chapter in book.chapters {
+            let Some(entry) = self.chapters.get_mut(&chapter.source) else {
+                continue;
+            };
+            let Some(raw) = book.sources.take(&chapter.source) else {
+                continue;
+            };
+            entry.texts = Some(Texts {
+                raw,
+                expanded: Expanded {
+                    text: chapter.text,
+                    map: chapter.map,
+                    diagnostics: Vec::new(),
+                    title: chapter.page_title,
+                },
+            });
+        }
     }
 }

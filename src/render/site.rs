@@ -119,6 +119,7 @@ pub struct PageCache {
     pages: HashMap<String, CachedPage>,
     contents: Option<(u64, Vec<u8>, Vec<u8>)>,
     print: Option<(u64, Option<Vec<String>>)>,
+    not_found: Option<(u64, Arc<Vec<u8>>)>,
     /// The output paths the last [`assemble_cached`] templated anew (the rest came from here).
     pub rendered: Vec<String>,
     /// How long the last assembly's stages took.
@@ -278,8 +279,8 @@ pub fn assemble_cached(
         add_whole_book_files(&mut site, theme, &frame, &inputs, cache, &mut diags);
     }
 
-    match not_found_page(book, theme, &frame, &mut diags) {
-        Ok(html) => site.add("404.html", html),
+    match not_found_page(book, theme, &frame, &mut diags, cache) {
+        Ok(html) => site.add_shared("404.html", html),
         Err(d) => diags.push(d),
     }
 
@@ -365,23 +366,29 @@ fn not_found_page(
     theme: &Theme,
     frame: &Frame,
     diags: &mut Vec<Diagnostic>,
-) -> Result<String, Diagnostic> {
+    cache: &mut PageCache,
+) -> Result<Arc<Vec<u8>>, Diagnostic> {
     let site_root = site_url(book);
+    let content = not_found_content(book, diags);
+    let key = hash_of(&(frame.key, &site_root, &content));
+    if let Some((k, page)) = &cache.not_found
+        && *k == key
+    {
+        return Ok(Arc::clone(page));
+    }
     let mut ctx = page_context(frame, "Page not found", "404.html", "", None, None);
     ctx.insert("root", &site_root);
-    if let Some(content) = not_found_content(book, diags) {
+    if let Some(content) = content {
         ctx.insert(
             "page",
             &serde_json::json!({ "title": "Page not found", "path": "404.html", "content": content }),
         );
     }
     let html = theme.render("404.html", &ctx)?;
-    Ok(html_options::apply(
-        &html,
-        &site_root,
-        None,
-        &book.config.html(),
-    ))
+    let page = html_options::apply(&html, &site_root, None, frame.html);
+    let page = Arc::new(page.into_bytes());
+    cache.not_found = Some((key, Arc::clone(&page)));
+    Ok(page)
 }
 
 /// `src/404.md`, rendered, for the 404 page (mdBook's default name for it).
@@ -550,10 +557,7 @@ fn add_whole_book_files(
     // On the print page every chapter shares one page: `print::for_print` gives each id its
     // page's prefix and points links between chapters inside the page.
     match print_page(theme, frame, inputs, cache) {
-        Ok(html) => site.add(
-            "print.html",
-            html_options::apply(&html, "", None, frame.html),
-        ),
+        Ok(html) => site.add("print.html", html),
         Err(d) => diags.push(d),
     }
     cache.timings.lap("print");
@@ -673,7 +677,10 @@ fn print_page(
     let marker = |i: usize| format!("\u{1}calcbook-print-{i}\u{1}");
     if cache.print.as_ref().is_none_or(|(k, _)| *k != key) {
         let placeholders: Vec<String> = (0..inputs.len()).map(marker).collect();
+        // The page-level options go into the frame, around the pages' content rather than into it
+        // (a chapter's own `</article>` is not the page's), and cost no pass over the book.
         let html = render_print(theme, frame, inputs, |i| &placeholders[i])?;
+        let html = html_options::apply(&html, "", None, frame.html);
         // A theme's print template that does not show each content once, in order, is run in full.
         let mut pieces = Vec::with_capacity(inputs.len() + 1);
         let mut rest = html.as_str();
@@ -705,7 +712,8 @@ fn print_page(
             }
             Ok(out)
         }
-        None => render_print(theme, frame, inputs, |i| printed[i]),
+        None => render_print(theme, frame, inputs, |i| printed[i])
+            .map(|html| html_options::apply(&html, "", None, frame.html)),
     }
 }
 

@@ -152,7 +152,9 @@ impl Builder {
         self.output = Some((dest, crate::protected_paths(book)));
         if rendered.has_errors() {
             let site = Arc::new(rendered.site);
-            return self.failed(&rendered.diagnostics, &book.sources, Some(site), started);
+            let build = self.failed(&rendered.diagnostics, &book.sources, Some(site), started);
+            self.cache.recycle(rendered.book);
+            return build;
         }
         let warnings = diagnostic::render(&rendered.diagnostics, &book.sources, self.color);
         let report = if warnings != self.warnings {
@@ -187,6 +189,7 @@ impl Builder {
                 changes: Changes::default(),
             },
         };
+        self.cache.recycle(rendered.book);
         timings.lap("diff");
         if matches!(outcome, Outcome::Updated { .. }) {
             self.served = Some((site, true));

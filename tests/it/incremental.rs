@@ -177,16 +177,38 @@ fn a_rebuild_reads_again_a_chapter_whose_file_changed_even_with_the_same_size_an
         age(&book, &format!("src/c{i}.md"), 60);
     }
     let mut cache = RenderCache::for_rebuilds();
-    render(&book, &mut cache);
+    let first = render(&book, &mut cache);
+    cache.recycle(first.book);
     // The same length and modification time, other bytes: the file's change time gives it away.
     let before = std::fs::read_to_string(book.root().join("src/c1.md")).unwrap();
     let after = before.replace("Text of Beta.", "Text of BETA.");
     assert_eq!(before.len(), after.len());
     book.write("src/c1.md", &after);
     age(&book, "src/c1.md", 60);
-    let site = render(&book, &mut cache).site;
-    assert!(site.get_str("c1.html").unwrap().contains("Text of BETA."));
+    let second = render(&book, &mut cache);
+    assert!(
+        second
+            .site
+            .get_str("c1.html")
+            .unwrap()
+            .contains("Text of BETA.")
+    );
     assert_eq!(sorted(cache.rendered_pages()), vec!["c1.html"]);
+    // The other chapters came from the cache, unchanged.
+    cache.recycle(second.book);
+    let third = render(&book, &mut cache);
+    assert_eq!(cache.rendered_pages(), &[] as &[String]);
+    for (i, title) in [(0, "Alpha"), (2, "Gamma"), (3, "Delta"), (4, "Epsilon")] {
+        let page = third.site.get_str(&format!("c{i}.html")).unwrap();
+        assert!(page.contains(&format!("Text of {title}.")), "c{i}.html");
+    }
+    assert!(
+        third
+            .site
+            .get_str("c1.html")
+            .unwrap()
+            .contains("Text of BETA.")
+    );
 }
 
 #[test]
