@@ -2,10 +2,12 @@
 //! in place.
 //!
 //! The pieces, in the order a save travels through them:
-//! - [`watch`] turns file-system events into one rebuild per burst of saves, ignoring the events a
-//!   rebuild itself causes.
-//! - [`rebuild`] renders the whole book in memory and keeps the last good site;
-//!   [`diff`] says which pages changed and whether only their content did.
+//! - [`watch`] turns file-system events into one rebuild per save (picked up when the editor closes
+//!   or renames the file), ignoring editors' temporary files and the events a rebuild itself causes.
+//! - [`rebuild`] renders the book in memory, reusing every cached part the save did not touch, and
+//!   keeps the last good site; [`diff`] says which pages changed and whether only their content
+//!   did. A save is answered in two passes: the changed pages first, then the print page and the
+//!   search index (each the whole book).
 //! - [`events`] pushes that to every open page as server-sent events, and [`http`] serves the site
 //!   from memory, the client script (`live.js`) and the event stream.
 //! - [`mirror`] writes the changed files to the output folder, so it always holds the book being

@@ -5,9 +5,10 @@
 //! uses, so what `serve` shows can never drift from what `build` writes. What is incremental is
 //! everything after it: only changed files are pushed, written and reloaded.
 //!
-//! The render itself is incremental through [`crate::RenderCache`]: a chapter whose text, place
-//! in the book and data prelude are unchanged reuses its evaluated, rendered Markdown; the data
-//! files are loaded again only when one of them changes; a page whose inputs (content, title,
+//! The render itself is incremental through [`crate::RenderCache`]: a chapter file unchanged on
+//! disk is not read again (its text moves back into the cache after each rebuild); a chapter whose
+//! text, place in the book and data prelude are unchanged reuses its evaluated, rendered Markdown;
+//! the data files and the templates are loaded again only when one of them changes; a page whose inputs (content, title,
 //! neighbours, theme) are unchanged is not templated again. Pages do not carry the sidebar (it is
 //! `toc.js`), so a save templates the saved chapter's page; a title change, `toc.js`, `toc.html`
 //! and the neighbouring pages. The print page and the search index are spliced from cached parts.
