@@ -65,32 +65,25 @@
     });
   }
 
-  // What the last update put into <main>: each child as the server wrote it (its HTML, before
-  // scripts such as highlighting changed it) and the node it became.
+  // What the last update put into <main>: each child as the server wrote it (parsed, before
+  // scripts such as highlighting changed it) and the node it became in the page.
   var placed = null;
-
-  function keyOf(node) {
-    return node.nodeType === 1 ? node.outerHTML : node.nodeType + ":" + node.nodeValue;
-  }
 
   // Swaps <main>'s children for `fresh` (nodes of the fetched page). After the first update only
   // the run of children between the unchanged start and the unchanged end is replaced, so an edit
   // to one paragraph touches one paragraph: no re-import, re-highlighting or re-layout of the rest.
   function patch(main, fresh) {
-    var keys = fresh.map(keyOf);
     var kids = main.childNodes;
     var aligned = placed && placed.nodes.length === kids.length &&
       placed.nodes.every(function (n, i) { return kids[i] === n; });
-    var start = 0, endOld = 0, endNew = keys.length, nodes;
+    var start = 0, endOld = kids.length, endNew = fresh.length;
+    var nodes = Array.prototype.slice.call(kids);
     if (aligned) {
-      var old = placed.keys;
-      endOld = old.length;
-      while (start < endOld && start < endNew && old[start] === keys[start]) start++;
-      while (endOld > start && endNew > start && old[endOld - 1] === keys[endNew - 1]) { endOld--; endNew--; }
-      nodes = placed.nodes.slice();
-    } else {
-      endOld = kids.length;
-      nodes = Array.prototype.slice.call(kids);
+      var old = placed.fresh;
+      while (start < endOld && start < endNew && old[start].isEqualNode(fresh[start])) start++;
+      while (endOld > start && endNew > start && old[endOld - 1].isEqualNode(fresh[endNew - 1])) {
+        endOld--; endNew--;
+      }
     }
     var after = nodes[endOld] || null;
     for (var i = start; i < endOld; i++) main.removeChild(nodes[i]);
@@ -101,10 +94,7 @@
       added.push(node);
     }
     added.forEach(function (n) { if (n.nodeType === 1) highlight(n); });
-    placed = {
-      keys: keys,
-      nodes: nodes.slice(0, start).concat(added, nodes.slice(endOld))
-    };
+    placed = { fresh: fresh, nodes: nodes.slice(0, start).concat(added, nodes.slice(endOld)) };
   }
 
   var pending = 0;
