@@ -115,6 +115,8 @@ pub struct RenderCache {
     /// Chapter files as read, reused while unchanged on disk (only in a cache made with
     /// [`RenderCache::for_rebuilds`]).
     files: book::reuse::ReadCache,
+    /// The data-sources page, under the prelude's key.
+    sources_page: Option<(u64, site::GeneratedPage)>,
     /// The theme, under a key of the templates folder's files.
     theme: Option<(u64, render::Theme)>,
     /// How long the last render's stages took.
@@ -354,7 +356,13 @@ fn render_book_inner(
         generated.push(notebook::pages::ledger(&claims));
     }
     if !data.is_empty() {
-        generated.push(notebook::pages::sources(&data));
+        // The data-sources page changes only with the data files.
+        let page = match &cache.sources_page {
+            Some((key, page)) if *key == prelude_key => page.clone(),
+            _ => notebook::pages::sources(&data),
+        };
+        cache.sources_page = Some((prelude_key, page.clone()));
+        generated.push(page);
     }
     cache.timings.lap("collect");
     let site = match theme {

@@ -65,36 +65,38 @@
     });
   }
 
-  // What the last update put into <main>: each child as the server wrote it (parsed, before
-  // scripts such as highlighting changed it) and the node it became in the page.
-  var placed = null;
+  // Whether two elements are the same but for their children: the same tag and attributes.
+  function sameShell(a, b) {
+    if (a.nodeType !== 1 || b.nodeType !== 1 || a.namespaceURI !== b.namespaceURI ||
+        a.tagName !== b.tagName || a.attributes.length !== b.attributes.length) return false;
+    for (var i = 0; i < b.attributes.length; i++) {
+      var attr = b.attributes[i];
+      if (a.getAttributeNS(attr.namespaceURI, attr.localName) !== attr.value) return false;
+    }
+    return true;
+  }
 
-  // Swaps <main>'s children for `fresh` (nodes of the fetched page). After the first update only
-  // the run of children between the unchanged start and the unchanged end is replaced, so an edit
-  // to one paragraph touches one paragraph: no re-import, re-highlighting or re-layout of the rest.
-  function patch(main, fresh) {
-    var kids = main.childNodes;
-    var aligned = placed && placed.nodes.length === kids.length &&
-      placed.nodes.every(function (n, i) { return kids[i] === n; });
-    var start = 0, endOld = kids.length, endNew = fresh.length;
-    var nodes = Array.prototype.slice.call(kids);
-    if (aligned) {
-      var old = placed.fresh;
-      while (start < endOld && start < endNew && old[start].isEqualNode(fresh[start])) start++;
-      while (endOld > start && endNew > start && old[endOld - 1].isEqualNode(fresh[endNew - 1])) {
-        endOld--; endNew--;
-      }
+  // Makes `parent`'s children equal to `fresh` (nodes of the fetched page) by replacing only the
+  // run between the equal start and the equal end, descending while that run is one element on
+  // both sides with the same tag and attributes: an edit to one paragraph replaces that paragraph,
+  // and the rest of the page keeps its nodes, highlighting and layout. A node a script changed
+  // (highlighted code) differs from the fetched one, so it is replaced by the server's version.
+  function patch(parent, fresh) {
+    var live = Array.prototype.slice.call(parent.childNodes);
+    var start = 0, endOld = live.length, endNew = fresh.length;
+    while (start < endOld && start < endNew && live[start].isEqualNode(fresh[start])) start++;
+    while (endOld > start && endNew > start && live[endOld - 1].isEqualNode(fresh[endNew - 1])) {
+      endOld--; endNew--;
     }
-    var after = nodes[endOld] || null;
-    for (var i = start; i < endOld; i++) main.removeChild(nodes[i]);
-    var added = [];
-    for (var j = start; j < endNew; j++) {
-      var node = doc.importNode(fresh[j], true);
-      main.insertBefore(node, after);
-      added.push(node);
+    if (endOld - start === 1 && endNew - start === 1 && sameShell(live[start], fresh[start])) {
+      patch(live[start], Array.prototype.slice.call(fresh[start].childNodes));
+      return;
     }
-    added.forEach(function (n) { if (n.nodeType === 1) highlight(n); });
-    placed = { fresh: fresh, nodes: nodes.slice(0, start).concat(added, nodes.slice(endOld)) };
+    var after = live[endOld] || null;
+    for (var i = start; i < endOld; i++) parent.removeChild(live[i]);
+    for (var j = start; j < endNew; j++) parent.insertBefore(doc.importNode(fresh[j], true), after);
+    // New code blocks, even one this level is inside of; highlighted ones are skipped.
+    if (endNew > start) highlight(parent);
   }
 
   var pending = 0;
