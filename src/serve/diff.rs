@@ -27,7 +27,22 @@ pub struct Changes {
     pub removed: Vec<String>,
     /// A stylesheet or script changed (other than the search index): every page must reload.
     pub reload: bool,
+    /// For pages whose content alone changed, the new content (the inside of `<main>`) and
+    /// `<title>` (as HTML), so an open page can swap them in without fetching itself; left out
+    /// when they would add up to more than [`INLINE_LIMIT`] bytes (a data edit that changes every
+    /// page), and then pages fetch themselves.
+    pub contents: BTreeMap<String, PageContent>,
 }
+
+/// A page's content and title as the update event carries them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PageContent {
+    pub title: String,
+    pub main: String,
+}
+
+/// The most content an update event carries (its pages' `<main>`s together).
+pub const INLINE_LIMIT: usize = 2 << 20;
 
 impl Changes {
     pub fn is_empty(&self) -> bool {
@@ -71,7 +86,35 @@ pub fn diff(old: &Site, new: &Site) -> Changes {
             changes.removed.push(path.clone());
         }
     }
+    let mut size = 0;
+    for (path, kind) in &changes.pages {
+        let content = (*kind == PageChange::Content)
+            .then(|| new.files.get(path).and_then(|bytes| page_content(bytes)))
+            .flatten();
+        let Some(content) = content else { continue };
+        size += content.main.len();
+        if size > INLINE_LIMIT {
+            changes.contents.clear();
+            break;
+        }
+        changes.contents.insert(path.clone(), content);
+    }
     changes
+}
+
+/// The title (as HTML) and the inside of `<main …>…</main>` of a page.
+fn page_content(page: &[u8]) -> Option<PageContent> {
+    let text = std::str::from_utf8(page).ok()?;
+    let start = find(page, b"<title>")? + b"<title>".len();
+    let title = &text[start..start + find(&page[start..], b"</title>")?];
+    let open = find(page, b"<main")?;
+    let inner = open + find(&page[open..], b">")? + 1;
+    let close = rfind(page, b"</main>")?;
+    let main = text.get(inner..close)?;
+    Some(PageContent {
+        title: title.to_string(),
+        main: main.to_string(),
+    })
 }
 
 /// Whether two pages differ only inside `<main …>…</main>` and `<title>…</title>`.
@@ -133,6 +176,14 @@ mod tests {
             vec![("a.html".to_string(), PageChange::Content)]
         );
         assert!(!changes.reload);
+        // The event carries the new content, so the page need not fetch itself.
+        assert_eq!(
+            changes.contents["a.html"],
+            PageContent {
+                title: "A!".into(),
+                main: "one, edited".into()
+            }
+        );
     }
 
     #[test]

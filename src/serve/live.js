@@ -99,7 +99,30 @@
     if (endNew > start) highlight(parent);
   }
 
+  // Puts new content (the nodes of a <main>) and title into the page, where the reader is.
+  function show(nodes, title) {
+    var main = doc.querySelector("main");
+    if (!main) { reload(); return; }
+    var x = window.scrollX, y = window.scrollY;
+    patch(main, nodes);
+    doc.title = title;
+    window.scrollTo(x, y);
+    live.updates += 1;
+    doc.dispatchEvent(new CustomEvent("calcbook:updated", { detail: { path: currentPath() } }));
+  }
+
   var pending = 0;
+  // The update carried the page's new content: parse it here (a template's content runs no
+  // scripts), without a round trip to the server.
+  function swapIn(content) {
+    ++pending; // a fetch still under way is older
+    var template = doc.createElement("template");
+    template.innerHTML = content.main;
+    var title = doc.createElement("textarea");
+    title.innerHTML = content.title;
+    show(Array.prototype.slice.call(template.content.childNodes), title.value);
+  }
+
   function swapContent() {
     var ticket = ++pending;
     var url = window.location.href.split("#")[0];
@@ -110,14 +133,8 @@
       if (ticket !== pending) return; // a newer update is on its way
       var fresh = new DOMParser().parseFromString(text, "text/html");
       var next = fresh.querySelector("main");
-      var main = doc.querySelector("main");
-      if (!next || !main) { reload(); return; }
-      var x = window.scrollX, y = window.scrollY;
-      patch(main, Array.prototype.slice.call(next.childNodes));
-      doc.title = fresh.title;
-      window.scrollTo(x, y);
-      live.updates += 1;
-      doc.dispatchEvent(new CustomEvent("calcbook:updated", { detail: { path: currentPath() } }));
+      if (!next) { reload(); return; }
+      show(Array.prototype.slice.call(next.childNodes), fresh.title);
     }).catch(function () { reload(); });
   }
 
@@ -127,7 +144,9 @@
     var path = currentPath();
     if (data.reload || (data.removed || []).indexOf(path) >= 0) { reload(); return; }
     var change = (data.pages || {})[path];
-    if (change === "content") swapContent();
+    var content = (data.content || {})[path];
+    if (change === "content" && content) swapIn(content);
+    else if (change === "content") swapContent();
     else if (change) reload();
   }
 
