@@ -392,6 +392,18 @@ mod tests {
     }
 
     #[test]
+    fn the_log_names_the_chapters_not_the_temporary_files_renamed_over_them() {
+        let root = Path::new("/b");
+        let paths = [
+            PathBuf::from("/b/src/sedX1y2Z3"),
+            PathBuf::from("/b/src/a.md"),
+        ];
+        let real = |p: &Path| p == Path::new("/b/src/a.md");
+        assert_eq!(describe(&paths, root, real), "src/a.md");
+        assert_eq!(describe(&paths[..1], root, real), "files changed");
+    }
+
+    #[test]
     fn urls_use_loopback_for_wildcards() {
         assert_eq!(
             url_for("0.0.0.0:3000".parse().unwrap()),

@@ -343,6 +343,52 @@ mod tests {
         }
     }
 
+    /// Runs `next_burst` with an hour-long quiet period on `events`, and returns its burst if it
+    /// ended (within a generous deadline) without waiting for that quiet.
+    fn burst_without_quiet(events: Vec<notify::Event>) -> Option<Burst> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        for e in events {
+            tx.send(Message::Fs(Ok(e))).unwrap();
+        }
+        let hour = Duration::from_secs(3600);
+        let handle = std::thread::spawn(move || next_burst(&rx, &scope(), hour, hour, |_| {}));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !handle.is_finished() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // The sender stays alive until here: a closed channel would end the burst by itself.
+        let finished = handle.is_finished().then(|| handle.join().unwrap());
+        drop(tx);
+        finished
+    }
+
+    #[test]
+    fn a_save_ends_its_burst_once_the_file_is_closed_or_renamed_into_place() {
+        let write = EventKind::Modify(ModifyKind::Data(DataChange::Content));
+        let close = EventKind::Access(AccessKind::Close(AccessMode::Write));
+        let burst = burst_without_quiet(vec![
+            event(write, "/b/src/a.md"),
+            event(write, "/b/src/a.md"),
+            event(close, "/b/src/a.md"),
+        ])
+        .expect("the burst waited for quiet after the file was closed");
+        assert_eq!(burst.paths, vec![PathBuf::from("/b/src/a.md")]);
+
+        let renamed = EventKind::Modify(ModifyKind::Name(RenameMode::Both));
+        let rename = notify::Event::new(renamed)
+            .add_path("/b/src/.a.md.tmp".into())
+            .add_path("/b/src/a.md".into());
+        let burst = burst_without_quiet(vec![
+            event(EventKind::Create(CreateKind::File), "/b/src/.a.md.tmp"),
+            event(write, "/b/src/.a.md.tmp"),
+            event(close, "/b/src/.a.md.tmp"),
+            rename,
+        ])
+        .expect("the burst waited for quiet after the rename");
+        // The temporary file is never named.
+        assert_eq!(burst.paths, vec![PathBuf::from("/b/src/a.md")]);
+    }
+
     #[test]
     fn bursts_collapse_into_one() {
         let (tx, rx) = std::sync::mpsc::channel();
