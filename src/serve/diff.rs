@@ -29,8 +29,8 @@ pub struct Changes {
     pub reload: bool,
     /// For pages whose content alone changed, the new content (the inside of `<main>`) and
     /// `<title>` (as HTML), so an open page can swap them in without fetching itself; left out
-    /// when they would add up to more than [`INLINE_LIMIT`] bytes (a data edit that changes every
-    /// page), and then pages fetch themselves.
+    /// for a page over [`PAGE_INLINE_LIMIT`] and past [`INLINE_LIMIT`] bytes in all (a data edit
+    /// that changes every page), whose open pages fetch themselves.
     pub contents: BTreeMap<String, PageContent>,
 }
 
@@ -41,8 +41,10 @@ pub struct PageContent {
     pub main: String,
 }
 
-/// The most content an update event carries (its pages' `<main>`s together).
+/// The most content an update event carries (its pages' `<main>`s together)…
 pub const INLINE_LIMIT: usize = 2 << 20;
+/// …and of one page: larger pages (the print page) are fetched by the page that shows them.
+pub const PAGE_INLINE_LIMIT: usize = 512 << 10;
 
 impl Changes {
     pub fn is_empty(&self) -> bool {
@@ -88,33 +90,38 @@ pub fn diff(old: &Site, new: &Site) -> Changes {
     }
     let mut size = 0;
     for (path, kind) in &changes.pages {
-        let content = (*kind == PageChange::Content)
-            .then(|| new.files.get(path).and_then(|bytes| page_content(bytes)))
-            .flatten();
-        let Some(content) = content else { continue };
-        size += content.main.len();
-        if size > INLINE_LIMIT {
-            changes.contents.clear();
-            break;
+        let Some(bytes) = new.files.get(path).filter(|_| *kind == PageChange::Content) else {
+            continue;
+        };
+        // Measured before anything is copied: the print page (the whole book) never is.
+        let Some((title, main)) = content_spans(bytes) else {
+            continue;
+        };
+        size += main.len();
+        if main.len() > PAGE_INLINE_LIMIT || size > INLINE_LIMIT {
+            continue;
         }
-        changes.contents.insert(path.clone(), content);
+        let text =
+            |range: std::ops::Range<usize>| String::from_utf8_lossy(&bytes[range]).into_owned();
+        changes.contents.insert(
+            path.clone(),
+            PageContent {
+                title: text(title),
+                main: text(main),
+            },
+        );
     }
     changes
 }
 
-/// The title (as HTML) and the inside of `<main …>…</main>` of a page.
-fn page_content(page: &[u8]) -> Option<PageContent> {
-    let text = std::str::from_utf8(page).ok()?;
+/// Where a page's title (as HTML) and the inside of its `<main …>…</main>` are.
+fn content_spans(page: &[u8]) -> Option<(std::ops::Range<usize>, std::ops::Range<usize>)> {
     let start = find(page, b"<title>")? + b"<title>".len();
-    let title = &text[start..start + find(&page[start..], b"</title>")?];
+    let title = start..start + find(&page[start..], b"</title>")?;
     let open = find(page, b"<main")?;
     let inner = open + find(&page[open..], b">")? + 1;
     let close = rfind(page, b"</main>")?;
-    let main = text.get(inner..close)?;
-    Some(PageContent {
-        title: title.to_string(),
-        main: main.to_string(),
-    })
+    (inner <= close).then_some((title, inner..close))
 }
 
 /// Whether two pages differ only inside `<main …>…</main>` and `<title>…</title>`.
@@ -184,6 +191,13 @@ mod tests {
                 main: "one, edited".into()
             }
         );
+        // A page too large to carry (the print page) is fetched by whoever shows it.
+        let big = "x".repeat(PAGE_INLINE_LIMIT + 1);
+        new.add("b.html", page("B", "toc", &big));
+        let changes = diff(&old, &new);
+        assert_eq!(changes.pages["b.html"], PageChange::Content);
+        assert!(!changes.contents.contains_key("b.html"));
+        assert!(changes.contents.contains_key("a.html"));
     }
 
     #[test]
