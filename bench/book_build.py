@@ -142,12 +142,14 @@ def main():
     ap.add_argument("--runs", type=int, default=7, help="runs on the small book (3 on the large one)")
     args = ap.parse_args()
 
+    print(f"load average at the start: {os.getloadavg()[0]:.1f} (the machine's other work inflates every figure)")
     with tempfile.TemporaryDirectory() as tmp:
         for which in args.books.split(","):
             if which == "small":
                 bench_book(args, tmp, 110, 1_300_000, args.runs)
             else:
                 bench_book(args, tmp, 1000, 13_000_000, max(1, min(args.runs, 3)))
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

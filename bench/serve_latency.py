@@ -204,6 +204,19 @@ def peak_rss_mib(pid):
     return None
 
 
+def build_peak_mib(calcbook, book, tmp):
+    """The peak memory (max RSS, MiB) of one `calcbook build` of the book."""
+    out = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", calcbook, "build", book, "--dest-dir", os.path.join(tmp, "build-rss")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    shutil.rmtree(os.path.join(tmp, "build-rss"), ignore_errors=True)
+    try:
+        return int(out.stderr.strip().splitlines()[-1]) / 1024
+    except (ValueError, IndexError):
+        return None
+
+
 def describe(name, result):
     ms, rss = result if result else ([], None)
     if not ms:
@@ -236,9 +249,11 @@ def main():
     args = ap.parse_args()
     have_mdbook = os.path.isfile(args.mdbook) or shutil.which(args.mdbook)
 
+    print(f"load average at the start: {os.getloadavg()[0]:.1f} (the machine's other work inflates every figure)")
     with tempfile.TemporaryDirectory() as tmp:
         browser, page = start_browser(args.chromium, tmp)
         try:
+            build_rss = {}
             for which in args.books.split(","):
                 results = {}
                 for tool in ("calcbook", "mdbook"):
@@ -261,10 +276,16 @@ def main():
                     if tool == "mdbook" and which == "large":
                         # mdBook rebuilds the whole book on every save: a few saves tell its median.
                         edits, timeout = args.mdbook_large_edits, 300.0
+                    if tool == "calcbook":
+                        build_rss[which] = build_peak_mib(args.calcbook, book, tmp)
                     results[tool] = measure(tool, cmd, port, book, src, edits, args.pause, page, timeout)
                     shutil.rmtree(book, ignore_errors=True)
                 print(f"{what}: saves to a middle chapter, measured in Chromium")
                 c = describe("calcbook", results.get("calcbook"))
+                serve_rss = (results.get("calcbook") or ([], None))[1]
+                if serve_rss and build_rss.get(which):
+                    print(f"  calcbook serve's peak memory / one build's: {serve_rss:.0f} / "
+                          f"{build_rss[which]:.0f} MiB = {serve_rss / build_rss[which]:.2f}x")
                 if not have_mdbook:
                     print(f"  mdbook    skipped: {args.mdbook} not found")
                     continue
@@ -274,6 +295,7 @@ def main():
         finally:
             browser.kill()
             browser.wait()
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -514,6 +514,11 @@ impl Sources {
         self.files.get(path).map(String::as_str)
     }
 
+    /// Takes a file's text out (a book being recycled hands its chapters' texts back).
+    pub fn take(&mut self, path: &Path) -> Option<String> {
+        self.files.remove(path)
+    }
+
     /// `file:line:col` of a diagnostic, as far as it is known.
     pub fn location(&self, diag: &Diagnostic) -> Option<String> {
         let file = diag.file.as_ref()?;

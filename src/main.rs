@@ -159,8 +159,22 @@ fn eval(args: &[String], chapter: Option<&Path>) -> ExitCode {
     }
 }
 
+/// Output into a closed pipe (`calcbook check | head -1`) ends the process quietly, as it does for
+/// other command-line tools, rather than panicking in `println!`. Not for `serve`, whose server
+/// must outlive a browser that closes its connection mid-answer.
+fn exit_quietly_on_broken_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring the default action of one signal, before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve { .. }) {
+        exit_quietly_on_broken_pipe();
+    }
     match cli.command {
         Command::Build {
             dir,

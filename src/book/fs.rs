@@ -163,6 +163,11 @@ pub fn read_text(root: &Path, rel: &Path) -> Result<String, ReadError> {
     }
 }
 
+/// How many files `{{#include}}`s have read since the build began.
+pub fn includes_read() -> u64 {
+    INCLUDED.with(Cell::get).1
+}
+
 /// Reads a file for an `{{#include}}`, counting it against the build's include budget.
 pub fn read_included(root: &Path, rel: &Path) -> Result<String, ReadError> {
     let limits = limits();

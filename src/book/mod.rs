@@ -6,6 +6,7 @@ pub mod config;
 pub mod fs;
 pub mod html_config;
 pub mod include;
+pub mod reuse;
 pub mod summary;
 
 use crate::diagnostic::Code;
@@ -115,6 +116,12 @@ pub fn is_contained(path: &Path) -> bool {
 
 /// Reads a book folder. Problems become diagnostics; an `Err` only when there is no book at all.
 pub fn load(root: &Path) -> Result<Book, Diagnostic> {
+    load_reusing(root, &mut reuse::ReadCache::default())
+}
+
+/// As [`load`], taking the chapters whose files are unchanged from `reused` (and keeping the
+/// chapters read now in it), as `serve` does from one rebuild to the next.
+pub fn load_reusing(root: &Path, reused: &mut reuse::ReadCache) -> Result<Book, Diagnostic> {
     if !root.is_dir() {
         return Err(
             Diagnostic::error(Code::NoBook, format!("{} is not a folder", root.display()))
@@ -191,7 +198,7 @@ pub fn load(root: &Path) -> Result<Book, Diagnostic> {
     let (summary, diags) = summary::parse(&summary_text, &summary_name);
     book.diagnostics.extend(diags);
 
-    let listed = load_chapters(&mut book, &summary, &summary_rel);
+    let listed = load_chapters(&mut book, &summary, &summary_rel, reused);
     book.summary = summary;
 
     find_unlisted_and_static(&mut book, &listed);
@@ -221,9 +228,14 @@ fn read_config(
     }
 }
 
-/// Reads every chapter SUMMARY.md links to (once each, inside the source folder), and returns
-/// their paths relative to the source folder.
-fn load_chapters(book: &mut Book, summary: &Summary, summary_rel: &Path) -> HashSet<PathBuf> {
+/// Reads every chapter SUMMARY.md links to (once each, inside the source folder; an unchanged one
+/// is taken from `reused`), and returns their paths relative to the source folder.
+fn load_chapters(
+    book: &mut Book,
+    summary: &Summary,
+    summary_rel: &Path,
+    reused: &mut reuse::ReadCache,
+) -> HashSet<PathBuf> {
     let root = book.root.clone();
     let root = root.as_path();
     let src_rel = book.config.book.src.clone();
@@ -264,6 +276,12 @@ fn load_chapters(book: &mut Book, summary: &Summary, summary_rel: &Path) -> Hash
             missing_chapter(book, link, path, source, diag);
             continue;
         }
+        let stamp = reuse::ReadCache::stamp(root, &source);
+        if let Some((raw, expanded)) = reused.take(&source, stamp) {
+            book.sources.insert(&source, raw);
+            book.chapters.push(chapter_of(link, path, source, expanded));
+            continue;
+        }
         let raw = match read_text(root, &source, &mut book.sources) {
             Ok(t) => t,
             Err(mut d) => {
@@ -277,19 +295,15 @@ fn load_chapters(book: &mut Book, summary: &Summary, summary_rel: &Path) -> Hash
                 continue;
             }
         };
-        let expanded = include::expand_chapter(&raw, root, &source);
-        book.diagnostics.extend(expanded.diagnostics);
-        book.chapters.push(Chapter {
-            title: link.title.clone(),
-            number: link.number_text(),
-            source,
-            src_rel: normalize(path),
-            out_path: page_name(&normalize(path)),
-            text: expanded.text,
-            map: expanded.map,
-            page_title: expanded.title,
-        });
+        let includes_before = fs::includes_read();
+        let mut expanded = include::expand_chapter(&raw, root, &source);
+        if expanded.diagnostics.is_empty() && fs::includes_read() == includes_before {
+            reused.note(&source, stamp);
+        }
+        book.diagnostics.append(&mut expanded.diagnostics);
+        book.chapters.push(chapter_of(link, path, source, expanded));
     }
+    reused.finish();
     listed
 }
 
@@ -330,6 +344,20 @@ fn find_unlisted_and_static(book: &mut Book, listed: &HashSet<PathBuf>) {
         } else {
             book.static_files.push(rel);
         }
+    }
+}
+
+/// A chapter from its link in SUMMARY.md, its file's path and its expanded text.
+fn chapter_of(link: &Link, path: &Path, source: PathBuf, expanded: include::Expanded) -> Chapter {
+    Chapter {
+        title: link.title.clone(),
+        number: link.number_text(),
+        source,
+        src_rel: normalize(path),
+        out_path: page_name(&normalize(path)),
+        text: expanded.text,
+        map: expanded.map,
+        page_title: expanded.title,
     }
 }
 

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::html_options;
-use super::markdown::{self, CellHook, PageLink, RenderedMarkdown};
+use super::markdown::{self, PageLink, RenderedMarkdown};
 use super::theme::Theme;
 use crate::book::html_config::HtmlConfig;
 use crate::book::{Book, Chapter, SummaryItem};
@@ -101,26 +101,6 @@ struct NavLink<'a> {
     href: &'a str,
 }
 
-/// Renders every chapter's Markdown with the cell hook the caller provides per chapter.
-pub fn render_chapters<'a>(
-    book: &'a Book,
-    mut hook_for: impl FnMut(&Chapter) -> Box<dyn CellHook + 'a>,
-) -> Vec<RenderedChapter<'a>> {
-    book.chapters
-        .iter()
-        .map(|chapter| {
-            let mut hook = hook_for(chapter);
-            let markdown = markdown::render(&chapter.text, &chapter.out_path, hook.as_mut());
-            let key = hash_of(&markdown.html);
-            RenderedChapter {
-                chapter,
-                markdown: Arc::new(markdown),
-                key,
-            }
-        })
-        .collect()
-}
-
 /// Maps a diagnostic found in a chapter's expanded text to the chapter file.
 pub fn locate(chapter: &Chapter, diag: Diagnostic) -> Diagnostic {
     let diag = chapter.map.map_diagnostic(diag);
@@ -140,8 +120,11 @@ pub struct PageCache {
     pages: HashMap<String, CachedPage>,
     contents: Option<(u64, Vec<u8>, Vec<u8>)>,
     print: Option<(u64, Option<Vec<String>>)>,
+    not_found: Option<(u64, Arc<Vec<u8>>)>,
     /// The output paths the last [`assemble_cached`] templated anew (the rest came from here).
     pub rendered: Vec<String>,
+    /// How long the last assembly's stages took.
+    pub timings: crate::pipeline::Timings,
 }
 
 struct CachedPage {
@@ -149,6 +132,10 @@ struct CachedPage {
     html: Arc<Vec<u8>>,
     /// The page's entries of the search index, as JSON objects joined by commas.
     search: String,
+    /// The page's content as the print page shows it ([`super::print::for_print`]), under a key of
+    /// the book's page paths (links to other pages point inside the print page); made when the
+    /// print page is, so that a `serve` rebuild that leaves it for later does not pay for it.
+    printed: Option<(u64, String)>,
 }
 
 /// One page to template: a chapter's or a generated one's.
@@ -178,7 +165,21 @@ pub fn assemble(
     live_reload: bool,
 ) -> (Site, Vec<Diagnostic>) {
     let mut cache = PageCache::default();
-    assemble_cached(book, theme, chapters, generated, live_reload, &mut cache)
+    let options = AssembleOptions {
+        live_reload,
+        whole_book: true,
+    };
+    assemble_cached(book, theme, chapters, generated, options, &mut cache)
+}
+
+/// How [`assemble_cached`] assembles.
+#[derive(Debug, Clone, Copy)]
+pub struct AssembleOptions {
+    /// Pages load the live-reload client (`serve`).
+    pub live_reload: bool,
+    /// Make the files that hold the whole book (the print page, the search index); `serve` leaves
+    /// them out of the build that answers a save and makes them in a second one, after the update.
+    pub whole_book: bool,
 }
 
 /// As [`assemble`], templating only the pages whose inputs changed since `cache` was filled.
@@ -187,9 +188,13 @@ pub fn assemble_cached(
     theme: &Theme,
     chapters: &[RenderedChapter],
     generated: &[GeneratedPage],
-    live_reload: bool,
+    options: AssembleOptions,
     cache: &mut PageCache,
 ) -> (Site, Vec<Diagnostic>) {
+    let AssembleOptions {
+        live_reload,
+        whole_book,
+    } = options;
     let mut site = Site::default();
     let mut diags: Vec<Diagnostic> = Vec::new();
     for rc in chapters {
@@ -198,6 +203,7 @@ pub fn assemble_cached(
         }
     }
     cache.rendered.clear();
+    cache.timings.start();
 
     let book_ctx = serde_json::json!({
         "title": book.title(),
@@ -252,32 +258,15 @@ pub fn assemble_cached(
     if let Some(d) = template_pages(theme, &frame, &inputs, cache) {
         diags.push(d);
     }
-    let mut search = Vec::with_capacity(inputs.len());
+    cache.timings.lap("pages");
     for input in &inputs {
         if let Some(page) = cache.pages.get(input.path) {
             site.add_shared(input.path, Arc::clone(&page.html));
         }
     }
-    for input in &inputs {
-        if let Some(page) = cache.pages.get(input.path)
-            && !page.search.is_empty()
-        {
-            search.push(page.search.as_str());
-        }
-    }
-    // Written once in place: the index holds the whole book's text.
-    let size = search.iter().map(|p| p.len() + 1).sum::<usize>() + 64;
-    let mut index = String::with_capacity(size);
-    index.push_str("window.calcbookSearchIndex = {\"docs\":[");
-    index.push_str(&search.join(","));
-    index.push_str("]};\n");
-    if html_config.search.enable {
-        site.add("searchindex.js", index);
-    }
     if let Some(d) = add_index(&mut site, theme, &frame, &inputs) {
         diags.push(d);
     }
-
     let base_toc = build_toc(&book.summary.items, generated);
     match contents_files(theme, &frame, &base_toc, cache) {
         Ok((js, page)) => {
@@ -286,18 +275,13 @@ pub fn assemble_cached(
         }
         Err(d) => diags.push(d),
     }
-    // On the print page every chapter shares one page: `print::for_print` gives each id its
-    // page's prefix and points links between chapters inside the page.
-    match print_page(theme, &frame, &inputs, cache) {
-        Ok(html) => site.add(
-            "print.html",
-            html_options::apply(&html, "", None, &html_config),
-        ),
-        Err(d) => diags.push(d),
+    cache.timings.lap("contents");
+    if whole_book {
+        add_whole_book_files(&mut site, theme, &frame, &inputs, cache, &mut diags);
     }
 
-    match not_found_page(book, theme, &frame, &mut diags) {
-        Ok(html) => site.add("404.html", html),
+    match not_found_page(book, theme, &frame, &mut diags, cache) {
+        Ok(html) => site.add_shared("404.html", html),
         Err(d) => diags.push(d),
     }
 
@@ -325,7 +309,9 @@ pub fn assemble_cached(
 
     write_redirects(&mut site, &html_config, &mut diags);
     copy_additional_files(book, &html_config, &mut site, &mut diags);
+    cache.timings.lap("files");
     diags.extend(check_links(chapters, generated, &site));
+    cache.timings.lap("links");
     (site, diags)
 }
 
@@ -381,23 +367,29 @@ fn not_found_page(
     theme: &Theme,
     frame: &Frame,
     diags: &mut Vec<Diagnostic>,
-) -> Result<String, Diagnostic> {
+    cache: &mut PageCache,
+) -> Result<Arc<Vec<u8>>, Diagnostic> {
     let site_root = site_url(book);
+    let content = not_found_content(book, diags);
+    let key = hash_of(&(frame.key, &site_root, &content));
+    if let Some((k, page)) = &cache.not_found
+        && *k == key
+    {
+        return Ok(Arc::clone(page));
+    }
     let mut ctx = page_context(frame, "Page not found", "404.html", "", None, None);
     ctx.insert("root", &site_root);
-    if let Some(content) = not_found_content(book, diags) {
+    if let Some(content) = content {
         ctx.insert(
             "page",
             &serde_json::json!({ "title": "Page not found", "path": "404.html", "content": content }),
         );
     }
     let html = theme.render("404.html", &ctx)?;
-    Ok(html_options::apply(
-        &html,
-        &site_root,
-        None,
-        &book.config.html(),
-    ))
+    let page = html_options::apply(&html, &site_root, None, frame.html);
+    let page = Arc::new(page.into_bytes());
+    cache.not_found = Some((key, Arc::clone(&page)));
+    Ok(page)
 }
 
 /// `src/404.md`, rendered, for the 404 page (mdBook's default name for it).
@@ -527,6 +519,7 @@ fn template_pages(
                     key,
                     html: Arc::new(html.into_bytes()),
                     search,
+                    printed: None,
                 },
             ))
         })
@@ -546,6 +539,51 @@ fn template_pages(
     let live: HashSet<&str> = inputs.iter().map(|p| p.path).collect();
     cache.pages.retain(|path, _| live.contains(path.as_str()));
     first_error
+}
+
+/// The files that hold the whole book, the search index and the print page, spliced from the
+/// pages' cached parts.
+fn add_whole_book_files(
+    site: &mut Site,
+    theme: &Theme,
+    frame: &Frame,
+    inputs: &[PageInput],
+    cache: &mut PageCache,
+    diags: &mut Vec<Diagnostic>,
+) {
+    if frame.html.search.enable {
+        site.add("searchindex.js", search_index(inputs, cache));
+    }
+    cache.timings.lap("search");
+    // On the print page every chapter shares one page: `print::for_print` gives each id its
+    // page's prefix and points links between chapters inside the page.
+    match print_page(theme, frame, inputs, cache) {
+        Ok(html) => site.add("print.html", html),
+        Err(d) => diags.push(d),
+    }
+    cache.timings.lap("print");
+}
+
+/// `searchindex.js`: every page's entries, in reading order.
+fn search_index(inputs: &[PageInput], cache: &PageCache) -> String {
+    let search: Vec<&str> = inputs
+        .iter()
+        .filter_map(|input| cache.pages.get(input.path))
+        .map(|page| page.search.as_str())
+        .filter(|entries| !entries.is_empty())
+        .collect();
+    // Written once in place: the index holds the whole book's text.
+    let size = search.iter().map(|p| p.len() + 1).sum::<usize>() + 64;
+    let mut index = String::with_capacity(size);
+    index.push_str("window.calcbookSearchIndex = {\"docs\":[");
+    for (i, entries) in search.iter().enumerate() {
+        if i > 0 {
+            index.push(',');
+        }
+        index.push_str(entries);
+    }
+    index.push_str("]};\n");
+    index
 }
 
 /// index.html: mdBook serves the first chapter there when no chapter is README.md.
@@ -640,7 +678,10 @@ fn print_page(
     let marker = |i: usize| format!("\u{1}calcbook-print-{i}\u{1}");
     if cache.print.as_ref().is_none_or(|(k, _)| *k != key) {
         let placeholders: Vec<String> = (0..inputs.len()).map(marker).collect();
+        // The page-level options go into the frame, around the pages' content rather than into it
+        // (a chapter's own `</article>` is not the page's), and cost no pass over the book.
         let html = render_print(theme, frame, inputs, |i| &placeholders[i])?;
+        let html = html_options::apply(&html, "", None, frame.html);
         // A theme's print template that does not show each content once, in order, is run in full.
         let mut pieces = Vec::with_capacity(inputs.len() + 1);
         let mut rest = html.as_str();
@@ -658,16 +699,11 @@ fn print_page(
         cache.print = Some((key, spliceable.then_some(pieces)));
         cache.rendered.push("print.html".into());
     }
-    // Ids made unique across pages, links kept inside the print page, calculations unfolded.
-    let paths: Vec<&str> = inputs.iter().map(|p| p.path).collect();
-    let printed: Vec<String> = inputs
-        .iter()
-        .map(|p| super::print::for_print(p.path, p.content, &paths))
-        .collect();
+    let printed = printed_contents(inputs, &mut cache.pages);
     match cache.print.as_ref().and_then(|(_, p)| p.as_ref()) {
         Some(pieces) => {
             let size = pieces.iter().map(String::len).sum::<usize>()
-                + printed.iter().map(String::len).sum::<usize>();
+                + printed.iter().map(|p| p.len()).sum::<usize>();
             let mut out = String::with_capacity(size);
             for (i, piece) in pieces.iter().enumerate() {
                 out.push_str(piece);
@@ -677,8 +713,44 @@ fn print_page(
             }
             Ok(out)
         }
-        None => render_print(theme, frame, inputs, |i| &printed[i]),
+        None => render_print(theme, frame, inputs, |i| printed[i])
+            .map(|html| html_options::apply(&html, "", None, frame.html)),
     }
+}
+
+/// Every page's content as the print page shows it: ids made unique across pages, links kept
+/// inside the print page, calculations unfolded. Made anew only for pages templated since the last
+/// print page, or for all when a page came or went.
+fn printed_contents<'c>(
+    inputs: &[PageInput],
+    pages: &'c mut HashMap<String, CachedPage>,
+) -> Vec<&'c str> {
+    use rayon::prelude::*;
+    let paths: Vec<&str> = inputs.iter().map(|p| p.path).collect();
+    let paths_key = hash_of(&paths);
+    let stale: Vec<&PageInput> = inputs
+        .iter()
+        .filter(|p| {
+            let printed = pages.get(p.path).and_then(|c| c.printed.as_ref());
+            printed.is_none_or(|(k, _)| *k != paths_key)
+        })
+        .collect();
+    let fresh: Vec<(&str, String)> = stale
+        .par_iter()
+        .map(|p| (p.path, super::print::for_print(p.path, p.content, &paths)))
+        .collect();
+    for (path, printed) in fresh {
+        if let Some(page) = pages.get_mut(path) {
+            page.printed = Some((paths_key, printed));
+        }
+    }
+    inputs
+        .iter()
+        .map(|p| {
+            let printed = pages.get(p.path).and_then(|c| c.printed.as_ref());
+            printed.map_or("", |(_, text)| text.as_str())
+        })
+        .collect()
 }
 
 fn render_print<'a>(

@@ -27,7 +27,24 @@ pub struct Changes {
     pub removed: Vec<String>,
     /// A stylesheet or script changed (other than the search index): every page must reload.
     pub reload: bool,
+    /// For pages whose content alone changed, the new content (the inside of `<main>`) and
+    /// `<title>` (as HTML), so an open page can swap them in without fetching itself; left out
+    /// for a page over [`PAGE_INLINE_LIMIT`] and past [`INLINE_LIMIT`] bytes in all (a data edit
+    /// that changes every page), whose open pages fetch themselves.
+    pub contents: BTreeMap<String, PageContent>,
 }
+
+/// A page's content and title as the update event carries them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PageContent {
+    pub title: String,
+    pub main: String,
+}
+
+/// The most content an update event carries (its pages' `<main>`s together)…
+pub const INLINE_LIMIT: usize = 2 << 20;
+/// …and of one page: larger pages (the print page) are fetched by the page that shows them.
+pub const PAGE_INLINE_LIMIT: usize = 512 << 10;
 
 impl Changes {
     pub fn is_empty(&self) -> bool {
@@ -71,7 +88,40 @@ pub fn diff(old: &Site, new: &Site) -> Changes {
             changes.removed.push(path.clone());
         }
     }
+    let mut size = 0;
+    for (path, kind) in &changes.pages {
+        let Some(bytes) = new.files.get(path).filter(|_| *kind == PageChange::Content) else {
+            continue;
+        };
+        // Measured before anything is copied: the print page (the whole book) never is.
+        let Some((title, main)) = content_spans(bytes) else {
+            continue;
+        };
+        size += main.len();
+        if main.len() > PAGE_INLINE_LIMIT || size > INLINE_LIMIT {
+            continue;
+        }
+        let text =
+            |range: std::ops::Range<usize>| String::from_utf8_lossy(&bytes[range]).into_owned();
+        changes.contents.insert(
+            path.clone(),
+            PageContent {
+                title: text(title),
+                main: text(main),
+            },
+        );
+    }
     changes
+}
+
+/// Where a page's title (as HTML) and the inside of its `<main …>…</main>` are.
+fn content_spans(page: &[u8]) -> Option<(std::ops::Range<usize>, std::ops::Range<usize>)> {
+    let start = find(page, b"<title>")? + b"<title>".len();
+    let title = start..start + find(&page[start..], b"</title>")?;
+    let open = find(page, b"<main")?;
+    let inner = open + find(&page[open..], b">")? + 1;
+    let close = rfind(page, b"</main>")?;
+    (inner <= close).then_some((title, inner..close))
 }
 
 /// Whether two pages differ only inside `<main …>…</main>` and `<title>…</title>`.
@@ -133,6 +183,21 @@ mod tests {
             vec![("a.html".to_string(), PageChange::Content)]
         );
         assert!(!changes.reload);
+        // The event carries the new content, so the page need not fetch itself.
+        assert_eq!(
+            changes.contents["a.html"],
+            PageContent {
+                title: "A!".into(),
+                main: "one, edited".into()
+            }
+        );
+        // A page too large to carry (the print page) is fetched by whoever shows it.
+        let big = "x".repeat(PAGE_INLINE_LIMIT + 1);
+        new.add("b.html", page("B", "toc", &big));
+        let changes = diff(&old, &new);
+        assert_eq!(changes.pages["b.html"], PageChange::Content);
+        assert!(!changes.contents.contains_key("b.html"));
+        assert!(changes.contents.contains_key("a.html"));
     }
 
     #[test]

@@ -65,7 +65,64 @@
     });
   }
 
+  // Whether two elements are the same but for their children: the same tag and attributes.
+  function sameShell(a, b) {
+    if (a.nodeType !== 1 || b.nodeType !== 1 || a.namespaceURI !== b.namespaceURI ||
+        a.tagName !== b.tagName || a.attributes.length !== b.attributes.length) return false;
+    for (var i = 0; i < b.attributes.length; i++) {
+      var attr = b.attributes[i];
+      if (a.getAttributeNS(attr.namespaceURI, attr.localName) !== attr.value) return false;
+    }
+    return true;
+  }
+
+  // Makes `parent`'s children equal to `fresh` (nodes of the fetched page) by replacing only the
+  // run between the equal start and the equal end, descending while that run is one element on
+  // both sides with the same tag and attributes: an edit to one paragraph replaces that paragraph,
+  // and the rest of the page keeps its nodes, highlighting and layout. A node a script changed
+  // (highlighted code) differs from the fetched one, so it is replaced by the server's version.
+  function patch(parent, fresh) {
+    var live = Array.prototype.slice.call(parent.childNodes);
+    var start = 0, endOld = live.length, endNew = fresh.length;
+    while (start < endOld && start < endNew && live[start].isEqualNode(fresh[start])) start++;
+    while (endOld > start && endNew > start && live[endOld - 1].isEqualNode(fresh[endNew - 1])) {
+      endOld--; endNew--;
+    }
+    if (endOld - start === 1 && endNew - start === 1 && sameShell(live[start], fresh[start])) {
+      patch(live[start], Array.prototype.slice.call(fresh[start].childNodes));
+      return;
+    }
+    var after = live[endOld] || null;
+    for (var i = start; i < endOld; i++) parent.removeChild(live[i]);
+    for (var j = start; j < endNew; j++) parent.insertBefore(doc.importNode(fresh[j], true), after);
+    // New code blocks, even one this level is inside of; highlighted ones are skipped.
+    if (endNew > start) highlight(parent);
+  }
+
+  // Puts new content (the nodes of a <main>) and title into the page, where the reader is.
+  function show(nodes, title) {
+    var main = doc.querySelector("main");
+    if (!main) { reload(); return; }
+    var x = window.scrollX, y = window.scrollY;
+    patch(main, nodes);
+    doc.title = title;
+    window.scrollTo(x, y);
+    live.updates += 1;
+    doc.dispatchEvent(new CustomEvent("calcbook:updated", { detail: { path: currentPath() } }));
+  }
+
   var pending = 0;
+  // The update carried the page's new content: parse it here (a template's content runs no
+  // scripts), without a round trip to the server.
+  function swapIn(content) {
+    ++pending; // a fetch still under way is older
+    var template = doc.createElement("template");
+    template.innerHTML = content.main;
+    var title = doc.createElement("textarea");
+    title.innerHTML = content.title;
+    show(Array.prototype.slice.call(template.content.childNodes), title.value);
+  }
+
   function swapContent() {
     var ticket = ++pending;
     var url = window.location.href.split("#")[0];
@@ -76,17 +133,8 @@
       if (ticket !== pending) return; // a newer update is on its way
       var fresh = new DOMParser().parseFromString(text, "text/html");
       var next = fresh.querySelector("main");
-      var main = doc.querySelector("main");
-      if (!next || !main) { reload(); return; }
-      var x = window.scrollX, y = window.scrollY;
-      main.replaceChildren.apply(main, Array.prototype.map.call(next.childNodes, function (n) {
-        return doc.importNode(n, true);
-      }));
-      doc.title = fresh.title;
-      highlight(main);
-      window.scrollTo(x, y);
-      live.updates += 1;
-      doc.dispatchEvent(new CustomEvent("calcbook:updated", { detail: { path: currentPath() } }));
+      if (!next) { reload(); return; }
+      show(Array.prototype.slice.call(next.childNodes), fresh.title);
     }).catch(function () { reload(); });
   }
 
@@ -96,7 +144,9 @@
     var path = currentPath();
     if (data.reload || (data.removed || []).indexOf(path) >= 0) { reload(); return; }
     var change = (data.pages || {})[path];
-    if (change === "content") swapContent();
+    var content = (data.content || {})[path];
+    if (change === "content" && content) swapIn(content);
+    else if (change === "content") swapContent();
     else if (change) reload();
   }
 

@@ -2,10 +2,12 @@
 //! in place.
 //!
 //! The pieces, in the order a save travels through them:
-//! - [`watch`] turns file-system events into one rebuild per burst of saves, ignoring the events a
-//!   rebuild itself causes.
-//! - [`rebuild`] renders the whole book in memory and keeps the last good site;
-//!   [`diff`] says which pages changed and whether only their content did.
+//! - [`watch`] turns file-system events into one rebuild per save (picked up when the editor closes
+//!   or renames the file), ignoring editors' temporary files and the events a rebuild itself causes.
+//! - [`rebuild`] renders the book in memory, reusing every cached part the save did not touch, and
+//!   keeps the last good site; [`diff`] says which pages changed and whether only their content
+//!   did. A save is answered in two passes: the changed pages first, then the print page and the
+//!   search index (each the whole book).
 //! - [`events`] pushes that to every open page as server-sent events, and [`http`] serves the site
 //!   from memory, the client script (`live.js`) and the event stream.
 //! - [`mirror`] writes the changed files to the output folder, so it always holds the book being
@@ -127,7 +129,7 @@ pub fn serve(options: &Options) -> Result<(), ServeError> {
         }
         None => eprintln!("built the book in {:.0?}", first.elapsed),
     }
-    eprint!("{}", mirror_output(&mut builder, &[]));
+    eprint!("{}", mirror_output(&mut builder));
     // Watch before announcing the URL: a save made as soon as the page is open must be seen.
     let (tx, rx) = mpsc::channel();
     let mut watch = watch::Watch::new(tx.clone()).map_err(ServeError::Watch)?;
@@ -143,13 +145,16 @@ pub fn serve(options: &Options) -> Result<(), ServeError> {
     });
 
     let url = url_for(local);
-    println!("serving the book at {url} (Ctrl-C to stop)");
+    // Written, not `println!`ed: a closed standard output must not stop the server.
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "serving the book at {url} (Ctrl-C to stop)");
     if local.ip().is_unspecified() {
-        println!(
+        let _ = writeln!(
+            out,
             "listening on every network interface ({local}): anyone on the network can read it"
         );
     }
-    let _ = std::io::stdout().flush();
+    let _ = out.flush();
     if options.open {
         open_browser(&url);
     }
@@ -160,50 +165,98 @@ pub fn serve(options: &Options) -> Result<(), ServeError> {
         if burst.stop {
             break;
         }
-        let what = describe(&burst.paths, &root);
-        let build = guarded(|| builder.build());
-        eprint!("{}", build.report);
-        match build.outcome {
-            Outcome::Updated { site, changes } => {
-                *shared.site.write().unwrap_or_else(|e| e.into_inner()) = site;
-                // The changed pages reach the disk before the event, so that whoever hears it finds
-                // both up to date; the print page and the search index (each the whole book) follow
-                // it. Only changed files are written.
-                let mut mirrored = mirror_output(&mut builder, &WHOLE_BOOK_FILES);
-                shared.hub.updated(&changes);
-                mirrored.push_str(&mirror_output(&mut builder, &[]));
-                let pages: Vec<&str> = changes.pages.keys().map(String::as_str).collect();
-                eprintln!(
-                    "{what}: rebuilt in {:.0?}; {}",
-                    build.elapsed,
-                    if pages.is_empty() {
-                        format!("{} file(s) changed", changes.paths().count())
-                    } else {
-                        format!("updated {}", abbreviate(&pages))
-                    }
-                );
-                eprint!("{mirrored}");
-            }
-            Outcome::Unchanged => {
-                shared.hub.recovered();
-                eprintln!("{what}: rebuilt in {:.0?}; no change", build.elapsed);
-            }
-            Outcome::Failed { errors, site } => {
-                if let Some(site) = site {
-                    *shared.site.write().unwrap_or_else(|e| e.into_inner()) = site;
-                }
-                shared.hub.failed(&errors);
-                eprintln!(
-                    "{what}: {} error{}; still serving the last good build",
-                    errors.len(),
-                    if errors.len() == 1 { "" } else { "s" }
-                );
-            }
-        }
+        // A path that is gone and that the book never read was an editor's temporary file.
+        let what = describe(&burst.paths, &root, |p| {
+            p.exists() || builder.read_last_time(p)
+        });
+        let waited = burst.first.map(|t| t.elapsed());
+        answer_save(&mut builder, &shared, &what, waited);
         watch.follow(&builder.scope());
     }
     eprintln!("stopped");
     Ok(())
+}
+
+/// Rebuilds after a save in two renders: the first makes what the save changed and leaves the
+/// print page and the search index (each the whole book) as they were, so open pages hear of the
+/// change as soon as it is on disk; the second, with everything else cached, makes those two.
+fn answer_save(builder: &mut Builder, shared: &http::Shared, what: &str, waited: Option<Duration>) {
+    let build = guarded(|| builder.build_pages());
+    eprint!("{}", build.report);
+    match build.outcome {
+        Outcome::Updated { site, changes } => {
+            *shared.site.write().unwrap_or_else(|e| e.into_inner()) = site;
+            // The changed pages reach the disk before the event, so that whoever hears it finds
+            // both up to date. Only changed files are written.
+            let mut timings = build.timings.clone();
+            let mirrored = mirror_output(builder);
+            timings.lap("write");
+            shared.hub.updated(&changes);
+            timings.lap("event");
+            let pages: Vec<&str> = changes.pages.keys().map(String::as_str).collect();
+            eprintln!(
+                "{what}: rebuilt in {:.0?}; {}",
+                build.elapsed,
+                if pages.is_empty() {
+                    format!("{} file(s) changed", changes.paths().count())
+                } else {
+                    format!("updated {}", abbreviate(&pages))
+                }
+            );
+            eprint!("{mirrored}");
+            if crate::pipeline::timings_wanted() {
+                let waited = waited.map_or(0.0, |w| w.as_secs_f64() * 1000.0);
+                eprintln!("  timings: save seen {waited:.1} ms before the build; {timings}");
+            }
+            finish_whole_book(builder, shared);
+        }
+        Outcome::Unchanged => {
+            shared.hub.recovered();
+            eprintln!("{what}: rebuilt in {:.0?}; no change", build.elapsed);
+        }
+        Outcome::Failed { errors, site } => report_failure(shared, what, errors, site),
+    }
+}
+
+/// The second render of a save: the print page and the search index, written and announced.
+fn finish_whole_book(builder: &mut Builder, shared: &http::Shared) {
+    let build = guarded(|| builder.build());
+    eprint!("{}", build.report);
+    match build.outcome {
+        Outcome::Updated { site, changes } => {
+            *shared.site.write().unwrap_or_else(|e| e.into_inner()) = site;
+            let mut timings = build.timings.clone();
+            let mirrored = mirror_output(builder);
+            timings.lap("write");
+            shared.hub.updated(&changes);
+            eprint!("{mirrored}");
+            if crate::pipeline::timings_wanted() {
+                eprintln!(
+                    "  then the whole-book files in {:.0?}: {timings}",
+                    build.elapsed
+                );
+            }
+        }
+        Outcome::Unchanged => {}
+        Outcome::Failed { errors, site } => report_failure(shared, "the print page", errors, site),
+    }
+}
+
+fn report_failure(
+    shared: &http::Shared,
+    what: &str,
+    errors: Vec<events::ErrorReport>,
+    site: Option<Arc<crate::render::Site>>,
+) {
+    if let Some(site) = site {
+        *shared.site.write().unwrap_or_else(|e| e.into_inner()) = site;
+    }
+    shared.hub.failed(&errors);
+    eprintln!(
+        "{what}: {} error{}; still serving the last good build",
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" }
+    );
 }
 
 /// Runs one build, turning a panic in it (a bug in calcbook, not in the book) into an error shown
@@ -235,15 +288,13 @@ fn guarded(build: impl FnOnce() -> rebuild::Build) -> rebuild::Build {
         },
         report: text,
         elapsed: started.elapsed(),
+        timings: Default::default(),
     }
 }
 
-/// Output files that hold the whole book: written after the update event is sent.
-const WHOLE_BOOK_FILES: [&str; 2] = ["print.html", "searchindex.js"];
-
-/// Mirrors the site to the output folder, but for `later`; returns what to print about it.
-fn mirror_output(builder: &mut Builder, later: &[&str]) -> String {
-    match builder.mirror_except(later) {
+/// Mirrors the site to the output folder; returns what to print about it.
+fn mirror_output(builder: &mut Builder) -> String {
+    match builder.mirror() {
         Ok(Some((dest, stats))) if stats.written + stats.removed > 0 => format!(
             "  wrote {} file(s) and removed {} in {}\n",
             stats.written,
@@ -268,10 +319,12 @@ fn url_for(addr: SocketAddr) -> String {
     }
 }
 
-/// `a.md`, `a.md and b.md`, `a.md and 3 more`, relative to the book.
-fn describe(paths: &[PathBuf], root: &Path) -> String {
+/// `a.md`, `a.md and b.md`, `a.md and 3 more`, relative to the book; only the paths that `real`
+/// accepts are named.
+fn describe(paths: &[PathBuf], root: &Path, real: impl Fn(&Path) -> bool) -> String {
     let names: Vec<String> = paths
         .iter()
+        .filter(|p| real(p))
         .map(|p| p.strip_prefix(root).unwrap_or(p).display().to_string())
         .collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
@@ -337,6 +390,18 @@ mod tests {
             _ => panic!("not a failure"),
         }
         assert!(build.report.contains("boom at 42"));
+    }
+
+    #[test]
+    fn the_log_names_the_chapters_not_the_temporary_files_renamed_over_them() {
+        let root = Path::new("/b");
+        let paths = [
+            PathBuf::from("/b/src/sedX1y2Z3"),
+            PathBuf::from("/b/src/a.md"),
+        ];
+        let real = |p: &Path| p == Path::new("/b/src/a.md");
+        assert_eq!(describe(&paths, root, real), "src/a.md");
+        assert_eq!(describe(&paths[..1], root, real), "files changed");
     }
 
     #[test]

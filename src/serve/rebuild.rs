@@ -5,9 +5,10 @@
 //! uses, so what `serve` shows can never drift from what `build` writes. What is incremental is
 //! everything after it: only changed files are pushed, written and reloaded.
 //!
-//! The render itself is incremental through [`crate::RenderCache`]: a chapter whose text, place
-//! in the book and data prelude are unchanged reuses its evaluated, rendered Markdown; the data
-//! files are loaded again only when one of them changes; a page whose inputs (content, title,
+//! The render itself is incremental through [`crate::RenderCache`]: a chapter file unchanged on
+//! disk is not read again (its text moves back into the cache after each rebuild); a chapter whose
+//! text, place in the book and data prelude are unchanged reuses its evaluated, rendered Markdown;
+//! the data files and the templates are loaded again only when one of them changes; a page whose inputs (content, title,
 //! neighbours, theme) are unchanged is not templated again. Pages do not carry the sidebar (it is
 //! `toc.js`), so a save templates the saved chapter's page; a title change, `toc.js`, `toc.html`
 //! and the neighbouring pages. The print page and the search index are spliced from cached parts.
@@ -24,6 +25,9 @@ use crate::diagnostic::{self, Diagnostic, Sources};
 use crate::output::absolute;
 use crate::render::Site;
 use crate::{RenderCache, RenderOptions, render_book_cached};
+
+/// Output files that hold the whole book, left for a second render after a save.
+const WHOLE_BOOK_FILES: [&str; 2] = ["print.html", "searchindex.js"];
 
 /// The result of one rebuild.
 pub enum Outcome {
@@ -45,6 +49,8 @@ pub struct Build {
     /// Diagnostics rendered for the terminal (errors, and warnings when they changed).
     pub report: String,
     pub elapsed: Duration,
+    /// The render's stages and the comparison with the served site.
+    pub timings: crate::pipeline::Timings,
 }
 
 /// Renders the book again and again, remembering the last good site.
@@ -59,6 +65,9 @@ pub struct Builder {
     scope: Option<Scope>,
     output: Option<(PathBuf, Vec<PathBuf>)>,
     warnings: String,
+    /// The chapter files, `SUMMARY.md` and `book.toml` as the last build that loaded the book read
+    /// them (absolute paths): a save that removed one still names it in the log.
+    read: std::collections::HashSet<PathBuf>,
     /// Chapters and the data prelude from earlier rebuilds: an edit re-evaluates only what it
     /// touched.
     cache: RenderCache,
@@ -75,8 +84,9 @@ impl Builder {
             mirrored: None,
             scope: None,
             output: None,
-            cache: RenderCache::default(),
+            cache: RenderCache::for_rebuilds(),
             warnings: String::new(),
+            read: Default::default(),
         }
     }
 
@@ -89,9 +99,29 @@ impl Builder {
         })
     }
 
+    /// Whether the last build that loaded the book read `path` (absolute).
+    pub fn read_last_time(&self, path: &Path) -> bool {
+        self.read.contains(path)
+    }
+
+    /// Renders the whole book, as `build` does.
     pub fn build(&mut self) -> Build {
+        self.build_with(true)
+    }
+
+    /// Renders the book but for the files that hold the whole book (the print page, the search
+    /// index), which keep what the site being served has: what answers a save, before
+    /// [`Builder::build`] makes those two.
+    pub fn build_pages(&mut self) -> Build {
+        self.build_with(self.served.is_none())
+    }
+
+    fn build_with(&mut self, whole_book: bool) -> Build {
         let started = Instant::now();
-        let options = RenderOptions { live_reload: true };
+        let options = RenderOptions {
+            live_reload: true,
+            without_whole_book: !whole_book,
+        };
         let mut rendered = match render_book_cached(&self.root, &options, &mut self.cache) {
             Ok((r, _)) => r,
             Err(d) => {
@@ -104,6 +134,11 @@ impl Builder {
             crate::links_as_errors(&mut rendered.diagnostics);
         }
         let book = &rendered.book;
+        let src = self.root.join(&book.config.book.src);
+        self.read = (book.chapters.iter())
+            .map(|c| self.root.join(&c.source))
+            .chain([src.join("SUMMARY.md"), self.root.join("book.toml")])
+            .collect();
         let dest = crate::destination(&self.root, book, self.dest.as_deref());
         let rel = |p: &Path| absolute(&self.root.join(p));
         self.scope = Some(Scope {
@@ -118,7 +153,9 @@ impl Builder {
         self.output = Some((dest, crate::protected_paths(book)));
         if rendered.has_errors() {
             let site = Arc::new(rendered.site);
-            return self.failed(&rendered.diagnostics, &book.sources, Some(site), started);
+            let build = self.failed(&rendered.diagnostics, &book.sources, Some(site), started);
+            self.cache.recycle(rendered.book);
+            return build;
         }
         let warnings = diagnostic::render(&rendered.diagnostics, &book.sources, self.color);
         let report = if warnings != self.warnings {
@@ -127,7 +164,15 @@ impl Builder {
         } else {
             String::new()
         };
+        if !whole_book && let Some((served, _)) = &self.served {
+            for path in WHOLE_BOOK_FILES {
+                if let Some(bytes) = served.files.get(path) {
+                    rendered.site.add_shared(path, Arc::clone(bytes));
+                }
+            }
+        }
         let site = Arc::new(rendered.site);
+        let mut timings = self.cache.timings.clone();
         let outcome = match &self.served {
             Some((old, good)) => {
                 let changes = diff(old, &site);
@@ -145,6 +190,8 @@ impl Builder {
                 changes: Changes::default(),
             },
         };
+        self.cache.recycle(rendered.book);
+        timings.lap("diff");
         if matches!(outcome, Outcome::Updated { .. }) {
             self.served = Some((site, true));
         } else if let Some((_, good)) = &mut self.served {
@@ -154,6 +201,7 @@ impl Builder {
             outcome,
             report,
             elapsed: started.elapsed(),
+            timings,
         }
     }
 
@@ -192,6 +240,7 @@ impl Builder {
             },
             report: diagnostic::render(diags, sources, self.color),
             elapsed: started.elapsed(),
+            timings: self.cache.timings.clone(),
         }
     }
 
@@ -199,16 +248,6 @@ impl Builder {
     /// build. Returns the folder and what was done.
     pub fn mirror(
         &mut self,
-    ) -> Result<Option<(PathBuf, mirror::Stats)>, crate::output::WriteError> {
-        self.mirror_except(&[])
-    }
-
-    /// As [`Builder::mirror`], leaving the files named in `later` as they were on disk, so that
-    /// what an edit changed is written first; the next call brings them up to date. `serve` keeps
-    /// the print page and the search index (each the whole book) for after the update event.
-    pub fn mirror_except(
-        &mut self,
-        later: &[&str],
     ) -> Result<Option<(PathBuf, mirror::Stats)>, crate::output::WriteError> {
         let (Some((site, true)), Some((dest, protected))) = (&self.served, &self.output) else {
             return Ok(None);
@@ -219,26 +258,10 @@ impl Builder {
             Some((d, s)) if d == dest => Some(s),
             _ => None,
         };
-        let target = match &old {
-            Some(old) if !later.is_empty() => {
-                // The files are shared, so this copies names and pointers, not the book.
-                let mut partial = (*site).clone();
-                for path in later {
-                    match old.files.get(*path) {
-                        Some(bytes) => partial.add_shared(*path, Arc::clone(bytes)),
-                        None => {
-                            partial.files.remove(*path);
-                        }
-                    }
-                }
-                Arc::new(partial)
-            }
-            _ => site,
-        };
         // On an error `mirrored` stays empty: the folder is half done, so the next pass compares
         // with the disk.
-        let stats = mirror::sync(&dest, old.as_deref(), &target)?;
-        self.mirrored = Some((dest.clone(), target));
+        let stats = mirror::sync(&dest, old.as_deref(), &site)?;
+        self.mirrored = Some((dest.clone(), site));
         Ok(Some((dest, stats)))
     }
 }
@@ -254,7 +277,7 @@ mod tests {
     }
 
     #[test]
-    fn an_edit_s_pages_reach_the_disk_before_the_whole_book_files() {
+    fn a_save_is_answered_first_without_the_whole_book_files_then_with_them() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().canonicalize().unwrap();
         write(&root, "book.toml", "[book]\ntitle = \"T\"\n");
@@ -262,21 +285,40 @@ mod tests {
         write(&root, "src/a.md", "# A\n\nFirst.\n");
         write(&root, "src/b.md", "# B\n\nSecond.\n");
         let mut builder = Builder::new(root.clone(), None, false);
-        assert!(matches!(builder.build().outcome, Outcome::Updated { .. }));
+        assert!(matches!(
+            builder.build_pages().outcome,
+            Outcome::Updated { .. }
+        ));
         builder.mirror().unwrap();
         let out = |rel: &str| std::fs::read_to_string(root.join("book").join(rel)).unwrap();
-        assert!(out("print.html").contains("First."));
+        assert!(
+            out("print.html").contains("First."),
+            "the first build is whole"
+        );
 
         write(&root, "src/a.md", "# A\n\nFirst, edited.\n");
-        assert!(matches!(builder.build().outcome, Outcome::Updated { .. }));
-        let (_, stats) = builder
-            .mirror_except(&["print.html", "searchindex.js"])
-            .unwrap()
-            .unwrap();
-        assert_eq!(stats.removed, 0, "the files left for later were removed");
+        let Outcome::Updated { changes, .. } = builder.build_pages().outcome else {
+            panic!("the edit changed nothing");
+        };
+        // The first chapter is the landing page too.
+        assert_eq!(
+            changes.pages.keys().collect::<Vec<_>>(),
+            ["a.html", "index.html"]
+        );
+        assert!(
+            changes.files.is_empty() && changes.removed.is_empty(),
+            "{changes:?}"
+        );
+        let (_, stats) = builder.mirror().unwrap().unwrap();
+        assert_eq!((stats.written, stats.removed), (2, 0));
         assert!(out("a.html").contains("First, edited."));
         assert!(!out("print.html").contains("First, edited."));
-        assert!(!out("searchindex.js").contains("First, edited."));
+
+        let Outcome::Updated { changes, .. } = builder.build().outcome else {
+            panic!("the whole-book files did not change");
+        };
+        assert_eq!(changes.pages.keys().collect::<Vec<_>>(), ["print.html"]);
+        assert_eq!(changes.files, ["searchindex.js"]);
         builder.mirror().unwrap();
         assert!(out("print.html").contains("First, edited."));
         assert!(out("searchindex.js").contains("First, edited."));

@@ -9,7 +9,9 @@
 //! Events that cannot change the book are dropped: `Access` (on Linux, reading a file reports
 //! `Access(Open)`, so a watcher that reacted to it would rebuild forever on its own reads, which is
 //! how mdBook's native watcher loops), anything under the output folder, hidden files and editors'
-//! swap and backup files (`.x.swp`, `x~`, `.#x`, `#x#`, Vim's `4913` probe).
+//! swap, backup and temporary files (`.x.swp`, `x~`, `.#x`, `#x#`, Vim's `4913` probe, JetBrains'
+//! `x___jb_tmp___`, Kate's `x.kate-swp`). A temporary file under another name that is renamed over a
+//! chapter starts a rebuild with it, but the log names only the chapter.
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -17,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
-use notify::event::{EventKind, MetadataKind, ModifyKind};
+use notify::event::{AccessKind, AccessMode, CreateKind, EventKind, MetadataKind, ModifyKind};
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 
 /// What the rebuild loop waits for.
@@ -72,9 +74,19 @@ pub fn is_ignored_name(name: &OsStr) -> bool {
         || name.ends_with('~')
         || (name.starts_with('#') && name.ends_with('#'))
         || name == "4913"
-        || [".swp", ".swx", ".swo", ".tmp", ".bak"]
-            .iter()
-            .any(|ext| name.ends_with(ext))
+        || [
+            ".swp",
+            ".swx",
+            ".swo",
+            ".tmp",
+            ".bak",
+            ".kate-swp",
+            ".crswap",
+            "___jb_tmp___",
+            "___jb_old___",
+        ]
+        .iter()
+        .any(|ext| name.ends_with(ext))
 }
 
 /// Whether an event may change the book.
@@ -83,6 +95,9 @@ pub fn is_relevant(event: &notify::Event, scope: &Scope) -> bool {
         return true;
     }
     match event.kind {
+        // A close after writing ends a save (see [`next_burst`]); every other access is a read,
+        // the watcher's own among them.
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => {}
         EventKind::Access(_) => return false,
         EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)) => return false,
         _ => {}
@@ -158,11 +173,41 @@ pub struct Burst {
     /// The relevant paths that changed, in order, without repeats.
     pub paths: Vec<PathBuf>,
     pub stop: bool,
+    /// When the burst's first relevant event arrived.
+    pub first: Option<Instant>,
 }
 
-/// Waits for the next relevant event, then keeps collecting until `quiet` passes without one (or
-/// `longest` since the first), so that a save that truncates then writes, or a `git checkout` of
-/// many files, becomes one rebuild. `on_event` sees every event (to follow removed folders).
+/// How long a burst waits for more events once every file written in it was closed (or renamed
+/// into place): long enough for the rest of the same save (an editor removing its backup, `sed -i`
+/// renaming its temporary file), short enough not to count.
+pub const SETTLE: Duration = Duration::from_millis(2);
+
+/// Whether an event ends a write: the writer closed the file, or renamed a finished file into
+/// place, or removed it.
+fn completes_write(kind: &EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::Access(AccessKind::Close(AccessMode::Write))
+            | EventKind::Modify(ModifyKind::Name(_))
+            | EventKind::Remove(_)
+    )
+}
+
+/// Whether an event starts or continues a write that a close will end.
+fn opens_write(kind: &EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Any)
+            | EventKind::Create(CreateKind::File)
+    )
+}
+
+/// Waits for the next relevant event, then keeps collecting until the save is over, so that a
+/// save that truncates then writes, or a `git checkout` of many files, becomes one rebuild. A save
+/// is over [`SETTLE`] after every file written in it was closed or renamed into place (inotify
+/// reports closes, so a save is picked up within a few ms); a write with no close seen (other
+/// platforms, a writer that keeps the file open) ends after `quiet` without events; a burst that
+/// keeps going is cut after `longest`. `on_event` sees every event (to follow removed folders).
 pub fn next_burst(
     rx: &Receiver<Message>,
     scope: &Scope,
@@ -171,10 +216,11 @@ pub fn next_burst(
     mut on_event: impl FnMut(&notify::Event),
 ) -> Burst {
     let mut burst = Burst::default();
-    let mut started: Option<Instant> = None;
     let mut last = Instant::now();
+    // Files written in this burst and not yet closed.
+    let mut open: Vec<PathBuf> = Vec::new();
     loop {
-        let msg = match started {
+        let msg = match burst.first {
             None => match rx.recv() {
                 Ok(m) => m,
                 Err(_) => {
@@ -184,7 +230,8 @@ pub fn next_burst(
             },
             Some(first) => {
                 let now = Instant::now();
-                let wait = quiet
+                let gap = if open.is_empty() { SETTLE } else { quiet };
+                let wait = gap
                     .saturating_sub(now - last)
                     .min(longest.saturating_sub(now - first));
                 if wait.is_zero() {
@@ -207,20 +254,35 @@ pub fn next_burst(
             }
             Message::Fs(Err(_)) => {
                 // The watcher lost track (e.g. an overflowing queue): rebuild to be safe.
-                started.get_or_insert_with(Instant::now);
+                burst.first.get_or_insert_with(Instant::now);
                 last = Instant::now();
             }
             Message::Fs(Ok(event)) => {
                 on_event(&event);
-                if !is_relevant(&event, scope) {
+                let closes = completes_write(&event.kind);
+                if closes {
+                    open.retain(|p| !event.paths.contains(p));
+                }
+                // A close matters only to a burst under way; on its own it changed nothing.
+                if !is_relevant(&event, scope)
+                    || (closes
+                        && burst.first.is_none()
+                        && matches!(event.kind, EventKind::Access(_)))
+                {
                     continue;
                 }
                 for p in &event.paths {
-                    if scope.concerns(p) && !burst.paths.contains(p) {
+                    if !scope.concerns(p) {
+                        continue;
+                    }
+                    if opens_write(&event.kind) && !open.contains(p) {
+                        open.push(p.clone());
+                    }
+                    if !burst.paths.contains(p) {
                         burst.paths.push(p.clone());
                     }
                 }
-                started.get_or_insert_with(Instant::now);
+                burst.first.get_or_insert_with(Instant::now);
                 last = Instant::now();
             }
         }
@@ -279,6 +341,52 @@ mod tests {
         ] {
             assert!(!is_relevant(&event(write, p), &s), "{p}");
         }
+    }
+
+    /// Runs `next_burst` with an hour-long quiet period on `events`, and returns its burst if it
+    /// ended (within a generous deadline) without waiting for that quiet.
+    fn burst_without_quiet(events: Vec<notify::Event>) -> Option<Burst> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        for e in events {
+            tx.send(Message::Fs(Ok(e))).unwrap();
+        }
+        let hour = Duration::from_secs(3600);
+        let handle = std::thread::spawn(move || next_burst(&rx, &scope(), hour, hour, |_| {}));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !handle.is_finished() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // The sender stays alive until here: a closed channel would end the burst by itself.
+        let finished = handle.is_finished().then(|| handle.join().unwrap());
+        drop(tx);
+        finished
+    }
+
+    #[test]
+    fn a_save_ends_its_burst_once_the_file_is_closed_or_renamed_into_place() {
+        let write = EventKind::Modify(ModifyKind::Data(DataChange::Content));
+        let close = EventKind::Access(AccessKind::Close(AccessMode::Write));
+        let burst = burst_without_quiet(vec![
+            event(write, "/b/src/a.md"),
+            event(write, "/b/src/a.md"),
+            event(close, "/b/src/a.md"),
+        ])
+        .expect("the burst waited for quiet after the file was closed");
+        assert_eq!(burst.paths, vec![PathBuf::from("/b/src/a.md")]);
+
+        let renamed = EventKind::Modify(ModifyKind::Name(RenameMode::Both));
+        let rename = notify::Event::new(renamed)
+            .add_path("/b/src/.a.md.tmp".into())
+            .add_path("/b/src/a.md".into());
+        let burst = burst_without_quiet(vec![
+            event(EventKind::Create(CreateKind::File), "/b/src/.a.md.tmp"),
+            event(write, "/b/src/.a.md.tmp"),
+            event(close, "/b/src/.a.md.tmp"),
+            rename,
+        ])
+        .expect("the burst waited for quiet after the rename");
+        // The temporary file is never named.
+        assert_eq!(burst.paths, vec![PathBuf::from("/b/src/a.md")]);
     }
 
     #[test]

@@ -212,6 +212,15 @@ def main():
         check(page.js("window.__marker") == "kept", "the fix did not reload the page")
         check(page.js("window.scrollY") == 1500, "the scroll position was still kept")
 
+        # 3b. A later edit replaces only what changed: the unchanged rest of <main> keeps its nodes.
+        page.js("window.__tail = document.querySelector('main').lastElementChild; true")
+        write("src/one.md", chapter("The lead paragraph, edited AGAIN."))
+        page.wait("document.querySelector('main').textContent.includes('AGAIN')", "the second edit")
+        check(page.js("document.querySelector('main').contains(window.__tail)"),
+              "a second edit left the unchanged paragraphs' nodes in place")
+        check(not page.js("document.querySelector('main').textContent.includes('FIXED')"),
+              "the edited paragraph was replaced")
+
         # 1b. Every other kind of page updates in place too, and shows and clears the overlay.
         def open_page(rel):
             page.call("Page.navigate", url=url + urllib.parse.quote(rel))

@@ -159,3 +159,78 @@ fn the_theme_s_stylesheet_and_scripts_have_fingerprinted_names() {
         && n.ends_with(".css")
         && site.get_str(n) == Some("body { color: red }")));
 }
+
+/// Sets a file's modification time `secs` seconds back, as a file saved a while ago has.
+fn age(book: &TestBook, rel: &str, secs: u64) {
+    let file = std::fs::File::options()
+        .write(true)
+        .open(book.root().join(rel))
+        .unwrap();
+    let then = std::time::SystemTime::now() - std::time::Duration::from_secs(secs);
+    file.set_modified(then).unwrap();
+}
+
+#[test]
+fn a_rebuild_reads_again_a_chapter_whose_file_changed_even_with_the_same_size_and_time() {
+    let book = five_chapter_book();
+    for i in 0..5 {
+        age(&book, &format!("src/c{i}.md"), 60);
+    }
+    let mut cache = RenderCache::for_rebuilds();
+    let first = render(&book, &mut cache);
+    cache.recycle(first.book);
+    // The same length and modification time, other bytes: the file's change time gives it away.
+    let before = std::fs::read_to_string(book.root().join("src/c1.md")).unwrap();
+    let after = before.replace("Text of Beta.", "Text of BETA.");
+    assert_eq!(before.len(), after.len());
+    book.write("src/c1.md", &after);
+    age(&book, "src/c1.md", 60);
+    let second = render(&book, &mut cache);
+    assert!(
+        second
+            .site
+            .get_str("c1.html")
+            .unwrap()
+            .contains("Text of BETA.")
+    );
+    assert_eq!(sorted(cache.rendered_pages()), vec!["c1.html"]);
+    // The other chapters came from the cache, unchanged.
+    cache.recycle(second.book);
+    let third = render(&book, &mut cache);
+    assert_eq!(cache.rendered_pages(), &[] as &[String]);
+    for (i, title) in [(0, "Alpha"), (2, "Gamma"), (3, "Delta"), (4, "Epsilon")] {
+        let page = third.site.get_str(&format!("c{i}.html")).unwrap();
+        assert!(page.contains(&format!("Text of {title}.")), "c{i}.html");
+    }
+    assert!(
+        third
+            .site
+            .get_str("c1.html")
+            .unwrap()
+            .contains("Text of BETA.")
+    );
+}
+
+#[test]
+fn a_rebuild_sees_an_edit_to_an_included_file_of_an_unchanged_chapter() {
+    let book = five_chapter_book();
+    book.write("src/c3.md", "# Delta\n\n{{#include part.txt}}\n");
+    book.write("src/part.txt", "Included, first.\n");
+    for rel in ["src/c3.md", "src/part.txt"] {
+        age(&book, rel, 60);
+    }
+    let mut cache = RenderCache::for_rebuilds();
+    let site = render(&book, &mut cache).site;
+    assert!(
+        site.get_str("c3.html")
+            .unwrap()
+            .contains("Included, first.")
+    );
+    book.write("src/part.txt", "Included, second.\n");
+    let site = render(&book, &mut cache).site;
+    assert!(
+        site.get_str("c3.html")
+            .unwrap()
+            .contains("Included, second.")
+    );
+}

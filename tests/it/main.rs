@@ -7,6 +7,7 @@ mod json_schema;
 
 mod any_subject;
 mod book_formulas;
+mod broken_pipe;
 mod build;
 mod bundled_book;
 mod calc_errors;
