@@ -166,11 +166,7 @@ fn decode_at_the_fast_and_normal_batches_follows_the_two_term_model() {
             "decode(models.deepseek_v3, hardware.gb200, batch={b}, context=8192 tokens, chips=64)"
         )
     };
-    let speed_up = format!(
-        "{}.step_time / {}.step_time",
-        dec(&b_normal),
-        dec(&b_fast)
-    );
+    let speed_up = format!("{}.step_time / {}.step_time", dec(&b_normal), dec(&b_fast));
     agrees(&s, &speed_up, "2.5", 0.05);
     let price = format!(
         "{}.cost_per_token / {}.cost_per_token",
