@@ -148,3 +148,30 @@ fn equal_costs_minimise_a_over_x_plus_b_x_but_not_other_exponents() {
     let cost_ratio = (1.0 / x_min2) / (4.0 * x_min2 * x_min2);
     assert!((cost_ratio - 2.0).abs() < 1e-9, "got {cost_ratio}");
 }
+
+#[test]
+fn decode_at_the_fast_and_normal_batches_follows_the_two_term_model() {
+    // batch.md solves the normal and fast batches from Anthropic's two ratios with the two-term
+    // step `t = W + c·b` (weight floor plus a KV read per 8k-token sequence): speed-up 2.5 at a
+    // batch ratio of 6 × 2.5 = 15 gives `b_normal = 1.8 · W / c`. The chapter showed the engine
+    // landing on the ratios again as claims; that checks only the engine against the model.
+    let s = prelude();
+    let w = "weight_floor(models.deepseek_v3, hardware.gb200, chips=64)";
+    let c = "kv_bytes_per_sequence(models.deepseek_v3, 8192 tokens) / \
+             (64 * hardware.gb200.hbm.bandwidth)";
+    let b_normal = format!("(1.8 * {w} / ({c}))");
+    let b_fast = format!("({b_normal} / 15)");
+    let dec = |b: &str| {
+        format!(
+            "decode(models.deepseek_v3, hardware.gb200, batch={b}, context=8192 tokens, chips=64)"
+        )
+    };
+    let speed_up = format!("{}.step_time / {}.step_time", dec(&b_normal), dec(&b_fast));
+    agrees(&s, &speed_up, "2.5", 0.05);
+    let price = format!(
+        "{}.cost_per_token / {}.cost_per_token",
+        dec(&b_fast),
+        dec(&b_normal)
+    );
+    agrees(&s, &price, "6", 0.05);
+}
