@@ -473,6 +473,7 @@ impl<'a> ChapterNotebook<'a> {
                         expr: None,
                         value: Some(value),
                         data: data.clone(),
+                        figures: &[],
                         root: &root,
                     };
                     let label = match value {
@@ -574,7 +575,7 @@ impl<'a> ChapterNotebook<'a> {
             .ok()
             .map(|(_, d)| d);
         let root = self.root();
-        let mut side = |shown: &str, si: f64| {
+        let mut side = |shown: &str, si: f64, figures: &[calc::Figure]| {
             let value = dim
                 .clone()
                 .filter(|_| si.is_finite())
@@ -584,12 +585,13 @@ impl<'a> ChapterNotebook<'a> {
                 expr: Some(comparison),
                 value: value.as_ref(),
                 data: data.clone(),
+                figures,
                 root: &root,
             };
             trace::traced(shown, "claim-value", &trace, self.scope.registry())
         };
-        let lhs = side(&c.lhs, c.lhs_value);
-        let rhs = side(&c.rhs, c.rhs_value);
+        let lhs = side(&c.lhs, c.lhs_value, &c.lhs_from);
+        let rhs = side(&c.rhs, c.rhs_value, &c.rhs_from);
         (lhs, rhs)
     }
 
@@ -606,6 +608,7 @@ impl<'a> ChapterNotebook<'a> {
                         trace::data_refs(expr, &self.data_records),
                         trace::figure_refs(&from),
                     ),
+                    figures: &from,
                     root: &self.root(),
                 };
                 let traced = trace::traced(&display, "calc-inline", &trace, self.scope.registry());
@@ -703,7 +706,7 @@ fn from_text(figs: &[calc::Figure]) -> String {
 }
 
 /// The data a claim's sides were computed from, folded under the values: each figure linked to
-/// its entry on the data-sources page (`root` leads from the page to the book's root).
+/// its own row on the data-sources page (`root` leads from the page to the book's root).
 fn claim_data(c: &ClaimRecord, root: &str) -> String {
     let mut items = String::new();
     for (side, figs) in [("left", &c.lhs_from), ("right", &c.rhs_from)] {
@@ -712,12 +715,16 @@ fn claim_data(c: &ClaimRecord, root: &str) -> String {
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let entry = f.path.split('.').next().unwrap_or("");
+            let (entry, field) = f.path.split_once('.').unwrap_or((&f.path, ""));
+            let anchor = match field {
+                "" => format!("{stem}-{entry}"),
+                field => super::pages::figure_anchor(&stem, entry, field),
+            };
             items.push_str(&format!(
-                "<li>{side}: <a href=\"{root}{sources}#{stem}-{entry}\"><code>{stem}.{path}</code></a> <span class=\"claim-data-at\">{file}:{line}</span></li>",
+                "<li>{side}: <a href=\"{root}{sources}#{anchor}\"><code>{stem}.{path}</code></a> <span class=\"claim-data-at\">{file}:{line}</span></li>",
                 sources = super::pages::SOURCES_PATH,
+                anchor = escape(&anchor),
                 stem = escape(&stem),
-                entry = escape(entry),
                 path = escape(&f.path),
                 file = escape(&f.file),
                 line = f.line,

@@ -27,9 +27,13 @@ fn data_links(c: &ClaimRecord) -> String {
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let entry = f.path.split('.').next().unwrap_or("");
+            let anchor = match f.path.split_once('.') {
+                Some((entry, field)) => figure_anchor(&stem, entry, field),
+                None => format!("{stem}-{}", f.path),
+            };
             format!(
-                "<a href=\"{SOURCES_PATH}#{stem}-{entry}\" title=\"{}:{}\"><code>{stem}.<wbr>{}</code></a>",
+                "<a href=\"{SOURCES_PATH}#{}\" title=\"{}:{}\"><code>{stem}.<wbr>{}</code></a>",
+                escape(&anchor),
                 escape(&f.file),
                 f.line,
                 crate::html::breakable_name(&f.path)
@@ -194,8 +198,11 @@ pub fn sources(files: &[DataFile]) -> GeneratedPage {
             if !e.figures.is_empty() {
                 html.push_str("<div class=\"table-wrap\"><table class=\"data-table\"><tbody>\n");
                 for (k, v) in &e.figures {
+                    // Each figure is a target of its own (`#hardware-h100.hbm.bandwidth`), so a
+                    // traced value or a claim links to the line it was read from.
                     html.push_str(&format!(
-                        "<tr><td><code>{}</code></td><td class=\"num\">{}</td></tr>\n",
+                        "<tr id=\"{}\"><td><code>{}</code></td><td class=\"num\">{}</td></tr>\n",
+                        escape(&figure_anchor(&file.name, &e.id, k)),
                         crate::html::breakable_name(k),
                         escape(v)
                     ));
@@ -233,6 +240,12 @@ pub fn sources(files: &[DataFile]) -> GeneratedPage {
         }
     }
     page("Data sources", SOURCES_PATH, html)
+}
+
+/// The id of one figure's row on the data-sources page: `hardware-h100.hbm.bandwidth` for the
+/// field `hbm.bandwidth` of entry `h100` in `hardware.yaml` (the entry's own id, then the path).
+pub fn figure_anchor(file: &str, entry: &str, field: &str) -> String {
+    format!("{file}-{entry}.{field}")
 }
 
 fn page(title: &str, path: &str, html: String) -> GeneratedPage {

@@ -104,6 +104,9 @@ pub struct Trace<'a> {
     pub expr: Option<&'a str>,
     pub value: Option<&'a Value>,
     pub data: Vec<DataRef>,
+    /// The data figures the value was computed from, each linked to its own row on the
+    /// data-sources page (empty where they are not known, as in a pad row).
+    pub figures: &'a [crate::calc::Figure],
     /// From the page to the site root (`""` or `"../"`…), for the sources page link.
     pub root: &'a str,
 }
@@ -119,6 +122,44 @@ pub fn base_units(value: &Value, registry: &Registry) -> Option<String> {
     // `1,685 tokens`, `1 token`, as every other shown value.
     let unit = format::plural(&unit, &number);
     Some(format!("{number} {unit}"))
+}
+
+/// The card's "Read from" row: each figure linked to its row on the data-sources page, with the
+/// file and line it was written at.
+fn figure_rows(figures: &[crate::calc::Figure], root: &str) -> String {
+    let mut seen: Vec<&crate::calc::Figure> = Vec::new();
+    let links: Vec<String> = figures
+        .iter()
+        .filter(|f| {
+            let fresh = !seen.contains(f);
+            seen.push(f);
+            fresh
+        })
+        .map(|f| {
+            let stem = std::path::Path::new(&*f.file)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let anchor = match f.path.split_once('.') {
+                Some((entry, field)) => super::pages::figure_anchor(&stem, entry, field),
+                None => format!("{stem}-{}", f.path),
+            };
+            format!(
+                "<a class=\"data-ref\" href=\"{}{}#{}\">{}.{}</a> <span class=\"claim-data-at\">{}:{}</span>",
+                escape(root),
+                super::pages::SOURCES_PATH,
+                escape(&anchor),
+                escape(&stem),
+                escape(&f.path),
+                escape(&f.file),
+                f.line
+            )
+        })
+        .collect();
+    format!(
+        "<span class=\"trace-row\"><span class=\"trace-label\">Read from</span> {}</span>",
+        links.join(", ")
+    )
 }
 
 /// `shown` as a button opening its trace card, and the card.
@@ -153,6 +194,9 @@ pub fn traced(shown: &str, class: &str, trace: &Trace, registry: &Registry) -> S
             "<span class=\"trace-row\"><span class=\"trace-label\">Data</span> {}</span>",
             links.join(", ")
         ));
+    }
+    if !trace.figures.is_empty() {
+        card.push_str(&figure_rows(trace.figures, trace.root));
     }
     if card.is_empty() {
         card.push_str("<span class=\"trace-row\">A number written in the text.</span>");

@@ -126,18 +126,20 @@ fn a_home_energy_book_with_its_own_schema_checks_clean() {
     );
     // Each claim box folds the data it was computed from, linked to the sources page.
     assert!(page.contains("<details class=\"claim-data\">"), "{page}");
+    // …each figure to its own row there.
     assert!(
-        page.contains("href=\"sources.html#batteries-powerwall3\""),
+        page.contains("href=\"sources.html#batteries-powerwall3."),
         "{page}"
     );
     // The claims ledger links each claim to the data entries behind it.
     let ledger = book.page("claims.html");
     assert!(
-        ledger.contains("href=\"sources.html#cars-hatchback\" title=\"data/cars.yaml:6\"><code>cars.<wbr>hatchback.<wbr>charging</code>"),
+        ledger.contains("href=\"sources.html#cars-hatchback.charging\" title=\"data/cars.yaml:6\"><code>cars.<wbr>hatchback.<wbr>charging</code>"),
         "{ledger}"
     );
     let sources = book.page("sources.html");
     assert!(sources.contains("id=\"cars-hatchback\""), "{sources}");
+    assert!(sources.contains("<tr id=\"cars-hatchback.charging\">"), "{sources}");
     assert!(
         sources.contains("Small electric hatchback"),
         "a `title:` names the entry"

@@ -24,6 +24,18 @@ fn a_traced_value_links_to_its_data_entry_on_the_sources_page() {
         "{card}"
     );
     assert!(sources.contains("id=\"hardware-h100\""));
+    // An inline value's card also names each figure it read, linked to that figure's own row.
+    let read_from = batch
+        .split("<span class=\"trace-card\"")
+        .skip(1)
+        .filter_map(|c| c.split("Read from</span>").nth(1))
+        .find(|r| r.contains("hardware-h100."))
+        .expect("an inline value's card lists the hardware.h100 figures it read");
+    assert!(
+        read_from.contains("href=\"sources.html#hardware-h100.")
+            && read_from.contains("data/hardware.yaml:"),
+        "{read_from}"
+    );
     // Every data link on every chapter reaches an entry.
     for name in ["batch.html", "roofline.html", "pricing.html", "racks.html"] {
         for link in page(name)
