@@ -139,7 +139,10 @@ fn a_home_energy_book_with_its_own_schema_checks_clean() {
     );
     let sources = book.page("sources.html");
     assert!(sources.contains("id=\"cars-hatchback\""), "{sources}");
-    assert!(sources.contains("<tr id=\"cars-hatchback.charging\">"), "{sources}");
+    assert!(
+        sources.contains("<tr id=\"cars-hatchback.charging\">"),
+        "{sources}"
+    );
     assert!(
         sources.contains("Small electric hatchback"),
         "a `title:` names the entry"
