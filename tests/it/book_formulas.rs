@@ -4,24 +4,10 @@
 //! either side fails a test instead of a claim no data figure could move. Each case evaluates the
 //! chapter's own formula and the engine call in one scope with the repository's data.
 
-use std::path::Path;
-
-use calcbook::Sources;
 use calcbook::calc::Scope;
 
-/// The prelude a chapter starts from: the engine's bindings and the repository's `data/`.
 fn prelude() -> Scope {
-    let mut scope = Scope::new();
-    calcbook::engine::bindings::register(&mut scope);
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
-    let mut sources = Sources::new();
-    let (mut files, mut diags) =
-        calcbook::notebook::data::load(&dir, Path::new("data"), &mut scope, &mut sources);
-    diags.extend(calcbook::engine::link::link_records(
-        &mut scope, &mut files, &sources,
-    ));
-    assert!(diags.is_empty(), "data diagnostics: {diags:#?}");
-    scope
+    crate::common::repo_prelude()
 }
 
 /// `engine / hand` as a plain number, both evaluated in the same scope.

@@ -137,3 +137,19 @@ impl TestBook {
         format!("assets/{found}")
     }
 }
+
+/// The prelude a chapter of the bundled book starts from: the engine's bindings, then the
+/// repository's `data/`, loaded and linked as a build does (no diagnostics allowed).
+pub fn repo_prelude() -> calcbook::calc::Scope {
+    let mut scope = calcbook::calc::Scope::new();
+    calcbook::engine::bindings::register(&mut scope);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let mut sources = calcbook::Sources::new();
+    let (mut files, mut diags) =
+        calcbook::notebook::data::load(&dir, Path::new("data"), &mut scope, &mut sources);
+    diags.extend(calcbook::engine::link::link_records(
+        &mut scope, &mut files, &sources,
+    ));
+    assert!(diags.is_empty(), "data diagnostics: {diags:#?}");
+    scope
+}

@@ -3,25 +3,10 @@
 //! worked out by hand from public sources (CLAIMS.md, FACTS.md, the engine's own unit tests).
 //! Every expected value has its arithmetic in a comment.
 
-use std::path::Path;
-
-use calcbook::Sources;
 use calcbook::calc::{OutputKind, Scope, Value};
 
-/// The prelude every chapter starts from, with the repository's data loaded.
 fn prelude() -> Scope {
-    let mut scope = Scope::new();
-    calcbook::engine::bindings::register(&mut scope);
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
-    let mut sources = Sources::new();
-    let (mut files, mut diags) =
-        calcbook::notebook::data::load(&dir, Path::new("data"), &mut scope, &mut sources);
-    diags.extend(calcbook::engine::link::link_records(
-        &mut scope, &mut files, &sources,
-    ));
-    assert!(diags.is_empty(), "data diagnostics: {diags:#?}");
-    assert_eq!(files.len(), 8);
-    scope
+    crate::common::repo_prelude()
 }
 
 #[track_caller]
