@@ -8,10 +8,10 @@
 //! evaluator's rules ([`super::rules`]), so a chart reports an ill-typed expression with the same
 //! diagnostic as a calc block, and [`Compiled::eval`] only does arithmetic. Native (engine)
 //! functions whose arguments depend on the variable are called at each evaluation with
-//! [`Value`]s; the dimension of what they return is the one they declared when registered (the
-//! engine's functions all do), else it is learnt by calling them once at compile time (with the
-//! variable at 1 base unit, or a few other probes if that fails); it is checked on every later
-//! call.
+//! [`Value`]s; they are never called while compiling. Their arguments are checked once, here,
+//! against the types their parameters declare ([`rules::argument`], from each argument's value
+//! or dimension), and what they return (and the fields read from it) is the one they declared
+//! when registered; a value of another dimension at some point is an error there.
 //!
 //! Errors found at evaluation time (division by zero, a domain error, overflow) are reported with
 //! a span: the fast path evaluates without checks and, if the result is not finite, evaluation
@@ -72,22 +72,24 @@ enum Node {
 enum NArg {
     Const(Value),
     Num(Node, Dim),
+    Bool(Node),
 }
 
 #[derive(Clone)]
 struct NativeCall {
     name: String,
     f: NativeFn,
-    /// What the function declared it returns, if it did.
-    returns: Option<Arc<Returns>>,
+    /// What the function declared it returns.
+    returns: Arc<Returns>,
     args: Vec<NArg>,
-    path: Vec<(String, Span)>,
+    /// Fields read from the result: each name, its span and the span of what it is read from.
+    path: Vec<(String, Span, Span)>,
     /// The dimension of the result at the end of `path`.
     dim: Dim,
     span: Span,
 }
 
-/// Shared by the compiler (for probes) and the compiled expression.
+/// The program's slots and spans, shared by the compiler and the compiled expression.
 #[derive(Clone, Default)]
 struct Prog {
     inits: Vec<Node>,
@@ -311,6 +313,7 @@ fn call_native<const STRICT: bool>(
         args.push(match a {
             NArg::Const(v) => v.clone(),
             NArg::Num(n, d) => Value::quantity(run::<STRICT>(p, n, x, slots)?, d.clone()),
+            NArg::Bool(n) => Value::Bool(run::<STRICT>(p, n, x, slots)? != 0.0),
         });
     }
     let mut v = (call.f)(&args).map_err(|m| {
@@ -320,9 +323,9 @@ fn call_native<const STRICT: bool>(
                 .with_label(format!("in this call of `{}`", call.name)),
         )
     })?;
-    for (name, span) in &call.path {
+    for (name, span, base_span) in &call.path {
         let reg = super::units::Registry::shared_prelude();
-        v = match eval::field(reg, &v, name, span, &call.span) {
+        v = match eval::field(reg, &v, name, span, base_span) {
             Ok(v) => v,
             Err(Fail::Diag(d)) => return Err(d),
             Err(Fail::Poisoned(_)) => {
@@ -347,13 +350,37 @@ fn run_native<const STRICT: bool>(
             Diagnostic::error(
                 Code::NativeError,
                 format!(
-                    "`{}` returned {} of another dimension than at the first call",
+                    "`{}` returned {} of another dimension than it declares",
                     call.name,
                     other.kind()
                 ),
             )
             .with_span(call.span.clone()),
         )),
+    }
+}
+
+/// The dimension of a native call's result at the end of its field path, from what the function
+/// declares it returns: a missing field is the evaluator's error ([`rules::unknown_field`]), and
+/// a path that ends in anything but a quantity or a boolean cannot be swept.
+fn declared_dim(call: &NativeCall) -> EResult<Dim> {
+    let mut at: &Returns = &call.returns;
+    for (name, span, base_span) in &call.path {
+        at = match at {
+            Returns::Record(_) => at
+                .field(name)
+                .ok_or_else(|| rules::unknown_field(name, &at.field_names(), span, base_span))?,
+            other => return Err(rules::not_a_record(base_span.clone(), name, other.kind()).into()),
+        };
+    }
+    match at {
+        Returns::Quantity(dim) => Ok(dim.clone()),
+        Returns::Bool => Ok(Dim::none()),
+        other => Err(
+            rules::wrong_kind(call.span.clone(), "a quantity", other.kind())
+                .with_note("a swept expression must end in a number")
+                .into(),
+        ),
     }
 }
 
@@ -491,7 +518,7 @@ fn node_depth(root: &Node, prog: &Prog) -> usize {
             }
             Node::Native(call) => {
                 for a in &call.args {
-                    if let NArg::Num(n, _) = a {
+                    if let NArg::Num(n, _) | NArg::Bool(n) = a {
                         push(n)
                     }
                 }
@@ -716,7 +743,8 @@ impl Compiler<'_> {
     fn field(&mut self, base: &Expr, name: &str, name_span: &Span, f: &Frame) -> EResult<CV> {
         match self.expr(base, f)? {
             CV::Dyn(mut call) => {
-                call.path.push((name.to_string(), name_span.clone()));
+                call.path
+                    .push((name.to_string(), name_span.clone(), base.span.clone()));
                 Ok(CV::Dyn(call))
             }
             CV::Const(v) => Ok(CV::Const(eval::field(
@@ -760,43 +788,11 @@ impl Compiler<'_> {
             CV::Bool(_) => Err(rules::wrong_kind(span.clone(), "a quantity", "a boolean").into()),
             CV::List(_) => Err(not_sweepable(span, "a number, not a list")),
             CV::Dyn(mut call) => {
-                let declared = call
-                    .returns
-                    .as_ref()
-                    .and_then(|r| r.dim_at(call.path.iter().map(|(name, _)| name.as_str())));
-                let dim = match declared {
-                    Some(dim) => dim,
-                    None => self.probe(&call)?,
-                };
+                let dim = declared_dim(&call)?;
                 call.dim = dim.clone();
                 Ok((Node::Native(Box::new(call)), dim))
             }
         }
-    }
-
-    /// Learns the dimension a native call returns by calling it.
-    fn probe(&mut self, call: &NativeCall) -> EResult<Dim> {
-        let mut first_err = None;
-        for x in [1.0, 1e3, 1e-3, 1e6, 0.5, 64.0] {
-            let mut slots = vec![None; self.prog.inits.len()];
-            match call_native::<true>(&self.prog, call, x, &mut slots) {
-                Ok(Value::Quantity { dim, .. }) => return Ok(dim),
-                Ok(Value::Bool(_)) => return Ok(Dim::none()),
-                Ok(v) => {
-                    return Err(type_mismatch(call.span.clone(), "a quantity", &v)
-                        .with_note("a swept expression must end in a number")
-                        .into());
-                }
-                Err(d) => {
-                    first_err.get_or_insert(d);
-                }
-            }
-        }
-        Err(Fail::Diag(first_err.unwrap_or_else(|| {
-            Box::new(
-                Diagnostic::error(Code::NativeError, "call failed").with_span(call.span.clone()),
-            )
-        })))
     }
 
     fn call(&mut self, e: &Expr, callee: &Expr, args: &[Arg], f: &Frame) -> EResult<CV> {
@@ -906,13 +902,14 @@ impl Compiler<'_> {
         }
     }
 
-    /// A native (engine) function: called at each point with the arguments' values.
+    /// A native (engine) function: its arguments checked now against the types its parameters
+    /// declare, by the evaluator's rule; called at each point with the arguments' values.
     fn native_node(
         &mut self,
         name: &str,
         params: &[super::value::Param],
         nf: &NativeFn,
-        returns: &Option<Arc<Returns>>,
+        returns: &Arc<Returns>,
         vals: Vec<ArgVal<CV>>,
         e: &Expr,
     ) -> EResult<CV> {
@@ -920,18 +917,32 @@ impl Compiler<'_> {
             params.iter().map(|p| (p.name.as_str(), p.default.as_ref())),
             |v| CV::Const(v.clone()),
         );
-        let spans: Vec<Span> = vals.iter().map(|a| a.span.clone()).collect();
-        let bound = bind(name, &spec, vals, &e.span)?;
+        let bound = rules::bind_given(name, &spec, vals, &e.span)?;
         let mut nargs = Vec::with_capacity(bound.len());
-        for (i, cv) in bound.into_iter().enumerate() {
-            let span = spans.get(i).cloned().unwrap_or(e.span.clone());
-            nargs.push(match cv {
+        for (param, (cv, given)) in params.iter().zip(bound) {
+            let span = given.clone().unwrap_or_else(|| e.span.clone());
+            let narg = match cv {
                 CV::Const(v) => NArg::Const(v),
+                CV::Bool(n) => NArg::Bool(n),
+                CV::List(_) if given.is_some() => {
+                    let reg = self.scope.registry();
+                    rules::argument(reg, name, param, rules::Found::List, &span)?;
+                    return Err(not_sweepable(&span, "a number, not a list"));
+                }
                 other => {
                     let (n, d) = self.num(other, &span)?;
                     NArg::Num(n, d)
                 }
-            });
+            };
+            if given.is_some() {
+                let found = match &narg {
+                    NArg::Const(v) => rules::Found::Value(v),
+                    NArg::Num(_, d) => rules::Found::Quantity(d),
+                    NArg::Bool(_) => rules::Found::Bool,
+                };
+                rules::argument(self.scope.registry(), name, param, found, &span)?;
+            }
+            nargs.push(narg);
         }
         Ok(CV::Dyn(NativeCall {
             name: name.to_string(),
@@ -1044,7 +1055,7 @@ fn not_sweepable(span: &Range<usize>, what: &str) -> Fail {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::calc::value::Param;
+    use crate::calc::value::{ArgType, Param};
 
     fn scope(src: &str) -> Scope {
         let mut s = Scope::new();
@@ -1110,16 +1121,25 @@ mod tests {
         assert_eq!(c.eval(0.0).unwrap(), 0.0);
     }
 
-    #[test]
-    fn native_calls_learn_their_dimension() {
+    /// A `decode` stand-in declaring a token-count `batch`, a plain-number `scale` and a record
+    /// result; it counts its calls.
+    fn scope_with_counted_native() -> (Scope, Arc<std::sync::atomic::AtomicUsize>) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counted = calls.clone();
         let mut s = Scope::new();
         s.register_native(
             "decode",
             &[
-                Param::required("batch"),
-                Param::optional("scale", Value::number(2.0)),
+                Param::required("batch").accepting(ArgType::Quantity(Dim::token())),
+                Param::optional("scale", Value::number(2.0)).accepting(ArgType::number()),
             ],
-            Arc::new(|args: &[Value]| {
+            Returns::Record(vec![
+                ("time".into(), Returns::Quantity(Dim::time())),
+                ("name".into(), Returns::Str),
+            ]),
+            Arc::new(move |args: &[Value]| {
+                counted.fetch_add(1, Ordering::SeqCst);
                 let b = args[0].as_si().ok_or_else(|| "batch".to_string())?;
                 let k = args[1].as_number().ok_or_else(|| "scale".to_string())?;
                 Ok(Value::record([
@@ -1128,49 +1148,74 @@ mod tests {
                 ]))
             }),
         );
+        (s, calls)
+    }
+
+    /// What a native call returns, and the fields read from it, are known from its declaration:
+    /// compiling never calls it, and a missing field or a string at the end of the path is the
+    /// evaluator's error.
+    #[test]
+    fn native_results_are_read_from_their_declaration_not_probed() {
+        use std::sync::atomic::Ordering;
+        let (s, calls) = scope_with_counted_native();
         let c = s
             .compile("decode(batch, scale=3).time in ms", "batch", &Dim::token())
             .unwrap();
         assert_eq!(c.dim(), &Dim::time());
+        assert_eq!(calls.load(Ordering::SeqCst), 0, "compiling called it");
         assert!((c.eval(2.0).unwrap() - 6e-3).abs() < 1e-15);
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
         assert_eq!(c.format(6e-3), "6 ms");
+        let x = [("batch".to_string(), Value::quantity(2.0, Dim::token()))];
         let d = s
-            .compile("decode(batch).nope", "batch", &Dim::token())
+            .compile("decode(batch).tme", "batch", &Dim::token())
             .unwrap_err();
+        let e = s.eval_expr_with("decode(batch).tme", &x).unwrap_err();
         assert_eq!(d.code, "unknown-field");
-    }
-
-    /// A native function that declares what it returns is not called while compiling: the
-    /// compiler reads the dimension of `f(x).field` from the declaration.
-    #[test]
-    fn declared_native_results_are_not_probed() {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        let calls = Arc::new(AtomicUsize::new(0));
-        let counted = calls.clone();
-        let mut s = Scope::new();
-        s.register_native_returning(
-            "step",
-            &[Param::required("batch")],
-            Returns::Record(vec![("time".into(), Returns::Quantity(Dim::time()))]),
-            Arc::new(move |args: &[Value]| {
-                counted.fetch_add(1, Ordering::SeqCst);
-                let b = args[0].as_si().ok_or_else(|| "batch".to_string())?;
-                Ok(Value::record([(
-                    "time",
-                    Value::quantity(b * 1e-3, Dim::time()),
-                )]))
-            }),
+        assert_eq!(
+            (&d.message, &d.span, &d.help),
+            (&e.message, &e.span, &e.help)
         );
-        let c = s
-            .compile("step(batch).time", "batch", &Dim::none())
-            .unwrap();
-        assert_eq!(c.dim(), &Dim::time());
+        assert_eq!(
+            d.help.as_deref(),
+            Some("did you mean `time`? fields: time, name")
+        );
+        let d = s
+            .compile("decode(batch).name", "batch", &Dim::token())
+            .unwrap_err();
+        assert_eq!(d.code, "type-mismatch");
         assert_eq!(
             calls.load(Ordering::SeqCst),
-            0,
-            "compiling called the function"
+            2,
+            "only the evaluator called it"
         );
-        assert!((c.eval(4.0).unwrap() - 4e-3).abs() < 1e-15);
-        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    /// A swept argument of the wrong dimension fails once, at compile time, with the diagnostic
+    /// the evaluator gives at the call, before the function is ever called.
+    #[test]
+    fn a_wrong_dimension_argument_fails_at_compile_time_as_at_the_call() {
+        use std::sync::atomic::Ordering;
+        let (s, calls) = scope_with_counted_native();
+        for (src, var, dim) in [
+            ("decode(t).time", "t", Dim::time()),
+            ("decode(4 tokens, scale=t).time", "t", Dim::time()),
+            ("decode(batch=b, scale=\"x\").time", "b", Dim::token()),
+        ] {
+            let d = s.compile(src, var, &dim).unwrap_err();
+            let e = s
+                .eval_expr_with(src, &[(var.to_string(), Value::quantity(1.0, dim.clone()))])
+                .unwrap_err();
+            assert_eq!(
+                (d.code, &d.message, &d.span, &d.label, &d.help),
+                (e.code, &e.message, &e.span, &e.label, &e.help),
+                "{src}"
+            );
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 0, "nothing called it");
+        let d = s.compile("decode(t).time", "t", &Dim::time()).unwrap_err();
+        assert_eq!(d.code, "dimension-mismatch");
+        assert_eq!(d.message, "`batch` of `decode` must be tokens, found time");
+        assert_eq!(d.span, Some(7..8));
     }
 }

@@ -20,7 +20,7 @@ use super::rules::{
 use super::scope::Scope;
 use super::units::{Dim, Registry};
 use super::value::{Builtin, Function, Shown, Value};
-use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::diagnostic::Diagnostic;
 
 /// Deepest chain of user function calls.
 pub const MAX_CALL_DEPTH: usize = 256;
@@ -535,7 +535,14 @@ impl<'s> Evaluator<'s> {
                     params.iter().map(|p| (p.name.as_str(), p.default.as_ref())),
                     Value::clone,
                 );
-                let vals = bind(name, &spec, args, span)?;
+                let bound = rules::bind_given(name, &spec, args, span)?;
+                for (param, (v, given)) in params.iter().zip(&bound) {
+                    if let Some(arg_span) = given {
+                        let found = rules::Found::Value(v);
+                        rules::argument(self.scope.registry(), name, param, found, arg_span)?;
+                    }
+                }
+                let vals: Vec<Value> = bound.into_iter().map(|(v, _)| v).collect();
                 provenance::blame(None);
                 match f(&vals) {
                     Ok(Value::Quantity { si, .. }) if !si.is_finite() => {
@@ -838,20 +845,7 @@ pub fn field(
             }
             None => {
                 let names: Vec<&str> = r.names().collect();
-                let mut d = Diagnostic::error(Code::UnknownField, format!("no field `{name}`"))
-                    .with_span(name_span.clone())
-                    .with_label("unknown field")
-                    .with_secondary(base_span.clone(), "this record");
-                let list = if names.len() > 12 {
-                    format!("{}, …", names[..12].join(", "))
-                } else {
-                    names.join(", ")
-                };
-                d = match did_you_mean(name, names.iter().copied()) {
-                    Some(s) => d.with_help(format!("did you mean `{s}`? fields: {list}")),
-                    None if names.is_empty() => d.with_help("the record has no fields"),
-                    None => d.with_help(format!("fields: {list}")),
-                };
+                let mut d = rules::unknown_field(name, &names, name_span, base_span);
                 if let Some(origin) = &r.origin {
                     d = d.with_note(format!(
                         "{origin}: the data entry `{}` is written here",

@@ -51,4 +51,4 @@ pub use scope::{
     parse_quantity, with_big_stack,
 };
 pub use units::{Dim, Rat, Registry};
-pub use value::{NativeFn, Param, Record, Returns, Value};
+pub use value::{ArgType, NativeFn, Param, Record, Returns, Value};

@@ -6,13 +6,14 @@
 //! expression gets the same code and message in a calc block, an inline value and a chart: the
 //! property test `the_dimension_checker_agrees_with_evaluation` compares them. The rules cover
 //! arithmetic and powers, comparisons and their tolerances, conversion with `in`, the math
-//! functions, the aggregates (`min`, `max`, `sum`, `mean`), the branches of `if`, and how
-//! arguments are bound to a function's parameters.
+//! functions, the aggregates (`min`, `max`, `sum`, `mean`), the branches of `if`, how arguments
+//! are bound to a function's parameters, what a native function's argument must be (its declared
+//! [`ArgType`], [`argument`]) and which fields a record has.
 
 use super::ast::{BinOp, Span, UnitExpr};
 use super::format;
 use super::units::{Dim, Rat, Registry};
-use super::value::{Builtin, Value};
+use super::value::{ArgType, Builtin, Param, Value};
 use crate::diagnostic::Code;
 use crate::diagnostic::{Diagnostic, did_you_mean};
 
@@ -380,6 +381,149 @@ pub fn not_a_record(base_span: Span, name: &str, kind: &str) -> Diagnostic {
         .with_help(format!("`.{name}` reads a field of a record"))
 }
 
+/// What is known of an argument when it is checked against its parameter: its value (always in
+/// the evaluator; in the compiler when it does not depend on the swept variable), or, for one
+/// computed at each point of a sweep, only its kind and dimension.
+#[derive(Clone, Copy, Debug)]
+pub enum Found<'a> {
+    Value(&'a Value),
+    Quantity(&'a Dim),
+    Bool,
+    List,
+}
+
+impl Found<'_> {
+    /// The argument in words, for messages: its dimension for a quantity.
+    fn describe(&self, reg: &Registry) -> String {
+        match self {
+            Found::Value(Value::Quantity { dim, .. }) => short_dim(reg, dim),
+            Found::Quantity(dim) => short_dim(reg, dim),
+            Found::Value(Value::Str(s)) => format!("the string {:?}", &**s),
+            Found::Value(Value::Record(r)) => match r.get("name").and_then(Value::as_str) {
+                Some(name) => format!("the record {name:?}"),
+                None => "a record".into(),
+            },
+            Found::Value(v) => v.kind().into(),
+            Found::Bool => "a boolean".into(),
+            Found::List => "a list".into(),
+        }
+    }
+
+    fn dim(&self) -> Option<&Dim> {
+        match self {
+            Found::Value(v) => v.dim(),
+            Found::Quantity(d) => Some(d),
+            _ => None,
+        }
+    }
+}
+
+/// A dimension in words, a dimensionless one as "a plain number".
+fn short_dim(reg: &Registry, d: &Dim) -> String {
+    if d.is_dimensionless() {
+        "a plain number".into()
+    } else {
+        reg.describe(d)
+    }
+}
+
+/// Whether an argument of what `found` says fits `accepts`.
+fn fits(accepts: &ArgType, found: &Found) -> bool {
+    match accepts {
+        ArgType::Any => true,
+        ArgType::Quantity(d) => found.dim() == Some(d),
+        ArgType::AnyQuantity => found.dim().is_some(),
+        ArgType::Bool => matches!(found, Found::Bool | Found::Value(Value::Bool(_))),
+        ArgType::OneOf(set) => match found {
+            Found::Value(Value::Str(s)) => set.iter().any(|c| c.eq_ignore_ascii_case(s.trim())),
+            _ => false,
+        },
+        ArgType::Record(_) => matches!(found, Found::Value(Value::Record(_))),
+        ArgType::Either(a, b) => fits(a, found) || fits(b, found),
+    }
+}
+
+/// A declared type in words (`a plain number or tokens`).
+fn describe_type(reg: &Registry, t: &ArgType) -> String {
+    match t {
+        ArgType::Any => "any value".into(),
+        ArgType::Quantity(d) => short_dim(reg, d),
+        ArgType::AnyQuantity => "a quantity".into(),
+        ArgType::Bool => "true or false".into(),
+        ArgType::OneOf(set) => {
+            let quoted: Vec<String> = set.iter().map(|s| format!("{s:?}")).collect();
+            format!("one of {}", quoted.join(", "))
+        }
+        ArgType::Record(words) => (*words).to_string(),
+        ArgType::Either(a, b) => format!("{} or {}", describe_type(reg, a), describe_type(reg, b)),
+    }
+}
+
+/// An argument given to parameter `param` of native function `fname` must be what the parameter
+/// declares: a quantity of its dimension, a boolean, one of its strings, a record. The error
+/// underlines the argument, names the function, the parameter, the expected and the found
+/// dimension or type, and gives the parameter's example where it has one. The code is
+/// `dimension-mismatch` for a quantity of the wrong dimension, else `type-mismatch`.
+pub fn argument(
+    reg: &Registry,
+    fname: &str,
+    param: &Param,
+    found: Found,
+    arg_span: &Span,
+) -> Result<(), Diagnostic> {
+    if fits(&param.accepts, &found) {
+        return Ok(());
+    }
+    let expected = describe_type(reg, &param.accepts);
+    let what = found.describe(reg);
+    let wants_quantity = |t: &ArgType| matches!(t, ArgType::Quantity(_) | ArgType::AnyQuantity);
+    let wants_only_quantities = match &param.accepts {
+        ArgType::Either(a, b) => wants_quantity(a) && wants_quantity(b),
+        t => wants_quantity(t),
+    };
+    let code = if wants_only_quantities && found.dim().is_some() {
+        Code::DimensionMismatch
+    } else {
+        Code::TypeMismatch
+    };
+    let d = Diagnostic::error(
+        code,
+        format!(
+            "`{}` of `{fname}` must be {expected}, found {what}",
+            param.name
+        ),
+    )
+    .with_span(arg_span.clone())
+    .with_label(format!("this is {what}"));
+    Err(match &param.hint {
+        Some(hint) => d.with_help(format!("for example {hint}")),
+        None if code == Code::DimensionMismatch => d.with_help(format!(
+            "check the units: `{}` takes {expected}",
+            param.name
+        )),
+        None => d,
+    })
+}
+
+/// `.name` on a record without that field (`names` are the fields it has): the field
+/// underlined, the record labelled, and the nearest name or the list of fields in the help.
+pub fn unknown_field(name: &str, names: &[&str], name_span: &Span, base_span: &Span) -> Diagnostic {
+    let d = Diagnostic::error(Code::UnknownField, format!("no field `{name}`"))
+        .with_span(name_span.clone())
+        .with_label("unknown field")
+        .with_secondary(base_span.clone(), "this record");
+    let list = if names.len() > 12 {
+        format!("{}, …", names[..12].join(", "))
+    } else {
+        names.join(", ")
+    };
+    match did_you_mean(name, names.iter().copied()) {
+        Some(s) => d.with_help(format!("did you mean `{s}`? fields: {list}")),
+        None if names.is_empty() => d.with_help("the record has no fields"),
+        None => d.with_help(format!("fields: {list}")),
+    }
+}
+
 /// An evaluated argument (a [`Value`], or a compiled one in [`super::compile`]).
 #[derive(Clone, Debug)]
 pub struct ArgVal<T = Value> {
@@ -407,6 +551,18 @@ pub fn bind<T: Clone>(
     args: Vec<ArgVal<T>>,
     call: &Span,
 ) -> Result<Vec<T>, Diagnostic> {
+    let bound = bind_given(fname, params, args, call)?;
+    Ok(bound.into_iter().map(|(v, _)| v).collect())
+}
+
+/// As [`bind`], each value with the span of the argument it came from (`None` for a default), so
+/// that an argument can be checked against its parameter ([`argument`]) where it was written.
+pub fn bind_given<T: Clone>(
+    fname: &str,
+    params: &[(&str, Option<T>)],
+    args: Vec<ArgVal<T>>,
+    call: &Span,
+) -> Result<Vec<(T, Option<Span>)>, Diagnostic> {
     let signature = || {
         let ps: Vec<String> = params
             .iter()
@@ -420,7 +576,7 @@ pub fn bind<T: Clone>(
             .collect();
         format!("{fname}({})", ps.join(", "))
     };
-    let mut slots: Vec<Option<T>> = vec![None; params.len()];
+    let mut slots: Vec<Option<(T, Option<Span>)>> = vec![None; params.len()];
     let mut positional = 0;
     let given = args.len();
     for a in args {
@@ -469,11 +625,11 @@ pub fn bind<T: Clone>(
                 i
             }
         };
-        slots[i] = Some(a.value);
+        slots[i] = Some((a.value, Some(a.span)));
     }
     let mut out = Vec::with_capacity(params.len());
     for ((pname, default), slot) in params.iter().zip(slots) {
-        match slot.or_else(|| default.clone()) {
+        match slot.or_else(|| default.clone().map(|d| (d, None))) {
             Some(v) => out.push(v),
             None => {
                 return Err(Diagnostic::error(

@@ -19,7 +19,7 @@ use super::lexer::lex;
 use super::parser::{self, defined_name, parse_statement, split_statements};
 use super::provenance::{self, Figure};
 use super::units::Registry;
-use super::value::{Builtin, Function, NativeFn, Param, Returns, UserParam, Value};
+use super::value::{ArgType, Builtin, Function, NativeFn, Param, Returns, UserParam, Value};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 
 /// Steps one block (or one inline value, or one compile) may take.
@@ -228,11 +228,11 @@ impl Scope {
             let k = kelvin.clone();
             self.register_native(
                 to,
-                &[Param::required("degrees")],
+                &[Param::required("degrees").accepting(ArgType::number())],
+                Returns::Quantity(kelvin.clone()),
                 Arc::new(move |a: &[Value]| {
-                    let x = a[0].as_number().ok_or_else(|| {
-                        format!("`degrees` must be a plain number, found {}", a[0].kind())
-                    })?;
+                    // Declared a plain number, so checked before the call.
+                    let x = a[0].as_number().ok_or("`degrees` is not a number")?;
                     let t = x * scale + offset;
                     if t < 0.0 {
                         return Err(format!("{x} degrees is below absolute zero"));
@@ -243,11 +243,12 @@ impl Scope {
             let k = kelvin.clone();
             self.register_native(
                 from,
-                &[Param::required("temperature")],
+                &[Param::required("temperature")
+                    .accepting(ArgType::Quantity(kelvin.clone()))
+                    .hint("`celsius(20)` or `293 K`")],
+                Returns::Quantity(super::units::Dim::none()),
                 Arc::new(move |a: &[Value]| {
-                    let t = a[0].as_f64_in(&k).ok_or_else(|| {
-                        "`temperature` must be a temperature in K (e.g. `celsius(20)`)".to_string()
-                    })?;
+                    let t = a[0].as_f64_in(&k).ok_or("`temperature` is not one")?;
                     Ok(Value::number((t - offset) / scale))
                 }),
             );
@@ -290,31 +291,16 @@ impl Scope {
         self.poisoned.insert(name.to_string());
     }
 
-    /// Makes a Rust function callable from calc with positional and named arguments.
-    pub fn register_native(&mut self, name: &str, params: &[Param], f: NativeFn) {
+    /// Makes a Rust function callable from calc with positional and named arguments. Each
+    /// parameter declares what it accepts ([`Param::accepting`]), checked before `f` is called,
+    /// and `returns` declares what it returns, so that a chart sweep knows the dimension of
+    /// `f(x).field` without calling `f`.
+    pub fn register_native(&mut self, name: &str, params: &[Param], returns: Returns, f: NativeFn) {
         let func = Function::Native {
             name: name.to_string(),
             params: params.to_vec(),
             f,
-            returns: None,
-        };
-        self.set(name, Value::Func(Arc::new(func)));
-    }
-
-    /// As [`Scope::register_native`], declaring what the function returns, so that a chart sweep
-    /// knows the dimension of `f(x).field` without calling `f` on trial values.
-    pub fn register_native_returning(
-        &mut self,
-        name: &str,
-        params: &[Param],
-        returns: Returns,
-        f: NativeFn,
-    ) {
-        let func = Function::Native {
-            name: name.to_string(),
-            params: params.to_vec(),
-            f,
-            returns: Some(Arc::new(returns)),
+            returns: Arc::new(returns),
         };
         self.set(name, Value::Func(Arc::new(func)));
     }

@@ -83,6 +83,34 @@ impl Returns {
     }
 }
 
+impl Returns {
+    /// What kind of value this declares, in [`Value::kind`]'s words.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Returns::Quantity(_) => "a quantity",
+            Returns::Bool => "a boolean",
+            Returns::Str => "a string",
+            Returns::Record(_) => "a record",
+        }
+    }
+
+    /// The declared field `name`, for a record.
+    pub fn field(&self, name: &str) -> Option<&Returns> {
+        match self {
+            Returns::Record(fields) => fields.iter().find(|(n, _)| n == name).map(|(_, r)| r),
+            _ => None,
+        }
+    }
+
+    /// The declared field names, for a record.
+    pub fn field_names(&self) -> Vec<&str> {
+        match self {
+            Returns::Record(fields) => fields.iter().map(|(n, _)| n.as_str()).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 impl Record {
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v)
@@ -93,26 +121,81 @@ impl Record {
     }
 }
 
-/// A parameter of a native function: a name and an optional default.
+/// What a native function's parameter accepts, declared when it is registered (as Numbat declares
+/// its foreign functions with dimension types), so that [`super::rules::argument`] checks every
+/// argument in one place: at the call in a calc block, and at compile time in a chart sweep.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ArgType {
+    /// Any value: the function checks it itself.
+    Any,
+    /// A quantity of this dimension; [`Dim::none`] is a plain number.
+    Quantity(Dim),
+    /// A quantity of any dimension.
+    AnyQuantity,
+    Bool,
+    /// One of these strings (compared trimmed and case-insensitively).
+    OneOf(&'static [&'static str]),
+    /// A record; the words say which kind (`a model record (like `models.deepseek_v3`)`). Its
+    /// fields are the function's to read: a missing one is an error naming the data entry.
+    Record(&'static str),
+    /// Either of two types (`8192` or `8192 tokens`).
+    Either(Box<ArgType>, Box<ArgType>),
+}
+
+impl ArgType {
+    /// A plain (dimensionless) number.
+    pub fn number() -> ArgType {
+        ArgType::Quantity(Dim::none())
+    }
+
+    /// This type or `other`.
+    pub fn or(self, other: ArgType) -> ArgType {
+        ArgType::Either(Box::new(self), Box::new(other))
+    }
+}
+
+/// A parameter of a native function: a name, an optional default, what it accepts and, for
+/// messages, an example of a good argument.
 #[derive(Clone, Debug)]
 pub struct Param {
     pub name: String,
     pub default: Option<Value>,
+    pub accepts: ArgType,
+    pub hint: Option<String>,
 }
 
 impl Param {
+    /// A required parameter accepting any value (see [`Param::accepting`]).
     pub fn required(name: &str) -> Param {
         Param {
             name: name.into(),
             default: None,
+            accepts: ArgType::Any,
+            hint: None,
         }
     }
 
+    /// A parameter with a default, accepting any value (see [`Param::accepting`]). The default is
+    /// the function's own and is not checked against the declared type.
     pub fn optional(name: &str, default: Value) -> Param {
         Param {
             name: name.into(),
             default: Some(default),
+            accepts: ArgType::Any,
+            hint: None,
         }
+    }
+
+    /// The parameter, accepting only `accepts`.
+    pub fn accepting(mut self, accepts: ArgType) -> Param {
+        self.accepts = accepts;
+        self
+    }
+
+    /// The parameter, with an example of a good argument for messages (`` `2` for BF16 ``).
+    pub fn hint(mut self, hint: &str) -> Param {
+        self.hint = Some(hint.into());
+        self
     }
 }
 
@@ -193,8 +276,8 @@ pub enum Function {
         name: String,
         params: Vec<Param>,
         f: NativeFn,
-        /// What it returns, where declared.
-        returns: Option<Arc<Returns>>,
+        /// What it returns, declared when it was registered.
+        returns: Arc<Returns>,
     },
     Builtin(Builtin),
 }

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use calcbook::calc::{Dim, Param, Scope, Value, highlight_html, parse_quantity};
+use calcbook::calc::{ArgType, Dim, Param, Returns, Scope, Value, highlight_html, parse_quantity};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 
@@ -142,8 +142,9 @@ fn scope() -> Scope {
         "decode",
         &[
             Param::required("x"),
-            Param::optional("batch", Value::number(1.0)),
+            Param::optional("batch", Value::number(1.0)).accepting(ArgType::number()),
         ],
+        Returns::Record(vec![("time".into(), Returns::Quantity(Dim::time()))]),
         Arc::new(|args: &[Value]| {
             let b = args[1].as_number().ok_or("batch must be a number")?;
             if b <= 0.0 {

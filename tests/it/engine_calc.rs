@@ -769,7 +769,8 @@ fn wrong_arguments_are_clear_errors() {
     // A string where a model record is expected.
     let e = error(&s, "decode(\"deepseek_v3\", hardware.h100)");
     assert!(
-        e.contains("`model` must be a model record") && e.contains("\"deepseek_v3\""),
+        e.contains("`model` of `decode` must be a model record")
+            && e.contains("found the string \"deepseek_v3\""),
         "{e}"
     );
     // A model where hardware is expected.
@@ -818,13 +819,19 @@ fn wrong_arguments_are_clear_errors() {
     assert!(e.contains("dense") && e.contains("`experts`"), "{e}");
     // Bad precisions, batches and chip counts.
     let e = error(&s, "ridge(hardware.h100, \"fp6\")");
-    assert!(e.contains("unknown precision"), "{e}");
+    assert!(
+        e.contains("`precision` of `ridge` must be one of") && e.contains("\"fp6\""),
+        "{e}"
+    );
     let e = error(&s, "decode(models.llama31_70b, hardware.h100, batch=0)");
     assert!(e.contains("`batch` must be positive"), "{e}");
     let e = error(&s, "decode(models.llama31_70b, hardware.h100, chips=1.5)");
     assert!(e.contains("`chips` must be a whole number"), "{e}");
     let e = error(&s, "decode(models.llama31_70b, hardware.h100, batch=8 GB)");
-    assert!(e.contains("`batch` must be a plain number"), "{e}");
+    assert!(
+        e.contains("`batch` of `decode` must be a plain number, found bytes"),
+        "{e}"
+    );
     let e = error(&s, "drain_time(pricing.gpt_5)");
     assert!(e.contains("memory, hardware or system record"), "{e}");
     // An MoE across more chips than a scale-up domain needs a scale-out link.
@@ -864,11 +871,12 @@ fn engine_calls_can_be_swept_for_charts() {
 }
 
 /// Every engine function declares what it returns when registered (so a chart sweep need not
-/// call it to learn its dimension), and a call returns exactly that.
+/// call it to learn its dimension), and a call returns exactly that; every parameter declares
+/// what it accepts.
 #[test]
-fn every_engine_function_returns_what_it_declares() {
-    use calcbook::calc::Returns;
+fn every_engine_function_declares_its_arguments_and_returns_what_it_declares() {
     use calcbook::calc::value::Function;
+    use calcbook::calc::{ArgType, Returns};
     let s = prelude();
     let calls = [
         "decode(models.deepseek_v3, hardware.gb200, batch=8, chips=64)",
@@ -930,12 +938,21 @@ fn every_engine_function_returns_what_it_declares() {
             panic!("{name} is not registered")
         };
         let Function::Native {
-            returns: Some(r), ..
+            returns: r, params, ..
         } = &**f
         else {
-            panic!("{name} declares no result")
+            panic!("{name} is not a native function")
         };
         check(name, &eval(&s, call), r);
+        // Every argument's type is declared too, checked before the call.
+        for p in params {
+            assert_ne!(
+                p.accepts,
+                ArgType::Any,
+                "{name}'s `{}` declares no type",
+                p.name
+            );
+        }
         covered.push(name);
     }
     for name in s.names() {

@@ -1,10 +1,15 @@
-//! How an engine function is registered and reads its arguments: by name and type
-//! (`a.model("model")`, `a.count("batch")`), never by position, with its result's dimensions
-//! declared so the chart compiler need not call it to learn them.
+//! How an engine function is registered and reads its arguments. Each parameter declares what it
+//! accepts ([`req`], [`opt`] with [`model_record`], [`tokens`], [`bytes_per_value`], …): calc
+//! checks every argument against it before the call, in one rule
+//! ([`crate::calc::rules::argument`]), so a calc block and a chart give the same located error and
+//! a chart sweep fails once, before sweeping. The body then reads its arguments by name
+//! (`a.model("model")`, `a.count("batch")`), never by position, and checks only their values
+//! (positive, not negative, a whole number of chips); its result's dimensions are declared too,
+//! so the chart compiler never calls it to learn them.
 
 use std::sync::Arc;
 
-use crate::calc::{Dim, Param, Returns, Scope, Value};
+use crate::calc::{ArgType, Dim, Param, Returns, Scope, Value};
 use crate::engine::decode::HOUR;
 use crate::engine::hardware::Precision;
 use crate::engine::records::{
@@ -17,6 +22,130 @@ pub(super) const AUTO: &str = "";
 /// The talk's rental price, used when neither `price=` nor the hardware record gives one.
 const TALK_PRICE_PER_HOUR: f64 = 2.0;
 
+/// What a parameter accepts, and an example of a good argument for messages.
+pub(super) type Accepts = (ArgType, Option<&'static str>);
+
+/// A required parameter.
+pub(super) fn req(name: &str, (accepts, hint): Accepts) -> Param {
+    with_hint(Param::required(name).accepting(accepts), hint)
+}
+
+/// A parameter with a default (the function's own, not checked against `accepts`: `chips` and
+/// `price` default to [`AUTO`]).
+pub(super) fn opt(name: &str, (accepts, hint): Accepts, default: Value) -> Param {
+    with_hint(Param::optional(name, default).accepting(accepts), hint)
+}
+
+fn with_hint(p: Param, hint: Option<&str>) -> Param {
+    match hint {
+        Some(h) => p.hint(h),
+        None => p,
+    }
+}
+
+/// A `models.yaml` entry.
+pub(super) fn model_record() -> Accepts {
+    (
+        ArgType::Record("a model record (like `models.deepseek_v3`)"),
+        None,
+    )
+}
+
+/// A `hardware.yaml` chip or a `systems.yaml` system.
+pub(super) fn hw_record() -> Accepts {
+    (
+        ArgType::Record(
+            "a hardware or system record (like `hardware.h100` or `systems.gb200_nvl72`)",
+        ),
+        None,
+    )
+}
+
+/// Something that holds bytes: a `memory.yaml` tier, or a chip's or system's HBM.
+pub(super) fn tier_record() -> Accepts {
+    (
+        ArgType::Record(
+            "a memory, hardware or system record (like `memory.hdd_exos_x24` or `hardware.h100`)",
+        ),
+        None,
+    )
+}
+
+/// A `pricing.yaml` entry.
+pub(super) fn pricing_record() -> Accepts {
+    (
+        ArgType::Record("a pricing record (like `pricing.claude_opus_4_6`)"),
+        None,
+    )
+}
+
+/// A plain (dimensionless) number: a batch, a count of chips or experts, a ratio.
+pub(super) fn plain() -> Accepts {
+    (ArgType::number(), None)
+}
+
+/// A token count: a plain number or a quantity in tokens.
+pub(super) fn tokens() -> Accepts {
+    (
+        ArgType::number().or(ArgType::Quantity(Dim::token())),
+        Some("`8192` or `8192 tokens`"),
+    )
+}
+
+/// Bytes per stored value: a plain number or a quantity in bytes.
+pub(super) fn bytes_per_value() -> Accepts {
+    (
+        ArgType::number().or(ArgType::Quantity(Dim::information())),
+        Some("`2` for BF16, `1` for FP8"),
+    )
+}
+
+/// A number format; `""` is the model's own (or BF16 for a hardware-only function).
+pub(super) fn precision() -> Accepts {
+    (
+        ArgType::OneOf(&["", "bf16", "fp16", "fp8", "int8", "fp4"]),
+        Some("`precision=\"fp8\"`"),
+    )
+}
+
+/// How weights are laid out over the chips.
+pub(super) fn layout() -> Accepts {
+    (
+        ArgType::OneOf(&["sharded", "dp_ep"]),
+        Some(
+            "`layout=\"sharded\"` (every weight spread over the chips) or `layout=\"dp_ep\"` \
+             (attention and shared experts on every chip, routed experts spread)",
+        ),
+    )
+}
+
+pub(super) fn flag() -> Accepts {
+    (ArgType::Bool, Some("`true` or `false`"))
+}
+
+/// A quantity of `dim`, with an example written in a unit of it.
+pub(super) fn quantity(dim: Dim, example: &'static str) -> Accepts {
+    (ArgType::Quantity(dim), Some(example))
+}
+
+/// A quantity of any dimension (the function relates the dimensions of several arguments).
+pub(super) fn any_quantity() -> Accepts {
+    (ArgType::AnyQuantity, None)
+}
+
+/// A parameter count: a plain number or a model record (its active parameters).
+pub(super) fn params_or_model() -> Accepts {
+    (
+        ArgType::number().or(model_record().0),
+        Some("`70e9` or `models.llama31_70b`"),
+    )
+}
+
+/// A price per chip and time.
+pub(super) fn price_per_hour() -> Accepts {
+    quantity(per(Dim::money(), Dim::time()), "`2 $/hour`")
+}
+
 /// Registers `name` with its parameters and declared result, its body reading arguments by name.
 pub(super) fn add(
     scope: &mut Scope,
@@ -26,7 +155,7 @@ pub(super) fn add(
     f: impl Fn(&Args) -> Result<Value, String> + Send + Sync + 'static,
 ) {
     let names: Arc<[String]> = params.iter().map(|p| p.name.clone()).collect();
-    scope.register_native_returning(
+    scope.register_native(
         name,
         params,
         returns,
@@ -104,8 +233,7 @@ impl<'a> Args<'a> {
     /// A plain (dimensionless) number.
     pub(super) fn count(&self, name: &str) -> Result<f64, String> {
         let v = self.value(name)?;
-        v.as_number()
-            .ok_or_else(|| format!("`{name}` must be a plain number, found {}", describe(v)))
+        v.as_number().ok_or_else(|| undeclared(name, v))
     }
 
     /// A plain number above zero.
@@ -113,18 +241,13 @@ impl<'a> Args<'a> {
         positive(self.count(name)?, name)
     }
 
-    /// A token count: a plain number or a quantity in tokens, not negative.
+    /// A token count ([`tokens`]), not negative.
     pub(super) fn tokens(&self, name: &str) -> Result<f64, String> {
         let v = self.value(name)?;
         let x = v
             .as_number()
             .or_else(|| v.as_f64_in(&Dim::token()))
-            .ok_or_else(|| {
-                format!(
-                    "`{name}` must be a number of tokens (`8192` or `8192 tokens`), found {}",
-                    describe(v)
-                )
-            })?;
+            .ok_or_else(|| undeclared(name, v))?;
         if x < 0.0 {
             return Err(format!("`{name}` must not be negative, found {x}"));
         }
@@ -136,59 +259,42 @@ impl<'a> Args<'a> {
         positive(self.tokens(name)?, name)
     }
 
-    /// Bytes per stored value: a plain number (`2`) or a quantity in bytes (`2 B`), positive.
+    /// Bytes per stored value ([`bytes_per_value`]), positive.
     pub(super) fn bytes_per_value(&self, name: &str) -> Result<f64, String> {
         let v = self.value(name)?;
         let x = v
             .as_number()
             .or_else(|| v.as_f64_in(&Dim::information()))
-            .ok_or_else(|| {
-                format!(
-                    "`{name}` must be bytes per value (`2` for BF16, `1` for FP8), found {}",
-                    describe(v)
-                )
-            })?;
+            .ok_or_else(|| undeclared(name, v))?;
         positive(x, name)
     }
 
-    /// A quantity of dimension `dim` (named by an example unit in messages).
-    pub(super) fn quantity(&self, name: &str, dim: &Dim, unit: &str) -> Result<f64, String> {
+    /// A quantity of dimension `dim`, in base units.
+    pub(super) fn quantity(&self, name: &str, dim: &Dim) -> Result<f64, String> {
         let v = self.value(name)?;
-        v.as_f64_in(dim).ok_or_else(|| {
-            format!(
-                "`{name}` must be a quantity like `{unit}`, found {}",
-                describe(v)
-            )
-        })
+        v.as_f64_in(dim).ok_or_else(|| undeclared(name, v))
     }
 
     /// A quantity of any dimension: its value in base units and its dimension.
     pub(super) fn any_quantity(&self, name: &str) -> Result<(f64, Dim), String> {
         match self.value(name)? {
             Value::Quantity { si, dim, .. } => Ok((*si, dim.clone())),
-            v => Err(format!(
-                "`{name}` must be a quantity, found {}",
-                describe(v)
-            )),
+            v => Err(undeclared(name, v)),
         }
     }
 
     pub(super) fn boolean(&self, name: &str) -> Result<bool, String> {
         let v = self.value(name)?;
-        v.as_bool()
-            .ok_or_else(|| format!("`{name}` must be true or false, found {}", describe(v)))
+        v.as_bool().ok_or_else(|| undeclared(name, v))
     }
 
-    /// A precision string; `""` gives `None` (the caller's default).
+    /// A precision string ([`precision`]); `""` gives `None` (the caller's default).
     pub(super) fn precision(&self, name: &str) -> Result<Option<Precision>, String> {
         let v = self.value(name)?;
-        let s = v.as_str().ok_or_else(|| {
-            format!(
-                "`{name}` must be a string such as \"bf16\", \"fp8\" or \"fp4\", found {}",
-                describe(v)
-            )
-        })?;
-        let s = s.trim();
+        let s = v
+            .as_str()
+            .map(str::trim)
+            .ok_or_else(|| undeclared(name, v))?;
         let is = |name: &str| s.eq_ignore_ascii_case(name);
         if s.is_empty() {
             Ok(None)
@@ -201,10 +307,7 @@ impl<'a> Args<'a> {
         } else if is("fp4") {
             Ok(Some(Precision::Fp4))
         } else {
-            Err(format!(
-                "unknown precision {:?}; use \"bf16\", \"fp8\", \"int8\" or \"fp4\"",
-                s.to_ascii_lowercase()
-            ))
+            Err(undeclared(name, v))
         }
     }
 
@@ -225,7 +328,7 @@ impl<'a> Args<'a> {
         if self.value(name)?.as_str() == Some(AUTO) {
             return Ok(h.chip.price.unwrap_or(TALK_PRICE_PER_HOUR / HOUR));
         }
-        self.quantity(name, &per(Dim::money(), Dim::time()), "$/hour")
+        self.quantity(name, &per(Dim::money(), Dim::time()))
     }
 
     /// How weights are laid out over the chips: `"sharded"` or `"dp_ep"`.
@@ -235,13 +338,18 @@ impl<'a> Args<'a> {
         match v.as_str().map(str::trim) {
             Some(s) if s.eq_ignore_ascii_case("sharded") => Ok(Layout::Sharded),
             Some(s) if s.eq_ignore_ascii_case("dp_ep") => Ok(Layout::DataParallelAttention),
-            _ => Err(format!(
-                "`{name}` must be \"sharded\" (every weight spread over the chips) or \"dp_ep\" \
-                 (attention and shared experts on every chip, routed experts spread), found {}",
-                describe(v)
-            )),
+            _ => Err(undeclared(name, v)),
         }
     }
+}
+
+/// An argument its parameter's declaration should have refused: calc checks every argument
+/// before the call, so only a Rust caller that skips the check sees this.
+fn undeclared(name: &str, v: &Value) -> String {
+    format!(
+        "`{name}` is not what the parameter declares: found {}",
+        describe(v)
+    )
 }
 
 pub(super) fn positive(x: f64, name: &str) -> Result<f64, String> {

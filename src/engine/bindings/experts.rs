@@ -2,22 +2,26 @@
 //! `optimal_batch_with_kv`, `per_expert_batch`, `expected_experts`, `busiest_experts`,
 //! `tokens_per_expert`, `fast_mode`, `price_ratio`.
 
-use crate::calc::{Param, Returns, Scope, Value};
+use crate::calc::{Returns, Scope, Value};
 use crate::engine::records::describe;
 use crate::engine::{decode, kv, moe};
 
-use super::args::{Args, add, number, record};
+use super::args::{
+    Args, add, any_quantity, bytes_per_value, hw_record, model_record, number, opt, plain,
+    precision, pricing_record, record, req, tokens,
+};
 
 pub(super) fn register(scope: &mut Scope) {
-    let req = Param::required;
-    let own_precision = || Param::optional("precision", Value::string(""));
-    add(scope, "sparsity", &[req("model")], number(), |a| {
+    let model = || req("model", model_record());
+    let hw = || req("hw", hw_record());
+    let own_precision = || opt("precision", precision(), Value::string(""));
+    add(scope, "sparsity", &[model()], number(), |a| {
         Ok(Value::number(a.model("model")?.model.sparsity()))
     });
     add(
         scope,
         "optimal_batch",
-        &[req("model"), req("hw"), own_precision()],
+        &[model(), hw(), own_precision()],
         number(),
         |a| {
             let m = a.model("model")?;
@@ -30,11 +34,11 @@ pub(super) fn register(scope: &mut Scope) {
         scope,
         "optimal_batch_with_kv",
         &[
-            req("model"),
-            req("hw"),
-            req("context"),
+            model(),
+            hw(),
+            req("context", tokens()),
             own_precision(),
-            Param::optional("kv_bytes", Value::number(2.0)),
+            opt("kv_bytes", bytes_per_value(), Value::number(2.0)),
         ],
         record(&[("exists", Returns::Bool), ("batch", number())]),
         optimal_batch_with_kv_fn,
@@ -42,7 +46,7 @@ pub(super) fn register(scope: &mut Scope) {
     add(
         scope,
         "per_expert_batch",
-        &[req("model"), req("hw"), own_precision()],
+        &[model(), hw(), own_precision()],
         number(),
         |a| {
             let m = a.model("model")?;
@@ -59,7 +63,11 @@ pub(super) fn register(scope: &mut Scope) {
     add(
         scope,
         "expected_experts",
-        &[req("experts"), req("active"), req("batch")],
+        &[
+            req("experts", plain()),
+            req("active", plain()),
+            req("batch", plain()),
+        ],
         number(),
         |a| {
             let (e, k) = experts_and_active(a)?;
@@ -70,7 +78,7 @@ pub(super) fn register(scope: &mut Scope) {
     add(
         scope,
         "busiest_experts",
-        &[req("model"), req("batch"), req("chips")],
+        &[model(), req("batch", plain()), req("chips", plain())],
         number(),
         |a| {
             let m = a.model("model")?;
@@ -91,7 +99,7 @@ pub(super) fn register(scope: &mut Scope) {
     add(
         scope,
         "tokens_per_expert",
-        &[req("model"), req("batch")],
+        &[model(), req("batch", plain())],
         number(),
         |a| {
             let m = a.model("model")?;
@@ -107,7 +115,7 @@ pub(super) fn register(scope: &mut Scope) {
     add(
         scope,
         "fast_mode",
-        &[req("price")],
+        &[req("price", pricing_record())],
         record(&[
             ("price_ratio", number()),
             ("speed_up", number()),
@@ -117,24 +125,30 @@ pub(super) fn register(scope: &mut Scope) {
         ]),
         fast_mode_fn,
     );
-    add(scope, "price_ratio", &[req("a"), req("b")], number(), |a| {
-        let (x, y) = (a.value("a")?, a.value("b")?);
-        let (Some(xs), Some(ys)) = (x.as_si(), y.as_si()) else {
-            return Err(format!(
-                "`a` and `b` must be quantities, found {} and {}",
-                describe(x),
-                describe(y)
-            ));
-        };
-        if x.dim() != y.dim() {
-            return Err(format!(
-                "`a` and `b` must have the same dimension, found {} and {}",
-                describe(x),
-                describe(y)
-            ));
-        }
-        Ok(Value::number(xs / ys))
-    });
+    add(
+        scope,
+        "price_ratio",
+        &[req("a", any_quantity()), req("b", any_quantity())],
+        number(),
+        |a| {
+            let (x, y) = (a.value("a")?, a.value("b")?);
+            let (Some(xs), Some(ys)) = (x.as_si(), y.as_si()) else {
+                return Err(format!(
+                    "`a` and `b` must be quantities, found {} and {}",
+                    describe(x),
+                    describe(y)
+                ));
+            };
+            if x.dim() != y.dim() {
+                return Err(format!(
+                    "`a` and `b` must have the same dimension, found {} and {}",
+                    describe(x),
+                    describe(y)
+                ));
+            }
+            Ok(Value::number(xs / ys))
+        },
+    );
 }
 
 /// `experts` and `active` of `expected_experts`: `0 ≤ active ≤ experts`, `experts > 0`.

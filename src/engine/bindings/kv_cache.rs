@@ -1,18 +1,20 @@
 //! KV-cache functions: `kv_bytes_per_token`, `kv_bytes_per_sequence`, `kv_balance_context`,
 //! `attention_crossover`.
 
-use crate::calc::{Dim, Param, Scope, Value};
+use crate::calc::{Dim, Scope, Value};
 use crate::engine::{decode, kv};
 
-use super::args::{add, q, q_of, rate};
+use super::args::{
+    add, bytes_per_value, hw_record, model_record, opt, precision, q, q_of, rate, req, tokens,
+};
 
 pub(super) fn register(scope: &mut Scope) {
-    let req = Param::required;
-    let kv_bytes = || Param::optional("kv_bytes", Value::number(2.0));
+    let model = || req("model", model_record());
+    let kv_bytes = || opt("kv_bytes", bytes_per_value(), Value::number(2.0));
     add(
         scope,
         "kv_bytes_per_token",
-        &[req("model"), kv_bytes()],
+        &[model(), kv_bytes()],
         q_of(rate(Dim::information(), Dim::token())),
         |a| {
             let m = a.model("model")?;
@@ -26,7 +28,7 @@ pub(super) fn register(scope: &mut Scope) {
     add(
         scope,
         "kv_bytes_per_sequence",
-        &[req("model"), req("context"), kv_bytes()],
+        &[model(), req("context", tokens()), kv_bytes()],
         q_of(Dim::information()),
         |a| {
             let m = a.model("model")?;
@@ -42,9 +44,9 @@ pub(super) fn register(scope: &mut Scope) {
         scope,
         "kv_balance_context",
         &[
-            req("model"),
-            req("hw"),
-            Param::optional("precision", Value::string("")),
+            model(),
+            req("hw", hw_record()),
+            opt("precision", precision(), Value::string("")),
             kv_bytes(),
         ],
         q_of(Dim::token()),
@@ -65,7 +67,7 @@ pub(super) fn register(scope: &mut Scope) {
     add(
         scope,
         "attention_crossover",
-        &[req("model")],
+        &[model()],
         q_of(Dim::token()),
         |a| {
             let m = a.model("model")?;

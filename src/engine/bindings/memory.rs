@@ -1,24 +1,30 @@
 //! Memory functions: `load_time`, `hold_cost`, `chips_to_hold`, `max_sequences`,
 //! `retrieve_cost`, `recompute_cost`.
 
-use crate::calc::{Dim, Param, Scope, Value};
+use crate::calc::{Dim, Scope, Value};
 use crate::engine::decode::weight_bytes_per_chip;
 use crate::engine::{kv, memory};
 
-use super::args::{AUTO, add, number, q, q_of, rate};
+use super::args::{
+    AUTO, add, bytes_per_value, hw_record, layout, model_record, number, opt, plain, precision,
+    price_per_hour, q, q_of, quantity, rate, req, tier_record, tokens,
+};
 
 pub(super) fn register(scope: &mut Scope) {
-    let req = Param::required;
-    let own_precision = || Param::optional("precision", Value::string(""));
+    let model = || req("model", model_record());
+    let hw = || req("hw", hw_record());
+    let tier = || req("tier", tier_record());
+    let stored = || req("bytes", quantity(Dim::information(), "`40 GB`"));
+    let own_precision = || opt("precision", precision(), Value::string(""));
     let bytes = Dim::information;
     let per_hour = || rate(Dim::money(), Dim::time());
     add(
         scope,
         "load_time",
-        &[req("bytes"), req("tier")],
+        &[stored(), tier()],
         q_of(Dim::time()),
         move |a| {
-            let b = a.quantity("bytes", &bytes(), "B")?;
+            let b = a.quantity("bytes", &bytes())?;
             let t = a.tier("tier")?;
             Ok(q(memory::load_time(b, t.bandwidth), Dim::time()))
         },
@@ -26,13 +32,18 @@ pub(super) fn register(scope: &mut Scope) {
     add(
         scope,
         "hold_cost",
-        &[req("bytes"), req("duration"), req("tier"), req("price")],
+        &[
+            stored(),
+            req("duration", quantity(Dim::time(), "`1 hour`")),
+            tier(),
+            req("price", price_per_hour()),
+        ],
         q_of(Dim::money()),
         move |a| {
-            let b = a.quantity("bytes", &bytes(), "B")?;
-            let d = a.quantity("duration", &Dim::time(), "hour")?;
+            let b = a.quantity("bytes", &bytes())?;
+            let d = a.quantity("duration", &Dim::time())?;
             let t = a.tier("tier")?;
-            let p = a.quantity("price", &per_hour(), "$/hour")?;
+            let p = a.quantity("price", &per_hour())?;
             Ok(q(memory::hold_cost(b, d, t.capacity, p), Dim::money()))
         },
     );
@@ -40,16 +51,20 @@ pub(super) fn register(scope: &mut Scope) {
         scope,
         "chips_to_hold",
         &[
-            req("model"),
-            req("hw"),
-            Param::optional("kv", Value::quantity(0.0, Dim::information())),
+            model(),
+            hw(),
+            opt(
+                "kv",
+                quantity(Dim::information(), "`kv=40 GB`"),
+                Value::quantity(0.0, Dim::information()),
+            ),
             own_precision(),
         ],
         number(),
         move |a| {
             let m = a.model("model")?;
             let h = a.hw("hw")?;
-            let kv = a.quantity("kv", &bytes(), "B")?;
+            let kv = a.quantity("kv", &bytes())?;
             let (_, wb) = super::serving_precision(&m, a.precision("precision")?)?;
             Ok(Value::number(f64::from(memory::chips_to_hold(
                 m.model.params_total * wb,
@@ -62,13 +77,13 @@ pub(super) fn register(scope: &mut Scope) {
         scope,
         "max_sequences",
         &[
-            req("model"),
-            req("hw"),
-            req("context"),
-            Param::optional("chips", Value::string(AUTO)),
+            model(),
+            hw(),
+            req("context", tokens()),
+            opt("chips", plain(), Value::string(AUTO)),
             own_precision(),
-            Param::optional("kv_bytes", Value::number(2.0)),
-            Param::optional("layout", Value::string("sharded")),
+            opt("kv_bytes", bytes_per_value(), Value::number(2.0)),
+            opt("layout", layout(), Value::string("sharded")),
         ],
         number(),
         |a| {
@@ -92,12 +107,12 @@ pub(super) fn register(scope: &mut Scope) {
     add(
         scope,
         "retrieve_cost",
-        &[req("bytes"), req("tier"), req("price")],
+        &[stored(), tier(), req("price", price_per_hour())],
         q_of(Dim::money()),
         move |a| {
-            let b = a.quantity("bytes", &bytes(), "B")?;
+            let b = a.quantity("bytes", &bytes())?;
             let t = a.tier("tier")?;
-            let p = a.quantity("price", &per_hour(), "$/hour")?;
+            let p = a.quantity("price", &per_hour())?;
             Ok(q(memory::retrieve_cost(b, t.bandwidth, p), Dim::money()))
         },
     );
@@ -105,11 +120,11 @@ pub(super) fn register(scope: &mut Scope) {
         scope,
         "recompute_cost",
         &[
-            req("model"),
-            req("hw"),
-            req("tokens"),
-            req("mfu"),
-            Param::optional("price", Value::string(AUTO)),
+            model(),
+            hw(),
+            req("tokens", tokens()),
+            req("mfu", plain()),
+            opt("price", price_per_hour(), Value::string(AUTO)),
             own_precision(),
         ],
         q_of(Dim::money()),

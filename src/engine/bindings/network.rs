@@ -1,18 +1,21 @@
 //! Network functions: `all_to_all_bytes_per_token`, `all_to_all_time`, `fraction_leaving`,
 //! `pipeline_ratio`, `min_layers_per_stage`.
 
-use crate::calc::{Dim, Param, Scope, Value};
+use crate::calc::{Dim, Scope, Value};
 use crate::engine::network as net;
 
-use super::args::{add, number, q, q_of, rate};
+use super::args::{
+    add, bytes_per_value, hw_record, model_record, number, opt, plain, q, q_of, rate, req,
+};
 
 pub(super) fn register(scope: &mut Scope) {
-    let req = Param::required;
-    let activation_bytes = || Param::optional("activation_bytes", Value::number(2.0));
+    let model = || req("model", model_record());
+    let hw = || req("hw", hw_record());
+    let activation_bytes = || opt("activation_bytes", bytes_per_value(), Value::number(2.0));
     add(
         scope,
         "all_to_all_bytes_per_token",
-        &[req("model"), activation_bytes()],
+        &[model(), activation_bytes()],
         q_of(rate(Dim::information(), Dim::token())),
         |a| {
             let m = a.model("model")?;
@@ -33,10 +36,10 @@ pub(super) fn register(scope: &mut Scope) {
         scope,
         "all_to_all_time",
         &[
-            req("model"),
-            req("hw"),
-            req("batch"),
-            req("chips"),
+            model(),
+            hw(),
+            req("batch", plain()),
+            req("chips", plain()),
             activation_bytes(),
         ],
         q_of(Dim::time()),
@@ -73,7 +76,7 @@ pub(super) fn register(scope: &mut Scope) {
     add(
         scope,
         "fraction_leaving",
-        &[req("domains")],
+        &[req("domains", plain())],
         number(),
         |a| {
             let d = a.count("domains")?;
@@ -84,9 +87,9 @@ pub(super) fn register(scope: &mut Scope) {
         scope,
         "pipeline_ratio",
         &[
-            req("model"),
-            req("hw"),
-            Param::optional("layers_per_stage", Value::number(1.0)),
+            model(),
+            hw(),
+            opt("layers_per_stage", plain(), Value::number(1.0)),
         ],
         number(),
         |a| {
@@ -104,7 +107,7 @@ pub(super) fn register(scope: &mut Scope) {
     add(
         scope,
         "min_layers_per_stage",
-        &[req("model"), req("hw")],
+        &[model(), hw()],
         number(),
         |a| {
             let m = a.model("model")?;

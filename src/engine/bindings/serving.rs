@@ -3,35 +3,37 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use crate::calc::{Dim, Param, Record, Returns, Scope, Value};
+use crate::calc::{Dim, Record, Returns, Scope, Value};
 use crate::engine::decode::{self, Decode, DecodeConfig, ExpertReads, Overlap};
 use crate::engine::prefill::{self, PrefillConfig};
 use crate::engine::roofline::Bound;
 
-use super::args::{AUTO, Args, add, q, q_of, rate, record};
+use super::args::{
+    AUTO, Args, add, bytes_per_value, flag, hw_record, layout, model_record, opt, plain, precision,
+    price_per_hour, q, q_of, rate, record, req, tokens,
+};
 
 pub(super) fn register(scope: &mut Scope) {
-    let req = Param::required;
-    let opt = Param::optional;
     let auto = || Value::string(AUTO);
     let s = Value::string;
     let n = Value::number;
+    let no = || Value::Bool(false);
     add(
         scope,
         "decode",
         &[
-            req("model"),
-            req("hw"),
-            opt("batch", n(1.0)),
-            opt("context", n(0.0)),
-            opt("chips", auto()),
-            opt("precision", s("")),
-            opt("kv_bytes", n(2.0)),
-            opt("price", auto()),
-            opt("overlap", Value::Bool(true)),
-            opt("all_experts", Value::Bool(false)),
-            opt("attention_flops", Value::Bool(false)),
-            opt("layout", s("sharded")),
+            req("model", model_record()),
+            req("hw", hw_record()),
+            opt("batch", plain(), n(1.0)),
+            opt("context", tokens(), n(0.0)),
+            opt("chips", plain(), auto()),
+            opt("precision", precision(), s("")),
+            opt("kv_bytes", bytes_per_value(), n(2.0)),
+            opt("price", price_per_hour(), auto()),
+            opt("overlap", flag(), Value::Bool(true)),
+            opt("all_experts", flag(), no()),
+            opt("attention_flops", flag(), no()),
+            opt("layout", layout(), s("sharded")),
         ],
         decode_returns(),
         decode_fn,
@@ -40,15 +42,15 @@ pub(super) fn register(scope: &mut Scope) {
         scope,
         "prefill",
         &[
-            req("model"),
-            req("hw"),
-            req("tokens"),
-            opt("chips", auto()),
-            opt("precision", s("")),
-            opt("batch", n(1.0)),
-            opt("kv_bytes", n(2.0)),
-            opt("price", auto()),
-            opt("attention_flops", Value::Bool(false)),
+            req("model", model_record()),
+            req("hw", hw_record()),
+            req("tokens", tokens()),
+            opt("chips", plain(), auto()),
+            opt("precision", precision(), s("")),
+            opt("batch", plain(), n(1.0)),
+            opt("kv_bytes", bytes_per_value(), n(2.0)),
+            opt("price", price_per_hour(), auto()),
+            opt("attention_flops", flag(), no()),
         ],
         prefill_returns(),
         prefill_fn,
@@ -57,11 +59,11 @@ pub(super) fn register(scope: &mut Scope) {
         scope,
         "weight_floor",
         &[
-            req("model"),
-            req("hw"),
-            opt("chips", auto()),
-            opt("precision", s("")),
-            opt("layout", s("sharded")),
+            req("model", model_record()),
+            req("hw", hw_record()),
+            opt("chips", plain(), auto()),
+            opt("precision", precision(), s("")),
+            opt("layout", layout(), s("sharded")),
         ],
         q_of(Dim::time()),
         weight_floor_fn,

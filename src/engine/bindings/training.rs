@@ -1,17 +1,19 @@
 //! Training and utilisation functions: `training_flops`, `inference_flops`, `chinchilla_tokens`,
 //! `overtraining`, `mfu`.
 
-use crate::calc::{Dim, Param, Registry, Scope, Value};
+use crate::calc::{Dim, Registry, Scope, Value};
 use crate::engine::{decode, training};
 
-use super::args::{Args, add, number, q, q_of, rate};
+use super::args::{
+    Args, add, any_quantity, model_record, number, params_or_model, q, q_of, rate, req, tokens,
+};
 
 pub(super) fn register(scope: &mut Scope) {
-    let req = Param::required;
+    let params_ = || req("params", params_or_model());
     add(
         scope,
         "training_flops",
-        &[req("params"), req("tokens")],
+        &[params_(), req("tokens", tokens())],
         q_of(Dim::flop()),
         |a| {
             let n = params(a)?;
@@ -22,7 +24,7 @@ pub(super) fn register(scope: &mut Scope) {
     add(
         scope,
         "inference_flops",
-        &[req("params")],
+        &[params_()],
         q_of(rate(Dim::flop(), Dim::token())),
         |a| {
             Ok(q(
@@ -34,25 +36,36 @@ pub(super) fn register(scope: &mut Scope) {
     add(
         scope,
         "chinchilla_tokens",
-        &[req("params")],
+        &[params_()],
         q_of(Dim::token()),
         |a| Ok(q(training::chinchilla_tokens(params(a)?), Dim::token())),
     );
-    add(scope, "overtraining", &[req("model")], number(), |a| {
-        let m = a.model("model")?;
-        let d = m
-            .model
-            .training_tokens
-            .ok_or_else(|| m.missing("training_tokens"))?;
-        Ok(Value::number(training::overtraining_factor(
-            d,
-            m.model.params_active,
-        )))
-    });
+    add(
+        scope,
+        "overtraining",
+        &[req("model", model_record())],
+        number(),
+        |a| {
+            let m = a.model("model")?;
+            let d = m
+                .model
+                .training_tokens
+                .ok_or_else(|| m.missing("training_tokens"))?;
+            Ok(Value::number(training::overtraining_factor(
+                d,
+                m.model.params_active,
+            )))
+        },
+    );
     add(
         scope,
         "mfu",
-        &[req("flops"), req("time"), req("chips"), req("peak")],
+        &[
+            req("flops", any_quantity()),
+            req("time", any_quantity()),
+            req("chips", any_quantity()),
+            req("peak", any_quantity()),
+        ],
         number(),
         mfu_fn,
     );
