@@ -736,4 +736,100 @@ mod tests {
             "dimension-mismatch"
         );
     }
+
+    fn tokens_param() -> Param {
+        Param::required("context")
+            .accepting(ArgType::number().or(ArgType::Quantity(Dim::token())))
+            .hint("`8192` or `8192 tokens`")
+    }
+
+    #[test]
+    fn an_argument_of_the_wrong_dimension_names_the_function_parameter_and_both_dimensions() {
+        let reg = Registry::prelude();
+        let p = Param::required("batch").accepting(ArgType::number());
+        let gb = Value::quantity(3e9, Dim::information());
+        let d = argument(&reg, "decode", &p, Found::Value(&gb), &(20..24)).unwrap_err();
+        assert_eq!(d.code, "dimension-mismatch");
+        assert_eq!(
+            d.message,
+            "`batch` of `decode` must be a plain number, found bytes"
+        );
+        assert_eq!(d.span, Some(20..24));
+        assert_eq!(d.label.as_deref(), Some("this is bytes"));
+        assert_eq!(
+            d.help.as_deref(),
+            Some("check the units: `batch` takes a plain number")
+        );
+        // Known only by its dimension (a swept argument in a chart): the same diagnostic.
+        let swept = argument(
+            &reg,
+            "decode",
+            &p,
+            Found::Quantity(&Dim::information()),
+            &(20..24),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (swept.code, &swept.message, &swept.label, &swept.help),
+            (d.code, &d.message, &d.label, &d.help)
+        );
+        let plain = Value::number(8.0);
+        assert!(argument(&reg, "decode", &p, Found::Value(&plain), &(0..1)).is_ok());
+    }
+
+    #[test]
+    fn either_type_accepts_both_and_its_example_is_the_help() {
+        let reg = Registry::prelude();
+        let p = tokens_param();
+        for ok in [Value::number(8192.0), Value::quantity(8192.0, Dim::token())] {
+            assert!(argument(&reg, "f", &p, Found::Value(&ok), &(0..1)).is_ok());
+        }
+        let d = argument(&reg, "f", &p, Found::Quantity(&Dim::time()), &(0..1)).unwrap_err();
+        assert_eq!(d.code, "dimension-mismatch");
+        assert_eq!(
+            d.message,
+            "`context` of `f` must be a plain number or tokens, found time"
+        );
+        assert_eq!(
+            d.help.as_deref(),
+            Some("for example `8192` or `8192 tokens`")
+        );
+        // A boolean where a number is expected is a type error, not a dimension one.
+        let d = argument(&reg, "f", &p, Found::Bool, &(0..1)).unwrap_err();
+        assert_eq!(d.code, "type-mismatch");
+        assert_eq!(d.label.as_deref(), Some("this is a boolean"));
+    }
+
+    #[test]
+    fn strings_records_and_booleans_are_checked_by_kind() {
+        let reg = Registry::prelude();
+        let layout = Param::required("layout").accepting(ArgType::OneOf(&["sharded", "dp_ep"]));
+        let fine = Value::string(" DP_EP ");
+        assert!(argument(&reg, "f", &layout, Found::Value(&fine), &(0..1)).is_ok());
+        let typo = Value::string("shard");
+        let d = argument(&reg, "f", &layout, Found::Value(&typo), &(3..9)).unwrap_err();
+        assert_eq!(d.code, "type-mismatch");
+        assert_eq!(
+            d.message,
+            "`layout` of `f` must be one of \"sharded\", \"dp_ep\", found the string \"shard\""
+        );
+        let model = Param::required("model").accepting(ArgType::Record("a model record"));
+        let named = Value::record([("name", Value::string("Toy"))]);
+        assert!(argument(&reg, "f", &model, Found::Value(&named), &(0..1)).is_ok());
+        let d = argument(&reg, "f", &model, Found::List, &(0..1)).unwrap_err();
+        assert_eq!(
+            d.message,
+            "`model` of `f` must be a model record, found a list"
+        );
+        let flag = Param::required("overlap").accepting(ArgType::Bool);
+        assert!(argument(&reg, "f", &flag, Found::Bool, &(0..1)).is_ok());
+        let d = argument(&reg, "f", &flag, Found::Value(&named), &(0..1)).unwrap_err();
+        assert_eq!(
+            d.message,
+            "`overlap` of `f` must be true or false, found the record \"Toy\""
+        );
+        // A parameter that declares nothing takes anything.
+        let any = Param::required("x");
+        assert!(argument(&reg, "f", &any, Found::List, &(0..1)).is_ok());
+    }
 }

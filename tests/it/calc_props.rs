@@ -1,7 +1,10 @@
 //! Property tests of the calc language: unit conversions round-trip, and the compile-time
-//! dimension checker agrees with evaluation. `PROPTEST_CASES` raises the case count.
+//! dimension checker agrees with evaluation, native functions with declared argument types
+//! included. `PROPTEST_CASES` raises the case count.
 
-use calcbook::calc::{Dim, Registry, Scope, Value, parse_quantity};
+use std::sync::Arc;
+
+use calcbook::calc::{ArgType, Dim, Param, Registry, Returns, Scope, Value, parse_quantity};
 use calcbook::diagnostic::Code;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
@@ -40,7 +43,8 @@ fn unit_pair() -> impl Strategy<Value = (&'static str, &'static str)> {
 }
 
 /// Expressions over a swept `x` (a time) mixing dimensions, so some are ill-typed: arithmetic,
-/// powers, user functions with defaults, aggregates and conversions.
+/// powers, user functions with defaults, aggregates, conversions and calls of a native function
+/// whose parameters declare their types (some arguments of the wrong dimension or string).
 fn expr() -> impl Strategy<Value = String> {
     let leaf = prop_oneof![
         Just("x".to_string()),
@@ -70,14 +74,63 @@ fn expr() -> impl Strategy<Value = String> {
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("sum([{a}, {b}])")),
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("min([{a}, {b}])")),
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("mean([{a}, {b}])")),
+            inner.clone().prop_map(|a| format!("step({a}).time")),
+            inner
+                .clone()
+                .prop_map(|a| format!("step(2, context={a}).time")),
+            inner
+                .clone()
+                .prop_map(|a| format!("step({a}, mode=\"exact\").share")),
+            inner
+                .clone()
+                .prop_map(|a| format!("step({a}, mode=\"slow\").time")),
+            inner
+                .clone()
+                .prop_map(|a| format!("step(1, context={a}).tim")),
             inner.clone().prop_map(|a| format!("({a} in ms)")),
             inner.prop_map(|a| format!("({a} in GB/s)")),
         ]
     })
 }
 
+/// `step(batch, context=0, mode="fast")` → `{time, share}`: a native function declaring a
+/// plain-number `batch`, a token-count `context` and a `mode` from a set; a negative batch is a
+/// value error raised by the function itself.
+fn register_step(s: &mut Scope) {
+    s.register_native(
+        "step",
+        &[
+            Param::required("batch").accepting(ArgType::number()),
+            Param::optional("context", Value::number(0.0))
+                .accepting(ArgType::number().or(ArgType::Quantity(Dim::token())))
+                .hint("`8192` or `8192 tokens`"),
+            Param::optional("mode", Value::string("fast"))
+                .accepting(ArgType::OneOf(&["fast", "exact"])),
+        ],
+        Returns::Record(vec![
+            ("time".into(), Returns::Quantity(Dim::time())),
+            ("share".into(), Returns::Quantity(Dim::none())),
+        ]),
+        Arc::new(|args: &[Value]| {
+            let batch = args[0].as_si().unwrap_or(f64::NAN);
+            let context = args[1].as_si().unwrap_or(f64::NAN);
+            if batch < 0.0 {
+                return Err(format!("`batch` must not be negative, found {batch}"));
+            }
+            Ok(Value::record([
+                (
+                    "time",
+                    Value::quantity(batch * 1e-3 + context * 1e-6, Dim::time()),
+                ),
+                ("share", Value::number(batch / (batch + 1.0))),
+            ]))
+        }),
+    );
+}
+
 fn scope() -> Scope {
     let mut s = Scope::new();
+    register_step(&mut s);
     let out = s.run_block("k = 3 s\nfn twice(v) = 2 * v\nfn scale(v, by=2) = v * by");
     assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
     s
@@ -116,19 +169,22 @@ proptest! {
                 // error, worded the same.
                 Err(d) => {
                     let e = evaluated.err().ok_or_else(|| TestCaseError::fail(format!("{src}: compiled failed with {d:?} but it evaluated")))?;
-                    prop_assert_eq!((e.code, &e.message), (d.code, &d.message), "{}", src);
+                    prop_assert_eq!((e.code, &e.message, &e.span), (d.code, &d.message, &d.span), "{}", src);
                 }
             },
             Err(d) => {
-                prop_assert!(matches!(d.code, Code::DimensionMismatch | Code::DivisionByZero | Code::Overflow | Code::DomainError), "{}: {:?}", src, d);
+                // Parts that do not depend on `x` are evaluated while compiling, so a native
+                // function's own error can come from the checker too.
+                prop_assert!(matches!(d.code, Code::DimensionMismatch | Code::TypeMismatch | Code::UnknownField | Code::DivisionByZero | Code::Overflow | Code::DomainError | Code::NativeError), "{}: {:?}", src, d);
                 let e = evaluated.err().ok_or_else(|| TestCaseError::fail(format!("{src}: checker said {d:?} but it evaluated")))?;
-                // The checker finds a dimension error before running anything; the evaluator may
-                // first meet a value error (a division by zero) to the left of it. Otherwise the
-                // two report the same rule with the same words.
-                let met_a_value_error_first = d.code == "dimension-mismatch"
-                    && matches!(e.code, Code::DivisionByZero | Code::Overflow | Code::DomainError);
+                // The checker finds a dimension, argument-type or field error before running
+                // anything; the evaluator may first meet a value error (a division by zero, a
+                // native function refusing a negative batch) to the left of it. Otherwise the two
+                // report the same rule with the same words, at the same place.
+                let met_a_value_error_first = matches!(d.code, Code::DimensionMismatch | Code::TypeMismatch | Code::UnknownField)
+                    && matches!(e.code, Code::DivisionByZero | Code::Overflow | Code::DomainError | Code::NativeError);
                 if !met_a_value_error_first {
-                    prop_assert_eq!((e.code, &e.message), (d.code, &d.message), "{}", src);
+                    prop_assert_eq!((e.code, &e.message, &e.span), (d.code, &d.message, &d.span), "{}", src);
                 }
             }
         }
@@ -152,5 +208,29 @@ proptest! {
         prop_assert_eq!(&nested.message, &evaluated.message);
         prop_assert_eq!(nested.secondary.len(), 1);
         prop_assert!(nested.help.is_some());
+    }
+
+    #[test]
+    fn a_wrong_native_argument_reads_the_same_in_a_block_and_a_chart(
+        call in prop::sample::select(vec![
+            "step(x).time",
+            "step(2, context=x * 1 GB/s).time",
+            "step(2, mode=\"slow\").time + x",
+            "step(x / (1 s), context=x).share",
+        ]),
+        x in 0.001f64..100.0,
+    ) {
+        let s = scope();
+        let compiled = s.compile(call, "x", &Dim::time()).unwrap_err();
+        let evaluated = s
+            .eval_expr_with(call, &[("x".into(), Value::quantity(x, Dim::time()))])
+            .unwrap_err();
+        prop_assert!(matches!(compiled.code, Code::DimensionMismatch | Code::TypeMismatch));
+        prop_assert!(compiled.message.contains("of `step` must be"), "{}", compiled.message);
+        prop_assert_eq!(compiled.code, evaluated.code);
+        prop_assert_eq!(&compiled.message, &evaluated.message);
+        prop_assert_eq!(&compiled.span, &evaluated.span);
+        prop_assert_eq!(&compiled.label, &evaluated.label);
+        prop_assert_eq!(&compiled.help, &evaluated.help);
     }
 }
