@@ -22,6 +22,7 @@ mod engine_calc;
 mod hardening;
 mod incremental;
 mod mdbook_compat;
+mod native_arguments;
 mod notebook;
 mod preprocess;
 mod print_page;
