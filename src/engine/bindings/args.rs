@@ -103,7 +103,7 @@ pub(super) fn bytes_per_value() -> Accepts {
 /// A number format; `""` is the model's own (or BF16 for a hardware-only function).
 pub(super) fn precision() -> Accepts {
     (
-        ArgType::OneOf(&["", "bf16", "fp16", "fp8", "int8", "fp4"]),
+        ArgType::OneOf(&["bf16", "fp16", "fp8", "int8", "fp4", ""]),
         Some("`precision=\"fp8\"`"),
     )
 }
