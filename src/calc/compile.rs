@@ -1218,4 +1218,34 @@ mod tests {
         assert_eq!(d.message, "`batch` of `decode` must be tokens, found time");
         assert_eq!(d.span, Some(7..8));
     }
+
+    /// A native function that returns something other than it declares is an error at the point
+    /// where it does, not a wrong number.
+    #[test]
+    fn a_native_result_that_breaks_its_declaration_is_an_error() {
+        let mut s = Scope::new();
+        s.register_native(
+            "liar",
+            &[Param::required("x").accepting(ArgType::number())],
+            Returns::Quantity(Dim::time()),
+            Arc::new(|args: &[Value]| {
+                let x = args[0].as_number().unwrap_or(0.0);
+                let dim = if x > 1.0 {
+                    Dim::information()
+                } else {
+                    Dim::time()
+                };
+                Ok(Value::quantity(x, dim))
+            }),
+        );
+        let c = s.compile("liar(n)", "n", &Dim::none()).unwrap();
+        assert_eq!(c.eval(0.5).unwrap(), 0.5);
+        let d = c.eval(2.0).unwrap_err();
+        assert_eq!(d.code, "native-error");
+        assert_eq!(
+            d.message,
+            "`liar` returned a quantity of another dimension than it declares"
+        );
+        assert_eq!(d.span, Some(0..7));
+    }
 }
