@@ -2,8 +2,9 @@
 //! take data records (`hardware.h100`, `models.deepseek_v3`, `systems.gb200_nvl72`,
 //! `memory.hdd_exos_x24`, `pricing.claude_opus_4_6`) as the engine's typed records
 //! ([`crate::engine::records`], decoded once at load) and return records of quantities. Each
-//! function is registered with its parameters (read by name, [`args::Args`]) and the dimensions
-//! of what it returns, one file per engine area.
+//! function is registered with its parameters, what each accepts (checked by calc before the
+//! call, [`args::req`]; read by name in the body, [`args::Args`]) and the dimensions of what it
+//! returns, one file per engine area.
 //!
 //! # Conventions
 //!
