@@ -443,8 +443,8 @@ fn fits(accepts: &ArgType, found: &Found) -> bool {
     }
 }
 
-/// A declared type in words (`a plain number or tokens`).
-fn describe_type(reg: &Registry, t: &ArgType) -> String {
+/// A declared type in words (`a plain number or tokens`), for messages and the engine reference.
+pub fn describe_type(reg: &Registry, t: &ArgType) -> String {
     match t {
         ArgType::Any => "any value".into(),
         ArgType::Quantity(d) => short_dim(reg, d),

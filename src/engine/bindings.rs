@@ -137,7 +137,7 @@ mod network;
 mod serving;
 mod training;
 
-use crate::calc::{Registry, Scope, Value};
+use crate::calc::{ArgType, Registry, Scope, Value};
 use crate::engine::hardware::Precision;
 use crate::engine::records::{HwRecord, ModelRecord};
 use crate::engine::roofline;
@@ -207,11 +207,16 @@ pub fn reference_markdown() -> String {
         };
         let args: Vec<String> = params
             .iter()
-            .map(|p| match &p.default {
-                None => format!("`{}`", p.name),
-                Some(Value::Str(d)) if &**d == AUTO => format!("`{}` (from the record)", p.name),
-                Some(Value::Str(d)) => format!("`{}={:?}`", p.name, &**d),
-                Some(d) => format!("`{}={}`", p.name, scope.format(d)),
+            .map(|p| {
+                let named = match &p.default {
+                    None => format!("`{}`", p.name),
+                    Some(Value::Str(d)) if &**d == AUTO => {
+                        format!("`{}` (from the record)", p.name)
+                    }
+                    Some(Value::Str(d)) => format!("`{}={:?}`", p.name, &**d),
+                    Some(d) => format!("`{}={}`", p.name, scope.format(d)),
+                };
+                format!("{named}: {}", argument_type_words(&scope, &p.accepts))
             })
             .collect();
         // The bullet's text after `→`, up to the next heading-like line (`Hardware:`).
@@ -234,6 +239,34 @@ pub fn reference_markdown() -> String {
         out.push_str(&format!("| `{name}` | {args} | {returns} |\n"));
     }
     out
+}
+
+/// A parameter's declared type, short, for the reference table: `number or tokens`, `model
+/// record`, a string parameter's choices (`"sharded"` or `"dp_ep"`).
+fn argument_type_words(scope: &Scope, accepts: &ArgType) -> String {
+    match accepts {
+        ArgType::Record(words) => words.split(" (like").next().unwrap_or(words).to_string(),
+        ArgType::OneOf(choices) => {
+            let quoted: Vec<String> = choices
+                .iter()
+                .filter(|c| !c.is_empty())
+                .map(|c| format!("`{c:?}`"))
+                .collect();
+            match quoted.split_last() {
+                Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+                _ => quoted.concat(),
+            }
+        }
+        ArgType::Either(a, b) => format!(
+            "{} or {}",
+            argument_type_words(scope, a),
+            argument_type_words(scope, b)
+        ),
+        other => crate::calc::rules::describe_type(scope.registry(), other),
+    }
+    .trim_start_matches("a ")
+    .trim_start_matches("an ")
+    .replace("plain number", "number")
 }
 
 /// Drops rustdoc's intra-doc links (` ([`decode::decode`])`), which mean nothing in the book.
@@ -281,7 +314,7 @@ mod tests {
     fn the_engine_reference_in_the_book_matches_the_code() {
         let table = reference_markdown();
         assert!(
-            table.contains("| `decode` | `model`, `hw`, `batch=1`"),
+            table.contains("| `decode` | `model`: model record, `hw`: hardware or system record, `batch=1`: number"),
             "{table}"
         );
         crate::test_support::assert_book_section("engine", &table);
