@@ -37,6 +37,7 @@ pub const DEFAULT_FILES: &[(&str, &[u8])] = &[
     ("error.html", include_bytes!("../../templates/error.html")),
     ("figure.html", include_bytes!("../../templates/figure.html")),
     ("inline.html", include_bytes!("../../templates/inline.html")),
+    ("traced.html", include_bytes!("../../templates/traced.html")),
     (
         "contents.html",
         include_bytes!("../../templates/contents.html"),

@@ -232,3 +232,62 @@ fn a_failing_cell_template_is_reported_and_the_built_in_one_draws_the_cell() {
     run.assert_code(1);
     assert!(out.contains("templates/inline.html:2"), "{out}");
 }
+
+/// A traced value's button and card are drawn by `traced.html` (the `traced_value` macro), in pad
+/// rows, claim sides and inline values alike.
+#[test]
+fn a_books_traced_template_restyles_every_traced_value() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [C](c.md)\n"),
+        (
+            "src/c.md",
+            "# C\n\n```calc\nt = 2 s\nclaim \"Two seconds\": t == 2 s\n```\n\nIt is `= t * 3`.\n",
+        ),
+        (
+            "templates/traced.html",
+            "<output class=\"mine {{ t.class }}\" data-base=\"{{ t.base }}\" data-expr=\"{{ t.expr }}\">{{ t.shown }}</output>\n",
+        ),
+    ]);
+    book.build().assert_code(0);
+    let html = book.page("c.html");
+    for needle in [
+        "<output class=\"mine calc-value\" data-base=\"2 s\" data-expr=\"\">2 s</output>",
+        "<output class=\"mine claim-value\"",
+        "<output class=\"mine calc-inline\" data-base=\"6 s\" data-expr=\"t * 3\">6 s</output>",
+    ] {
+        assert!(html.contains(needle), "{needle} in {html}");
+    }
+    assert!(!html.contains("trace-card"), "{html}");
+}
+
+/// Cells are drawn in place on the pool's deep-stack threads; the template guard still stops a
+/// cell template whose macro calls itself forever, as an error rather than an abort.
+#[test]
+fn a_cell_template_that_recurses_forever_is_an_error_not_an_abort() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [C](c.md)\n"),
+        ("src/c.md", "# C\n\nIt is `= 2 * 3`.\n"),
+        (
+            "templates/inline.html",
+            "{% import \"rec.html\" as rec %}{{ rec::down(n=0) }}\n",
+        ),
+        (
+            "templates/rec.html",
+            "{% macro down(n) %}\n{{ self::down(n=n + 1) }}\n{% endmacro down %}\n",
+        ),
+    ]);
+    let rendered = calcbook::render_book(book.root(), &calcbook::RenderOptions::default()).unwrap();
+    let failure = rendered
+        .diagnostics
+        .iter()
+        .find(|d| d.code.as_str() == "template")
+        .expect("the runaway macro is reported");
+    assert!(
+        failure.message.contains("nests too deeply"),
+        "{}",
+        failure.message
+    );
+    // The built-in template drew the value instead.
+    let html = rendered.site.get_str("c.html").unwrap();
+    assert!(html.contains("class=\"calc-inline traced\""), "{html}");
+}

@@ -154,7 +154,7 @@ impl ChapterNotebook<'_> {
                 InlineView {
                     ok: true,
                     expr: expr.trim().to_string(),
-                    value: trace::traced(&v.display, "calc-inline", &trace, self.scope.registry()),
+                    value: self.traced(theme, &v.display, "calc-inline", &trace),
                     from: from_text(&v.from).trim_start().to_string(),
                     error: String::new(),
                 }
@@ -168,6 +168,14 @@ impl ChapterNotebook<'_> {
             },
         };
         self.draw(theme, "inline.html", "v", &view)
+            .trim()
+            .to_string()
+    }
+
+    /// `shown` as a button opening its trace card, drawn by `traced.html`.
+    fn traced(&mut self, theme: &Theme, shown: &str, class: &str, trace: &Trace) -> String {
+        let view = trace::trace_view(shown, class, trace, self.scope.registry());
+        self.draw(theme, "traced.html", "t", &view)
             .trim()
             .to_string()
     }
@@ -284,7 +292,7 @@ impl ChapterNotebook<'_> {
                 }
                 OutputKind::Claim(_) => {
                     if let Some(record) = record {
-                        let (lhs, rhs) = self.claim_sides(record, source);
+                        let (lhs, rhs) = self.claim_sides(theme, record, source);
                         let html = self.claim_html(theme, record, &lhs, &rhs, &root);
                         plan.add_claim(html, first, last);
                     }
@@ -399,7 +407,7 @@ impl ChapterNotebook<'_> {
                     };
                     Some(format!(
                         "= {}",
-                        trace::traced(&label, "calc-value", &trace, self.scope.registry())
+                        self.traced(theme, &label, "calc-value", &trace)
                     ))
                 }
                 (Some(s), None) => Some(format!("= {}", escape(s))),
@@ -434,7 +442,7 @@ impl ChapterNotebook<'_> {
 
     /// Both sides of a claim as traced values: the comparison as written, each side in base
     /// units, and the data entries the statement reads.
-    fn claim_sides(&mut self, c: &ClaimRecord, source: &str) -> (String, String) {
+    fn claim_sides(&mut self, theme: &Theme, c: &ClaimRecord, source: &str) -> (String, String) {
         // `claim "words": lhs op rhs`: the comparison is what follows the quoted words.
         let comparison = source
             .find(&c.words)
@@ -467,7 +475,7 @@ impl ChapterNotebook<'_> {
                 figures,
                 root: &root,
             };
-            trace::traced(shown, "claim-value", &trace, self.scope.registry())
+            self.traced(theme, shown, "claim-value", &trace)
         };
         let lhs = side(&c.lhs, c.lhs_value, &c.lhs_from);
         let rhs = side(&c.rhs, c.rhs_value, &c.rhs_from);
