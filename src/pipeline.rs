@@ -118,8 +118,8 @@ pub struct RenderCache {
     /// Chapter files as read, reused while unchanged on disk (only in a cache made with
     /// [`RenderCache::for_rebuilds`]).
     files: book::reuse::ReadCache,
-    /// The data-sources page, under the prelude's key.
-    sources_page: Option<(u64, site::GeneratedPage)>,
+    /// The data-sources page and its template's errors, under a key of the prelude and theme.
+    sources_page: Option<(u64, (site::GeneratedPage, Vec<Diagnostic>))>,
     /// The theme, under a key of the templates folder's files.
     theme: Option<(u64, render::Theme)>,
     /// How long the last render's stages took.
@@ -358,18 +358,24 @@ fn render_book_inner(
         book.chapters.iter().map(|c| &c.source).collect();
     cache.chapters.retain(|k, _| seen.contains(k));
     let mut generated = Vec::new();
-    if !claims.is_empty() {
+    if !claims.is_empty()
+        && let Some(theme) = theme
+    {
         let (ledger, ledger_diags) = notebook::pages::ledger_with(&claims, theme);
         diagnostics.extend(ledger_diags);
         generated.push(ledger);
     }
-    if !data.is_empty() {
-        // The data-sources page changes only with the data files.
-        let page = match &cache.sources_page {
-            Some((key, page)) if *key == prelude_key => page.clone(),
-            _ => notebook::pages::sources(&data),
+    if !data.is_empty()
+        && let Some(theme) = theme
+    {
+        // The data-sources page changes only with the data files and the theme.
+        let key = hash_of(&(prelude_key, theme.key));
+        let (page, diags) = match &cache.sources_page {
+            Some((k, page)) if *k == key => page.clone(),
+            _ => notebook::pages::sources(&data, theme),
         };
-        cache.sources_page = Some((prelude_key, page.clone()));
+        diagnostics.extend(diags.iter().cloned());
+        cache.sources_page = Some((key, (page.clone(), diags)));
         generated.push(page);
     }
     cache.timings.lap("collect");

@@ -39,6 +39,10 @@ pub const DEFAULT_FILES: &[(&str, &[u8])] = &[
     ("inline.html", include_bytes!("../../templates/inline.html")),
     ("traced.html", include_bytes!("../../templates/traced.html")),
     (
+        "data_sources.html",
+        include_bytes!("../../templates/data_sources.html"),
+    ),
+    (
         "contents.html",
         include_bytes!("../../templates/contents.html"),
     ),

@@ -1,6 +1,7 @@
 //! `check` evaluates a book without drawing it (`pipeline::evaluate_book`): it must find what a
 //! full render finds (claims, diagnostics, broken links and anchors, including anchors that only
-//! cells give a page), and books restyle each drawn cell through their own templates (#12 item 3).
+//! cells give a page), and books restyle each drawn cell, the data-sources page and the ledger
+//! through their own templates (#12 item 3).
 
 use std::path::Path;
 
@@ -290,4 +291,46 @@ fn a_cell_template_that_recurses_forever_is_an_error_not_an_abort() {
     // The built-in template drew the value instead.
     let html = rendered.site.get_str("c.html").unwrap();
     assert!(html.contains("class=\"calc-inline traced\""), "{html}");
+}
+
+/// The data-sources page is drawn by `data_sources.html` (the `data_sources` macro); a failing
+/// override of the ledger's row is reported and the built-in row drawn.
+#[test]
+fn a_books_templates_restyle_the_data_sources_page_and_a_failing_ledger_row_falls_back() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [C](c.md)\n"),
+        (
+            "src/c.md",
+            "# C\n\n```calc\nclaim \"Chip A has 80 GB\": chips.a.hbm == 80 GB\n```\n",
+        ),
+        (
+            "data/chips.yaml",
+            "a:\n  name: Chip \"A\"\n  hbm: 80 GB\n  source: https://example.com/a/\n  note: Measured.\n",
+        ),
+        (
+            "templates/data_sources.html",
+            "{% for file in files %}{% for e in file.entries %}<section id=\"{{ e.anchor }}\">{{ e.name }}{% for f in e.figures %} [{{ f.key_html | safe }}={{ f.value }}]{% endfor %}{% for s in e.sources %} <a href=\"{{ s.href }}\">{{ s.shown }}</a>{% endfor %}{% for n in e.notes %} ({{ n }}){% endfor %}</section>{% endfor %}{% endfor %}\n",
+        ),
+        (
+            "templates/ledger_row.html",
+            "<tr>{{ c.no_such_field }}</tr>\n",
+        ),
+    ]);
+    let rendered = calcbook::render_book(book.root(), &calcbook::RenderOptions::default()).unwrap();
+    let sources = rendered.site.get_str("sources.html").unwrap();
+    assert!(
+        sources.contains("<section id=\"chips-a\">Chip “A” [hbm=80 GB] <a href=\"https://example.com/a/\">example.com/a</a> (Measured.)</section>"),
+        "{sources}"
+    );
+    let failure = rendered
+        .diagnostics
+        .iter()
+        .find(|d| d.code.as_str() == "template")
+        .expect("the ledger row's failure is reported");
+    assert_eq!(
+        failure.file.as_deref(),
+        Some(Path::new("templates/ledger_row.html"))
+    );
+    let ledger = rendered.site.get_str("claims.html").unwrap();
+    assert!(ledger.contains("<td class=\"verdict-holds\">"), "{ledger}");
 }
