@@ -357,27 +357,17 @@ fn render_book_inner(
     let seen: std::collections::HashSet<&PathBuf> =
         book.chapters.iter().map(|c| &c.source).collect();
     cache.chapters.retain(|k, _| seen.contains(k));
-    let mut generated = Vec::new();
-    if !claims.is_empty()
-        && let Some(theme) = theme
-    {
-        let (ledger, ledger_diags) = notebook::pages::ledger_with(&claims, theme);
-        diagnostics.extend(ledger_diags);
-        generated.push(ledger);
-    }
-    if !data.is_empty()
-        && let Some(theme) = theme
-    {
-        // The data-sources page changes only with the data files and the theme.
-        let key = hash_of(&(prelude_key, theme.key));
-        let (page, diags) = match &cache.sources_page {
-            Some((k, page)) if *k == key => page.clone(),
-            _ => notebook::pages::sources(&data, theme),
-        };
-        diagnostics.extend(diags.iter().cloned());
-        cache.sources_page = Some((key, (page.clone(), diags)));
-        generated.push(page);
-    }
+    let generated = match theme {
+        Some(theme) => generated_pages(
+            &claims,
+            &data,
+            theme,
+            prelude_key,
+            &mut cache.sources_page,
+            &mut diagnostics,
+        ),
+        None => Vec::new(),
+    };
     cache.timings.lap("collect");
     let site = match theme {
         Some(theme) => {
@@ -539,6 +529,36 @@ fn evaluate_book_inner(root: &Path) -> Result<Checked, Diagnostic> {
         claims,
         diagnostics,
     })
+}
+
+/// The pages made from the whole book: the claims ledger (when there are claims) and the
+/// data-sources page (when there is data), which changes only with the data files and the theme
+/// and so is kept in `sources_page` under their key.
+fn generated_pages(
+    claims: &[notebook::ClaimRecord],
+    data: &[notebook::data::DataFile],
+    theme: &render::Theme,
+    prelude_key: u64,
+    sources_page: &mut Option<(u64, (site::GeneratedPage, Vec<Diagnostic>))>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<site::GeneratedPage> {
+    let mut generated = Vec::new();
+    if !claims.is_empty() {
+        let (ledger, ledger_diags) = notebook::pages::ledger_with(claims, theme);
+        diagnostics.extend(ledger_diags);
+        generated.push(ledger);
+    }
+    if !data.is_empty() {
+        let key = hash_of(&(prelude_key, theme.key));
+        let (page, diags) = match sources_page {
+            Some((k, page)) if *k == key => page.clone(),
+            _ => notebook::pages::sources(data, theme),
+        };
+        diagnostics.extend(diags.iter().cloned());
+        *sources_page = Some((key, (page.clone(), diags)));
+        generated.push(page);
+    }
+    generated
 }
 
 /// Codes of the diagnostics about links inside the book that do not land (a page or an anchor).
