@@ -1,12 +1,14 @@
 //! A chapter's cells, evaluated in document order in one calc scope; each cell's result is data
-//! ([`CellResult`]) that the theme's templates draw ([`paint`]).
+//! ([`CellResult`]) that the theme's templates draw (`cells/paint.rs`).
 //!
 //! [`ChapterNotebook`] is the [`CellHook`] the Markdown stage calls for each fenced block, inline
 //! code span and prose text, in document order. Evaluation runs `calc` blocks in the chapter's
 //! scope (values, claims, errors located in the chapter file), `chart` and `table` cells to their
 //! points and rows (with each chart's CSV file), and `` `= expr` `` to a value. With a theme
-//! ([`ChapterNotebook::with_theme`]) each result is then drawn at once by [`paint`] through its
-//! template and replaces the cell in the page; without one (`check`) the cells are only
+//! ([`ChapterNotebook::with_theme`]) each result is then drawn at once by `paint` through its
+//! template and replaces the cell in the page (in the same walk of the Markdown, not a second
+//! one: a block is highlighted and its values traced against the scope as that block left it);
+//! without one (`check`) the cells are only
 //! evaluated: the page keeps them as code, and their results stay as data. Either way the claims,
 //! diagnostics and the ids the cells give the page ([`CellResult::anchors`], which links may
 //! target) are collected.
