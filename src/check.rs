@@ -1,9 +1,10 @@
 //! `calcbook check`: the verdict on a whole book, for people and for CI systems.
 //!
-//! The book is loaded, evaluated and rendered in memory (nothing is written); this module only
-//! formats the outcome: a text report (claims table, failures first, then every diagnostic with its
-//! caret excerpt and a one-line total), JSON (a stable schema, `schema/check.schema.json`), JUnit
-//! XML (one test case per claim, one suite per chapter) and GitHub workflow annotations.
+//! The book is loaded and evaluated in memory without being drawn ([`crate::evaluate_book`];
+//! nothing is written); this module only formats the outcome: a text report (claims table,
+//! failures first, then every diagnostic with its caret excerpt and a one-line total), JSON (a
+//! stable schema, `schema/check.schema.json`), JUnit XML (one test case per claim, one suite per
+//! chapter) and GitHub workflow annotations.
 
 use std::fmt::Write as _;
 

@@ -5,6 +5,8 @@
 //! - [`book`] loads `book.toml`, `SUMMARY.md` and the chapter files.
 //! - [`calc`] is the unit-aware calculation language (no I/O).
 //! - [`engine`] is the hardware/model physics the calc language calls.
+//! - [`notebook`] evaluates a chapter's cells to values, claims and charts, which the theme's
+//!   templates draw; `check` stops after evaluating ([`evaluate_book`]).
 //! - [`render`] turns chapters into HTML pages with Tera, in memory.
 //! - [`output`] writes the rendered site atomically.
 //! - [`serve`] previews a book with live reload; [`check`] is the CI gate; [`explore`] is `eval`.
@@ -30,8 +32,9 @@ pub mod serve;
 
 pub use diagnostic::{Diagnostic, Severity, Sources};
 pub use pipeline::{
-    Evaluated, LINK_CODES, RenderCache, RenderOptions, Rendered, destination, links_as_errors,
-    protected_paths, render_book, render_book_cached, render_book_with,
+    Checked, Evaluated, LINK_CODES, RenderCache, RenderOptions, Rendered, destination,
+    evaluate_book, links_as_errors, protected_paths, render_book, render_book_cached,
+    render_book_with,
 };
 pub use render::Site;
 

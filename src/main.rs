@@ -431,16 +431,16 @@ fn plural(n: usize) -> &'static str {
 
 fn check(dir: &Path, format: CheckFormat, deny_warnings: bool) -> ExitCode {
     use calcbook::check::{Format, Report};
-    let (mut rendered, evaluated) =
-        match calcbook::render_book_with(dir, &calcbook::RenderOptions::default()) {
-            Ok(r) => r,
-            Err(d) => return report(&[d], &Sources::new()),
-        };
-    calcbook::links_as_errors(&mut rendered.diagnostics);
+    // Evaluated, not rendered: no page is drawn to find what is wrong.
+    let mut checked = match calcbook::evaluate_book(dir) {
+        Ok(c) => c,
+        Err(d) => return report(&[d], &Sources::new()),
+    };
+    calcbook::links_as_errors(&mut checked.diagnostics);
     let report = Report {
-        claims: &evaluated.claims,
-        diagnostics: &rendered.diagnostics,
-        sources: rendered.sources(),
+        claims: &checked.claims,
+        diagnostics: &checked.diagnostics,
+        sources: &checked.book.sources,
         deny_warnings,
     };
     let format = match format {

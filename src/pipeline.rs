@@ -2,8 +2,11 @@
 //! that let `serve` redo only what an edit touched.
 //!
 //! [`render_book`] loads the book ([`crate::book`]), evaluates the data prelude once and every
-//! chapter's calc blocks on a pool of deep-stack threads ([`crate::notebook`]), renders the
-//! Markdown and templates the pages ([`crate::render`]). A [`RenderCache`] carries from one render
+//! chapter's cells on a pool of deep-stack threads ([`crate::notebook`]: each cell evaluates to
+//! data, which the theme's templates draw), renders the Markdown and templates the pages
+//! ([`crate::render`]). [`evaluate_book`] (`check`) stops before drawing: it evaluates the same
+//! cells, collects claims and diagnostics, and checks links against the ids the pages would have,
+//! without templating a page. A [`RenderCache`] carries from one render
 //! to the next: the prelude under a key of the data files' bytes, each chapter's evaluated Markdown
 //! under a key of its text and place in the book, and each templated page under a key of its inputs
 //! ([`crate::render::site::PageCache`]). Writing is the caller's ([`crate::output`] for `build`,
@@ -115,8 +118,8 @@ pub struct RenderCache {
     /// Chapter files as read, reused while unchanged on disk (only in a cache made with
     /// [`RenderCache::for_rebuilds`]).
     files: book::reuse::ReadCache,
-    /// The data-sources page, under the prelude's key.
-    sources_page: Option<(u64, site::GeneratedPage)>,
+    /// The data-sources page and its template's errors, under a key of the prelude and theme.
+    sources_page: Option<(u64, (site::GeneratedPage, Vec<Diagnostic>))>,
     /// The theme, under a key of the templates folder's files.
     theme: Option<(u64, render::Theme)>,
     /// How long the last render's stages took.
@@ -354,21 +357,17 @@ fn render_book_inner(
     let seen: std::collections::HashSet<&PathBuf> =
         book.chapters.iter().map(|c| &c.source).collect();
     cache.chapters.retain(|k, _| seen.contains(k));
-    let mut generated = Vec::new();
-    if !claims.is_empty() {
-        let (ledger, ledger_diags) = notebook::pages::ledger_with(&claims, theme);
-        diagnostics.extend(ledger_diags);
-        generated.push(ledger);
-    }
-    if !data.is_empty() {
-        // The data-sources page changes only with the data files.
-        let page = match &cache.sources_page {
-            Some((key, page)) if *key == prelude_key => page.clone(),
-            _ => notebook::pages::sources(&data),
-        };
-        cache.sources_page = Some((prelude_key, page.clone()));
-        generated.push(page);
-    }
+    let generated = match theme {
+        Some(theme) => generated_pages(
+            &claims,
+            &data,
+            theme,
+            prelude_key,
+            &mut cache.sources_page,
+            &mut diagnostics,
+        ),
+        None => Vec::new(),
+    };
     cache.timings.lap("collect");
     let site = match theme {
         Some(theme) => {
@@ -410,6 +409,156 @@ fn render_book_inner(
         },
         Evaluated { claims, data },
     ))
+}
+
+/// A book evaluated for `check`: its claims and everything found wrong, with no page drawn.
+pub struct Checked {
+    pub book: book::Book,
+    pub claims: Vec<notebook::ClaimRecord>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Loads and evaluates the book at `root` as [`render_book`] does (the prelude once, every
+/// chapter's cells on the pool), without drawing cells, templating pages or making the print page
+/// and search index: what `check` needs. The theme is loaded (a template that does not parse is
+/// reported) and links are checked as [`site::check_without_pages`] says. A book with templates of
+/// its own ([`render::Theme::own_templates`]) is rendered in full instead, since a template can
+/// fail on its data only when it draws.
+pub fn evaluate_book(root: &Path) -> Result<Checked, Diagnostic> {
+    match calc::big_stack_pool() {
+        Some(pool) => pool.install(|| evaluate_book_inner(root)),
+        None => calc::with_big_stack(|| evaluate_book_inner(root)),
+    }
+}
+
+fn evaluate_book_inner(root: &Path) -> Result<Checked, Diagnostic> {
+    let mut cache = RenderCache::default();
+    let mut book = book::load_reusing(root, &mut cache.files)?;
+    let mut diagnostics = book.diagnostics.clone();
+    let _ = calc::budget::begin(
+        book.config
+            .calcbook
+            .max_steps
+            .unwrap_or(calc::budget::DEFAULT_BOOK_STEPS),
+    );
+    refresh_prelude(root, &book, &mut cache);
+    let Some(prelude) = cache.prelude.as_ref() else {
+        return Err(Diagnostic::error(
+            Code::Internal,
+            "the prelude cache is empty after filling it",
+        ));
+    };
+    diagnostics.extend(prelude.diagnostics.iter().cloned());
+    for (path, text) in &prelude.texts {
+        book.sources.insert(path, text.clone());
+    }
+    let theme_rel = book.config.calcbook.templates.clone();
+    let theme_dir = match book::fs::dir_is_inside(root, &theme_rel) {
+        true => root.join(&theme_rel),
+        false => PathBuf::new(),
+    };
+    let theme = render::Theme::load(&theme_dir, &theme_rel)
+        .map_err(|diags| diagnostics.extend(diags))
+        .ok();
+    if theme.as_ref().is_some_and(|t| t.own_templates) {
+        // A template of the book's own may fail only when drawn: draw the book in full, reusing
+        // the prelude evaluated here.
+        let (rendered, evaluated) = render_book_inner(root, &RenderOptions::default(), &mut cache)?;
+        return Ok(Checked {
+            book: rendered.book,
+            claims: evaluated.claims,
+            diagnostics: rendered.diagnostics,
+        });
+    }
+    let options = book.config.markdown_options();
+    let keys = chapter_keys(&book, &options);
+    let records = std::collections::HashSet::new();
+    let chapters = &mut cache.chapters;
+    evaluate_stale_chapters(
+        &book,
+        &keys,
+        &prelude.scope,
+        &records,
+        &options,
+        None,
+        chapters,
+    );
+    let mut claims = Vec::new();
+    let mut rendered = Vec::with_capacity(book.chapters.len());
+    for chapter in &book.chapters {
+        let Some((_, out)) = chapters.get(&chapter.source) else {
+            continue;
+        };
+        claims.extend(out.claims.iter().cloned());
+        diagnostics.extend(out.diagnostics.iter().cloned());
+        rendered.push(site::RenderedChapter {
+            chapter,
+            markdown: std::sync::Arc::clone(&out.markdown),
+            key: 0,
+        });
+    }
+    // The generated pages, by name only: links may point at them.
+    let generated: Vec<site::GeneratedPage> = [
+        (!claims.is_empty()).then_some(notebook::pages::LEDGER_PATH),
+        (!prelude.data.is_empty()).then_some(notebook::pages::SOURCES_PATH),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|path| site::GeneratedPage {
+        title: String::new(),
+        path: path.to_string(),
+        html: String::new(),
+    })
+    .collect();
+    diagnostics.extend(site::check_without_pages(
+        &book,
+        theme.as_ref(),
+        &rendered,
+        &generated,
+    ));
+    drop(rendered);
+    render::theme::attach_sources(&diagnostics, &theme_dir, &theme_rel, &mut book.sources);
+    // Reading order, as a render reports.
+    diagnostics.sort_by(|a, b| {
+        (&a.file, a.span.as_ref().map(|s| s.start))
+            .cmp(&(&b.file, b.span.as_ref().map(|s| s.start)))
+    });
+    diagnostics.dedup();
+    Ok(Checked {
+        book,
+        claims,
+        diagnostics,
+    })
+}
+
+/// The pages made from the whole book: the claims ledger (when there are claims) and the
+/// data-sources page (when there is data), which changes only with the data files and the theme
+/// and so is kept in `sources_page` under their key.
+fn generated_pages(
+    claims: &[notebook::ClaimRecord],
+    data: &[notebook::data::DataFile],
+    theme: &render::Theme,
+    prelude_key: u64,
+    sources_page: &mut Option<(u64, (site::GeneratedPage, Vec<Diagnostic>))>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<site::GeneratedPage> {
+    let mut generated = Vec::new();
+    if !claims.is_empty() {
+        let (ledger, ledger_diags) = notebook::pages::ledger_with(claims, theme);
+        diagnostics.extend(ledger_diags);
+        generated.push(ledger);
+    }
+    if !data.is_empty() {
+        let key = hash_of(&(prelude_key, theme.key));
+        let (page, diags) = match sources_page {
+            Some((k, page)) if *k == key => page.clone(),
+            _ => notebook::pages::sources(data, theme),
+        };
+        diagnostics.extend(diags.iter().cloned());
+        *sources_page = Some((key, (page.clone(), diags)));
+        generated.push(page);
+    }
+    generated
 }
 
 /// Codes of the diagnostics about links inside the book that do not land (a page or an anchor).
@@ -476,8 +625,11 @@ fn evaluate_stale_chapters(
             if let Some(theme) = theme {
                 nb = nb.with_theme(theme);
             }
-            let markdown =
+            let mut markdown =
                 render::markdown::render_with(&chapter.text, &chapter.out_path, &mut nb, options);
+            // The ids of claim boxes, figures and tables, which links may target, whether the
+            // cells were drawn or only evaluated (`check`).
+            markdown.ids.append(&mut nb.anchors);
             let out = CachedChapter {
                 markdown: std::sync::Arc::new(markdown),
                 claims: nb.claims,

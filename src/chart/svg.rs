@@ -1,4 +1,5 @@
-//! Drawing a [`ResolvedChart`] as inline SVG with plotters, and wrapping it in a `<figure>`.
+//! Drawing a [`ResolvedChart`] as inline SVG with plotters, and the view of the `<figure>` around
+//! it ([`FigureView`]) that the theme's `figure.html` draws.
 //!
 //! The layout (margins, plot, bars, where each label goes) is [`super::layout`]'s, computed from
 //! estimated text widths; this module draws it with plotters' SVG backend. Every
@@ -658,61 +659,74 @@ fn list(items: &[&str]) -> String {
     }
 }
 
-/// The whole figure: `<figure class="chart" id="fig-…">`; the title, legend and axis titles as
-/// HTML that wraps with the page; the SVG twice, a desktop and a phone rendering of which CSS shows
-/// one (`.chart-wide`, `.chart-narrow`), so a phone gets a drawing laid out for its width instead
-/// of a shrunken or sideways-scrolling one; a caption `Figure {number}: …` only when one is
-/// written, and a link to the chart's data as CSV.
-pub fn render_figure(chart: &ResolvedChart, number: usize, csv_href: &str) -> String {
+/// The figure around a chart, as the theme's `figure.html` (the `chart_figure` macro) draws it:
+/// the title, legend and y axis titles as HTML that wraps with the page (`head`); the SVG twice,
+/// a desktop and a phone rendering of which CSS shows one (`.chart-wide`, `.chart-narrow`), so a
+/// phone gets a drawing laid out for its width instead of a shrunken or sideways-scrolling one;
+/// the x axis title; a caption `Figure {number}: …` only when one is written, and a link to the
+/// chart's data as CSV.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FigureView {
+    /// The figure's id (`fig-…`).
+    pub anchor: String,
+    pub number: usize,
+    /// HTML above the plots.
+    pub head: String,
+    pub plots: Vec<PlotView>,
+    /// Text (the template escapes it).
+    pub x_title: Option<String>,
+    /// Text (the template escapes it).
+    pub caption: Option<String>,
+    pub csv: String,
+}
+
+/// One rendering of a chart: its CSS class and its SVG.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PlotView {
+    pub class: &'static str,
+    pub svg: String,
+}
+
+/// The chart's figure as a [`FigureView`]: the SVG drawn for both frames.
+pub fn figure_view(chart: &ResolvedChart, number: usize, csv_href: &str) -> FigureView {
     let anchor = chart.anchor(number);
-    let mut out = String::new();
-    let _ = writeln!(out, "<figure class=\"chart\" id=\"{}\">", escape(&anchor));
-    out.push_str(&figure_head(chart));
-    for (class, frame, id) in [
+    let plots = [
         ("chart-wide", Frame::wide(chart), anchor.clone()),
         (
             "chart-narrow",
             Frame::narrow(chart),
             format!("{anchor}-narrow"),
         ),
-    ] {
-        let _ = write!(
-            out,
-            "<div class=\"chart-plot {class}\">\n{}\n</div>\n",
-            render_svg_framed(chart, &id, &frame)
-        );
+    ]
+    .into_iter()
+    .map(|(class, frame, id)| PlotView {
+        class,
+        svg: render_svg_framed(chart, &id, &frame),
+    })
+    .collect();
+    FigureView {
+        head: figure_head(chart),
+        plots,
+        x_title: axis_titles(chart).0.map(|x| smart(&x)),
+        caption: (chart.caption.as_deref())
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(smart),
+        csv: csv_href.to_string(),
+        number,
+        anchor,
     }
-    if let (Some(x), _, _) = axis_titles(chart) {
-        let _ = writeln!(
-            out,
-            "<p class=\"chart-x-title\">{} →</p>",
-            escape(&smart(&x))
-        );
-    }
-    out.push_str("<figcaption>");
-    match chart
-        .caption
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        Some(c) => {
-            let _ = write!(
-                out,
-                "<span class=\"figure-number\">Figure {number}:</span> {}",
-                escape(&smart(c))
-            );
-        }
-        None => {
-            let _ = write!(out, "<span class=\"figure-number\">Figure {number}</span>");
-        }
-    }
-    let _ = write!(
-        out,
-        " <a class=\"chart-csv\" href=\"{}\" download>data (CSV)</a></figcaption>\n</figure>\n",
-        escape(csv_href)
-    );
-    out
+}
+
+/// The whole figure (`<figure class="chart" id="fig-…">`, see [`FigureView`]) drawn by the
+/// built-in `figure.html`, for a chart shown outside a book's theme (tests, benchmarks).
+pub fn render_figure(chart: &ResolvedChart, number: usize, csv_href: &str) -> String {
+    let mut ctx = tera::Context::new();
+    ctx.insert("f", &figure_view(chart, number, csv_href));
+    crate::render::Theme::builtin()
+        .and_then(|theme| theme.render("figure.html", &ctx).ok())
+        .map(|html| html.trim().to_string() + "\n")
+        .unwrap_or_default()
 }
 
 /// The HTML above a figure's plot: its title, its legend (a swatch per series, drawn as the

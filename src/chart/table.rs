@@ -1,12 +1,9 @@
-//! Resolved tables and their HTML: `<figure class="table">` around a `<table class="data-table">`
-//! with a numbered caption. Numeric cells are right-aligned (`td.num`); rows the spec's
+//! Resolved tables and their view for the theme's `table.html` (the `data_table` macro), which
+//! draws `<figure class="table">` around a `<table class="data-table">` with a numbered caption. Numeric cells are right-aligned (`td.num`); rows the spec's
 //! `highlight:` selects get `tr.highlight`. Sorting works on resolved cells so evaluation stays
 //! independent of presentation.
 
 use std::cmp::Ordering;
-use std::fmt::Write as _;
-
-use super::escape;
 
 /// One column: its heading and whether its cells are numbers.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -135,56 +132,13 @@ pub fn table_view(table: &ResolvedTable, number: usize) -> serde_json::Value {
     })
 }
 
-/// The table as HTML, numbered `Table {number}`: what the theme's `table.html` draws.
+/// The table as HTML, numbered `Table {number}`, drawn by the built-in `table.html`: a table
+/// shown outside a book's theme (tests).
 pub fn render_table(table: &ResolvedTable, number: usize) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "<figure class=\"table\" id=\"{}\">\n<table class=\"data-table\">\n<thead>\n<tr>",
-        escape(&table.anchor(number))
-    );
-    for c in &table.columns {
-        let class = if c.numeric { " class=\"num\"" } else { "" };
-        let name = match &c.unit {
-            Some(u) if !u.is_empty() => format!("{} ({u})", c.name),
-            _ => c.name.clone(),
-        };
-        let _ = writeln!(out, "<th scope=\"col\"{class}>{}</th>", escape(&name));
-    }
-    out.push_str("</tr>\n</thead>\n<tbody>\n");
-    for r in &table.rows {
-        out.push_str(if r.highlight {
-            "<tr class=\"highlight\">"
-        } else {
-            "<tr>"
-        });
-        for (i, cell) in r.cells.iter().enumerate() {
-            let numeric = cell.value.is_some() || table.columns.get(i).is_some_and(|c| c.numeric);
-            if numeric {
-                let _ = write!(out, "<td class=\"num\">{}</td>", escape(&cell.text));
-            } else {
-                let _ = write!(out, "<td>{}</td>", escape(&cell.text));
-            }
-        }
-        out.push_str("</tr>\n");
-    }
-    out.push_str("</tbody>\n</table>\n");
-    // `Table 1: caption`, or a bare `Table 1` without a dangling colon.
-    match table.caption.as_deref().map(str::trim) {
-        Some(c) if !c.is_empty() => {
-            let _ = write!(
-                out,
-                "<figcaption><span class=\"table-number\">Table {number}:</span> {}",
-                escape(&crate::render::typography::smart(c))
-            );
-        }
-        _ => {
-            let _ = write!(
-                out,
-                "<figcaption><span class=\"table-number\">Table {number}</span>"
-            );
-        }
-    }
-    out.push_str("</figcaption>\n</figure>\n");
-    out
+    let mut ctx = tera::Context::new();
+    ctx.insert("t", &table_view(table, number));
+    crate::render::Theme::builtin()
+        .and_then(|theme| theme.render("table.html", &ctx).ok())
+        .map(|html| html.trim().to_string() + "\n")
+        .unwrap_or_default()
 }

@@ -1,9 +1,17 @@
-//! A chapter's cells, evaluated in document order in one calc scope, and rendered to HTML.
+//! A chapter's cells, evaluated in document order in one calc scope; each cell's result is data
+//! ([`CellResult`]) that the theme's templates draw (`cells/paint.rs`).
 //!
-//! [`ChapterNotebook`] is the [`CellHook`] the Markdown stage calls for each fenced block and inline
-//! code span: `calc` blocks run in the chapter's scope and render as a calculator pad (each shown
-//! value beside its line) with claim boxes; `` `= expr` `` renders the value inline. Errors are
-//! located in the chapter file, rendered in place of the output, and collected for the build.
+//! [`ChapterNotebook`] is the [`CellHook`] the Markdown stage calls for each fenced block, inline
+//! code span and prose text, in document order. Evaluation runs `calc` blocks in the chapter's
+//! scope (values, claims, errors located in the chapter file), `chart` and `table` cells to their
+//! points and rows (with each chart's CSV file), and `` `= expr` `` to a value. With a theme
+//! ([`ChapterNotebook::with_theme`]) each result is then drawn at once by `paint` through its
+//! template and replaces the cell in the page (in the same walk of the Markdown, not a second
+//! one: a block is highlighted and its values traced against the scope as that block left it);
+//! without one (`check`) the cells are only
+//! evaluated: the page keeps them as code, and their results stay as data. Either way the claims,
+//! diagnostics and the ids the cells give the page ([`CellResult::anchors`], which links may
+//! target) are collected.
 
 use crate::diagnostic::Code;
 use std::collections::HashMap;
@@ -15,13 +23,89 @@ use crate::book::Chapter;
 use crate::calc::{self, OutputKind, Scope};
 use crate::chart::{self, RefKind, RefTarget};
 use crate::diagnostic::{self, Diagnostic, Sources};
-use crate::html::escape;
 use crate::render::markdown::CellHook;
 
-use super::pad;
-use super::trace::{self, Trace};
 use super::{ClaimKind, ClaimRecord, RootCause};
 use std::collections::HashSet;
+
+mod paint;
+
+pub use paint::{ErrorView, InlineView};
+
+/// What one cell evaluated to, in document order: data for a template to draw.
+pub enum CellResult {
+    Calc(CalcCell),
+    Chart(ChartCell),
+    Table(TableCell),
+    Inline(InlineCell),
+}
+
+/// A `calc` block: its statements' outputs, its diagnostics, and the claims it makes.
+pub struct CalcCell {
+    pub body: String,
+    /// Where the body starts in the (expanded) chapter text.
+    pub offset: usize,
+    /// ```` ```calc hidden ````: drawn folded.
+    pub hidden: bool,
+    /// The block's number in the chapter, from 1.
+    pub block: usize,
+    pub output: calc::BlockOutput,
+    /// `output.diagnostics`, located in the chapter file (same order).
+    pub located: Vec<Diagnostic>,
+    /// The ledger's record of each statement that is a claim (evaluated or not), by statement.
+    pub claims: Vec<Option<ClaimRecord>>,
+}
+
+/// A `chart` cell: its points, or the errors that stopped it.
+pub struct ChartCell {
+    /// The figure's number in the chapter, from 1.
+    pub number: usize,
+    /// The evaluated chart (boxed: it is the largest result) and the name of its CSV file beside
+    /// the page.
+    pub result: Result<(Box<chart::ResolvedChart>, String), Vec<Diagnostic>>,
+}
+
+/// A `table` cell: its rows, or the errors that stopped it.
+pub struct TableCell {
+    /// The table's number in the chapter, from 1.
+    pub number: usize,
+    pub result: Result<chart::ResolvedTable, Vec<Diagnostic>>,
+}
+
+/// An inline value `` `= expr` ``.
+pub struct InlineCell {
+    pub expr: String,
+    pub result: Result<InlineValue, Diagnostic>,
+}
+
+/// An inline value that evaluated: as shown, as a value, and the data figures behind it.
+pub struct InlineValue {
+    pub display: String,
+    pub value: Option<calc::Value>,
+    pub from: Vec<calc::Figure>,
+}
+
+impl CellResult {
+    /// The ids the cell's drawing gives the page (claim boxes, figures, tables), so that links to
+    /// them can be checked without drawing it. The ids of trace cards are not among them.
+    pub fn anchors(&self) -> Vec<String> {
+        match self {
+            CellResult::Calc(c) => c.claims.iter().flatten().map(|r| r.id.clone()).collect(),
+            CellResult::Chart(ChartCell {
+                number,
+                result: Ok((chart, _)),
+            }) => {
+                let anchor = chart.anchor(*number);
+                vec![format!("{anchor}-narrow"), anchor]
+            }
+            CellResult::Table(TableCell {
+                number,
+                result: Ok(table),
+            }) => vec![table.anchor(*number)],
+            _ => Vec::new(),
+        }
+    }
+}
 
 /// Evaluates one chapter's cells as the Markdown stage meets them.
 pub struct ChapterNotebook<'a> {
@@ -33,6 +117,10 @@ pub struct ChapterNotebook<'a> {
     pub diagnostics: Vec<Diagnostic>,
     /// Files to write beside the page (each chart's points as CSV), by output path.
     pub files: Vec<(String, Vec<u8>)>,
+    /// The cells' results in document order, when they are not drawn (no theme).
+    pub results: Vec<CellResult>,
+    /// The ids the cells give the page ([`CellResult::anchors`]), drawn or not, for links.
+    pub anchors: Vec<String>,
     blocks: usize,
     figures: usize,
     tables: usize,
@@ -48,7 +136,7 @@ pub struct ChapterNotebook<'a> {
     traces: usize,
     /// Renders error boxes, indexing the chapter's lines once.
     renderer: diagnostic::Renderer<'a>,
-    /// The book's theme: claim boxes are drawn by its `claim.html` (the `claim_box` macro).
+    /// The book's theme, whose templates draw each cell; none: the cells are only evaluated.
     theme: Option<&'a crate::render::Theme>,
 }
 
@@ -62,6 +150,8 @@ impl<'a> ChapterNotebook<'a> {
             claims: Vec::new(),
             diagnostics: Vec::new(),
             files: Vec::new(),
+            results: Vec::new(),
+            anchors: Vec::new(),
             blocks: 0,
             figures: 0,
             tables: 0,
@@ -74,77 +164,11 @@ impl<'a> ChapterNotebook<'a> {
         }
     }
 
-    /// Draws claim boxes with this theme's `claim.html`, so a book's templates can restyle them.
+    /// Draws each cell with this theme's templates (`calc_block.html`, `claim.html`, …), so a
+    /// book's templates can restyle them.
     pub fn with_theme(mut self, theme: &'a crate::render::Theme) -> Self {
         self.theme = Some(theme);
         self
-    }
-
-    /// A pad row: the theme's `pad_row.html` when there is a theme (a template error is reported
-    /// and the built-in row drawn instead), else the built-in row.
-    fn row_html(&mut self, view: &pad::RowView) -> String {
-        let Some(theme) = self.theme else {
-            return pad::row_html(view);
-        };
-        let mut ctx = tera::Context::new();
-        ctx.insert("r", view);
-        match theme.render("pad_row.html", &ctx) {
-            Ok(html) => html.trim().to_string() + "\n",
-            Err(d) => {
-                self.diagnostics.push(d);
-                pad::row_html(view)
-            }
-        }
-    }
-
-    /// A record value's field list: the theme's `record.html` when there is a theme (a template
-    /// error is reported and the built-in list drawn instead), else the built-in list.
-    fn record_html(&mut self, record: &calc::Record) -> String {
-        let reg = self.scope.registry();
-        let Some(theme) = self.theme else {
-            return pad::record_table(record, reg);
-        };
-        let mut ctx = tera::Context::new();
-        ctx.insert("fields", &pad::record_fields(record, reg));
-        match theme.render("record.html", &ctx) {
-            Ok(html) => html.trim().to_string(),
-            Err(d) => {
-                self.diagnostics.push(d);
-                pad::record_table(record, self.scope.registry())
-            }
-        }
-    }
-
-    /// A claim's box: the theme's `claim.html` when there is a theme (a template error is
-    /// reported and the built-in box drawn instead), else the built-in box.
-    fn claim_html(&mut self, c: &ClaimRecord, lhs: &str, rhs: &str, root: &str) -> String {
-        let Some(theme) = self.theme else {
-            return claim_box_with(c, lhs, rhs, root);
-        };
-        let mut ctx = tera::Context::new();
-        ctx.insert(
-            "c",
-            &serde_json::json!({
-                "id": c.id,
-                "holds": c.holds,
-                "verdict": c.verdict(),
-                "kind": c.kind.as_str(),
-                "words": crate::render::typography::smart(&c.words),
-                "lhs": lhs,
-                "op": c.op,
-                "rhs": rhs,
-                "tolerance": c.tolerance,
-                "margin": c.margin,
-                "data": claim_data(c, root),
-            }),
-        );
-        match theme.render("claim.html", &ctx) {
-            Ok(html) => html.trim().to_string() + "\n",
-            Err(d) => {
-                self.diagnostics.push(d);
-                claim_box_with(c, lhs, rhs, root)
-            }
-        }
     }
 
     /// Links names of these data entries (`file.id`) to the data-sources page.
@@ -153,28 +177,24 @@ impl<'a> ChapterNotebook<'a> {
         self
     }
 
-    /// From this page to the site root: `""`, or `"../"` per folder.
-    fn root(&self) -> String {
-        "../".repeat(self.chapter.out_path.matches('/').count())
+    /// A cell's result drawn by the theme, or kept as data when there is none.
+    fn finish(&mut self, cell: CellResult) -> Option<String> {
+        self.anchors.extend(cell.anchors());
+        match self.theme {
+            Some(theme) => Some(self.paint(theme, &cell)),
+            None => {
+                self.results.push(cell);
+                None
+            }
+        }
     }
 
-    /// A page-unique id for the next traced value (chapter-prefixed, so the print page, which
-    /// joins every chapter, keeps them unique too).
-    fn next_trace_id(&mut self) -> String {
-        self.traces += 1;
-        format!(
-            "v-{}-{}",
-            page_stem(&self.chapter.out_path).replace('/', "-"),
-            self.traces
-        )
-    }
-
-    fn run_chart(&mut self, body: &str, offset: usize) -> String {
+    fn evaluate_chart(&mut self, body: &str, offset: usize) -> ChartCell {
         self.figures += 1;
         let number = self.figures;
         let result =
             chart::parse_chart(body).and_then(|spec| chart::evaluate_chart(&spec, &self.scope));
-        match result {
+        let result = match result {
             Ok(resolved) => {
                 let stem = page_stem(&self.chapter.out_path);
                 let csv_name = format!("{stem}-fig-{number}.csv");
@@ -188,46 +208,36 @@ impl<'a> ChapterNotebook<'a> {
                     format!("{dir}{csv_name}"),
                     chart::csv(&resolved).into_bytes(),
                 ));
-                chart::render_figure(&resolved, number, &csv_name)
+                Ok((Box::new(resolved), csv_name))
             }
-            Err(diags) => self.cell_errors(diags, offset),
-        }
+            Err(diags) => Err(self.cell_errors(diags, offset)),
+        };
+        ChartCell { number, result }
     }
 
-    fn run_table(&mut self, body: &str, offset: usize) -> String {
+    fn evaluate_table(&mut self, body: &str, offset: usize) -> TableCell {
         self.tables += 1;
         let number = self.tables;
-        match chart::parse_table(body).and_then(|spec| chart::evaluate_table(&spec, &self.scope)) {
-            Ok(table) => match self.theme {
-                Some(theme) => {
-                    let mut ctx = tera::Context::new();
-                    ctx.insert("t", &chart::table::table_view(&table, number));
-                    match theme.render("table.html", &ctx) {
-                        Ok(html) => html.trim().to_string() + "\n",
-                        Err(d) => {
-                            self.diagnostics.push(d);
-                            chart::render_table(&table, number)
-                        }
-                    }
-                }
-                None => chart::render_table(&table, number),
-            },
-            Err(diags) => self.cell_errors(diags, offset),
+        let result =
+            chart::parse_table(body).and_then(|spec| chart::evaluate_table(&spec, &self.scope));
+        TableCell {
+            number,
+            result: result.map_err(|diags| self.cell_errors(diags, offset)),
         }
     }
 
-    /// Errors of a chart or table cell, shown in its place and collected for the build. A cell
-    /// that only uses a name whose definition failed shows why, but adds nothing to the report:
-    /// the failed definition is its one root error.
-    fn cell_errors(&mut self, diags: Vec<Diagnostic>, offset: usize) -> String {
+    /// Errors of a chart or table cell, located and collected for the build (they are shown in
+    /// the cell's place). A cell that only uses a name whose definition failed shows why, but adds
+    /// nothing to the report: the failed definition is its one root error.
+    fn cell_errors(&mut self, diags: Vec<Diagnostic>, offset: usize) -> Vec<Diagnostic> {
         let located: Vec<Diagnostic> = diags.into_iter().map(|d| self.locate(d, offset)).collect();
-        let html = self.error_box(&located);
         self.diagnostics.extend(
             located
-                .into_iter()
-                .filter(|d| d.code != Code::DependsOnFailed),
+                .iter()
+                .filter(|d| d.code != Code::DependsOnFailed)
+                .cloned(),
         );
-        html
+        located
     }
 
     /// The root failure behind statement `stmt` of a block that failed or was skipped, recorded
@@ -298,22 +308,9 @@ impl<'a> ChapterNotebook<'a> {
         crate::render::site::locate(self.chapter, diag.offset(offset))
     }
 
-    /// The diagnostic as the terminal shows it, for the page (no colour).
-    fn rendered(&self, diag: &Diagnostic) -> String {
-        self.renderer.render(std::slice::from_ref(diag), false)
-    }
-
-    fn error_box(&self, diags: &[Diagnostic]) -> String {
-        let mut out = String::new();
-        for d in diags {
-            out.push_str("<div class=\"calc-error\"><pre>");
-            out.push_str(&escape(self.rendered(d).trim_end()));
-            out.push_str("</pre></div>\n");
-        }
-        out
-    }
-
-    fn run_calc(&mut self, body: &str, offset: usize) -> String {
+    /// Runs a calc block in the chapter's scope: each statement's output, the claims it makes
+    /// (recorded for the ledger) and its diagnostics (collected for the build).
+    fn evaluate_calc(&mut self, body: &str, offset: usize, hidden: bool) -> CalcCell {
         self.blocks += 1;
         let output = self.scope.run_block(body);
         let located: Vec<Diagnostic> = output
@@ -321,199 +318,33 @@ impl<'a> ChapterNotebook<'a> {
             .iter()
             .map(|d| self.locate(d.clone(), offset))
             .collect();
-
-        // Lines of the block, with the output shown beside each statement's first line.
-        let highlighted = calc::highlight_with(body, self.scope.registry());
-        let lines: Vec<&str> = highlighted.split('\n').collect();
-        let line_count = body.trim_end_matches('\n').split('\n').count();
-        let mut plan = PadPlan::new(line_count);
-        let PadPlan {
-            shown,
-            from_at,
-            shown_trace,
-            error_lines,
-            claim_at,
-            claim_html,
-            stmt_end,
-            errors_after,
-        } = &mut plan;
-        let body_lines = diagnostic::LineIndex::new(body);
+        let mut claims = Vec::with_capacity(output.statements.len());
         for stmt in &output.statements {
-            let first = stmt
-                .line
-                .saturating_sub(1)
-                .min(line_count.saturating_sub(1));
-            let last = body_lines
-                .line(stmt.span.end.saturating_sub(1).max(stmt.span.start))
-                .saturating_sub(1)
-                .min(line_count.saturating_sub(1));
-            if last > first {
-                stmt_end[first] = Some(last);
-            }
-            match &stmt.kind {
-                OutputKind::Value { display, value }
-                | OutputKind::Assignment { display, value, .. } => {
-                    shown[last] = Some(display.clone());
-                    from_at[last] = value.prov().map(from_text).unwrap_or_default();
-                    let source = body.get(stmt.span.clone()).unwrap_or("");
-                    // The records the statement names, then those it reaches through other
-                    // names (its value's provenance).
-                    let data = trace::merge_refs(
-                        trace::data_refs(source, &self.data_records),
-                        value.prov().map(trace::figure_refs).unwrap_or_default(),
-                    );
-                    shown_trace[last] = Some((value.clone(), data));
-                }
+            let record = match &stmt.kind {
                 OutputKind::Claim(result) => {
                     let record = self.claim_record(result, stmt, offset);
-                    let root = "../".repeat(self.chapter.out_path.matches('/').count());
-                    let source = body.get(stmt.span.clone()).unwrap_or("");
-                    let (lhs, rhs) = self.claim_sides(&record, source);
-                    let html = self.claim_html(&record, &lhs, &rhs, &root);
-                    claim_html.push(html);
-                    let box_index = claim_html.len() - 1;
-                    for slot in &mut claim_at[first..=last.max(first)] {
-                        *slot = Some(box_index);
-                    }
-                    self.claims.push(record);
+                    self.claims.push(record.clone());
+                    Some(record)
                 }
                 OutputKind::Error | OutputKind::Skipped { .. } => {
-                    error_lines[first] = matches!(stmt.kind, OutputKind::Error);
                     let before = self.claims.len();
                     self.account_for_failure(stmt, &output, offset);
-                    if let Some(record) = self.claims[before..].first().cloned() {
-                        let root = "../".repeat(self.chapter.out_path.matches('/').count());
-                        let (lhs, rhs) = (escape(&record.lhs), escape(&record.rhs));
-                        let html = self.claim_html(&record, &lhs, &rhs, &root);
-                        claim_html.push(html);
-                        let box_index = claim_html.len() - 1;
-                        for slot in &mut claim_at[first..=last.max(first)] {
-                            *slot = Some(box_index);
-                        }
-                    }
+                    self.claims[before..].first().cloned()
                 }
-                _ => {}
-            }
-        }
-        // A diagnostic's line within the block, to show it right after that line.
-        for (raw, located) in output.diagnostics.iter().zip(&located) {
-            let line = raw
-                .span
-                .as_ref()
-                .map_or(0, |s| body_lines.line(s.start) - 1)
-                .min(line_count.saturating_sub(1));
-            if raw.is_error() {
-                error_lines[line] = true;
-            }
-            errors_after[line].push(located.clone());
-        }
-
-        let html = self.render_pad(body, &lines, &plan);
-        self.diagnostics.extend(located);
-        html
-    }
-
-    /// The pad of a block from its plan: statements as rows, claims as boxes, errors after the
-    /// statement they belong to.
-    fn render_pad(&mut self, body: &str, lines: &[&str], plan: &PadPlan) -> String {
-        let PadPlan {
-            shown,
-            from_at,
-            shown_trace,
-            error_lines,
-            claim_at,
-            claim_html,
-            stmt_end,
-            errors_after,
-        } = plan;
-        let line_count = shown.len();
-        let root = self.root();
-        let raw_lines: Vec<&str> = body.split('\n').collect();
-        // Each line's source, highlighted, with its data entries linked.
-        let src_lines: Vec<String> = (0..line_count)
-            .map(|i| {
-                let raw_line = raw_lines.get(i).copied().unwrap_or("");
-                let line_refs = trace::data_refs(raw_line, &self.data_records);
-                trace::link_data_names(lines.get(i).copied().unwrap_or(""), &line_refs, &root)
-            })
-            .collect();
-        let mut html = String::new();
-        let mut pad_open = false;
-        let mut last_claim = None;
-        let mut i = 0;
-        while i < line_count {
-            if let Some(c) = claim_at[i] {
-                if pad_open {
-                    html.push_str("</div>\n");
-                    pad_open = false;
-                }
-                if last_claim != Some(c) {
-                    html.push_str(&claim_html[c]);
-                    last_claim = Some(c);
-                }
-                if !errors_after[i].is_empty() {
-                    html.push_str(&self.error_box(&errors_after[i]));
-                }
-                i += 1;
-                continue;
-            }
-            if !pad_open {
-                html.push_str(&format!(
-                    "<div class=\"calc-block\" data-block=\"{}\">\n",
-                    self.blocks
-                ));
-                pad_open = true;
-            }
-            // A statement's lines stay together in one row, its value after the last.
-            let last = stmt_end[i].unwrap_or(i).max(i);
-            let out = match (&shown[last], &shown_trace[last]) {
-                (Some(s), Some((value, data))) => {
-                    let trace = Trace {
-                        id: self.next_trace_id(),
-                        expr: None,
-                        value: Some(value),
-                        data: data.clone(),
-                        figures: &[],
-                        root: &root,
-                    };
-                    let label = match value {
-                        calc::Value::Record(r) => format!("{{{} fields}}", r.fields.len()),
-                        _ => s.clone(),
-                    };
-                    Some(format!(
-                        "= {}",
-                        trace::traced(&label, "calc-value", &trace, self.scope.registry())
-                    ))
-                }
-                (Some(s), None) => Some(format!("= {}", escape(s))),
                 _ => None,
             };
-            let record = match &shown_trace[last] {
-                Some((calc::Value::Record(r), _)) => Some(self.record_html(r)),
-                _ => None,
-            };
-            let row = pad::PadRow {
-                lines: &src_lines[i..=last],
-                raw: &raw_lines[i..=last.min(raw_lines.len().saturating_sub(1))],
-                error: error_lines[i..=last].iter().any(|e| *e),
-                out,
-                from: from_at[last].clone(),
-                record,
-            };
-            let row = self.row_html(&pad::row_view(&row));
-            html.push_str(&row);
-            let errors: Vec<Diagnostic> = errors_after[i..=last].concat();
-            if !errors.is_empty() {
-                html.push_str("</div>\n");
-                pad_open = false;
-                html.push_str(&self.error_box(&errors));
-            }
-            i = last + 1;
+            claims.push(record);
         }
-        if pad_open {
-            html.push_str("</div>\n");
+        self.diagnostics.extend(located.iter().cloned());
+        CalcCell {
+            body: body.to_string(),
+            offset,
+            hidden,
+            block: self.blocks,
+            output,
+            located,
+            claims,
         }
-        html
     }
 
     /// The ledger's record of a claim that gave a verdict.
@@ -553,116 +384,40 @@ impl<'a> ChapterNotebook<'a> {
         }
     }
 
-    /// Both sides of a claim as traced values: the comparison as written, each side in base
-    /// units, and the data entries the statement reads.
-    fn claim_sides(&mut self, c: &ClaimRecord, source: &str) -> (String, String) {
-        // `claim "words": lhs op rhs`: the comparison is what follows the quoted words.
-        let comparison = source
-            .find(&c.words)
-            .map(|at| &source[at + c.words.len()..])
-            .map(|rest| rest.trim_start_matches(['"', '”', '\'']).trim_start())
-            .and_then(|rest| rest.strip_prefix(':'))
-            .unwrap_or(source)
-            .trim();
-        let data = trace::merge_refs(
-            trace::data_refs(source, &self.data_records),
-            trace::figure_refs(&[c.lhs_from.as_slice(), c.rhs_from.as_slice()].concat()),
-        );
-        let dim = self
-            .scope
-            .registry()
-            .parse_unit(&c.unit)
-            .ok()
-            .map(|(_, d)| d);
-        let root = self.root();
-        let mut side = |shown: &str, si: f64, figures: &[calc::Figure]| {
-            let value = dim
-                .clone()
-                .filter(|_| si.is_finite())
-                .map(|d| calc::Value::quantity(si, d));
-            let trace = Trace {
-                id: self.next_trace_id(),
-                expr: Some(comparison),
-                value: value.as_ref(),
-                data: data.clone(),
-                figures,
-                root: &root,
-            };
-            trace::traced(shown, "claim-value", &trace, self.scope.registry())
-        };
-        let lhs = side(&c.lhs, c.lhs_value, &c.lhs_from);
-        let rhs = side(&c.rhs, c.rhs_value, &c.rhs_from);
-        (lhs, rhs)
-    }
-
-    fn inline_value(&mut self, expr: &str, offset: usize) -> String {
+    fn evaluate_inline(&mut self, expr: &str, offset: usize) -> InlineCell {
         let (result, from) = calc::provenance::collect(|| self.scope.eval_inline(expr));
-        match result {
-            Ok(display) => {
-                let value = self.scope.eval_expr(expr).ok();
-                let trace = Trace {
-                    id: self.next_trace_id(),
-                    expr: Some(expr),
-                    value: value.as_ref(),
-                    data: trace::merge_refs(
-                        trace::data_refs(expr, &self.data_records),
-                        trace::figure_refs(&from),
-                    ),
-                    figures: &from,
-                    root: &self.root(),
-                };
-                let traced = trace::traced(&display, "calc-inline", &trace, self.scope.registry());
-                match from_text(&from).trim_start() {
-                    "" => traced,
-                    // The data figures behind the value, for its tooltip.
-                    t => format!(
-                        "<span class=\"calc-from\" title=\"{}\">{traced}</span>",
-                        escape(t)
-                    ),
-                }
-            }
+        let result = match result {
+            Ok(display) => Ok(InlineValue {
+                display,
+                value: self.scope.eval_expr(expr).ok(),
+                from,
+            }),
             Err(d) => {
                 let located = self.locate(d, offset);
-                let title = located.message.clone();
                 // A value that only uses a failed name adds nothing to the report: the failed
                 // definition is its one root error.
                 if located.code != Code::DependsOnFailed {
-                    self.diagnostics.push(located);
+                    self.diagnostics.push(located.clone());
                 }
-                format!(
-                    "<span class=\"calc-inline calc-inline--error\" title=\"{}\">⚠ {}</span>",
-                    escape(&title),
-                    escape(expr.trim())
-                )
+                Err(located)
             }
+        };
+        InlineCell {
+            expr: expr.to_string(),
+            result,
         }
     }
 }
 
 impl CellHook for ChapterNotebook<'_> {
     fn fenced(&mut self, lang: &str, info: &str, body: &str, body_offset: usize) -> Option<String> {
-        match lang {
-            "calc" if is_hidden(info) => {
-                let errors_before = self.diagnostics.len();
-                let html = self.run_calc(body, body_offset);
-                // A folded block opens by itself when it has something to fix.
-                let open = if self.diagnostics[errors_before..]
-                    .iter()
-                    .any(Diagnostic::is_error)
-                {
-                    " open"
-                } else {
-                    ""
-                };
-                Some(format!(
-                    "<details class=\"calc-details\"{open}><summary>Show the calculation</summary>\n{html}</details>\n"
-                ))
-            }
-            "calc" => Some(self.run_calc(body, body_offset)),
-            "chart" => Some(self.run_chart(body, body_offset)),
-            "table" => Some(self.run_table(body, body_offset)),
-            _ => None,
-        }
+        let cell = match lang {
+            "calc" => CellResult::Calc(self.evaluate_calc(body, body_offset, is_hidden(info))),
+            "chart" => CellResult::Chart(self.evaluate_chart(body, body_offset)),
+            "table" => CellResult::Table(self.evaluate_table(body, body_offset)),
+            _ => return None,
+        };
+        self.finish(cell)
     }
 
     fn text(&mut self, text: &str, offset: usize) -> Option<String> {
@@ -670,7 +425,8 @@ impl CellHook for ChapterNotebook<'_> {
             return None;
         }
         match chart::resolve_refs(text, &self.refs) {
-            Ok(html) => Some(html),
+            // The links are drawn only on a page that draws its cells.
+            Ok(html) => self.theme.map(|_| html),
             Err(errors) => {
                 for (span, message) in errors {
                     let d = Diagnostic::error(Code::UnknownReference, message)
@@ -692,7 +448,8 @@ impl CellHook for ChapterNotebook<'_> {
             return None;
         }
         let lead = code.len() - rest.trim_start().len();
-        Some(self.inline_value(rest.trim_start(), offset + lead))
+        let cell = self.evaluate_inline(rest.trim_start(), offset + lead);
+        self.finish(CellResult::Inline(cell))
     }
 }
 
@@ -702,107 +459,6 @@ fn from_text(figs: &[calc::Figure]) -> String {
         String::new()
     } else {
         format!(" — from {}", super::figures_text(figs))
-    }
-}
-
-/// The data a claim's sides were computed from, folded under the values: each figure linked to
-/// its own row on the data-sources page (`root` leads from the page to the book's root).
-fn claim_data(c: &ClaimRecord, root: &str) -> String {
-    let mut items = String::new();
-    for (side, figs) in [("left", &c.lhs_from), ("right", &c.rhs_from)] {
-        for f in figs {
-            let stem = std::path::Path::new(&*f.file)
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let (entry, field) = f.path.split_once('.').unwrap_or((&f.path, ""));
-            let anchor = match field {
-                "" => format!("{stem}-{entry}"),
-                field => super::pages::figure_anchor(&stem, entry, field),
-            };
-            items.push_str(&format!(
-                "<li>{side}: <a href=\"{root}{sources}#{anchor}\"><code>{stem}.{path}</code></a> <span class=\"claim-data-at\">{file}:{line}</span></li>",
-                sources = super::pages::SOURCES_PATH,
-                anchor = escape(&anchor),
-                stem = escape(&stem),
-                path = escape(&f.path),
-                file = escape(&f.file),
-                line = f.line,
-            ));
-        }
-    }
-    if items.is_empty() {
-        return String::new();
-    }
-    format!(
-        "<details class=\"claim-data\"><summary>Computed from data</summary><ul>{items}</ul></details>"
-    )
-}
-
-/// The box a claim renders as: the words, both sides, the verdict, and the data behind them.
-pub fn claim_box(c: &ClaimRecord, root: &str) -> String {
-    claim_box_with(c, &escape(&c.lhs), &escape(&c.rhs), root)
-}
-
-/// [`claim_box`] with each side given as HTML (a traced value).
-pub fn claim_box_with(c: &ClaimRecord, lhs_html: &str, rhs_html: &str, root: &str) -> String {
-    let class = if c.holds {
-        "claim claim--holds"
-    } else {
-        "claim claim--fails"
-    };
-    let verdict = c.verdict();
-    let tol = c
-        .tolerance
-        .as_ref()
-        .map(|t| format!(" <span class=\"claim-tol\">± {}</span>", escape(t)))
-        .unwrap_or_default();
-    let margin = c
-        .margin
-        .as_ref()
-        .map(|m| format!("<div class=\"claim-margin\">{}</div>", escape(m)))
-        .unwrap_or_default()
-        + &claim_data(c, root);
-    format!(
-        "<div class=\"{class}\" id=\"{id}\"><div class=\"claim-verdict\">{verdict}</div><div class=\"claim-kind\">{kind}</div><blockquote class=\"claim-words\">{words}</blockquote><div class=\"claim-values\"><span class=\"claim-lhs\">{lhs}</span> <span class=\"claim-op\">{op}</span> <span class=\"claim-rhs\">{rhs}</span>{tol}</div>{margin}</div>\n",
-        id = escape(&c.id),
-        kind = c.kind.as_str(),
-        words = escape(&crate::render::typography::smart(&c.words)),
-        lhs = lhs_html,
-        op = escape(&c.op),
-        rhs = rhs_html,
-    )
-}
-
-/// What a calc block shows on each of its lines, gathered from its statements before the pad
-/// is drawn.
-struct PadPlan {
-    shown: Vec<Option<String>>,
-    /// The data figures behind each shown value, for its hover title.
-    from_at: Vec<String>,
-    shown_trace: Vec<Option<(calc::Value, Vec<trace::DataRef>)>>,
-    error_lines: Vec<bool>,
-    /// Statements that are claims render as boxes; their lines leave the pad.
-    claim_at: Vec<Option<usize>>,
-    claim_html: Vec<String>,
-    /// The last line of the statement that starts on each line.
-    stmt_end: Vec<Option<usize>>,
-    /// Diagnostics to show right after each line.
-    errors_after: Vec<Vec<Diagnostic>>,
-}
-
-impl PadPlan {
-    fn new(line_count: usize) -> Self {
-        PadPlan {
-            shown: vec![None; line_count],
-            from_at: vec![String::new(); line_count],
-            shown_trace: vec![None; line_count],
-            error_lines: vec![false; line_count],
-            claim_at: vec![None; line_count],
-            claim_html: Vec::new(),
-            stmt_end: vec![None; line_count],
-            errors_after: vec![Vec::new(); line_count],
-        }
     }
 }
 

@@ -178,4 +178,4 @@ pub mod pad;
 pub mod pages;
 pub mod trace;
 
-pub use cells::ChapterNotebook;
+pub use cells::{CellResult, ChapterNotebook};

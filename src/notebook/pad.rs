@@ -4,11 +4,11 @@
 //! under the source when the line has no room for it. A record value (an engine result such as
 //! `decode(...)`) is shown as an aligned field list: name, value, unit.
 //!
-//! The pad only lays out HTML it is given (highlighted source, traced values); evaluating the
-//! block and tracing its values is [`super::cells`]'s.
+//! The pad only lays out HTML it is given (highlighted source, traced values) into views that the
+//! theme's `pad_row.html` and `record.html` draw; evaluating the block and tracing its values is
+//! [`super::cells`]'s.
 
 use crate::calc::{Record, Registry, Value, format};
-use crate::html::escape;
 
 /// One statement (or a comment or blank line) of a pad.
 pub struct PadRow<'a> {
@@ -73,47 +73,6 @@ pub fn row_view(row: &PadRow) -> RowView {
         });
     }
     view
-}
-
-/// A statement's row: its source lines in one block, the note, then the value. The theme's
-/// `pad_row.html` draws the same; this is the row without a theme.
-pub fn row_html(view: &RowView) -> String {
-    let class = if view.error {
-        "calc-line calc-line--error"
-    } else {
-        "calc-line"
-    };
-    let style = view
-        .note_col
-        .map(|c| format!(" style=\"--note-col:{c}ch\""))
-        .unwrap_or_default();
-    // A line break between the rows, so copied text and the search index keep it.
-    let code = view
-        .lines
-        .iter()
-        .map(|l| format!("<span class=\"calc-row\">{l}</span>"))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let note = view
-        .note
-        .as_ref()
-        .map(|n| format!("<span class=\"calc-note\">{n}</span>"))
-        .unwrap_or_default();
-    let out = view
-        .out
-        .as_ref()
-        .map(|o| {
-            let title = match view.title.as_str() {
-                "" => String::new(),
-                t => format!(" title=\"{}\"", escape(t)),
-            };
-            format!("<span class=\"calc-out\"{title}>{o}</span>")
-        })
-        .unwrap_or_default();
-    let record = view.record.clone().unwrap_or_default();
-    format!(
-        "<div class=\"{class}\"><code class=\"calc-src\"{style}>{code}</code>{note}{out}{record}</div>\n"
-    )
 }
 
 /// Splits a highlighted line at its trailing comment: the code before it, and the comment with
@@ -262,31 +221,6 @@ pub fn record_fields(record: &Record, reg: &Registry) -> Vec<RecordField> {
         .collect()
 }
 
-/// A record as an aligned field list: one row per field, its name, its value and its unit in
-/// three columns (numbers right-aligned on tabular figures). The theme's `record.html` draws the
-/// same; this is the box without a theme.
-pub fn record_table(record: &Record, reg: &Registry) -> String {
-    let mut rows = String::new();
-    for f in record_fields(record, reg) {
-        // Text wraps and reads from the left; numbers line up on the right.
-        let class = if f.text {
-            "calc-record-value calc-record-text"
-        } else {
-            "calc-record-value"
-        };
-        // A long field name (`tokens_per_s_replica`) may break after an underscore on a phone.
-        let name = escape(&f.name).replace('_', "_<wbr>");
-        rows.push_str(&format!(
-            "<tr><th scope=\"row\">{name}</th><td class=\"{class}\">{}</td><td class=\"calc-record-unit\">{}</td></tr>",
-            escape(&f.value),
-            escape(&f.unit)
-        ));
-    }
-    format!(
-        "<div class=\"calc-fields\"><table class=\"calc-record\"><tbody>{rows}</tbody></table></div>"
-    )
-}
-
 /// A shown quantity as its number and its unit: `1.13 ms` → (`1.13`, `ms`), `$1.19/Mtok` →
 /// (`$1.19`, `/Mtok`), `5,500 tokens/s` → (`5,500`, `tokens/s`); a count word stays with its
 /// number (`671 billion`) and a plain number has no unit.
@@ -363,7 +297,10 @@ mod tests {
         ]) else {
             unreachable!()
         };
-        let html = record_table(&r, &reg);
+        let mut ctx = tera::Context::new();
+        ctx.insert("fields", &record_fields(&r, &reg));
+        let theme = crate::render::Theme::builtin().unwrap();
+        let html = theme.render("record.html", &ctx).unwrap();
         assert!(html.contains("<th scope=\"row\">step_<wbr>time</th><td class=\"calc-record-value\">11.6</td><td class=\"calc-record-unit\">ms</td>"), "{html}");
         assert!(
             html.contains(

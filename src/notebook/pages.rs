@@ -1,10 +1,12 @@
 //! Pages generated from the whole book rather than written by its author: the claims ledger (every
 //! claim with its verdict and a link back) and the data-sources appendix (every figure of `data/`
-//! with its source links).
+//! with its source links), drawn by the theme's `ledger_row.html` and `data_sources.html`.
+
+use serde::Serialize;
 
 use crate::html::escape;
-use crate::render::GeneratedPage;
 use crate::render::typography::smart;
+use crate::render::{GeneratedPage, Theme};
 
 use super::ClaimRecord;
 use super::data::DataFile;
@@ -43,16 +45,12 @@ fn data_links(c: &ClaimRecord) -> String {
     format!("<div class=\"ledger-data\">from {}</div>", links.join(", "))
 }
 
-/// The claims ledger: one row per claim, failures first.
-pub fn ledger(claims: &[ClaimRecord]) -> GeneratedPage {
-    ledger_with(claims, None).0
-}
-
-/// [`ledger`] with each row drawn by the theme's `ledger_row.html` (the `ledger_row` macro), and
-/// the errors of that template (each such row drawn built in instead).
+/// The claims ledger: one row per claim, failures first, each drawn by the theme's
+/// `ledger_row.html` (the `ledger_row` macro); and the errors of that template (a book's override
+/// that fails is reported, and the built-in template draws the row).
 pub fn ledger_with(
     claims: &[ClaimRecord],
-    theme: Option<&crate::render::Theme>,
+    theme: &Theme,
 ) -> (GeneratedPage, Vec<crate::diagnostic::Diagnostic>) {
     let mut diagnostics = Vec::new();
     let failing = claims.iter().filter(|c| !c.holds).count();
@@ -93,17 +91,14 @@ pub fn ledger_with(
                 chapter = escape(&c.chapter),
             ));
         }
-        match theme.map(|t| t.render("ledger_row.html", &ledger_row_context(c))) {
-            Some(Ok(row)) => {
-                html.push_str(row.trim());
-                html.push('\n');
-            }
-            Some(Err(d)) => {
-                diagnostics.push(d);
-                html.push_str(&ledger_row(c));
-            }
-            None => html.push_str(&ledger_row(c)),
-        }
+        let row = draw(
+            theme,
+            "ledger_row.html",
+            &ledger_row_context(c),
+            &mut diagnostics,
+        );
+        html.push_str(row.trim());
+        html.push('\n');
     }
     html.push_str("</tbody></table></div>\n");
     (page("Claims ledger", LEDGER_PATH, html), diagnostics)
@@ -133,113 +128,105 @@ fn ledger_row_context(c: &ClaimRecord) -> tera::Context {
     ctx
 }
 
-/// A ledger row without a theme: what `ledger_row.html` draws.
-fn ledger_row(c: &ClaimRecord) -> String {
-    let class = if c.holds {
-        "verdict-holds"
-    } else {
-        "verdict-fails"
-    };
-    let verdict = c.verdict();
-    // Each side stays on one line; the operator and tolerance may wrap between them.
-    let mut values = format!(
-        "<span class=\"ledger-side\">{}</span> {} <span class=\"ledger-side\">{}</span>",
-        escape(&c.lhs),
-        escape(&c.op),
-        escape(&c.rhs)
-    );
-    if let Some(t) = &c.tolerance {
-        values.push_str(&format!(
-            " <span class=\"ledger-tol\">± {}</span>",
-            escape(t)
-        ));
-    }
-    if let Some(cause) = &c.not_evaluated {
-        values = format!(
-            "<span class=\"ledger-cause\">{}</span>",
-            escape(&cause.to_string())
-        );
-    }
-    values.push_str(&data_links(c));
-    let kind = if c.kind == super::ClaimKind::Refute {
-        "<span class=\"claim-kind\">refute</span> "
-    } else {
-        ""
-    };
-    format!(
-        "<tr class=\"{row}\"><td class=\"{class}\">{verdict}</td><td class=\"ledger-words\">{kind}<a href=\"{page}#{id}\">{words}</a></td><td class=\"ledger-values\">{values}</td></tr>\n",
-        row = if c.holds { "" } else { "fails" },
-        page = escape(&c.page),
-        id = escape(&c.id),
-        words = escape(&smart(&c.words)),
-    )
+/// `template` drawn by `theme`; when a book's override of it fails, the failure is reported and
+/// the built-in template draws it.
+fn draw(
+    theme: &Theme,
+    template: &str,
+    ctx: &tera::Context,
+    diagnostics: &mut Vec<crate::diagnostic::Diagnostic>,
+) -> String {
+    theme.render(template, ctx).unwrap_or_else(|d| {
+        diagnostics.push(d);
+        Theme::builtin()
+            .and_then(|t| t.render(template, ctx).ok())
+            .unwrap_or_default()
+    })
 }
 
-/// The data-sources appendix, generated from the loaded data files.
-pub fn sources(files: &[DataFile]) -> GeneratedPage {
-    let mut html = String::from(
-        "<h1 id=\"data-sources\"><a class=\"header\" href=\"#data-sources\">Data sources</a></h1>\n<p>Every figure the book computes with comes from the files in <code>data/</code>. Each entry lists the figures as written and the pages they were read from; notes say where a figure is uncertain or sources disagree.</p>\n",
-    );
-    for file in files {
-        html.push_str(&format!(
-            "<h2 id=\"{n}\"><a class=\"header\" href=\"#{n}\"><code>{n}</code> ({f})</a></h2>\n",
-            n = escape(&file.name),
-            f = escape(&file.rel.display().to_string())
-        ));
-        for e in &file.entries {
-            let anchor = format!("{}-{}", file.name, e.id);
-            html.push_str(&format!(
-                "<h3 id=\"{a}\"><a class=\"header\" href=\"#{a}\">{name}</a> <code>{file}.{id}</code></h3>\n",
-                a = escape(&anchor),
-                name = escape(&smart(&e.name)),
-                file = escape(&file.name),
-                id = escape(&e.id)
-            ));
-            if !e.figures.is_empty() {
-                html.push_str("<div class=\"table-wrap\"><table class=\"data-table\"><tbody>\n");
-                for (k, v) in &e.figures {
-                    // Each figure is a target of its own (`#hardware-h100.hbm.bandwidth`), so a
-                    // traced value or a claim links to the line it was read from.
-                    html.push_str(&format!(
-                        "<tr id=\"{}\"><td><code>{}</code></td><td class=\"num\">{}</td></tr>\n",
-                        escape(&figure_anchor(&file.name, &e.id, k)),
-                        crate::html::breakable_name(k),
-                        escape(v)
-                    ));
-                }
-                html.push_str("</tbody></table></div>\n");
-            }
-            // Each page once (figures often share one), one per line, without the scheme.
-            let mut urls: Vec<&str> = Vec::new();
-            for s in &e.sources {
-                if !urls.contains(&s.as_str()) {
-                    urls.push(s);
-                }
-            }
-            if !urls.is_empty() {
-                html.push_str("<div class=\"data-sources\"><span class=\"data-sources-label\">Sources</span><ul>\n");
-                for u in urls {
-                    let shown = u
-                        .strip_prefix("https://")
-                        .or_else(|| u.strip_prefix("http://"))
-                        .unwrap_or(u);
-                    html.push_str(&format!(
-                        "<li><a href=\"{}\">{}</a></li>\n",
-                        escape(u),
-                        escape(shown.trim_end_matches('/'))
-                    ));
-                }
-                html.push_str("</ul></div>\n");
-            }
-            for n in &e.notes {
-                html.push_str(&format!(
-                    "<p class=\"data-note\"><em>Note:</em> {}</p>\n",
-                    escape(&smart(n))
-                ));
-            }
+/// One data file on the data-sources page, for `data_sources.html`.
+#[derive(Debug, Serialize)]
+struct FileView {
+    name: String,
+    rel: String,
+    entries: Vec<EntryView>,
+}
+
+/// One data entry: its anchor, name and id, its figures, the pages it was read from (each once,
+/// shown without the scheme) and its notes. Text, but for each figure's `key_html` (free to break
+/// after each `.` and `_`).
+#[derive(Debug, Serialize)]
+struct EntryView {
+    anchor: String,
+    name: String,
+    id: String,
+    figures: Vec<serde_json::Value>,
+    sources: Vec<serde_json::Value>,
+    notes: Vec<String>,
+}
+
+/// The data-sources appendix, generated from the loaded data files and drawn by the theme's
+/// `data_sources.html` (the `data_sources` macro, with the files as `files`); and the errors of
+/// that template.
+pub fn sources(
+    files: &[DataFile],
+    theme: &Theme,
+) -> (GeneratedPage, Vec<crate::diagnostic::Diagnostic>) {
+    let files: Vec<FileView> = files
+        .iter()
+        .map(|file| FileView {
+            name: file.name.clone(),
+            rel: file.rel.display().to_string(),
+            entries: file
+                .entries
+                .iter()
+                .map(|e| entry_view(&file.name, e))
+                .collect(),
+        })
+        .collect();
+    let mut ctx = tera::Context::new();
+    ctx.insert("files", &files);
+    let mut diagnostics = Vec::new();
+    let html = draw(theme, "data_sources.html", &ctx, &mut diagnostics);
+    let html = html.trim().to_string() + "\n";
+    (page("Data sources", SOURCES_PATH, html), diagnostics)
+}
+
+fn entry_view(file: &str, e: &super::data::DataEntry) -> EntryView {
+    // Each figure is a target of its own (`#hardware-h100.hbm.bandwidth`), so a traced value or a
+    // claim links to the line it was read from.
+    let figures = (e.figures.iter())
+        .map(|(k, v)| {
+            serde_json::json!({
+                "anchor": figure_anchor(file, &e.id, k),
+                "key_html": crate::html::breakable_name(k),
+                "value": v,
+            })
+        })
+        .collect();
+    let mut urls: Vec<&str> = Vec::new();
+    for s in &e.sources {
+        if !urls.contains(&s.as_str()) {
+            urls.push(s);
         }
     }
-    page("Data sources", SOURCES_PATH, html)
+    let sources = (urls.into_iter())
+        .map(|u| {
+            let shown = u
+                .strip_prefix("https://")
+                .or_else(|| u.strip_prefix("http://"))
+                .unwrap_or(u);
+            serde_json::json!({"href": u, "shown": shown.trim_end_matches('/')})
+        })
+        .collect();
+    EntryView {
+        anchor: format!("{file}-{}", e.id),
+        name: smart(&e.name),
+        id: e.id.clone(),
+        figures,
+        sources,
+        notes: e.notes.iter().map(|n| smart(n)).collect(),
+    }
 }
 
 /// The id of one figure's row on the data-sources page: `hardware-h100.hbm.bandwidth` for the

@@ -5,7 +5,8 @@
 //! The card is a native popover (`<button popovertarget>` and `<span popover>`): it opens by click,
 //! tap or keyboard and closes with Escape or a click elsewhere, with no script and nothing shown
 //! only on hover. A data figure's file and line (its provenance) can join the card through
-//! [`Trace::data`], one entry per record the expression names.
+//! [`Trace::data`], one entry per record the expression names. The button and card are drawn by
+//! the theme's `traced.html` from a [`TraceView`].
 
 use std::collections::HashSet;
 
@@ -124,12 +125,43 @@ pub fn base_units(value: &Value, registry: &Registry) -> Option<String> {
     Some(format!("{number} {unit}"))
 }
 
-/// The card's "Read from" row: each figure linked to its row on the data-sources page, with the
-/// file and line it was written at.
-fn figure_rows(figures: &[crate::calc::Figure], root: &str) -> String {
+/// A traced value as the theme's `traced.html` (the `traced_value` macro) draws it: the shown
+/// value as a button, and its card: the expression, the value in base units, the data entries
+/// named and the data figures read (each linked to the data-sources page). All text; the template
+/// escapes it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TraceView {
+    /// The card's id, unique on the page.
+    pub id: String,
+    /// The button's class besides `traced` (`calc-inline`, `calc-value`, `claim-value`).
+    pub class: String,
+    pub shown: String,
+    pub expr: Option<String>,
+    pub base: Option<String>,
+    pub data: Vec<TraceLink>,
+    pub figures: Vec<TraceLink>,
+}
+
+/// A link on a trace card: `name` to `href`, and (for a figure) the file and line it was read at.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TraceLink {
+    pub href: String,
+    pub name: String,
+    pub at: Option<String>,
+}
+
+/// `shown` as a button opening its trace card, as a [`TraceView`].
+pub fn trace_view(shown: &str, class: &str, trace: &Trace, registry: &Registry) -> TraceView {
+    let sources = super::pages::SOURCES_PATH;
+    let data = (trace.data.iter())
+        .map(|d| TraceLink {
+            href: format!("{}{sources}#{}", trace.root, d.anchor()),
+            name: d.name(),
+            at: None,
+        })
+        .collect();
     let mut seen: Vec<&crate::calc::Figure> = Vec::new();
-    let links: Vec<String> = figures
-        .iter()
+    let figures = (trace.figures.iter())
         .filter(|f| {
             let fresh = !seen.contains(f);
             seen.push(f);
@@ -144,69 +176,22 @@ fn figure_rows(figures: &[crate::calc::Figure], root: &str) -> String {
                 Some((entry, field)) => super::pages::figure_anchor(&stem, entry, field),
                 None => format!("{stem}-{}", f.path),
             };
-            format!(
-                "<a class=\"data-ref\" href=\"{}{}#{}\">{}.{}</a> <span class=\"claim-data-at\">{}:{}</span>",
-                escape(root),
-                super::pages::SOURCES_PATH,
-                escape(&anchor),
-                escape(&stem),
-                escape(&f.path),
-                escape(&f.file),
-                f.line
-            )
+            TraceLink {
+                href: format!("{}{sources}#{anchor}", trace.root),
+                name: format!("{stem}.{}", f.path),
+                at: Some(format!("{}:{}", f.file, f.line)),
+            }
         })
         .collect();
-    format!(
-        "<span class=\"trace-row\"><span class=\"trace-label\">Read from</span> {}</span>",
-        links.join(", ")
-    )
-}
-
-/// `shown` as a button opening its trace card, and the card.
-pub fn traced(shown: &str, class: &str, trace: &Trace, registry: &Registry) -> String {
-    let mut card = String::new();
-    if let Some(e) = trace.expr {
-        card.push_str(&format!(
-            "<span class=\"trace-row\"><span class=\"trace-label\">Expression</span> <code>{}</code></span>",
-            escape(e.trim())
-        ));
+    TraceView {
+        id: trace.id.clone(),
+        class: class.to_string(),
+        shown: shown.to_string(),
+        expr: trace.expr.map(|e| e.trim().to_string()),
+        base: trace.value.and_then(|v| base_units(v, registry)),
+        data,
+        figures,
     }
-    if let Some(base) = trace.value.and_then(|v| base_units(v, registry)) {
-        card.push_str(&format!(
-            "<span class=\"trace-row\"><span class=\"trace-label\">In base units</span> {}</span>",
-            escape(&base)
-        ));
-    }
-    if !trace.data.is_empty() {
-        let links: Vec<String> = trace
-            .data
-            .iter()
-            .map(|d| {
-                format!(
-                    "<a class=\"data-ref\" href=\"{}sources.html#{}\">{}</a>",
-                    escape(trace.root),
-                    escape(&d.anchor()),
-                    escape(&d.name())
-                )
-            })
-            .collect();
-        card.push_str(&format!(
-            "<span class=\"trace-row\"><span class=\"trace-label\">Data</span> {}</span>",
-            links.join(", ")
-        ));
-    }
-    if !trace.figures.is_empty() {
-        card.push_str(&figure_rows(trace.figures, trace.root));
-    }
-    if card.is_empty() {
-        card.push_str("<span class=\"trace-row\">A number written in the text.</span>");
-    }
-    format!(
-        "<button type=\"button\" class=\"{class} traced\" popovertarget=\"{id}\">{shown}</button>\
-         <span class=\"trace-card\" id=\"{id}\" popover>{card}</span>",
-        id = escape(&trace.id),
-        shown = escape(shown),
-    )
 }
 
 /// Links each data entry's name in a highlighted calc line (`hardware` `.` `h100` as separate

@@ -121,8 +121,8 @@ fn preprocess_inner(root: &Path, src_rel: &Path, mut book: Book) -> Preprocessed
         &sources,
     ));
 
-    // Claim boxes come from the default theme's claim.html, as in `calcbook build`.
-    let theme = crate::render::Theme::load(Path::new(""), Path::new("templates")).ok();
+    // Cells are drawn by the default theme's templates, as in `calcbook build`.
+    let theme = crate::render::Theme::builtin();
     let mut claims = Vec::new();
     for_each_chapter(&mut book.items, &mut |md| {
         let Some(path) = md.source_path.clone().or_else(|| md.path.clone()) else {
@@ -130,7 +130,7 @@ fn preprocess_inner(root: &Path, src_rel: &Path, mut book: Book) -> Preprocessed
         };
         let chapter = chapter_for(root, src_rel, md, &path, &mut sources);
         let mut notebook = ChapterNotebook::new(prelude.clone(), &chapter, &sources);
-        if let Some(theme) = &theme {
+        if let Some(theme) = theme {
             notebook = notebook.with_theme(theme);
         }
         let mut cells = MdbookCells { notebook };

@@ -315,6 +315,59 @@ pub fn assemble_cached(
     (site, diags)
 }
 
+/// What [`assemble`] reports about a book, found without templating a page (`check`): the
+/// chapters' Markdown diagnostics, `src/404.md`'s, unreadable static files, bad redirects and
+/// additional files, and every in-book link checked against the pages' ids and the files the site
+/// would hold. Errors that only drawing shows (a template of the book's that parses but fails on
+/// its data) are left to `build`.
+pub fn check_without_pages(
+    book: &Book,
+    theme: Option<&Theme>,
+    chapters: &[RenderedChapter],
+    generated: &[GeneratedPage],
+) -> Vec<Diagnostic> {
+    let mut diags: Vec<Diagnostic> = Vec::new();
+    for rc in chapters {
+        for d in &rc.markdown.diagnostics {
+            diags.push(locate(rc.chapter, d.clone()));
+        }
+    }
+    // The files a build writes besides the pages, by name: links check only that they exist.
+    let mut site = Site::default();
+    let pages = chapters.iter().map(|rc| rc.chapter.out_path.as_str());
+    for path in pages.chain(generated.iter().map(|g| g.path.as_str())) {
+        site.add(path, Vec::new());
+    }
+    if !site.files.is_empty() {
+        site.add("index.html", Vec::new());
+    }
+    for name in ["toc.js", "toc.html", "print.html", "404.html"] {
+        site.add(name, Vec::new());
+    }
+    if book.config.html().search.enable {
+        site.add("searchindex.js", Vec::new());
+    }
+    for path in theme.iter().flat_map(|t| t.assets.keys()) {
+        site.add(path.as_str(), Vec::new());
+    }
+    not_found_content(book, &mut diags);
+    for rel in &book.static_files {
+        let limit = crate::book::fs::limits().max_file_bytes;
+        let src = book.config.book.src.join(rel);
+        match crate::book::fs::read_bytes(&book.root, &src, limit) {
+            Ok(_) => site.add(source_url(rel), Vec::new()),
+            Err(e) => diags.push(
+                Diagnostic::error(Code::UnreadableFile, format!("cannot read: {e}")).with_file(src),
+            ),
+        }
+    }
+    let html_config = book.config.html();
+    write_redirects(&mut site, &html_config, &mut diags);
+    copy_additional_files(book, &html_config, &mut site, &mut diags);
+    diags.extend(check_links(chapters, generated, &site));
+    diags
+}
+
 /// `additional-css` and `additional-js` files, relative to the book root, are copied to the same
 /// place in the output (unless the source folder already put them there).
 fn copy_additional_files(

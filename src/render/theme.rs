@@ -31,6 +31,18 @@ pub const DEFAULT_FILES: &[(&str, &[u8])] = &[
     ),
     ("table.html", include_bytes!("../../templates/table.html")),
     (
+        "calc_block.html",
+        include_bytes!("../../templates/calc_block.html"),
+    ),
+    ("error.html", include_bytes!("../../templates/error.html")),
+    ("figure.html", include_bytes!("../../templates/figure.html")),
+    ("inline.html", include_bytes!("../../templates/inline.html")),
+    ("traced.html", include_bytes!("../../templates/traced.html")),
+    (
+        "data_sources.html",
+        include_bytes!("../../templates/data_sources.html"),
+    ),
+    (
         "contents.html",
         include_bytes!("../../templates/contents.html"),
     ),
@@ -69,6 +81,9 @@ pub struct Theme {
     /// Changes whenever any template or asset does: a page rendered with an equal key and equal
     /// inputs is the same page.
     pub key: u64,
+    /// The book's templates folder holds a template that is not the built-in one: only drawing
+    /// the pages tests it.
+    pub own_templates: bool,
 }
 
 impl Theme {
@@ -80,6 +95,7 @@ impl Theme {
             .map(|(name, bytes)| (name.to_string(), bytes.to_vec()))
             .collect();
         let mut diags = Vec::new();
+        let mut own_templates = false;
         if override_dir.is_dir() {
             for entry in WalkDir::new(override_dir)
                 .sort_by_file_name()
@@ -102,6 +118,9 @@ impl Theme {
                 let limit = crate::book::fs::limits().max_file_bytes;
                 match crate::book::fs::read_bytes(override_dir, rel, limit) {
                     Ok(bytes) => {
+                        // A template the same as the built-in one is not the book's own.
+                        own_templates |= name.ends_with(".html")
+                            && files.get(&name).is_none_or(|built_in| *built_in != bytes);
                         files.insert(name, bytes);
                     }
                     Err(e) => diags.push(
@@ -167,6 +186,7 @@ impl Theme {
             folder: override_rel.to_path_buf(),
             asset_paths,
             key: key.0,
+            own_templates,
         };
         if diags.is_empty()
             && let Err(e) = tera.add_raw_templates(templates)
@@ -178,6 +198,15 @@ impl Theme {
         } else {
             Err(diags)
         }
+    }
+
+    /// The default theme alone, loaded once: it draws a standalone figure or table, and a cell
+    /// whose template a book overrides with one that fails (the failure is reported).
+    pub fn builtin() -> Option<&'static Theme> {
+        static BUILTIN: std::sync::OnceLock<Option<Theme>> = std::sync::OnceLock::new();
+        BUILTIN
+            .get_or_init(|| Theme::load(Path::new(""), Path::new("templates")).ok())
+            .as_ref()
     }
 
     /// Renders `template` under the guard's limits (see `template_guard`); an error is located

@@ -19,6 +19,7 @@ mod check;
 mod course;
 mod data;
 mod engine_calc;
+mod evaluate;
 mod hardening;
 mod incremental;
 mod mdbook_compat;
