@@ -31,7 +31,7 @@ pub mod serve;
 pub use diagnostic::{Diagnostic, Severity, Sources};
 pub use pipeline::{
     Evaluated, LINK_CODES, RenderCache, RenderOptions, Rendered, destination, links_as_errors,
-    protected_paths, render_book, render_book_cached, render_book_with,
+    protected_paths, render_book, render_book_cached, render_book_into, render_book_with,
 };
 pub use render::Site;
 

@@ -20,6 +20,7 @@ use crate::{book, calc, engine, notebook};
 /// A book rendered in memory, with everything found wrong along the way.
 pub struct Rendered {
     pub book: book::Book,
+    /// The output files; empty when they went to a sink ([`render_book_into`]).
     pub site: Site,
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -171,9 +172,31 @@ pub fn render_book_cached(
 ) -> Result<(Rendered, Evaluated), Diagnostic> {
     // Threads with deep stacks for the whole book, rather than one per calc statement; chapters
     // and pages are spread over them.
+    let open = |_: &book::Book| render::sink::Collect::default();
+    let (mut rendered, evaluated, collected) = match calc::big_stack_pool() {
+        Some(pool) => pool.install(|| render_book_inner(root, options, cache, open))?,
+        None => calc::with_big_stack(|| render_book_inner(root, options, cache, open))?,
+    };
+    rendered.site = collected.into_site();
+    Ok((rendered, evaluated))
+}
+
+/// As [`render_book_with`], handing every output file to a sink as soon as it is made rather than
+/// collecting them in memory (`build`: each page goes to disk from the thread that templated it).
+/// `open` makes the sink once the book is loaded, since where the files go depends on book.toml;
+/// the sink is returned with the book, whose [`Rendered::site`] is then empty.
+pub fn render_book_into<S: render::SiteSink + Send>(
+    root: &Path,
+    options: &RenderOptions,
+    open: impl FnOnce(&book::Book) -> S + Send,
+) -> Result<(Rendered, Evaluated, S), Diagnostic> {
+    let mut cache = RenderCache {
+        pages: site::PageCache::one_shot(),
+        ..RenderCache::default()
+    };
     match calc::big_stack_pool() {
-        Some(pool) => pool.install(|| render_book_inner(root, options, cache)),
-        None => calc::with_big_stack(|| render_book_inner(root, options, cache)),
+        Some(pool) => pool.install(|| render_book_inner(root, options, &mut cache, open)),
+        None => calc::with_big_stack(|| render_book_inner(root, options, &mut cache, open)),
     }
 }
 
@@ -261,13 +284,15 @@ fn data_key(dir: &Path) -> u64 {
     hasher.finish()
 }
 
-fn render_book_inner(
+fn render_book_inner<S: render::SiteSink>(
     root: &Path,
     options: &RenderOptions,
     cache: &mut RenderCache,
-) -> Result<(Rendered, Evaluated), Diagnostic> {
+    open: impl FnOnce(&book::Book) -> S,
+) -> Result<(Rendered, Evaluated, S), Diagnostic> {
     cache.timings.start();
     let mut book = book::load_reusing(root, &mut cache.files)?;
+    let sink = open(&book);
     cache.timings.lap("load");
     let mut diagnostics = book.diagnostics.clone();
     let _ = calc::budget::begin(
@@ -370,27 +395,24 @@ fn render_book_inner(
         generated.push(page);
     }
     cache.timings.lap("collect");
-    let site = match theme {
-        Some(theme) => {
-            let (mut site, diags) = site::assemble_cached(
-                &book,
-                theme,
-                &chapters,
-                &generated,
-                site::AssembleOptions {
-                    live_reload: options.live_reload,
-                    whole_book: !options.without_whole_book,
-                },
-                &mut cache.pages,
-            );
-            diagnostics.extend(diags);
-            for (path, bytes) in extra_files {
-                site.add_shared(path, bytes);
-            }
-            site
+    if let Some(theme) = theme {
+        let assembled = site::assemble_into(
+            &book,
+            theme,
+            &chapters,
+            &generated,
+            site::AssembleOptions {
+                live_reload: options.live_reload,
+                whole_book: !options.without_whole_book,
+            },
+            &mut cache.pages,
+            &sink,
+        );
+        diagnostics.extend(assembled);
+        for (path, bytes) in extra_files {
+            sink.put(&path, bytes);
         }
-        None => Site::default(),
-    };
+    }
     drop(chapters);
     // The assembly's own stages replace one "assemble" lap.
     cache.timings.stages.append(&mut cache.pages.timings.stages);
@@ -405,10 +427,11 @@ fn render_book_inner(
     Ok((
         Rendered {
             book,
-            site,
+            site: Site::default(),
             diagnostics,
         },
         Evaluated { claims, data },
+        sink,
     ))
 }
 

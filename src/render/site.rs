@@ -1,6 +1,8 @@
-//! The whole site in memory: every page, the print page, the 404 page, the search index, the theme's
-//! assets and the book's static files, as (output path → bytes). Writing it to disk is a separate
-//! step ([`crate::output`]), so `check` can render without writing and `serve` can compare.
+//! The whole site: every page, the print page, the 404 page, the search index, the theme's assets
+//! and the book's static files, as (output path → bytes), each handed to a [`SiteSink`] as soon as
+//! it is made: a [`Site`] in memory (so `check` can render without writing and `serve` can
+//! compare) or `build`'s staging folder ([`crate::output::Staging`]), pages from the threads that
+//! template them.
 //!
 //! Pages do not carry the table of contents: it is rendered once into `toc.js`, which every page
 //! loads to fill its sidebar, and into `toc.html` for readers without JavaScript (mdBook 0.5's
@@ -15,6 +17,7 @@ use serde::Serialize;
 
 use super::html_options;
 use super::markdown::{self, PageLink, RenderedMarkdown};
+use super::sink::{SiteSink, Tracked};
 use super::theme::Theme;
 use crate::book::html_config::HtmlConfig;
 use crate::book::{Book, Chapter, SummaryItem};
@@ -125,11 +128,26 @@ pub struct PageCache {
     pub rendered: Vec<String>,
     /// How long the last assembly's stages took.
     pub timings: crate::pipeline::Timings,
+    /// The cache serves one assembly only (`build`): a page goes to the sink and is not kept,
+    /// so that the book is never held whole.
+    one_shot: bool,
+}
+
+impl PageCache {
+    /// A cache for a single assembly, which keeps no page once it is handed over.
+    pub fn one_shot() -> PageCache {
+        PageCache {
+            one_shot: true,
+            ..PageCache::default()
+        }
+    }
 }
 
 struct CachedPage {
     key: u64,
-    html: Arc<Vec<u8>>,
+    /// The page; not kept by a [`PageCache::one_shot`] cache (but for the first page, which
+    /// `index.html` may copy).
+    html: Option<Arc<Vec<u8>>>,
     /// The page's entries of the search index, as JSON objects joined by commas.
     search: String,
     /// The page's content as the print page shows it ([`super::print::for_print`]), under a key of
@@ -191,11 +209,27 @@ pub fn assemble_cached(
     options: AssembleOptions,
     cache: &mut PageCache,
 ) -> (Site, Vec<Diagnostic>) {
+    let collect = super::sink::Collect::default();
+    let diags = assemble_into(book, theme, chapters, generated, options, cache, &collect);
+    (collect.into_site(), diags)
+}
+
+/// As [`assemble_cached`], handing every file to `sink` as soon as it is made (pages from the
+/// threads that template them) rather than collecting the site.
+pub fn assemble_into(
+    book: &Book,
+    theme: &Theme,
+    chapters: &[RenderedChapter],
+    generated: &[GeneratedPage],
+    options: AssembleOptions,
+    cache: &mut PageCache,
+    sink: &dyn SiteSink,
+) -> Vec<Diagnostic> {
     let AssembleOptions {
         live_reload,
         whole_book,
     } = options;
-    let mut site = Site::default();
+    let site = Tracked::new(sink);
     let mut diags: Vec<Diagnostic> = Vec::new();
     for rc in chapters {
         for d in &rc.markdown.diagnostics {
@@ -255,16 +289,11 @@ pub fn assemble_cached(
             number: "",
         }))
         .collect();
-    if let Some(d) = template_pages(theme, &frame, &inputs, cache) {
+    if let Some(d) = template_pages(theme, &frame, &inputs, cache, &site) {
         diags.push(d);
     }
     cache.timings.lap("pages");
-    for input in &inputs {
-        if let Some(page) = cache.pages.get(input.path) {
-            site.add_shared(input.path, Arc::clone(&page.html));
-        }
-    }
-    if let Some(d) = add_index(&mut site, theme, &frame, &inputs) {
+    if let Some(d) = add_index(&site, theme, &frame, &inputs, cache) {
         diags.push(d);
     }
     let base_toc = build_toc(&book.summary.items, generated);
@@ -277,7 +306,7 @@ pub fn assemble_cached(
     }
     cache.timings.lap("contents");
     if whole_book {
-        add_whole_book_files(&mut site, theme, &frame, &inputs, cache, &mut diags);
+        add_whole_book_files(&site, theme, &frame, &inputs, cache, &mut diags);
     }
 
     match not_found_page(book, theme, &frame, &mut diags, cache) {
@@ -307,12 +336,12 @@ pub fn assemble_cached(
         }
     }
 
-    write_redirects(&mut site, &html_config, &mut diags);
-    copy_additional_files(book, &html_config, &mut site, &mut diags);
+    write_redirects(&site, &html_config, &mut diags);
+    copy_additional_files(book, &html_config, &site, &mut diags);
     cache.timings.lap("files");
     diags.extend(check_links(chapters, generated, &site));
     cache.timings.lap("links");
-    (site, diags)
+    diags
 }
 
 /// `additional-css` and `additional-js` files, relative to the book root, are copied to the same
@@ -320,12 +349,12 @@ pub fn assemble_cached(
 fn copy_additional_files(
     book: &Book,
     html: &HtmlConfig,
-    site: &mut Site,
+    site: &Tracked,
     diags: &mut Vec<Diagnostic>,
 ) {
     for rel in html.additional_css.iter().chain(&html.additional_js) {
         let out = source_url(rel);
-        if site.files.contains_key(&out) {
+        if site.contains(&out) {
             continue;
         }
         if !crate::book::is_contained(rel) {
@@ -409,7 +438,7 @@ fn not_found_content(book: &Book, diags: &mut Vec<Diagnostic>) -> Option<String>
 
 /// `[output.html.redirect]`: a page at each old path sends readers to the new one. Entries with a
 /// `#fragment` map that fragment of the old page; a page the book itself writes is never replaced.
-fn write_redirects(site: &mut Site, html: &HtmlConfig, diags: &mut Vec<Diagnostic>) {
+fn write_redirects(site: &Tracked, html: &HtmlConfig, diags: &mut Vec<Diagnostic>) {
     // Old page → (where it went, its fragments' new places).
     type Moved = (Option<String>, Vec<(String, String)>);
     let mut pages: BTreeMap<String, Moved> = BTreeMap::new();
@@ -430,7 +459,7 @@ fn write_redirects(site: &mut Site, html: &HtmlConfig, diags: &mut Vec<Diagnosti
         }
     }
     for (path, (target, fragments)) in pages {
-        if site.files.contains_key(&path) {
+        if site.contains(&path) {
             continue;
         }
         if !crate::output::is_safe_relative(&path) {
@@ -468,13 +497,15 @@ struct Frame<'a> {
     key: u64,
 }
 
-/// Templates the pages whose key changed, in parallel, into `cache`; forgets pages that went.
+/// Templates the pages whose key changed, in parallel, into `cache`, handing each to `site` as
+/// soon as it is made, then hands over the unchanged pages from `cache`; forgets pages that went.
 /// Returns the first template error.
 fn template_pages(
     theme: &Theme,
     frame: &Frame,
     inputs: &[PageInput],
     cache: &mut PageCache,
+    site: &Tracked,
 ) -> Option<Diagnostic> {
     use rayon::prelude::*;
     // Reading order for previous/next: chapters, then generated pages.
@@ -496,6 +527,7 @@ fn template_pages(
                 .is_none_or(|c| c.key != *key)
         })
         .collect();
+    let one_shot = cache.one_shot;
     let fresh: Vec<Result<(usize, CachedPage), Diagnostic>> = stale
         .par_iter()
         .map(|&(i, key)| {
@@ -513,17 +545,20 @@ fn template_pages(
             let root = "../".repeat(p.path.matches('/').count());
             let html = html_options::apply(&html, &root, p.source.map(String::as_str), frame.html);
             let search = super::search::entries(p.title, p.path, p.content);
+            let html = Arc::new(html.into_bytes());
+            site.add_shared(p.path, Arc::clone(&html));
             Ok((
                 i,
                 CachedPage {
                     key,
-                    html: Arc::new(html.into_bytes()),
+                    html: (!one_shot || i == 0).then_some(html),
                     search,
                     printed: None,
                 },
             ))
         })
         .collect();
+    let fresh_count = fresh.len();
     let mut first_error = None;
     for result in fresh {
         match result {
@@ -536,6 +571,15 @@ fn template_pages(
             }
         }
     }
+    // The pages templated before and unchanged since.
+    if fresh_count < inputs.len() {
+        let fresh: HashSet<&str> = cache.rendered.iter().map(String::as_str).collect();
+        for input in inputs.iter().filter(|p| !fresh.contains(p.path)) {
+            if let Some(html) = cache.pages.get(input.path).and_then(|p| p.html.clone()) {
+                site.add_shared(input.path, html);
+            }
+        }
+    }
     let live: HashSet<&str> = inputs.iter().map(|p| p.path).collect();
     cache.pages.retain(|path, _| live.contains(path.as_str()));
     first_error
@@ -544,7 +588,7 @@ fn template_pages(
 /// The files that hold the whole book, the search index and the print page, spliced from the
 /// pages' cached parts.
 fn add_whole_book_files(
-    site: &mut Site,
+    site: &Tracked,
     theme: &Theme,
     frame: &Frame,
     inputs: &[PageInput],
@@ -588,17 +632,18 @@ fn search_index(inputs: &[PageInput], cache: &PageCache) -> String {
 
 /// index.html: mdBook serves the first chapter there when no chapter is README.md.
 fn add_index(
-    site: &mut Site,
+    site: &Tracked,
     theme: &Theme,
     frame: &Frame,
     inputs: &[PageInput],
+    cache: &PageCache,
 ) -> Option<Diagnostic> {
-    if site.files.contains_key("index.html") {
+    if site.contains("index.html") {
         return None;
     }
     let first = inputs.first()?;
     if !first.path.contains('/') {
-        if let Some(bytes) = site.files.get(first.path).cloned() {
+        if let Some(bytes) = cache.pages.get(first.path).and_then(|p| p.html.clone()) {
             site.add_shared("index.html", bytes);
         }
         return None;
@@ -887,7 +932,7 @@ fn hash_of(value: &impl std::hash::Hash) -> u64 {
 fn check_links(
     chapters: &[RenderedChapter],
     generated: &[GeneratedPage],
-    site: &Site,
+    site: &Tracked,
 ) -> Vec<Diagnostic> {
     let mut ids: HashMap<&str, HashSet<&str>> = HashMap::new();
     for rc in chapters {
@@ -913,7 +958,7 @@ fn check_links(
 fn check_link(
     link: &PageLink,
     ids: &HashMap<&str, HashSet<&str>>,
-    site: &Site,
+    site: &Tracked,
 ) -> Option<Diagnostic> {
     let Some(page_ids) = ids.get(link.page.as_str()) else {
         if link
@@ -921,7 +966,7 @@ fn check_link(
             .split('#')
             .next()
             .is_some_and(|p| p.ends_with(".html"))
-            && site.files.contains_key(&link.page)
+            && site.contains(&link.page)
         {
             return None;
         }
