@@ -194,10 +194,14 @@ pub fn render_book_into<S: render::SiteSink + Send>(
         pages: site::PageCache::one_shot(),
         ..RenderCache::default()
     };
-    match calc::big_stack_pool() {
+    let rendered = match calc::big_stack_pool() {
         Some(pool) => pool.install(|| render_book_inner(root, options, &mut cache, open)),
         None => calc::with_big_stack(|| render_book_inner(root, options, &mut cache, open)),
+    };
+    if timings_wanted() {
+        eprintln!("render: {}", cache.timings);
     }
+    rendered
 }
 
 /// Fills `cache.prelude` for the book's data folder, unless it holds the prelude of the same

@@ -773,6 +773,7 @@ fn printed_contents<'c>(
     use rayon::prelude::*;
     let paths: Vec<&str> = inputs.iter().map(|p| p.path).collect();
     let paths_key = hash_of(&paths);
+    let paths: HashSet<&str> = paths.into_iter().collect();
     let stale: Vec<&PageInput> = inputs
         .iter()
         .filter(|p| {
