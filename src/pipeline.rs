@@ -295,7 +295,14 @@ fn render_book_inner<S: render::SiteSink>(
     open: impl FnOnce(&book::Book) -> S,
 ) -> Result<(Rendered, Evaluated, S), Diagnostic> {
     cache.timings.start();
-    let mut book = book::load_reusing(root, &mut cache.files)?;
+    // Tera's parse of the default theme is a good part of a small book's build: it runs while the
+    // book loads, and serves every book without a templates folder of its own.
+    let parse_default = cache.theme.is_none();
+    let (book, default_theme) = rayon::join(
+        || book::load_reusing(root, &mut cache.files),
+        || parse_default.then(|| render::Theme::load(Path::new(""), Path::new(""))),
+    );
+    let mut book = book?;
     let sink = open(&book);
     cache.timings.lap("load");
     let mut diagnostics = book.diagnostics.clone();
@@ -328,7 +335,11 @@ fn render_book_inner<S: render::SiteSink>(
     };
     let theme_key = tree_key(&theme_dir) ^ hash_of(&theme_rel);
     if cache.theme.as_ref().is_none_or(|(k, _)| *k != theme_key) {
-        cache.theme = match render::Theme::load(&theme_dir, &theme_rel) {
+        let loaded = match default_theme {
+            Some(Ok(theme)) if !theme_dir.is_dir() => Ok(theme),
+            _ => render::Theme::load(&theme_dir, &theme_rel),
+        };
+        cache.theme = match loaded {
             Ok(theme) => Some((theme_key, theme)),
             Err(diags) => {
                 diagnostics.extend(diags);

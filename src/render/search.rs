@@ -220,22 +220,29 @@ enum Text<'a> {
 }
 
 /// Appends `text` to `field` with each stretch of whitespace as one space, and none at the start.
+/// ASCII is classified by its byte; only other characters are decoded.
 fn push_text(field: &mut String, text: &str) {
-    let mut rest = text;
-    while !rest.is_empty() {
-        let space = rest
-            .find(|c: char| !c.is_whitespace())
-            .unwrap_or(rest.len());
-        if space > 0 {
+    let bytes = text.as_bytes();
+    let (mut word, mut i) = (0, 0);
+    while i < bytes.len() {
+        let (space, len) = match bytes[i] {
+            b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => (true, 1),
+            b if b.is_ascii() => (false, 1),
+            _ => {
+                let c = text[i..].chars().next().unwrap_or(' ');
+                (c.is_whitespace(), c.len_utf8())
+            }
+        };
+        if space {
+            field.push_str(&text[word..i]);
             if !field.is_empty() && !field.ends_with(' ') {
                 field.push(' ');
             }
-            rest = &rest[space..];
+            word = i + len;
         }
-        let word = rest.find(char::is_whitespace).unwrap_or(rest.len());
-        field.push_str(&rest[..word]);
-        rest = &rest[word..];
+        i += len;
     }
+    field.push_str(&text[word..]);
 }
 
 fn push_space(sections: &mut [Section], heading: bool) {
@@ -660,6 +667,32 @@ mod tests {
         for c in (0..0x3100).filter_map(char::from_u32) {
             let listed = c.is_whitespace() || SEPARATORS.contains(c);
             assert_eq!(is_separator(c), listed, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn text_runs_keep_words_and_fold_every_kind_of_whitespace_to_one_space() {
+        // The rule, a character at a time.
+        fn reference(field: &mut String, text: &str) {
+            for c in text.chars() {
+                if !c.is_whitespace() {
+                    field.push(c);
+                } else if !field.is_empty() && !field.ends_with(' ') {
+                    field.push(' ');
+                }
+            }
+        }
+        for (start, text) in [
+            ("", "  lead and trail  "),
+            ("a", " b\t\nc\u{b}\u{c}\rd"),
+            ("x ", "\u{a0}non\u{2003}ascii\u{85}spaces é ü 中文"),
+            ("", "\u{3000}"),
+            ("word", "joined"),
+        ] {
+            let (mut fast, mut slow) = (start.to_string(), start.to_string());
+            push_text(&mut fast, text);
+            reference(&mut slow, text);
+            assert_eq!(fast, slow, "{text:?}");
         }
     }
 

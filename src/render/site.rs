@@ -415,7 +415,7 @@ fn not_found_page(
         );
     }
     let html = theme.render("404.html", &ctx)?;
-    let page = html_options::apply(&html, &site_root, None, frame.html);
+    let page = html_options::apply(html, &site_root, None, frame.html);
     let page = Arc::new(page.into_bytes());
     cache.not_found = Some((key, Arc::clone(&page)));
     Ok(page)
@@ -543,7 +543,7 @@ fn template_pages(
             ctx.insert("next", &link(Some(i + 1)));
             let html = theme.render("page.html", &ctx)?;
             let root = "../".repeat(p.path.matches('/').count());
-            let html = html_options::apply(&html, &root, p.source.map(String::as_str), frame.html);
+            let html = html_options::apply(html, &root, p.source.map(String::as_str), frame.html);
             let search = super::search::entries(p.title, p.path, p.content);
             let html = Arc::new(html.into_bytes());
             site.add_shared(p.path, Arc::clone(&html));
@@ -664,7 +664,7 @@ fn add_index(
     ctx.insert("next", &next);
     match theme.render("page.html", &ctx) {
         Ok(html) => {
-            let html = html_options::apply(&html, "", first.source.map(String::as_str), frame.html);
+            let html = html_options::apply(html, "", first.source.map(String::as_str), frame.html);
             site.add("index.html", html);
             None
         }
@@ -726,7 +726,7 @@ fn print_page(
         // The page-level options go into the frame, around the pages' content rather than into it
         // (a chapter's own `</article>` is not the page's), and cost no pass over the book.
         let html = render_print(theme, frame, inputs, |i| &placeholders[i])?;
-        let html = html_options::apply(&html, "", None, frame.html);
+        let html = html_options::apply(html, "", None, frame.html);
         // A theme's print template that does not show each content once, in order, is run in full.
         let mut pieces = Vec::with_capacity(inputs.len() + 1);
         let mut rest = html.as_str();
@@ -759,7 +759,7 @@ fn print_page(
             Ok(out)
         }
         None => render_print(theme, frame, inputs, |i| printed[i])
-            .map(|html| html_options::apply(&html, "", None, frame.html)),
+            .map(|html| html_options::apply(html, "", None, frame.html)),
     }
 }
 
