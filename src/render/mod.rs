@@ -3,6 +3,7 @@
 
 pub mod html_options;
 pub mod markdown;
+pub mod part;
 pub mod print;
 pub mod search;
 pub mod sink;

@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use super::html_options;
 use super::markdown::{self, PageLink, RenderedMarkdown};
+use super::part::{Part, splice};
 use super::sink::{SiteSink, Tracked};
 use super::theme::Theme;
 use crate::book::html_config::HtmlConfig;
@@ -131,6 +132,9 @@ pub struct PageCache {
     /// The cache serves one assembly only (`build`): a page goes to the sink and is not kept,
     /// so that the book is never held whole.
     one_shot: bool,
+    /// The last search index and print page made, which the pages' [`Part::In`] shares point into.
+    last_search: Option<Arc<Vec<u8>>>,
+    last_print: Option<Arc<Vec<u8>>>,
 }
 
 impl PageCache {
@@ -149,11 +153,11 @@ struct CachedPage {
     /// `index.html` may copy).
     html: Option<Arc<Vec<u8>>>,
     /// The page's entries of the search index, as JSON objects joined by commas.
-    search: String,
+    search: Part,
     /// The page's content as the print page shows it ([`super::print::for_print`]), under a key of
     /// the book's page paths (links to other pages point inside the print page); made when the
     /// print page is, so that a `serve` rebuild that leaves it for later does not pay for it.
-    printed: Option<(u64, String)>,
+    printed: Option<(u64, Part)>,
 }
 
 /// One page to template: a chapter's or a generated one's.
@@ -552,7 +556,7 @@ fn template_pages(
                 CachedPage {
                     key,
                     html: (!one_shot || i == 0).then_some(html),
-                    search,
+                    search: Part::Own(search),
                     printed: None,
                 },
             ))
@@ -596,37 +600,45 @@ fn add_whole_book_files(
     diags: &mut Vec<Diagnostic>,
 ) {
     if frame.html.search.enable {
-        site.add("searchindex.js", search_index(inputs, cache));
+        site.add_shared("searchindex.js", search_index(inputs, cache));
     }
     cache.timings.lap("search");
     // On the print page every chapter shares one page: `print::for_print` gives each id its
     // page's prefix and points links between chapters inside the page.
     match print_page(theme, frame, inputs, cache) {
-        Ok(html) => site.add("print.html", html),
+        Ok(html) => site.add_shared("print.html", html),
         Err(d) => diags.push(d),
     }
     cache.timings.lap("print");
 }
 
-/// `searchindex.js`: every page's entries, in reading order.
-fn search_index(inputs: &[PageInput], cache: &PageCache) -> String {
-    let search: Vec<&str> = inputs
+/// `searchindex.js`: every page's entries, in reading order, written once in place (the index
+/// holds the whole book's text). Each page's entries then point into it ([`Part`]).
+fn search_index(inputs: &[PageInput], cache: &mut PageCache) -> Arc<Vec<u8>> {
+    let last = cache.last_search.take();
+    let pages: Vec<(&str, &[u8])> = inputs
         .iter()
-        .filter_map(|input| cache.pages.get(input.path))
-        .map(|page| page.search.as_str())
-        .filter(|entries| !entries.is_empty())
+        .filter_map(|input| Some((input.path, cache.pages.get(input.path)?)))
+        .map(|(path, page)| (path, page.search.bytes(last.as_deref().map(Vec::as_slice))))
+        .filter(|(_, entries)| !entries.is_empty())
         .collect();
-    // Written once in place: the index holds the whole book's text.
-    let size = search.iter().map(|p| p.len() + 1).sum::<usize>() + 64;
-    let mut index = String::with_capacity(size);
-    index.push_str("window.calcbookSearchIndex = {\"docs\":[");
-    for (i, entries) in search.iter().enumerate() {
-        if i > 0 {
-            index.push(',');
+    let entries: Vec<&[u8]> = pages.iter().map(|(_, e)| *e).collect();
+    let (index, ranges) = splice(
+        b"window.calcbookSearchIndex = {\"docs\":[",
+        &entries,
+        b",",
+        b"]};\n",
+    );
+    let paths: Vec<String> = pages.iter().map(|(path, _)| path.to_string()).collect();
+    let index = Arc::new(index);
+    if !cache.one_shot {
+        for (path, range) in paths.into_iter().zip(ranges) {
+            if let Some(page) = cache.pages.get_mut(&path) {
+                page.search = Part::In(range);
+            }
         }
-        index.push_str(entries);
+        cache.last_search = Some(Arc::clone(&index));
     }
-    index.push_str("]};\n");
     index
 }
 
@@ -716,7 +728,7 @@ fn print_page(
     frame: &Frame,
     inputs: &[PageInput],
     cache: &mut PageCache,
-) -> Result<String, Diagnostic> {
+) -> Result<Arc<Vec<u8>>, Diagnostic> {
     let outline: Vec<(&str, &str, &str)> =
         inputs.iter().map(|p| (p.title, p.path, p.number)).collect();
     let key = hash_of(&(frame.key, &outline));
@@ -744,32 +756,59 @@ fn print_page(
         cache.print = Some((key, spliceable.then_some(pieces)));
         cache.rendered.push("print.html".into());
     }
-    let printed = printed_contents(inputs, &mut cache.pages);
-    match cache.print.as_ref().and_then(|(_, p)| p.as_ref()) {
-        Some(pieces) => {
-            let size = pieces.iter().map(String::len).sum::<usize>()
-                + printed.iter().map(|p| p.len()).sum::<usize>();
-            let mut out = String::with_capacity(size);
-            for (i, piece) in pieces.iter().enumerate() {
-                out.push_str(piece);
-                if let Some(p) = printed.get(i) {
-                    out.push_str(p);
-                }
-            }
-            Ok(out)
+    refresh_printed(inputs, &mut cache.pages);
+    let last = cache.last_print.take();
+    let last_bytes = last.as_deref().map(Vec::as_slice);
+    let printed: Vec<&[u8]> = inputs
+        .iter()
+        .map(|p| {
+            let printed = cache.pages.get(p.path).and_then(|c| c.printed.as_ref());
+            printed.map_or(&b""[..], |(_, part)| part.bytes(last_bytes))
+        })
+        .collect();
+    let Some(pieces) = cache.print.as_ref().and_then(|(_, p)| p.as_ref()) else {
+        let text = |i: usize| std::str::from_utf8(printed[i]).unwrap_or_default();
+        let html = render_print(theme, frame, inputs, text)
+            .map(|html| Arc::new(html_options::apply(html, "", None, frame.html).into_bytes()));
+        drop(printed);
+        cache.last_print = last;
+        return html;
+    };
+    // The frame's pieces and the pages' contents in turn: a piece before each content, one after.
+    let mut out = Vec::with_capacity(
+        pieces.iter().map(String::len).sum::<usize>()
+            + printed.iter().map(|p| p.len()).sum::<usize>(),
+    );
+    let mut ranges = Vec::with_capacity(printed.len());
+    for (i, piece) in pieces.iter().enumerate() {
+        out.extend_from_slice(piece.as_bytes());
+        if let Some(p) = printed.get(i) {
+            let start = out.len();
+            out.extend_from_slice(p);
+            ranges.push(start..out.len());
         }
-        None => render_print(theme, frame, inputs, |i| printed[i])
-            .map(|html| html_options::apply(html, "", None, frame.html)),
     }
+    drop(printed);
+    let out = Arc::new(out);
+    if !cache.one_shot {
+        for (input, range) in inputs.iter().zip(ranges) {
+            if let Some((_, part)) = cache
+                .pages
+                .get_mut(input.path)
+                .and_then(|c| c.printed.as_mut())
+            {
+                *part = Part::In(range);
+            }
+        }
+        cache.last_print = Some(Arc::clone(&out));
+    }
+    Ok(out)
 }
 
 /// Every page's content as the print page shows it: ids made unique across pages, links kept
 /// inside the print page, calculations unfolded. Made anew only for pages templated since the last
 /// print page, or for all when a page came or went.
-fn printed_contents<'c>(
-    inputs: &[PageInput],
-    pages: &'c mut HashMap<String, CachedPage>,
-) -> Vec<&'c str> {
+fn refresh_printed(inputs: &[PageInput], pages: &mut HashMap<String, CachedPage>) {
     use rayon::prelude::*;
     let paths: Vec<&str> = inputs.iter().map(|p| p.path).collect();
     let paths_key = hash_of(&paths);
@@ -787,16 +826,9 @@ fn printed_contents<'c>(
         .collect();
     for (path, printed) in fresh {
         if let Some(page) = pages.get_mut(path) {
-            page.printed = Some((paths_key, printed));
+            page.printed = Some((paths_key, Part::Own(printed)));
         }
     }
-    inputs
-        .iter()
-        .map(|p| {
-            let printed = pages.get(p.path).and_then(|c| c.printed.as_ref());
-            printed.map_or("", |(_, text)| text.as_str())
-        })
-        .collect()
 }
 
 fn render_print<'a>(
