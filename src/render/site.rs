@@ -549,7 +549,12 @@ fn template_pages(
             let root = "../".repeat(p.path.matches('/').count());
             let html = html_options::apply(html, &root, p.source.map(String::as_str), frame.html);
             let search = super::search::entries(p.title, p.path, p.content);
-            let html = Arc::new(html.into_bytes());
+            let mut html = html.into_bytes();
+            if !one_shot {
+                // Kept until the page changes: not with the slack of the buffer Tera grew it in.
+                html.shrink_to_fit();
+            }
+            let html = Arc::new(html);
             site.add_shared(p.path, Arc::clone(&html));
             Ok((
                 i,

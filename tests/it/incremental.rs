@@ -248,9 +248,15 @@ fn spliced_whole_book_files_stay_those_of_a_fresh_build_across_saves() {
         ..RenderOptions::default()
     };
     let edits: [(&str, &str); 4] = [
-        ("src/c2.md", "# Gamma\n\nEdited text, longer than it was before.\n"),
+        (
+            "src/c2.md",
+            "# Gamma\n\nEdited text, longer than it was before.\n",
+        ),
         ("src/c0.md", "# Alpha\n\nA.\n"),
-        ("src/c4.md", "# Epsilon\n\nThe last chapter, now with a [link](c1.md).\n"),
+        (
+            "src/c4.md",
+            "# Epsilon\n\nThe last chapter, now with a [link](c1.md).\n",
+        ),
         (
             "src/SUMMARY.md",
             "# Summary\n\n- [Alpha](c0.md)\n- [Gamma](c2.md)\n- [Delta](c3.md)\n- [Epsilon](c4.md)\n",
