@@ -247,6 +247,35 @@ fn refresh_prelude(root: &Path, book: &book::Book, cache: &mut RenderCache) {
     cache.chapters.clear();
 }
 
+/// Fills `slot` with the theme of the templates folder `theme_dir` (`theme_rel` in the book) over
+/// the default one, unless it holds that theme already; `parsed_default` is the default theme when
+/// it was parsed while the book loaded. Returns what is wrong with a theme that does not load.
+fn refresh_theme(
+    theme_dir: &Path,
+    theme_rel: &Path,
+    parsed_default: Option<Result<render::Theme, Vec<Diagnostic>>>,
+    slot: &mut Option<(u64, render::Theme)>,
+) -> Vec<Diagnostic> {
+    let theme_key = tree_key(theme_dir) ^ hash_of(&theme_rel);
+    if slot.as_ref().is_some_and(|(k, _)| *k == theme_key) {
+        return Vec::new();
+    }
+    let loaded = match parsed_default {
+        Some(Ok(theme)) if !theme_dir.is_dir() => Ok(theme),
+        _ => render::Theme::load(theme_dir, theme_rel),
+    };
+    match loaded {
+        Ok(theme) => {
+            *slot = Some((theme_key, theme));
+            Vec::new()
+        }
+        Err(diags) => {
+            *slot = None;
+            diags
+        }
+    }
+}
+
 /// A key over every file under `dir` (names and bytes, symbolic links not followed): the
 /// templates folder, whose theme is loaded again only when it changes.
 fn tree_key(dir: &Path) -> u64 {
@@ -333,20 +362,12 @@ fn render_book_inner<S: render::SiteSink>(
         true => root.join(&theme_rel),
         false => PathBuf::new(),
     };
-    let theme_key = tree_key(&theme_dir) ^ hash_of(&theme_rel);
-    if cache.theme.as_ref().is_none_or(|(k, _)| *k != theme_key) {
-        let loaded = match default_theme {
-            Some(Ok(theme)) if !theme_dir.is_dir() => Ok(theme),
-            _ => render::Theme::load(&theme_dir, &theme_rel),
-        };
-        cache.theme = match loaded {
-            Ok(theme) => Some((theme_key, theme)),
-            Err(diags) => {
-                diagnostics.extend(diags);
-                None
-            }
-        };
-    }
+    diagnostics.extend(refresh_theme(
+        &theme_dir,
+        &theme_rel,
+        default_theme,
+        &mut cache.theme,
+    ));
     let theme = cache.theme.as_ref().map(|(_, theme)| theme);
 
     let prelude_key = cached.key;
