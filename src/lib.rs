@@ -5,8 +5,8 @@
 //! - [`book`] loads `book.toml`, `SUMMARY.md` and the chapter files.
 //! - [`calc`] is the unit-aware calculation language (no I/O).
 //! - [`engine`] is the hardware/model physics the calc language calls.
-//! - [`render`] turns chapters into HTML pages with Tera, in memory.
-//! - [`output`] writes the rendered site atomically.
+//! - [`render`] turns chapters into HTML pages with Tera, handing each file to a sink as it is made.
+//! - [`output`] writes the site into a staging folder as it is rendered and swaps it in atomically.
 //! - [`serve`] previews a book with live reload; [`check`] is the CI gate; [`explore`] is `eval`.
 //! - [`chart`] parses and draws charts; [`init`] writes a starter book.
 //! - [`diagnostic`] is the one error type every stage reports with.

@@ -6,8 +6,10 @@
 //! Markdown and templates the pages ([`crate::render`]). A [`RenderCache`] carries from one render
 //! to the next: the prelude under a key of the data files' bytes, each chapter's evaluated Markdown
 //! under a key of its text and place in the book, and each templated page under a key of its inputs
-//! ([`crate::render::site::PageCache`]). Writing is the caller's ([`crate::output`] for `build`,
-//! [`crate::serve::mirror`] for `serve`).
+//! ([`crate::render::site::PageCache`]). The files go to a [`crate::render::SiteSink`] as they are
+//! made: a [`Site`] in memory for `serve` and `check` ([`render_book_cached`]), which `serve` mirrors
+//! to disk ([`crate::serve::mirror`]); `build`'s staging folder ([`render_book_into`],
+//! [`crate::output::Staging`]), so that a build never holds the whole site.
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
