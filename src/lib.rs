@@ -7,8 +7,8 @@
 //! - [`engine`] is the hardware/model physics the calc language calls.
 //! - [`notebook`] evaluates a chapter's cells to values, claims and charts, which the theme's
 //!   templates draw; `check` stops after evaluating ([`evaluate_book`]).
-//! - [`render`] turns chapters into HTML pages with Tera, in memory.
-//! - [`output`] writes the rendered site atomically.
+//! - [`render`] turns chapters into HTML pages with Tera, handing each file to a sink as it is made.
+//! - [`output`] writes the site into a staging folder as it is rendered and swaps it in atomically.
 //! - [`serve`] previews a book with live reload; [`check`] is the CI gate; [`explore`] is `eval`.
 //! - [`chart`] parses and draws charts; [`init`] writes a starter book.
 //! - [`diagnostic`] is the one error type every stage reports with.
@@ -34,7 +34,7 @@ pub use diagnostic::{Diagnostic, Severity, Sources};
 pub use pipeline::{
     Checked, Evaluated, LINK_CODES, RenderCache, RenderOptions, Rendered, destination,
     evaluate_book, links_as_errors, protected_paths, render_book, render_book_cached,
-    render_book_with,
+    render_book_into, render_book_with,
 };
 pub use render::Site;
 

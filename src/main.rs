@@ -271,8 +271,14 @@ fn report(diags: &[Diagnostic], sources: &Sources) -> ExitCode {
 
 fn build(dir: &Path, dest: Option<&Path>) -> ExitCode {
     let started = std::time::Instant::now();
-    let (mut rendered, evaluated) =
-        match calcbook::render_book_with(dir, &calcbook::RenderOptions::default()) {
+    // Each file goes into the staging folder as soon as it is rendered; the folder is swapped in
+    // below only if the book has no errors, and removed otherwise (when `staging` is dropped).
+    let open = |book: &calcbook::book::Book| {
+        let dest = calcbook::destination(dir, book, dest);
+        calcbook::output::Staging::begin(&dest, &calcbook::protected_paths(book))
+    };
+    let (mut rendered, evaluated, staging) =
+        match calcbook::render_book_into(dir, &calcbook::RenderOptions::default(), open) {
             Ok(r) => r,
             Err(d) => return report(&[d], &Sources::new()),
         };
@@ -305,8 +311,7 @@ fn build(dir: &Path, dest: Option<&Path>) -> ExitCode {
         );
         return code;
     }
-    let protected = calcbook::protected_paths(&rendered.book);
-    if let Err(e) = calcbook::output::write_site(&rendered.site, &dest, &protected) {
+    if let Err(e) = staging.and_then(calcbook::output::Staging::commit) {
         eprintln!("error: {e}");
         return ExitCode::from(1);
     }

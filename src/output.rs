@@ -1,19 +1,21 @@
-//! Writing a rendered [`Site`] to disk, atomically and never destructively.
+//! Writing a rendered site to disk, atomically and never destructively.
 //!
-//! The site is written into a fresh temporary folder beside the destination, then swapped in with
-//! one atomic step (Linux: `renameat2(RENAME_EXCHANGE)`; elsewhere two renames, with recovery at the
+//! The site is written into a fresh staging folder beside the destination ([`Staging`], which
+//! `build` hands each file to as soon as it is rendered), then swapped in with one atomic step (Linux: `renameat2(RENAME_EXCHANGE)`; elsewhere two renames, with recovery at the
 //! next build if a kill falls between them), so a failed or interrupted build never leaves a
-//! half-written book or none at all. What killed builds left beside the destination is removed by
-//! the next build.
+//! half-written book or none at all: a staging folder that is not committed is removed. What
+//! killed builds left beside the destination is removed by the next build.
 //!
 //! Nothing that calcbook did not write is ever replaced: the destination may not be or contain the
 //! book's folders, nor lie inside its source, data or templates folders, nor be a file; and an
 //! existing folder is replaced only if it holds calcbook's [`MARKER`] file (or is empty).
 
+use std::collections::HashSet;
 use std::io;
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::render::Site;
+use crate::render::{Site, SiteSink};
 
 /// The file calcbook writes into every output folder; a folder without it is not replaced.
 pub const MARKER: &str = ".calcbook-output";
@@ -123,47 +125,125 @@ fn written_by_calcbook(dir: &Path) -> bool {
 /// Writes `site` to `dest`, replacing what was there only once the new book is complete.
 /// `protected` are the book's own folders, as [`check_destination`] takes them.
 pub fn write_site(site: &Site, dest: &Path, protected: &[PathBuf]) -> Result<(), WriteError> {
-    for path in site.files.keys() {
-        if !is_safe_relative(path) {
-            return Err(WriteError::PathEscapes(path.clone()));
-        }
+    if let Some(path) = site.files.keys().find(|p| !is_safe_relative(p)) {
+        return Err(WriteError::PathEscapes(path.clone()));
     }
-    let parent_of = |dest: &Path| {
-        dest.parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("."))
-    };
-    let name = dest
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "book".into());
-    // A kill between the two renames of the fallback swap leaves no destination but the old book
-    // beside it: put it back before anything is checked.
-    recover_leftovers(&parent_of(&absolute(dest)), &name, &absolute(dest));
-    let dest = check_destination(dest, protected)?;
-    let parent = parent_of(&dest);
-    std::fs::create_dir_all(&parent).map_err(|e| WriteError::Io(parent.clone(), e))?;
-    let pid = std::process::id();
-    let tmp = parent.join(format!(".{name}.calcbook-new-{pid}"));
-    let old = parent.join(format!(".{name}.calcbook-old-{pid}"));
-    let _ = std::fs::remove_dir_all(&tmp);
-    let result = write_tree(site, &tmp).and_then(|()| swap_in(&tmp, &dest, &old));
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&tmp);
+    let staging = Staging::begin(dest, protected)?;
+    for (path, bytes) in &site.files {
+        staging.put(path, Arc::clone(bytes));
     }
-    result
+    staging.commit()
 }
 
-fn write_tree(site: &Site, dir: &Path) -> Result<(), WriteError> {
-    std::fs::create_dir_all(dir).map_err(|e| WriteError::Io(dir.to_path_buf(), e))?;
-    for (path, bytes) in &site.files {
-        let full = dir.join(path);
-        if let Some(parent) = full.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| WriteError::Io(parent.to_path_buf(), e))?;
-        }
-        std::fs::write(&full, bytes.as_slice()).map_err(|e| WriteError::Io(full.clone(), e))?;
+/// A new book being written beside its destination, file by file and from any thread, then
+/// swapped in whole by [`Staging::commit`]. Dropped without a commit (the book had errors, the
+/// build failed or panicked), it is removed and the destination is left as it was.
+pub struct Staging {
+    dest: PathBuf,
+    /// The folder being written: `.NAME.calcbook-new-PID` beside the destination.
+    dir: PathBuf,
+    /// Where the fallback swap parks the previous book: `.NAME.calcbook-old-PID`.
+    old: PathBuf,
+    /// Folders made so far, so that a page in a known folder costs no `mkdir`.
+    folders: Mutex<HashSet<PathBuf>>,
+    /// The first write that failed; the others are not attempted and the commit fails with it.
+    failed: Mutex<Option<WriteError>>,
+    committed: bool,
+}
+
+impl Staging {
+    /// Checks that `dest` may receive the book (`protected` are the book's own folders, as
+    /// [`check_destination`] takes them) and makes the empty staging folder beside it.
+    pub fn begin(dest: &Path, protected: &[PathBuf]) -> Result<Staging, WriteError> {
+        let parent_of = |dest: &Path| {
+            dest.parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from("."))
+        };
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "book".into());
+        // A kill between the two renames of the fallback swap leaves no destination but the old
+        // book beside it: put it back before anything is checked.
+        recover_leftovers(&parent_of(&absolute(dest)), &name, &absolute(dest));
+        let dest = check_destination(dest, protected)?;
+        let parent = parent_of(&dest);
+        std::fs::create_dir_all(&parent).map_err(|e| WriteError::Io(parent.clone(), e))?;
+        let pid = std::process::id();
+        let dir = parent.join(format!(".{name}.calcbook-new-{pid}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).map_err(|e| WriteError::Io(dir.clone(), e))?;
+        Ok(Staging {
+            old: parent.join(format!(".{name}.calcbook-old-{pid}")),
+            folders: Mutex::new(HashSet::from([dir.clone()])),
+            dir,
+            dest,
+            failed: Mutex::default(),
+            committed: false,
+        })
     }
-    write_marker(dir)
+
+    /// The folder the book is being written into.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Writes one file into the staging folder; a failure is kept for [`Staging::commit`].
+    fn write(&self, path: &str, bytes: &[u8]) -> Result<(), WriteError> {
+        if !is_safe_relative(path) {
+            return Err(WriteError::PathEscapes(path.to_string()));
+        }
+        let full = self.dir.join(path);
+        if let Some(parent) = full.parent() {
+            let known = |folders: &Mutex<HashSet<PathBuf>>| {
+                let folders = folders.lock().unwrap_or_else(PoisonError::into_inner);
+                folders.contains(parent)
+            };
+            if !known(&self.folders) {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| WriteError::Io(parent.to_path_buf(), e))?;
+                let mut folders = self.folders.lock().unwrap_or_else(PoisonError::into_inner);
+                folders.insert(parent.to_path_buf());
+            }
+        }
+        std::fs::write(&full, bytes).map_err(|e| WriteError::Io(full, e))
+    }
+
+    /// Swaps the new book in, if every file was written; otherwise removes it and says why.
+    pub fn commit(mut self) -> Result<(), WriteError> {
+        let failed = self
+            .failed
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(e) = failed.take() {
+            return Err(e);
+        }
+        write_marker(&self.dir)?;
+        swap_in(&self.dir, &self.dest, &self.old)?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl SiteSink for Staging {
+    fn put(&self, path: &str, bytes: Arc<Vec<u8>>) {
+        let failed = || self.failed.lock().unwrap_or_else(PoisonError::into_inner);
+        if failed().is_some() {
+            return;
+        }
+        if let Err(e) = self.write(path, &bytes) {
+            failed().get_or_insert(e);
+        }
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
 }
 
 /// Marks `dir` as calcbook's output.
@@ -368,6 +448,54 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().contains("calcbook"))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    /// Every entry beside `dest` whose name says calcbook made it (staging or parked folders).
+    fn leftovers(parent: &Path) -> Vec<String> {
+        std::fs::read_dir(parent)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.contains("calcbook-"))
+            .collect()
+    }
+
+    #[test]
+    fn staging_dropped_without_a_commit_is_removed_and_the_old_book_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let book = dir.path().join("bk");
+        let dest = dir.path().join("out");
+        let mut site = Site::default();
+        site.add("a.html", "old");
+        write_site(&site, &dest, std::slice::from_ref(&book)).unwrap();
+        let staging = Staging::begin(&dest, std::slice::from_ref(&book)).unwrap();
+        staging.put("a.html", Arc::new(b"new".to_vec()));
+        staging.put("sub/b.html", Arc::new(b"new".to_vec()));
+        assert!(staging.dir().join("sub/b.html").is_file());
+        drop(staging);
+        assert_eq!(std::fs::read_to_string(dest.join("a.html")).unwrap(), "old");
+        assert!(!dest.join("sub").exists());
+        assert!(leftovers(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn a_failed_write_fails_the_commit_and_keeps_the_old_book() {
+        let dir = tempfile::tempdir().unwrap();
+        let book = dir.path().join("bk");
+        let dest = dir.path().join("out");
+        let mut site = Site::default();
+        site.add("a.html", "old");
+        write_site(&site, &dest, std::slice::from_ref(&book)).unwrap();
+        let staging = Staging::begin(&dest, std::slice::from_ref(&book)).unwrap();
+        staging.put("a.html", Arc::new(b"new".to_vec()));
+        staging.put("../escape.html", Arc::new(b"x".to_vec()));
+        staging.put("c.html", Arc::new(b"new".to_vec()));
+        assert!(
+            matches!(staging.commit(), Err(WriteError::PathEscapes(p)) if p == "../escape.html")
+        );
+        assert_eq!(std::fs::read_to_string(dest.join("a.html")).unwrap(), "old");
+        assert!(!dir.path().join("escape.html").exists());
+        assert!(leftovers(dir.path()).is_empty());
     }
 
     #[test]

@@ -9,8 +9,10 @@
 //! without templating a page. A [`RenderCache`] carries from one render
 //! to the next: the prelude under a key of the data files' bytes, each chapter's evaluated Markdown
 //! under a key of its text and place in the book, and each templated page under a key of its inputs
-//! ([`crate::render::site::PageCache`]). Writing is the caller's ([`crate::output`] for `build`,
-//! [`crate::serve::mirror`] for `serve`).
+//! ([`crate::render::site::PageCache`]). The files go to a [`crate::render::SiteSink`] as they are
+//! made: a [`Site`] in memory for `serve` and `check` ([`render_book_cached`]), which `serve` mirrors
+//! to disk ([`crate::serve::mirror`]); `build`'s staging folder ([`render_book_into`],
+//! [`crate::output::Staging`]), so that a build never holds the whole site.
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -23,6 +25,7 @@ use crate::{book, calc, engine, notebook};
 /// A book rendered in memory, with everything found wrong along the way.
 pub struct Rendered {
     pub book: book::Book,
+    /// The output files; empty when they went to a sink ([`render_book_into`]).
     pub site: Site,
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -174,10 +177,36 @@ pub fn render_book_cached(
 ) -> Result<(Rendered, Evaluated), Diagnostic> {
     // Threads with deep stacks for the whole book, rather than one per calc statement; chapters
     // and pages are spread over them.
-    match calc::big_stack_pool() {
-        Some(pool) => pool.install(|| render_book_inner(root, options, cache)),
-        None => calc::with_big_stack(|| render_book_inner(root, options, cache)),
+    let open = |_: &book::Book| render::sink::Collect::default();
+    let (mut rendered, evaluated, collected) = match calc::big_stack_pool() {
+        Some(pool) => pool.install(|| render_book_inner(root, options, cache, open))?,
+        None => calc::with_big_stack(|| render_book_inner(root, options, cache, open))?,
+    };
+    rendered.site = collected.into_site();
+    Ok((rendered, evaluated))
+}
+
+/// As [`render_book_with`], handing every output file to a sink as soon as it is made rather than
+/// collecting them in memory (`build`: each page goes to disk from the thread that templated it).
+/// `open` makes the sink once the book is loaded, since where the files go depends on book.toml;
+/// the sink is returned with the book, whose [`Rendered::site`] is then empty.
+pub fn render_book_into<S: render::SiteSink + Send>(
+    root: &Path,
+    options: &RenderOptions,
+    open: impl FnOnce(&book::Book) -> S + Send,
+) -> Result<(Rendered, Evaluated, S), Diagnostic> {
+    let mut cache = RenderCache {
+        pages: site::PageCache::one_shot(),
+        ..RenderCache::default()
+    };
+    let rendered = match calc::big_stack_pool() {
+        Some(pool) => pool.install(|| render_book_inner(root, options, &mut cache, open)),
+        None => calc::with_big_stack(|| render_book_inner(root, options, &mut cache, open)),
+    };
+    if timings_wanted() {
+        eprintln!("render: {}", cache.timings);
     }
+    rendered
 }
 
 /// Fills `cache.prelude` for the book's data folder, unless it holds the prelude of the same
@@ -223,6 +252,35 @@ fn refresh_prelude(root: &Path, book: &book::Book, cache: &mut RenderCache) {
     cache.chapters.clear();
 }
 
+/// Fills `slot` with the theme of the templates folder `theme_dir` (`theme_rel` in the book) over
+/// the default one, unless it holds that theme already; `parsed_default` is the default theme when
+/// it was parsed while the book loaded. Returns what is wrong with a theme that does not load.
+fn refresh_theme(
+    theme_dir: &Path,
+    theme_rel: &Path,
+    parsed_default: Option<Result<render::Theme, Vec<Diagnostic>>>,
+    slot: &mut Option<(u64, render::Theme)>,
+) -> Vec<Diagnostic> {
+    let theme_key = tree_key(theme_dir) ^ hash_of(&theme_rel);
+    if slot.as_ref().is_some_and(|(k, _)| *k == theme_key) {
+        return Vec::new();
+    }
+    let loaded = match parsed_default {
+        Some(Ok(theme)) if !theme_dir.is_dir() => Ok(theme),
+        _ => render::Theme::load(theme_dir, theme_rel),
+    };
+    match loaded {
+        Ok(theme) => {
+            *slot = Some((theme_key, theme));
+            Vec::new()
+        }
+        Err(diags) => {
+            *slot = None;
+            diags
+        }
+    }
+}
+
 /// A key over every file under `dir` (names and bytes, symbolic links not followed): the
 /// templates folder, whose theme is loaded again only when it changes.
 fn tree_key(dir: &Path) -> u64 {
@@ -264,13 +322,22 @@ fn data_key(dir: &Path) -> u64 {
     hasher.finish()
 }
 
-fn render_book_inner(
+fn render_book_inner<S: render::SiteSink>(
     root: &Path,
     options: &RenderOptions,
     cache: &mut RenderCache,
-) -> Result<(Rendered, Evaluated), Diagnostic> {
+    open: impl FnOnce(&book::Book) -> S,
+) -> Result<(Rendered, Evaluated, S), Diagnostic> {
     cache.timings.start();
-    let mut book = book::load_reusing(root, &mut cache.files)?;
+    // Tera's parse of the default theme is a good part of a small book's build: it runs while the
+    // book loads, and serves every book without a templates folder of its own.
+    let parse_default = cache.theme.is_none();
+    let (book, default_theme) = rayon::join(
+        || book::load_reusing(root, &mut cache.files),
+        || parse_default.then(|| render::Theme::load(Path::new(""), Path::new(""))),
+    );
+    let mut book = book?;
+    let sink = open(&book);
     cache.timings.lap("load");
     let mut diagnostics = book.diagnostics.clone();
     let _ = calc::budget::begin(
@@ -300,16 +367,12 @@ fn render_book_inner(
         true => root.join(&theme_rel),
         false => PathBuf::new(),
     };
-    let theme_key = tree_key(&theme_dir) ^ hash_of(&theme_rel);
-    if cache.theme.as_ref().is_none_or(|(k, _)| *k != theme_key) {
-        cache.theme = match render::Theme::load(&theme_dir, &theme_rel) {
-            Ok(theme) => Some((theme_key, theme)),
-            Err(diags) => {
-                diagnostics.extend(diags);
-                None
-            }
-        };
-    }
+    diagnostics.extend(refresh_theme(
+        &theme_dir,
+        &theme_rel,
+        default_theme,
+        &mut cache.theme,
+    ));
     let theme = cache.theme.as_ref().map(|(_, theme)| theme);
 
     let prelude_key = cached.key;
@@ -369,27 +432,24 @@ fn render_book_inner(
         None => Vec::new(),
     };
     cache.timings.lap("collect");
-    let site = match theme {
-        Some(theme) => {
-            let (mut site, diags) = site::assemble_cached(
-                &book,
-                theme,
-                &chapters,
-                &generated,
-                site::AssembleOptions {
-                    live_reload: options.live_reload,
-                    whole_book: !options.without_whole_book,
-                },
-                &mut cache.pages,
-            );
-            diagnostics.extend(diags);
-            for (path, bytes) in extra_files {
-                site.add_shared(path, bytes);
-            }
-            site
+    if let Some(theme) = theme {
+        let assembled = site::assemble_into(
+            &book,
+            theme,
+            &chapters,
+            &generated,
+            site::AssembleOptions {
+                live_reload: options.live_reload,
+                whole_book: !options.without_whole_book,
+            },
+            &mut cache.pages,
+            &sink,
+        );
+        diagnostics.extend(assembled);
+        for (path, bytes) in extra_files {
+            sink.put(&path, bytes);
         }
-        None => Site::default(),
-    };
+    }
     drop(chapters);
     // The assembly's own stages replace one "assemble" lap.
     cache.timings.stages.append(&mut cache.pages.timings.stages);
@@ -404,10 +464,11 @@ fn render_book_inner(
     Ok((
         Rendered {
             book,
-            site,
+            site: Site::default(),
             diagnostics,
         },
         Evaluated { claims, data },
+        sink,
     ))
 }
 
@@ -463,7 +524,8 @@ fn evaluate_book_inner(root: &Path) -> Result<Checked, Diagnostic> {
     if theme.as_ref().is_some_and(|t| t.own_templates) {
         // A template of the book's own may fail only when drawn: draw the book in full, reusing
         // the prelude evaluated here.
-        let (rendered, evaluated) = render_book_inner(root, &RenderOptions::default(), &mut cache)?;
+        let (rendered, evaluated) =
+            render_book_cached(root, &RenderOptions::default(), &mut cache)?;
         return Ok(Checked {
             book: rendered.book,
             claims: evaluated.claims,

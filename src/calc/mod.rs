@@ -48,7 +48,7 @@ pub use highlight::{highlight_html, highlight_with};
 pub use provenance::{Figure, Origin, Prov};
 pub use scope::{
     BlockOutput, ClaimKind, ClaimResult, OutputKind, Scope, StatementOutput, big_stack_pool,
-    on_big_stack, parse_quantity, with_big_stack,
+    parse_quantity, with_big_stack,
 };
 pub use units::{Dim, Rat, Registry};
 pub use value::{ArgType, NativeFn, Param, Record, Returns, Value};

@@ -36,12 +36,6 @@ thread_local! {
     static ON_BIG_STACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Whether this thread has a stack as large as [`with_big_stack`]'s (a pool thread or one it
-/// started), so that deep work may run in place.
-pub fn on_big_stack() -> bool {
-    ON_BIG_STACK.with(|b| b.get())
-}
-
 /// Threads with stacks as large as [`with_big_stack`]'s, one per core, for evaluating and rendering
 /// a book's chapters in parallel; `None` if they cannot be started.
 pub fn big_stack_pool() -> Option<&'static rayon::ThreadPool> {

@@ -8,8 +8,9 @@ use crate::render::markdown::escape;
 
 /// Applies the page-level options to one rendered page. `root` is the page's way back to the
 /// output root (`../`…); `source` is the chapter file relative to the book root, for
-/// `edit-url-template` (none for pages that are not chapters).
-pub fn apply(page: &str, root: &str, source: Option<&str>, html: &HtmlConfig) -> String {
+/// `edit-url-template` (none for pages that are not chapters). A book that sets none of them gets
+/// its page back as it was, unsearched and uncopied.
+pub fn apply(page: String, root: &str, source: Option<&str>, html: &HtmlConfig) -> String {
     let mut head = String::new();
     if let Some(theme) = &html.default_theme {
         // mdBook's light themes are `light` and `rust`; the others (`coal`, `navy`, `ayu`) are dark.
@@ -59,7 +60,7 @@ pub fn apply(page: &str, root: &str, source: Option<&str>, html: &HtmlConfig) ->
             escape(&template.replace("{path}", source))
         );
     }
-    let mut out = page.to_string();
+    let mut out = page;
     insert_after(&mut out, "<head>", &head);
     insert_before(&mut out, "</head>", &tail_of_head);
     insert_before(&mut out, "</header>", &links);
@@ -76,19 +77,28 @@ fn url_path(path: &std::path::Path) -> String {
 }
 
 fn insert_after(page: &mut String, marker: &str, text: &str) {
-    if let Some(i) = page.find(marker).filter(|_| !text.is_empty()) {
+    if text.is_empty() {
+        return;
+    }
+    if let Some(i) = page.find(marker) {
         page.insert_str(i + marker.len(), &format!("\n{text}"));
     }
 }
 
 fn insert_before(page: &mut String, marker: &str, text: &str) {
-    if let Some(i) = page.find(marker).filter(|_| !text.is_empty()) {
+    if text.is_empty() {
+        return;
+    }
+    if let Some(i) = page.find(marker) {
         page.insert_str(i, text);
     }
 }
 
 fn insert_before_last(page: &mut String, marker: &str, text: &str) {
-    if let Some(i) = page.rfind(marker).filter(|_| !text.is_empty()) {
+    if text.is_empty() {
+        return;
+    }
+    if let Some(i) = page.rfind(marker) {
         page.insert_str(i, text);
     }
 }
@@ -127,7 +137,7 @@ mod tests {
             ..HtmlConfig::default()
         };
         let page = "<html><head><title>t</title></head><body><header>h</header><article>a</article></body></html>";
-        let out = apply(page, "../", Some("src/a.md"), &html);
+        let out = apply(page.to_string(), "../", Some("src/a.md"), &html);
         assert!(out.contains("<link rel=\"stylesheet\" href=\"../theme/x.css\">\n</head>"));
         assert!(out.contains("<script src=\"../y.js\"></script>\n</body>"));
         assert!(out.contains("href=\"https://git.example/book\""));

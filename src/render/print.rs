@@ -3,6 +3,8 @@
 //! longer collide; links to a page of the book, or to a place in one, point inside the print page
 //! (as mdBook 0.5's print page does); folded calculations (`<details>`) are printed open.
 
+use std::collections::HashSet;
+
 /// The print page's id for `id` on page `path`: `batch--summary`.
 pub fn print_id(path: &str, id: &str) -> String {
     format!("{}--{id}", page_key(path))
@@ -22,16 +24,17 @@ fn page_key(path: &str) -> String {
 
 /// `content` of the page at `path`, rewritten for the print page; `pages` are the paths of every
 /// page the print page holds (links to others stay as they are).
-pub fn for_print(path: &str, content: &str, pages: &[&str]) -> String {
+pub fn for_print(path: &str, content: &str, pages: &HashSet<&str>) -> String {
     let mut out = String::with_capacity(content.len() + content.len() / 20);
     let mut rest = content;
-    while let Some(at) = rest.find('<') {
+    while let Some(at) = memchr::memchr(b'<', rest.as_bytes()) {
         out.push_str(&rest[..at]);
         rest = &rest[at..];
-        let end = rest.find('>').map_or(rest.len(), |e| e + 1);
+        let end = memchr::memchr(b'>', rest.as_bytes()).map_or(rest.len(), |e| e + 1);
         let tag = &rest[..end];
         rest = &rest[end..];
-        if tag.starts_with("</") || tag.starts_with("<!") {
+        // Most tags (`<p>`, `<em>`, `<span class=…>`) have nothing to rewrite: copy them as they are.
+        if tag.starts_with("</") || tag.starts_with("<!") || !rewritable(tag) {
             out.push_str(tag);
             continue;
         }
@@ -55,6 +58,21 @@ pub fn for_print(path: &str, content: &str, pages: &[&str]) -> String {
     out
 }
 
+/// Whether `tag` has an attribute [`for_print`] rewrites, or is a `<details>` to open.
+fn rewritable(tag: &str) -> bool {
+    tag.starts_with("<details")
+        || memchr::memchr(b'=', tag.as_bytes()).is_some_and(|_| {
+            [
+                " id=\"",
+                " popovertarget=\"",
+                " aria-labelledby=\"",
+                " href=\"",
+            ]
+            .iter()
+            .any(|attr| tag.contains(attr))
+        })
+}
+
 /// Replaces the value of the attribute that starts with `prefix` (` id="`) when `with` gives one.
 fn rewrite_attr(tag: &str, prefix: &str, with: impl Fn(&str) -> Option<String>) -> String {
     let Some(start) = tag.find(prefix).map(|s| s + prefix.len()) else {
@@ -70,7 +88,7 @@ fn rewrite_attr(tag: &str, prefix: &str, with: impl Fn(&str) -> Option<String>) 
 }
 
 /// `#x` on this page, `other.html#x` or `other.html` of the book → the place in the print page.
-fn link_in_print(path: &str, href: &str, pages: &[&str]) -> Option<String> {
+fn link_in_print(path: &str, href: &str, pages: &HashSet<&str>) -> Option<String> {
     if let Some(id) = href.strip_prefix('#') {
         return Some(format!("#{}", print_id(path, id)));
     }
@@ -108,7 +126,7 @@ mod tests {
 
     #[test]
     fn ids_are_prefixed_and_links_stay_inside_the_print_page() {
-        let pages = ["index.html", "batch.html", "part/deep.html"];
+        let pages = HashSet::from(["index.html", "batch.html", "part/deep.html"]);
         let html = "<h2 id=\"summary\"><a class=\"header\" href=\"#summary\">S</a></h2>\
                     <p><a href=\"index.html#start\">a</a> <a href=\"part/deep.html\">b</a> \
                     <a href=\"https://example.com/x.html\">c</a> <a href=\"sources.html#x\">d</a></p>\

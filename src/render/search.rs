@@ -45,17 +45,19 @@ const VOID: [&str; 8] = ["br", "img", "hr", "input", "meta", "link", "wbr", "sou
 
 /// One tag read from the HTML.
 struct Tag<'a> {
-    name: String,
+    /// Lower-cased (borrowed when it already is, as calcbook's own HTML always is).
+    name: std::borrow::Cow<'a, str>,
     closing: bool,
     self_closing: bool,
     attrs: &'a str,
 }
 
 fn read_tag(s: &str) -> Option<(Tag<'_>, usize)> {
-    // `s` starts after '<'; returns the tag and the length up to and including '>'.
+    // `s` starts after '<'; returns the tag and the length up to and including '>'. The quotes
+    // and '>' are ASCII, so the bytes are scanned, not the characters.
     let mut quote = None;
-    let end = s.char_indices().find_map(|(i, c)| match (quote, c) {
-        (None, '"' | '\'') => {
+    let end = s.bytes().enumerate().find_map(|(i, c)| match (quote, c) {
+        (None, b'"' | b'\'') => {
             quote = Some(c);
             None
         }
@@ -63,7 +65,7 @@ fn read_tag(s: &str) -> Option<(Tag<'_>, usize)> {
             quote = None;
             None
         }
-        (None, '>') => Some(i),
+        (None, b'>') => Some(i),
         _ => None,
     })?;
     let inner = &s[..end];
@@ -72,7 +74,11 @@ fn read_tag(s: &str) -> Option<(Tag<'_>, usize)> {
     let name_len = body
         .find(|c: char| c.is_whitespace() || c == '/')
         .unwrap_or(body.len());
-    let name = body[..name_len].to_ascii_lowercase();
+    let name = &body[..name_len];
+    let name = match name.bytes().any(|b| b.is_ascii_uppercase()) {
+        true => std::borrow::Cow::Owned(name.to_ascii_lowercase()),
+        false => std::borrow::Cow::Borrowed(name),
+    };
     Some((
         Tag {
             name,
@@ -135,7 +141,7 @@ pub fn sections_from_html(html: &str) -> Vec<Section> {
             };
             i += 1 + len;
             if let Some((name, depth)) = &mut skip {
-                if tag.name == *name && !tag.self_closing {
+                if tag.name == name.as_str() && !tag.self_closing {
                     if tag.closing {
                         *depth -= 1;
                     } else {
@@ -148,36 +154,37 @@ pub fn sections_from_html(html: &str) -> Vec<Section> {
                 continue;
             }
             if tag.closing {
-                if in_heading.as_deref() == Some(tag.name.as_str()) {
+                if in_heading.as_deref() == Some(&*tag.name) {
                     in_heading = None;
                 }
-            } else if !tag.self_closing && !VOID.contains(&tag.name.as_str()) {
+            } else if !tag.self_closing && !VOID.contains(&&*tag.name) {
                 let chip = attr(tag.attrs, "class").is_some_and(|c| c.contains("chart-csv"));
-                if SKIPPED.contains(&tag.name.as_str()) || chip {
-                    skip = Some((tag.name.clone(), 1));
+                if SKIPPED.contains(&&*tag.name) || chip {
+                    skip = Some((tag.name.to_string(), 1));
                     continue;
                 }
-                let is_heading =
-                    matches!(tag.name.as_str(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6");
+                let is_heading = matches!(&*tag.name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6");
                 if is_heading && let Some(id) = attr(tag.attrs, "id") {
                     sections.push(Section {
                         anchor: Some(id.to_string()),
                         ..Section::default()
                     });
-                    in_heading = Some(tag.name.clone());
+                    in_heading = Some(tag.name.to_string());
                     continue;
                 }
             }
-            if BREAKS.contains(&tag.name.as_str()) || tag.name.starts_with('h') {
+            if BREAKS.contains(&&*tag.name) || tag.name.starts_with('h') {
                 push_space(&mut sections, in_heading.is_some());
             }
             continue;
         }
-        let (c, len) = match rest.strip_prefix('&').and_then(decode_entity) {
-            Some((c, len)) => (c, len + 1),
+        // Text up to the next tag or entity, taken as one run.
+        let (run, len) = match rest.strip_prefix('&').map(decode_entity) {
+            Some(Some((c, len))) => (Text::Char(c), len + 1),
+            Some(None) => (Text::Char('&'), 1),
             None => {
-                let c = rest.chars().next().unwrap_or(' ');
-                (c, c.len_utf8())
+                let len = memchr::memchr2(b'<', b'&', rest.as_bytes()).unwrap_or(rest.len());
+                (Text::Run(&rest[..len]), len)
             }
         };
         i += len;
@@ -190,12 +197,9 @@ pub fn sections_from_html(html: &str) -> Vec<Section> {
         } else {
             &mut section.text
         };
-        if c.is_whitespace() {
-            if !field.is_empty() && !field.ends_with(' ') {
-                field.push(' ');
-            }
-        } else {
-            field.push(c);
+        match run {
+            Text::Char(c) => push_text(field, c.encode_utf8(&mut [0; 4])),
+            Text::Run(run) => push_text(field, run),
         }
     }
     for s in &mut sections {
@@ -207,6 +211,38 @@ pub fn sections_from_html(html: &str) -> Vec<Section> {
         sections.remove(0);
     }
     sections
+}
+
+/// Text between tags: a run of the HTML as written, or one character an entity stands for.
+enum Text<'a> {
+    Run(&'a str),
+    Char(char),
+}
+
+/// Appends `text` to `field` with each stretch of whitespace as one space, and none at the start.
+/// ASCII is classified by its byte; only other characters are decoded.
+fn push_text(field: &mut String, text: &str) {
+    let bytes = text.as_bytes();
+    let (mut word, mut i) = (0, 0);
+    while i < bytes.len() {
+        let (space, len) = match bytes[i] {
+            b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => (true, 1),
+            b if b.is_ascii() => (false, 1),
+            _ => {
+                let c = text[i..].chars().next().unwrap_or(' ');
+                (c.is_whitespace(), c.len_utf8())
+            }
+        };
+        if space {
+            field.push_str(&text[word..i]);
+            if !field.is_empty() && !field.ends_with(' ') {
+                field.push(' ');
+            }
+            word = i + len;
+        }
+        i += len;
+    }
+    field.push_str(&text[word..]);
 }
 
 fn push_space(sections: &mut [Section], heading: bool) {
@@ -221,32 +257,108 @@ fn push_space(sections: &mut [Section], heading: bool) {
     }
 }
 
+/// Whether `c` ends a word: whitespace or the punctuation `,;:!?"“”'‘’()[]{}<>`, as `calcbook.js`
+/// cuts a query (a `match` rather than a search of a string: every character of the book is asked).
+fn is_separator(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            ',' | ';'
+                | ':'
+                | '!'
+                | '?'
+                | '"'
+                | '“'
+                | '”'
+                | '\''
+                | '‘'
+                | '’'
+                | '('
+                | ')'
+                | '['
+                | ']'
+                | '{'
+                | '}'
+                | '<'
+                | '>'
+        )
+}
+
+/// The words of already lower-cased `text`, as [`tokens`] cuts them.
+fn words(lower: &str) -> impl Iterator<Item = &str> {
+    lower
+        .split(is_separator)
+        .map(|t| t.trim_matches(|c| matches!(c, '.' | '-' | '_' | '/' | '=' | '+' | '*')))
+        .filter(|t| !t.is_empty())
+}
+
 /// The words of `text` as the search box splits a query: lower-cased, cut at spaces and
 /// punctuation that cannot be part of a number or a name, with `.-_/=+*` trimmed from the ends
 /// ("3.35" and "a100" stay whole).
 pub fn tokens(text: &str) -> Vec<String> {
-    const SEPARATORS: &str = ",;:!?\"“”'‘’()[]{}<>";
-    text.to_lowercase()
-        .split(|c: char| c.is_whitespace() || SEPARATORS.contains(c))
-        .map(|t| t.trim_matches(|c| ".-_/=+*".contains(c)))
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
-        .collect()
+    words(&text.to_lowercase()).map(str::to_string).collect()
 }
 
 /// The stems of `text`'s words, each once, in order, space-separated with a space at each end
-/// (so the search box can look for " stem " and " prefix").
+/// (so the search box can look for " stem " and " prefix"). A word met before is not stemmed
+/// again: its stem is already there.
 pub fn stems(text: &str) -> String {
-    let mut seen = std::collections::HashSet::new();
-    let mut out = String::from(" ");
-    for t in tokens(text) {
-        let s = stem(&t);
-        if seen.insert(s.clone()) {
+    let lower = text.to_lowercase();
+    // Room for a word every dozen bytes, so that a long section's sets seldom grow.
+    let room = lower.len() / 12;
+    let mut seen_words = WordSet::with_capacity_and_hasher(room, WordHash::default());
+    let mut seen_stems = std::collections::HashSet::<String, WordHash>::with_capacity_and_hasher(
+        room / 2,
+        WordHash::default(),
+    );
+    let mut out = String::with_capacity(lower.len() / 2 + 1);
+    out.push(' ');
+    for word in words(&lower) {
+        if !seen_words.insert(word) {
+            continue;
+        }
+        let s = stem(word);
+        if !seen_stems.contains(&s) {
             out.push_str(&s);
             out.push(' ');
+            seen_stems.insert(s);
         }
     }
     out
+}
+
+/// Sets of one section's words, hashed with a multiply-rotate hash (FxHash's): several times
+/// faster than the default SipHash on short words, and the words are the book's own.
+type WordHash = std::hash::BuildHasherDefault<WordHasher>;
+type WordSet<'a> = std::collections::HashSet<&'a str, WordHash>;
+
+#[derive(Default)]
+struct WordHasher(u64);
+
+impl WordHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl std::hash::Hasher for WordHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            self.add(u64::from_le_bytes(chunk.try_into().unwrap_or_default()));
+        }
+        let mut tail = [0u8; 8];
+        tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+        self.add(u64::from_le_bytes(tail));
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// Porter's stemmer over a lower-case word; words with anything but ASCII letters, and words of
@@ -547,6 +659,50 @@ mod tests {
         assert_eq!(stem("batches"), s);
         assert_eq!(stem("batched"), s);
         assert_eq!(stem("batch"), s);
+    }
+
+    #[test]
+    fn separators_are_whitespace_and_the_listed_punctuation() {
+        const SEPARATORS: &str = ",;:!?\"“”'‘’()[]{}<>";
+        for c in (0..0x3100).filter_map(char::from_u32) {
+            let listed = c.is_whitespace() || SEPARATORS.contains(c);
+            assert_eq!(is_separator(c), listed, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn text_runs_keep_words_and_fold_every_kind_of_whitespace_to_one_space() {
+        // The rule, a character at a time.
+        fn reference(field: &mut String, text: &str) {
+            for c in text.chars() {
+                if !c.is_whitespace() {
+                    field.push(c);
+                } else if !field.is_empty() && !field.ends_with(' ') {
+                    field.push(' ');
+                }
+            }
+        }
+        for (start, text) in [
+            ("", "  lead and trail  "),
+            ("a", " b\t\nc\u{b}\u{c}\rd"),
+            ("x ", "\u{a0}non\u{2003}ascii\u{85}spaces é ü 中文"),
+            ("", "\u{3000}"),
+            ("word", "joined"),
+        ] {
+            let (mut fast, mut slow) = (start.to_string(), start.to_string());
+            push_text(&mut fast, text);
+            reference(&mut slow, text);
+            assert_eq!(fast, slow, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn stems_are_listed_once_in_the_order_of_their_first_word() {
+        assert_eq!(
+            stems("Batching batches; the batch, THE cache (caches) 3.35"),
+            " batch the cach 3.35 "
+        );
+        assert_eq!(stems(""), " ");
     }
 
     #[test]

@@ -1,6 +1,8 @@
-//! The whole site in memory: every page, the print page, the 404 page, the search index, the theme's
-//! assets and the book's static files, as (output path → bytes). Writing it to disk is a separate
-//! step ([`crate::output`]), so `check` can render without writing and `serve` can compare.
+//! The whole site: every page, the print page, the 404 page, the search index, the theme's assets
+//! and the book's static files, as (output path → bytes), each handed to a [`SiteSink`] as soon as
+//! it is made: a [`Site`] in memory (so `check` can render without writing and `serve` can
+//! compare) or `build`'s staging folder ([`crate::output::Staging`]), pages from the threads that
+//! template them.
 //!
 //! Pages do not carry the table of contents: it is rendered once into `toc.js`, which every page
 //! loads to fill its sidebar, and into `toc.html` for readers without JavaScript (mdBook 0.5's
@@ -15,6 +17,8 @@ use serde::Serialize;
 
 use super::html_options;
 use super::markdown::{self, PageLink, RenderedMarkdown};
+use super::part::{Part, splice};
+use super::sink::{SiteSink, Tracked};
 use super::theme::Theme;
 use crate::book::html_config::HtmlConfig;
 use crate::book::{Book, Chapter, SummaryItem};
@@ -125,17 +129,35 @@ pub struct PageCache {
     pub rendered: Vec<String>,
     /// How long the last assembly's stages took.
     pub timings: crate::pipeline::Timings,
+    /// The cache serves one assembly only (`build`): a page goes to the sink and is not kept,
+    /// so that the book is never held whole.
+    one_shot: bool,
+    /// The last search index and print page made, which the pages' [`Part::In`] shares point into.
+    last_search: Option<Arc<Vec<u8>>>,
+    last_print: Option<Arc<Vec<u8>>>,
+}
+
+impl PageCache {
+    /// A cache for a single assembly, which keeps no page once it is handed over.
+    pub fn one_shot() -> PageCache {
+        PageCache {
+            one_shot: true,
+            ..PageCache::default()
+        }
+    }
 }
 
 struct CachedPage {
     key: u64,
-    html: Arc<Vec<u8>>,
+    /// The page; not kept by a [`PageCache::one_shot`] cache (but for the first page, which
+    /// `index.html` may copy).
+    html: Option<Arc<Vec<u8>>>,
     /// The page's entries of the search index, as JSON objects joined by commas.
-    search: String,
+    search: Part,
     /// The page's content as the print page shows it ([`super::print::for_print`]), under a key of
     /// the book's page paths (links to other pages point inside the print page); made when the
     /// print page is, so that a `serve` rebuild that leaves it for later does not pay for it.
-    printed: Option<(u64, String)>,
+    printed: Option<(u64, Part)>,
 }
 
 /// One page to template: a chapter's or a generated one's.
@@ -191,11 +213,27 @@ pub fn assemble_cached(
     options: AssembleOptions,
     cache: &mut PageCache,
 ) -> (Site, Vec<Diagnostic>) {
+    let collect = super::sink::Collect::default();
+    let diags = assemble_into(book, theme, chapters, generated, options, cache, &collect);
+    (collect.into_site(), diags)
+}
+
+/// As [`assemble_cached`], handing every file to `sink` as soon as it is made (pages from the
+/// threads that template them) rather than collecting the site.
+pub fn assemble_into(
+    book: &Book,
+    theme: &Theme,
+    chapters: &[RenderedChapter],
+    generated: &[GeneratedPage],
+    options: AssembleOptions,
+    cache: &mut PageCache,
+    sink: &dyn SiteSink,
+) -> Vec<Diagnostic> {
     let AssembleOptions {
         live_reload,
         whole_book,
     } = options;
-    let mut site = Site::default();
+    let site = Tracked::new(sink);
     let mut diags: Vec<Diagnostic> = Vec::new();
     for rc in chapters {
         for d in &rc.markdown.diagnostics {
@@ -255,16 +293,11 @@ pub fn assemble_cached(
             number: "",
         }))
         .collect();
-    if let Some(d) = template_pages(theme, &frame, &inputs, cache) {
+    if let Some(d) = template_pages(theme, &frame, &inputs, cache, &site) {
         diags.push(d);
     }
     cache.timings.lap("pages");
-    for input in &inputs {
-        if let Some(page) = cache.pages.get(input.path) {
-            site.add_shared(input.path, Arc::clone(&page.html));
-        }
-    }
-    if let Some(d) = add_index(&mut site, theme, &frame, &inputs) {
+    if let Some(d) = add_index(&site, theme, &frame, &inputs, cache) {
         diags.push(d);
     }
     let base_toc = build_toc(&book.summary.items, generated);
@@ -277,7 +310,7 @@ pub fn assemble_cached(
     }
     cache.timings.lap("contents");
     if whole_book {
-        add_whole_book_files(&mut site, theme, &frame, &inputs, cache, &mut diags);
+        add_whole_book_files(&site, theme, &frame, &inputs, cache, &mut diags);
     }
 
     match not_found_page(book, theme, &frame, &mut diags, cache) {
@@ -307,12 +340,12 @@ pub fn assemble_cached(
         }
     }
 
-    write_redirects(&mut site, &html_config, &mut diags);
-    copy_additional_files(book, &html_config, &mut site, &mut diags);
+    write_redirects(&site, &html_config, &mut diags);
+    copy_additional_files(book, &html_config, &site, &mut diags);
     cache.timings.lap("files");
     diags.extend(check_links(chapters, generated, &site));
     cache.timings.lap("links");
-    (site, diags)
+    diags
 }
 
 /// What [`assemble`] reports about a book, found without templating a page (`check`): the
@@ -333,12 +366,12 @@ pub fn check_without_pages(
         }
     }
     // The files a build writes besides the pages, by name: links check only that they exist.
-    let mut site = Site::default();
+    let site = Tracked::new(&super::sink::Discard);
     let pages = chapters.iter().map(|rc| rc.chapter.out_path.as_str());
     for path in pages.chain(generated.iter().map(|g| g.path.as_str())) {
         site.add(path, Vec::new());
     }
-    if !site.files.is_empty() {
+    if !chapters.is_empty() || !generated.is_empty() {
         site.add("index.html", Vec::new());
     }
     for name in ["toc.js", "toc.html", "print.html", "404.html"] {
@@ -362,8 +395,8 @@ pub fn check_without_pages(
         }
     }
     let html_config = book.config.html();
-    write_redirects(&mut site, &html_config, &mut diags);
-    copy_additional_files(book, &html_config, &mut site, &mut diags);
+    write_redirects(&site, &html_config, &mut diags);
+    copy_additional_files(book, &html_config, &site, &mut diags);
     diags.extend(check_links(chapters, generated, &site));
     diags
 }
@@ -373,12 +406,12 @@ pub fn check_without_pages(
 fn copy_additional_files(
     book: &Book,
     html: &HtmlConfig,
-    site: &mut Site,
+    site: &Tracked,
     diags: &mut Vec<Diagnostic>,
 ) {
     for rel in html.additional_css.iter().chain(&html.additional_js) {
         let out = source_url(rel);
-        if site.files.contains_key(&out) {
+        if site.contains(&out) {
             continue;
         }
         if !crate::book::is_contained(rel) {
@@ -439,7 +472,7 @@ fn not_found_page(
         );
     }
     let html = theme.render("404.html", &ctx)?;
-    let page = html_options::apply(&html, &site_root, None, frame.html);
+    let page = html_options::apply(html, &site_root, None, frame.html);
     let page = Arc::new(page.into_bytes());
     cache.not_found = Some((key, Arc::clone(&page)));
     Ok(page)
@@ -462,7 +495,7 @@ fn not_found_content(book: &Book, diags: &mut Vec<Diagnostic>) -> Option<String>
 
 /// `[output.html.redirect]`: a page at each old path sends readers to the new one. Entries with a
 /// `#fragment` map that fragment of the old page; a page the book itself writes is never replaced.
-fn write_redirects(site: &mut Site, html: &HtmlConfig, diags: &mut Vec<Diagnostic>) {
+fn write_redirects(site: &Tracked, html: &HtmlConfig, diags: &mut Vec<Diagnostic>) {
     // Old page → (where it went, its fragments' new places).
     type Moved = (Option<String>, Vec<(String, String)>);
     let mut pages: BTreeMap<String, Moved> = BTreeMap::new();
@@ -483,7 +516,7 @@ fn write_redirects(site: &mut Site, html: &HtmlConfig, diags: &mut Vec<Diagnosti
         }
     }
     for (path, (target, fragments)) in pages {
-        if site.files.contains_key(&path) {
+        if site.contains(&path) {
             continue;
         }
         if !crate::output::is_safe_relative(&path) {
@@ -521,13 +554,15 @@ struct Frame<'a> {
     key: u64,
 }
 
-/// Templates the pages whose key changed, in parallel, into `cache`; forgets pages that went.
+/// Templates the pages whose key changed, in parallel, into `cache`, handing each to `site` as
+/// soon as it is made, then hands over the unchanged pages from `cache`; forgets pages that went.
 /// Returns the first template error.
 fn template_pages(
     theme: &Theme,
     frame: &Frame,
     inputs: &[PageInput],
     cache: &mut PageCache,
+    site: &Tracked,
 ) -> Option<Diagnostic> {
     use rayon::prelude::*;
     // Reading order for previous/next: chapters, then generated pages.
@@ -549,6 +584,7 @@ fn template_pages(
                 .is_none_or(|c| c.key != *key)
         })
         .collect();
+    let one_shot = cache.one_shot;
     let fresh: Vec<Result<(usize, CachedPage), Diagnostic>> = stale
         .par_iter()
         .map(|&(i, key)| {
@@ -564,19 +600,27 @@ fn template_pages(
             ctx.insert("next", &link(Some(i + 1)));
             let html = theme.render("page.html", &ctx)?;
             let root = "../".repeat(p.path.matches('/').count());
-            let html = html_options::apply(&html, &root, p.source.map(String::as_str), frame.html);
+            let html = html_options::apply(html, &root, p.source.map(String::as_str), frame.html);
             let search = super::search::entries(p.title, p.path, p.content);
+            let mut html = html.into_bytes();
+            if !one_shot {
+                // Kept until the page changes: not with the slack of the buffer Tera grew it in.
+                html.shrink_to_fit();
+            }
+            let html = Arc::new(html);
+            site.add_shared(p.path, Arc::clone(&html));
             Ok((
                 i,
                 CachedPage {
                     key,
-                    html: Arc::new(html.into_bytes()),
-                    search,
+                    html: (!one_shot || i == 0).then_some(html),
+                    search: Part::Own(search),
                     printed: None,
                 },
             ))
         })
         .collect();
+    let fresh_count = fresh.len();
     let mut first_error = None;
     for result in fresh {
         match result {
@@ -589,6 +633,15 @@ fn template_pages(
             }
         }
     }
+    // The pages templated before and unchanged since.
+    if fresh_count < inputs.len() {
+        let fresh: HashSet<&str> = cache.rendered.iter().map(String::as_str).collect();
+        for input in inputs.iter().filter(|p| !fresh.contains(p.path)) {
+            if let Some(html) = cache.pages.get(input.path).and_then(|p| p.html.clone()) {
+                site.add_shared(input.path, html);
+            }
+        }
+    }
     let live: HashSet<&str> = inputs.iter().map(|p| p.path).collect();
     cache.pages.retain(|path, _| live.contains(path.as_str()));
     first_error
@@ -597,7 +650,7 @@ fn template_pages(
 /// The files that hold the whole book, the search index and the print page, spliced from the
 /// pages' cached parts.
 fn add_whole_book_files(
-    site: &mut Site,
+    site: &Tracked,
     theme: &Theme,
     frame: &Frame,
     inputs: &[PageInput],
@@ -605,53 +658,62 @@ fn add_whole_book_files(
     diags: &mut Vec<Diagnostic>,
 ) {
     if frame.html.search.enable {
-        site.add("searchindex.js", search_index(inputs, cache));
+        site.add_shared("searchindex.js", search_index(inputs, cache));
     }
     cache.timings.lap("search");
     // On the print page every chapter shares one page: `print::for_print` gives each id its
     // page's prefix and points links between chapters inside the page.
     match print_page(theme, frame, inputs, cache) {
-        Ok(html) => site.add("print.html", html),
+        Ok(html) => site.add_shared("print.html", html),
         Err(d) => diags.push(d),
     }
     cache.timings.lap("print");
 }
 
-/// `searchindex.js`: every page's entries, in reading order.
-fn search_index(inputs: &[PageInput], cache: &PageCache) -> String {
-    let search: Vec<&str> = inputs
+/// `searchindex.js`: every page's entries, in reading order, written once in place (the index
+/// holds the whole book's text). Each page's entries then point into it ([`Part`]).
+fn search_index(inputs: &[PageInput], cache: &mut PageCache) -> Arc<Vec<u8>> {
+    let last = cache.last_search.take();
+    let pages: Vec<(&str, &[u8])> = inputs
         .iter()
-        .filter_map(|input| cache.pages.get(input.path))
-        .map(|page| page.search.as_str())
-        .filter(|entries| !entries.is_empty())
+        .filter_map(|input| Some((input.path, cache.pages.get(input.path)?)))
+        .map(|(path, page)| (path, page.search.bytes(last.as_deref().map(Vec::as_slice))))
+        .filter(|(_, entries)| !entries.is_empty())
         .collect();
-    // Written once in place: the index holds the whole book's text.
-    let size = search.iter().map(|p| p.len() + 1).sum::<usize>() + 64;
-    let mut index = String::with_capacity(size);
-    index.push_str("window.calcbookSearchIndex = {\"docs\":[");
-    for (i, entries) in search.iter().enumerate() {
-        if i > 0 {
-            index.push(',');
+    let entries: Vec<&[u8]> = pages.iter().map(|(_, e)| *e).collect();
+    let (index, ranges) = splice(
+        b"window.calcbookSearchIndex = {\"docs\":[",
+        &entries,
+        b",",
+        b"]};\n",
+    );
+    let paths: Vec<String> = pages.iter().map(|(path, _)| path.to_string()).collect();
+    let index = Arc::new(index);
+    if !cache.one_shot {
+        for (path, range) in paths.into_iter().zip(ranges) {
+            if let Some(page) = cache.pages.get_mut(&path) {
+                page.search = Part::In(range);
+            }
         }
-        index.push_str(entries);
+        cache.last_search = Some(Arc::clone(&index));
     }
-    index.push_str("]};\n");
     index
 }
 
 /// index.html: mdBook serves the first chapter there when no chapter is README.md.
 fn add_index(
-    site: &mut Site,
+    site: &Tracked,
     theme: &Theme,
     frame: &Frame,
     inputs: &[PageInput],
+    cache: &PageCache,
 ) -> Option<Diagnostic> {
-    if site.files.contains_key("index.html") {
+    if site.contains("index.html") {
         return None;
     }
     let first = inputs.first()?;
     if !first.path.contains('/') {
-        if let Some(bytes) = site.files.get(first.path).cloned() {
+        if let Some(bytes) = cache.pages.get(first.path).and_then(|p| p.html.clone()) {
             site.add_shared("index.html", bytes);
         }
         return None;
@@ -672,7 +734,7 @@ fn add_index(
     ctx.insert("next", &next);
     match theme.render("page.html", &ctx) {
         Ok(html) => {
-            let html = html_options::apply(&html, "", first.source.map(String::as_str), frame.html);
+            let html = html_options::apply(html, "", first.source.map(String::as_str), frame.html);
             site.add("index.html", html);
             None
         }
@@ -724,7 +786,7 @@ fn print_page(
     frame: &Frame,
     inputs: &[PageInput],
     cache: &mut PageCache,
-) -> Result<String, Diagnostic> {
+) -> Result<Arc<Vec<u8>>, Diagnostic> {
     let outline: Vec<(&str, &str, &str)> =
         inputs.iter().map(|p| (p.title, p.path, p.number)).collect();
     let key = hash_of(&(frame.key, &outline));
@@ -734,7 +796,7 @@ fn print_page(
         // The page-level options go into the frame, around the pages' content rather than into it
         // (a chapter's own `</article>` is not the page's), and cost no pass over the book.
         let html = render_print(theme, frame, inputs, |i| &placeholders[i])?;
-        let html = html_options::apply(&html, "", None, frame.html);
+        let html = html_options::apply(html, "", None, frame.html);
         // A theme's print template that does not show each content once, in order, is run in full.
         let mut pieces = Vec::with_capacity(inputs.len() + 1);
         let mut rest = html.as_str();
@@ -752,35 +814,63 @@ fn print_page(
         cache.print = Some((key, spliceable.then_some(pieces)));
         cache.rendered.push("print.html".into());
     }
-    let printed = printed_contents(inputs, &mut cache.pages);
-    match cache.print.as_ref().and_then(|(_, p)| p.as_ref()) {
-        Some(pieces) => {
-            let size = pieces.iter().map(String::len).sum::<usize>()
-                + printed.iter().map(|p| p.len()).sum::<usize>();
-            let mut out = String::with_capacity(size);
-            for (i, piece) in pieces.iter().enumerate() {
-                out.push_str(piece);
-                if let Some(p) = printed.get(i) {
-                    out.push_str(p);
-                }
-            }
-            Ok(out)
+    refresh_printed(inputs, &mut cache.pages);
+    let last = cache.last_print.take();
+    let last_bytes = last.as_deref().map(Vec::as_slice);
+    let printed: Vec<&[u8]> = inputs
+        .iter()
+        .map(|p| {
+            let printed = cache.pages.get(p.path).and_then(|c| c.printed.as_ref());
+            printed.map_or(&b""[..], |(_, part)| part.bytes(last_bytes))
+        })
+        .collect();
+    let Some(pieces) = cache.print.as_ref().and_then(|(_, p)| p.as_ref()) else {
+        let text = |i: usize| std::str::from_utf8(printed[i]).unwrap_or_default();
+        let html = render_print(theme, frame, inputs, text)
+            .map(|html| Arc::new(html_options::apply(html, "", None, frame.html).into_bytes()));
+        drop(printed);
+        cache.last_print = last;
+        return html;
+    };
+    // The frame's pieces and the pages' contents in turn: a piece before each content, one after.
+    let mut out = Vec::with_capacity(
+        pieces.iter().map(String::len).sum::<usize>()
+            + printed.iter().map(|p| p.len()).sum::<usize>(),
+    );
+    let mut ranges = Vec::with_capacity(printed.len());
+    for (i, piece) in pieces.iter().enumerate() {
+        out.extend_from_slice(piece.as_bytes());
+        if let Some(p) = printed.get(i) {
+            let start = out.len();
+            out.extend_from_slice(p);
+            ranges.push(start..out.len());
         }
-        None => render_print(theme, frame, inputs, |i| printed[i])
-            .map(|html| html_options::apply(&html, "", None, frame.html)),
     }
+    drop(printed);
+    let out = Arc::new(out);
+    if !cache.one_shot {
+        for (input, range) in inputs.iter().zip(ranges) {
+            if let Some((_, part)) = cache
+                .pages
+                .get_mut(input.path)
+                .and_then(|c| c.printed.as_mut())
+            {
+                *part = Part::In(range);
+            }
+        }
+        cache.last_print = Some(Arc::clone(&out));
+    }
+    Ok(out)
 }
 
 /// Every page's content as the print page shows it: ids made unique across pages, links kept
 /// inside the print page, calculations unfolded. Made anew only for pages templated since the last
 /// print page, or for all when a page came or went.
-fn printed_contents<'c>(
-    inputs: &[PageInput],
-    pages: &'c mut HashMap<String, CachedPage>,
-) -> Vec<&'c str> {
+fn refresh_printed(inputs: &[PageInput], pages: &mut HashMap<String, CachedPage>) {
     use rayon::prelude::*;
     let paths: Vec<&str> = inputs.iter().map(|p| p.path).collect();
     let paths_key = hash_of(&paths);
+    let paths: HashSet<&str> = paths.into_iter().collect();
     let stale: Vec<&PageInput> = inputs
         .iter()
         .filter(|p| {
@@ -794,16 +884,9 @@ fn printed_contents<'c>(
         .collect();
     for (path, printed) in fresh {
         if let Some(page) = pages.get_mut(path) {
-            page.printed = Some((paths_key, printed));
+            page.printed = Some((paths_key, Part::Own(printed)));
         }
     }
-    inputs
-        .iter()
-        .map(|p| {
-            let printed = pages.get(p.path).and_then(|c| c.printed.as_ref());
-            printed.map_or("", |(_, text)| text.as_str())
-        })
-        .collect()
 }
 
 fn render_print<'a>(
@@ -940,7 +1023,7 @@ fn hash_of(value: &impl std::hash::Hash) -> u64 {
 fn check_links(
     chapters: &[RenderedChapter],
     generated: &[GeneratedPage],
-    site: &Site,
+    site: &Tracked,
 ) -> Vec<Diagnostic> {
     let mut ids: HashMap<&str, HashSet<&str>> = HashMap::new();
     for rc in chapters {
@@ -966,7 +1049,7 @@ fn check_links(
 fn check_link(
     link: &PageLink,
     ids: &HashMap<&str, HashSet<&str>>,
-    site: &Site,
+    site: &Tracked,
 ) -> Option<Diagnostic> {
     let Some(page_ids) = ids.get(link.page.as_str()) else {
         if link
@@ -974,7 +1057,7 @@ fn check_link(
             .split('#')
             .next()
             .is_some_and(|p| p.ends_with(".html"))
-            && site.files.contains_key(&link.page)
+            && site.contains(&link.page)
         {
             return None;
         }

@@ -6,9 +6,9 @@
 //! and limits instead of crashes. Tera has no recursion or loop limits, so:
 //! - every `{% macro %}` and `{% for %}` body gets a call to a hidden guard function, inserted on the
 //!   same line (line numbers stay true), which counts steps and measures the stack in use;
-//! - each render runs on a thread with a large stack (in place on one that has it, else on its
-//!   own), and the guard fails the render long before that stack is spent: a macro that calls
-//!   itself forever is an error, not an abort;
+//! - each render runs on a thread with a large stack (in place on the book's render threads, which
+//!   have one; on a thread of its own elsewhere), and the guard fails the render long before that
+//!   stack is spent: a macro that calls itself forever is an error, not an abort;
 //! - `range()` refuses more than [`MAX_RANGE`] items, and the guard stops a render after
 //!   [`MAX_STEPS`] loop iterations and macro calls;
 //! - bracket nesting inside a tag is capped before Tera's recursive parser sees it.
@@ -32,6 +32,9 @@ const RENDER_STACK: usize = 256 << 20;
 // Small enough that a template including itself stops within a few hundred levels: each level
 // makes every variable lookup walk all frames above it, so depth costs quadratic time.
 const STACK_ALLOWANCE: usize = 8 << 20;
+/// Stack a thread must have left to render in place rather than start a thread: the allowance, and
+/// ample room for what Tera does between two guard calls.
+const IN_PLACE_ROOM: usize = 64 << 20;
 /// Deepest nesting of brackets inside one tag.
 pub const MAX_NESTING: usize = 64;
 
@@ -112,19 +115,18 @@ fn guard(_: &HashMap<String, Value>) -> tera::Result<Value> {
     Ok(Value::String(String::new()))
 }
 
-/// Renders `name` on a thread with a large stack, under the guard's limits: in place on a thread
-/// that has one (a pool thread drawing a chapter's cells, thousands of small renders, for which
-/// starting a thread each cost more than the render), else on a thread of its own.
+/// Renders `name` on a thread with a large stack, under the guard's limits: this one if it has the
+/// room (a thread per page cost more than templating the page), else a new one.
 pub fn render(tera: &Tera, name: &str, ctx: &tera::Context) -> tera::Result<String> {
-    if crate::calc::on_big_stack() {
+    if stacker::remaining_stack().is_some_and(|left| left > IN_PLACE_ROOM) {
         let marker = 0u8;
         let outer = RENDER.with(Cell::get);
         RENDER.with(|r| r.set((std::ptr::addr_of!(marker) as usize, 0)));
-        let result =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tera.render(name, ctx)))
-                .unwrap_or_else(|_| Err(tera::Error::msg("the template renderer panicked")));
+        let rendered =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tera.render(name, ctx)));
         RENDER.with(|r| r.set(outer));
-        return result;
+        return rendered
+            .unwrap_or_else(|_| Err(tera::Error::msg("the template renderer panicked")));
     }
     std::thread::scope(|s| {
         let handle = std::thread::Builder::new()

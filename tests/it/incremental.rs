@@ -234,3 +234,45 @@ fn a_rebuild_sees_an_edit_to_an_included_file_of_an_unchanged_chapter() {
             .contains("Included, second.")
     );
 }
+
+/// The search index and the print page are spliced from each page's share, which after a build
+/// points into the files just made: after saves of every kind (with `serve`'s first pass, which
+/// leaves the whole-book files for a second), they must still be byte for byte a fresh build's.
+#[test]
+fn spliced_whole_book_files_stay_those_of_a_fresh_build_across_saves() {
+    let book = five_chapter_book();
+    let mut cache = RenderCache::default();
+    render(&book, &mut cache);
+    let first_pass = RenderOptions {
+        without_whole_book: true,
+        ..RenderOptions::default()
+    };
+    let edits: [(&str, &str); 4] = [
+        (
+            "src/c2.md",
+            "# Gamma\n\nEdited text, longer than it was before.\n",
+        ),
+        ("src/c0.md", "# Alpha\n\nA.\n"),
+        (
+            "src/c4.md",
+            "# Epsilon\n\nThe last chapter, now with a [link](c1.md).\n",
+        ),
+        (
+            "src/SUMMARY.md",
+            "# Summary\n\n- [Alpha](c0.md)\n- [Gamma](c2.md)\n- [Delta](c3.md)\n- [Epsilon](c4.md)\n",
+        ),
+    ];
+    for (path, text) in edits {
+        book.write(path, text);
+        render_book_cached(book.root(), &first_pass, &mut cache).expect("renders");
+        let spliced = render(&book, &mut cache).site;
+        let fresh = calcbook::render_book(book.root(), &RenderOptions::default()).unwrap();
+        for file in ["searchindex.js", "print.html"] {
+            assert!(
+                spliced.get(file) == fresh.site.get(file),
+                "{file} after saving {path} differs from a fresh build's"
+            );
+        }
+        assert_eq!(spliced.files.len(), fresh.site.files.len());
+    }
+}

@@ -30,4 +30,5 @@ mod print_page;
 mod robustness;
 mod search_index;
 mod serve;
+mod streamed_build;
 mod traced_values;
