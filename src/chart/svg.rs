@@ -687,16 +687,31 @@ pub struct PlotView {
     pub svg: String,
 }
 
+/// The ids of a figure's two SVG renderings, desktop then phone: each names its `<title>` and
+/// `<desc>` (`{id}-title`, `{id}-desc`).
+fn plot_ids(anchor: &str) -> [String; 2] {
+    [anchor.to_string(), format!("{anchor}-narrow")]
+}
+
+/// The ids a chart's figure gives the page, known without drawing it: the figure's and each
+/// rendering's title and description.
+pub fn figure_ids(chart: &ResolvedChart, number: usize) -> Vec<String> {
+    let anchor = chart.anchor(number);
+    let mut ids = vec![anchor.clone()];
+    for plot in plot_ids(&anchor) {
+        ids.push(format!("{plot}-title"));
+        ids.push(format!("{plot}-desc"));
+    }
+    ids
+}
+
 /// The chart's figure as a [`FigureView`]: the SVG drawn for both frames.
 pub fn figure_view(chart: &ResolvedChart, number: usize, csv_href: &str) -> FigureView {
     let anchor = chart.anchor(number);
+    let [wide_id, narrow_id] = plot_ids(&anchor);
     let plots = [
-        ("chart-wide", Frame::wide(chart), anchor.clone()),
-        (
-            "chart-narrow",
-            Frame::narrow(chart),
-            format!("{anchor}-narrow"),
-        ),
+        ("chart-wide", Frame::wide(chart), wide_id),
+        ("chart-narrow", Frame::narrow(chart), narrow_id),
     ]
     .into_iter()
     .map(|(class, frame, id)| PlotView {

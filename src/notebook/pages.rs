@@ -45,6 +45,20 @@ fn data_links(c: &ClaimRecord) -> String {
     format!("<div class=\"ledger-data\">from {}</div>", links.join(", "))
 }
 
+/// The id of a claim's row on the ledger: the chapter's page and the claim's id on it
+/// (`basics-claim-1` for `basics.html#claim-1`; a page in a folder joins with `-`).
+pub fn ledger_anchor(c: &ClaimRecord) -> String {
+    let stem = c.page.strip_suffix(".html").unwrap_or(&c.page);
+    format!("{}-{}", stem.replace('/', "-"), c.id)
+}
+
+/// The ids of the claims ledger, from the claims it lists: its heading's and each row's.
+pub fn ledger_ids(claims: &[ClaimRecord]) -> Vec<String> {
+    std::iter::once("claims-ledger".to_string())
+        .chain(claims.iter().map(ledger_anchor))
+        .collect()
+}
+
 /// The claims ledger: one row per claim, failures first, each drawn by the theme's
 /// `ledger_row.html` (the `ledger_row` macro); and the errors of that template (a book's override
 /// that fails is reported, and the built-in template draws the row).
@@ -71,7 +85,7 @@ pub fn ledger_with(
     ));
     if claims.is_empty() {
         html.push_str("<p>This book makes no claims yet.</p>\n");
-        return (page("Claims ledger", LEDGER_PATH, html), diagnostics);
+        return (ledger_page(claims, html), diagnostics);
     }
     // Grouped by chapter (a heading row per run of claims from one chapter), so the chapter is
     // not repeated on every row and the statements get the width.
@@ -101,7 +115,14 @@ pub fn ledger_with(
         html.push('\n');
     }
     html.push_str("</tbody></table></div>\n");
-    (page("Claims ledger", LEDGER_PATH, html), diagnostics)
+    (ledger_page(claims, html), diagnostics)
+}
+
+/// The ledger as drawn, with its ids: those its claims give it and any its templates add.
+fn ledger_page(claims: &[ClaimRecord], html: String) -> GeneratedPage {
+    let mut ids = ledger_ids(claims);
+    crate::render::markdown::collect_html_ids(&html, &mut ids);
+    page("Claims ledger", LEDGER_PATH, html, ids)
 }
 
 /// What a ledger row shows, for `ledger_row.html`: `data` (the links to the data behind the
@@ -116,6 +137,7 @@ fn ledger_row_context(c: &ClaimRecord) -> tera::Context {
             "kind": c.kind.as_str(),
             "page": c.page,
             "id": c.id,
+            "anchor": ledger_anchor(c),
             "words": smart(&c.words),
             "lhs": c.lhs,
             "op": c.op,
@@ -144,6 +166,15 @@ fn draw(
     })
 }
 
+/// One figure's row on the data-sources page: its id, its key (HTML, free to break after each
+/// `.` and `_`) and its value as written.
+#[derive(Debug, Serialize)]
+struct FigureView {
+    anchor: String,
+    key_html: String,
+    value: String,
+}
+
 /// One data file on the data-sources page, for `data_sources.html`.
 #[derive(Debug, Serialize)]
 struct FileView {
@@ -160,7 +191,7 @@ struct EntryView {
     anchor: String,
     name: String,
     id: String,
-    figures: Vec<serde_json::Value>,
+    figures: Vec<FigureView>,
     sources: Vec<serde_json::Value>,
     notes: Vec<String>,
 }
@@ -172,7 +203,37 @@ pub fn sources(
     files: &[DataFile],
     theme: &Theme,
 ) -> (GeneratedPage, Vec<crate::diagnostic::Diagnostic>) {
-    let files: Vec<FileView> = files
+    let files = file_views(files);
+    let mut ctx = tera::Context::new();
+    ctx.insert("files", &files);
+    let mut diagnostics = Vec::new();
+    let html = draw(theme, "data_sources.html", &ctx, &mut diagnostics);
+    let html = html.trim().to_string() + "\n";
+    let mut ids = view_ids(&files);
+    crate::render::markdown::collect_html_ids(&html, &mut ids);
+    (page("Data sources", SOURCES_PATH, html, ids), diagnostics)
+}
+
+/// The ids of the data-sources page, from the data files it lists: its heading, each file's,
+/// each entry's and each figure's row (`hardware-h100.hbm.bandwidth`).
+pub fn sources_ids(files: &[DataFile]) -> Vec<String> {
+    view_ids(&file_views(files))
+}
+
+fn view_ids(files: &[FileView]) -> Vec<String> {
+    let mut ids = vec!["data-sources".to_string()];
+    for file in files {
+        ids.push(file.name.clone());
+        for e in &file.entries {
+            ids.push(e.anchor.clone());
+            ids.extend(e.figures.iter().map(|f| f.anchor.clone()));
+        }
+    }
+    ids
+}
+
+fn file_views(files: &[DataFile]) -> Vec<FileView> {
+    files
         .iter()
         .map(|file| FileView {
             name: file.name.clone(),
@@ -183,25 +244,17 @@ pub fn sources(
                 .map(|e| entry_view(&file.name, e))
                 .collect(),
         })
-        .collect();
-    let mut ctx = tera::Context::new();
-    ctx.insert("files", &files);
-    let mut diagnostics = Vec::new();
-    let html = draw(theme, "data_sources.html", &ctx, &mut diagnostics);
-    let html = html.trim().to_string() + "\n";
-    (page("Data sources", SOURCES_PATH, html), diagnostics)
+        .collect()
 }
 
 fn entry_view(file: &str, e: &super::data::DataEntry) -> EntryView {
     // Each figure is a target of its own (`#hardware-h100.hbm.bandwidth`), so a traced value or a
     // claim links to the line it was read from.
     let figures = (e.figures.iter())
-        .map(|(k, v)| {
-            serde_json::json!({
-                "anchor": figure_anchor(file, &e.id, k),
-                "key_html": crate::html::breakable_name(k),
-                "value": v,
-            })
+        .map(|(k, v)| FigureView {
+            anchor: figure_anchor(file, &e.id, k),
+            key_html: crate::html::breakable_name(k),
+            value: v.to_string(),
         })
         .collect();
     let mut urls: Vec<&str> = Vec::new();
@@ -235,10 +288,11 @@ pub fn figure_anchor(file: &str, entry: &str, field: &str) -> String {
     format!("{file}-{entry}.{field}")
 }
 
-fn page(title: &str, path: &str, html: String) -> GeneratedPage {
+fn page(title: &str, path: &str, html: String, ids: Vec<String>) -> GeneratedPage {
     GeneratedPage {
         title: title.to_string(),
         path: path.to_string(),
         html,
+        ids,
     }
 }

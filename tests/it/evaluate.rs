@@ -35,7 +35,7 @@ fn by_evaluating(
 const CHAPTER: &str = r#"# Cells
 
 See @fig:load, @tbl:chips and @fig:nowhere; the [claim](#claim-1), the
-[figure](#fig-load), its [phone plot](#fig-load-narrow), the [table](#tbl-chips), a
+[figure](#fig-load), its [phone plot](#fig-load-narrow-title), the [table](#tbl-chips), a
 [missing anchor](#fig-gone), [another page](other.md#no-such-heading), [a missing page](gone.md),
 [the print page](print.html), [a static page](extra.html) and [the ledger](claims.html).
 
@@ -102,7 +102,8 @@ fn evaluating_a_book_finds_every_claim_error_and_broken_link_a_render_finds() {
     assert_eq!(format!("{claims:?}"), format!("{want_claims:?}"));
     assert_eq!(diags, want_diags);
     // The fixture reaches each kind it means to: a broken anchor and page, cell errors, a claim
-    // not evaluated, and the anchors only cells give (#claim-1, #fig-load, #tbl-chips) resolve.
+    // not evaluated, and the anchors only cells give (#claim-1, #fig-load, #fig-load-narrow-title,
+    // #tbl-chips) resolve.
     let codes: Vec<&str> = diags.iter().map(|d| d.code.as_str()).collect();
     for code in ["broken-anchor", "broken-link", "unknown-reference"] {
         assert!(codes.contains(&code), "{code} missing from {codes:?}");
