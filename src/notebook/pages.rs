@@ -1,6 +1,8 @@
 //! Pages generated from the whole book rather than written by its author: the claims ledger (every
 //! claim with its verdict and a link back) and the data-sources appendix (every figure of `data/`
-//! with its source links), drawn by the theme's `ledger_row.html` and `data_sources.html`.
+//! with its source links), drawn by the theme's `ledger.html` (rows by `ledger_row.html`) and
+//! `data_sources.html` from serializable views; the ids each page gives links are known from the
+//! same data without drawing it ([`ledger_ids`], [`sources_ids`]).
 
 use serde::Serialize;
 
@@ -14,35 +16,49 @@ use super::data::DataFile;
 pub const LEDGER_PATH: &str = "claims.html";
 pub const SOURCES_PATH: &str = "sources.html";
 
-/// The data entries a claim's sides were computed from, linked to the data-sources page.
-fn data_links(c: &ClaimRecord) -> String {
+/// A data figure's row on the data-sources page: the data file's stem and the row's id
+/// (`hardware-h100.hbm.bandwidth`; an entry read whole is the entry's row, `hardware-h100`).
+pub fn figure_target(f: &crate::calc::Figure) -> (String, String) {
+    let stem = std::path::Path::new(&*f.file)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let anchor = match f.path.split_once('.') {
+        Some((entry, field)) => figure_anchor(&stem, entry, field),
+        None => format!("{stem}-{}", f.path),
+    };
+    (stem, anchor)
+}
+
+/// One data figure behind a claim, as the ledger links it (`ledger_data` macro): `href` to its
+/// row on the data-sources page, `at` the file and line it was read at, and `key_html` its name
+/// (`file.entry.field`, HTML: free to break after each `.` and `_`).
+#[derive(Debug, Serialize)]
+struct LedgerDataView {
+    href: String,
+    at: String,
+    key_html: String,
+}
+
+/// The data figures a claim's sides were computed from, each once, in order.
+fn data_links(c: &ClaimRecord) -> Vec<LedgerDataView> {
     let mut figures: Vec<&crate::calc::Figure> = c.lhs_from.iter().chain(&c.rhs_from).collect();
-    if figures.is_empty() {
-        return String::new();
-    }
     figures.sort();
     figures.dedup();
-    let links: Vec<String> = figures
-        .iter()
+    (figures.into_iter())
         .map(|f| {
-            let stem = std::path::Path::new(&*f.file)
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let anchor = match f.path.split_once('.') {
-                Some((entry, field)) => figure_anchor(&stem, entry, field),
-                None => format!("{stem}-{}", f.path),
-            };
-            format!(
-                "<a href=\"{SOURCES_PATH}#{}\" title=\"{}:{}\"><code>{stem}.<wbr>{}</code></a>",
-                escape(&anchor),
-                escape(&f.file),
-                f.line,
-                crate::html::breakable_name(&f.path)
-            )
+            let (stem, anchor) = figure_target(f);
+            LedgerDataView {
+                href: format!("{SOURCES_PATH}#{anchor}"),
+                at: format!("{}:{}", f.file, f.line),
+                key_html: format!(
+                    "{}.<wbr>{}",
+                    escape(&stem),
+                    crate::html::breakable_name(&f.path)
+                ),
+            }
         })
-        .collect();
-    format!("<div class=\"ledger-data\">from {}</div>", links.join(", "))
+        .collect()
 }
 
 /// The id of a claim's row on the ledger: the chapter's page and the claim's id on it
@@ -59,9 +75,29 @@ pub fn ledger_ids(claims: &[ClaimRecord]) -> Vec<String> {
         .collect()
 }
 
-/// The claims ledger: one row per claim, failures first, each drawn by the theme's
-/// `ledger_row.html` (the `ledger_row` macro); and the errors of that template (a book's override
-/// that fails is reported, and the built-in template draws the row).
+/// The claims ledger as `ledger.html` draws it (the `ledger` macro, as `l`): the counts, and the
+/// claims grouped by chapter, failures first, each row drawn by `ledger_row.html` (HTML).
+#[derive(Debug, Serialize)]
+struct LedgerView {
+    total: usize,
+    claims: usize,
+    refutes: usize,
+    holding: usize,
+    failing: usize,
+    groups: Vec<LedgerGroup>,
+}
+
+/// A run of ledger rows from one chapter (failing or holding), under a heading row naming it.
+#[derive(Debug, Serialize)]
+struct LedgerGroup {
+    page: String,
+    chapter: String,
+    rows: Vec<String>,
+}
+
+/// The claims ledger: the page by the theme's `ledger.html`, one row per claim by its
+/// `ledger_row.html`; and the errors of those templates (a book's override that fails is
+/// reported, and the built-in template draws instead).
 pub fn ledger_with(
     claims: &[ClaimRecord],
     theme: &Theme,
@@ -72,38 +108,20 @@ pub fn ledger_with(
         .iter()
         .filter(|c| c.kind == super::ClaimKind::Refute)
         .count();
-    let mut html = String::from(
-        "<h1 id=\"claims-ledger\"><a class=\"header\" href=\"#claims-ledger\">Claims ledger</a></h1>\n",
-    );
-    html.push_str(&format!(
-        "<p>Every claim of the book, checked when the book was built: <strong>{}</strong> in all ({} claims, {} refutes), <strong>{}</strong> holding, <strong>{}</strong> failing. A <em>refute</em> quotes a statement the book’s numbers contradict: it shows “✓ refuted” while they do.</p>\n",
-        claims.len(),
-        claims.len() - refutes,
-        refutes,
-        claims.len() - failing,
-        failing
-    ));
-    if claims.is_empty() {
-        html.push_str("<p>This book makes no claims yet.</p>\n");
-        return (ledger_page(claims, html), diagnostics);
-    }
     // Grouped by chapter (a heading row per run of claims from one chapter), so the chapter is
     // not repeated on every row and the statements get the width.
-    html.push_str("<div class=\"table-wrap\"><table class=\"ledger\">\n<thead><tr><th scope=\"col\">Verdict</th><th scope=\"col\">Statement</th><th scope=\"col\">Values</th></tr></thead>\n");
     let mut ordered: Vec<&ClaimRecord> = claims.iter().collect();
     ordered.sort_by_key(|c| c.holds);
+    let mut groups: Vec<LedgerGroup> = Vec::new();
     let mut group: Option<(bool, &str)> = None;
     for c in ordered {
         if group != Some((c.holds, c.page.as_str())) {
-            if group.is_some() {
-                html.push_str("</tbody>\n");
-            }
             group = Some((c.holds, c.page.as_str()));
-            html.push_str(&format!(
-                "<tbody><tr class=\"ledger-chapter\"><th colspan=\"3\" scope=\"colgroup\"><a href=\"{page}\">{chapter}</a></th></tr>\n",
-                page = escape(&c.page),
-                chapter = escape(&c.chapter),
-            ));
+            groups.push(LedgerGroup {
+                page: c.page.clone(),
+                chapter: c.chapter.clone(),
+                rows: Vec::new(),
+            });
         }
         let row = draw(
             theme,
@@ -111,11 +129,25 @@ pub fn ledger_with(
             &ledger_row_context(c),
             &mut diagnostics,
         );
-        html.push_str(row.trim());
-        html.push('\n');
+        if let Some(g) = groups.last_mut() {
+            g.rows.push(row.trim().to_string());
+        }
     }
-    html.push_str("</tbody></table></div>\n");
-    (ledger_page(claims, html), diagnostics)
+    let view = LedgerView {
+        total: claims.len(),
+        claims: claims.len() - refutes,
+        refutes,
+        holding: claims.len() - failing,
+        failing,
+        groups,
+    };
+    let mut ctx = tera::Context::new();
+    ctx.insert("l", &view);
+    let html = draw(theme, "ledger.html", &ctx, &mut diagnostics);
+    (
+        ledger_page(claims, html.trim().to_string() + "\n"),
+        diagnostics,
+    )
 }
 
 /// The ledger as drawn, with its ids: those its claims give it and any its templates add.
@@ -125,8 +157,8 @@ fn ledger_page(claims: &[ClaimRecord], html: String) -> GeneratedPage {
     page("Claims ledger", LEDGER_PATH, html, ids)
 }
 
-/// What a ledger row shows, for `ledger_row.html`: `data` (the links to the data behind the
-/// sides) is HTML already.
+/// What a ledger row shows, for `ledger_row.html`: `data` lists the data figures behind the
+/// sides (the `ledger_data` macro).
 fn ledger_row_context(c: &ClaimRecord) -> tera::Context {
     let mut ctx = tera::Context::new();
     ctx.insert(

@@ -7,6 +7,11 @@
 //!
 //! A book's override of a template that fails to draw is reported, and the built-in template
 //! draws the cell instead.
+//!
+//! Some HTML is still made here, as a highlighter's output is (mdBook's too): a calc block's
+//! source lines, syntax-highlighted with their data names linked, and a row's `= value` around
+//! its traced button. Everything else reaches the templates as data (the claim's data list as
+//! `c.data`, the `claim_data` macro), or as HTML one template drew for another (rows, boxes).
 
 use serde::Serialize;
 
@@ -483,38 +488,33 @@ impl ChapterNotebook<'_> {
     }
 }
 
+/// One data figure behind a claim's side, for the `claim_data` macro: the side (`left` or
+/// `right`), `href` to its row on the data-sources page, its name (`file.entry.field`) and `at`,
+/// the file and line it was read at.
+#[derive(Debug, Clone, Serialize)]
+struct ClaimDataView {
+    side: &'static str,
+    href: String,
+    name: String,
+    at: String,
+}
+
 /// The data a claim's sides were computed from, folded under the values: each figure linked to
 /// its own row on the data-sources page (`root` leads from the page to the book's root).
-fn claim_data(c: &ClaimRecord, root: &str) -> String {
-    let mut items = String::new();
+fn claim_data(c: &ClaimRecord, root: &str) -> Vec<ClaimDataView> {
+    let mut items = Vec::new();
     for (side, figs) in [("left", &c.lhs_from), ("right", &c.rhs_from)] {
         for f in figs {
-            let stem = std::path::Path::new(&*f.file)
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let (entry, field) = f.path.split_once('.').unwrap_or((&f.path, ""));
-            let anchor = match field {
-                "" => format!("{stem}-{entry}"),
-                field => super::super::pages::figure_anchor(&stem, entry, field),
-            };
-            items.push_str(&format!(
-                "<li>{side}: <a href=\"{root}{sources}#{anchor}\"><code>{stem}.{path}</code></a> <span class=\"claim-data-at\">{file}:{line}</span></li>",
-                sources = super::super::pages::SOURCES_PATH,
-                anchor = escape(&anchor),
-                stem = escape(&stem),
-                path = escape(&f.path),
-                file = escape(&f.file),
-                line = f.line,
-            ));
+            let (stem, anchor) = super::super::pages::figure_target(f);
+            items.push(ClaimDataView {
+                side,
+                href: format!("{root}{}#{anchor}", super::super::pages::SOURCES_PATH),
+                name: format!("{stem}.{}", f.path),
+                at: format!("{}:{}", f.file, f.line),
+            });
         }
     }
-    if items.is_empty() {
-        return String::new();
-    }
-    format!(
-        "<details class=\"claim-data\"><summary>Computed from data</summary><ul>{items}</ul></details>"
-    )
+    items
 }
 
 /// What a calc block shows on each of its lines, gathered from its statements before the pad
