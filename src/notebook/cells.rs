@@ -11,7 +11,8 @@
 //! without one (`check`) the cells are only
 //! evaluated: the page keeps them as code, and their results stay as data. Either way the claims,
 //! diagnostics and the ids the cells give the page, which links may target, are collected: as
-//! drawn (every id in the cell's HTML), or without a theme [`CellResult::anchors`].
+//! drawn (every id in the cell's HTML), or without a theme [`CellResult::anchors`] and the ids
+//! of the traced values' cards the drawing would number.
 
 use crate::diagnostic::Code;
 use std::collections::HashMap;
@@ -87,8 +88,8 @@ pub struct InlineValue {
 
 impl CellResult {
     /// The ids the cell's drawing gives the page (claim boxes, figures, tables), so that links to
-    /// them can be checked without drawing it (`check`). The ids of trace cards are not among
-    /// them: their numbering is a drawing's.
+    /// them can be checked without drawing it (`check`). The ids of its traced values' cards are
+    /// numbered per chapter from [`CellResult::traced_values`].
     pub fn anchors(&self) -> Vec<String> {
         match self {
             CellResult::Calc(c) => c.claims.iter().flatten().map(|r| r.id.clone()).collect(),
@@ -180,13 +181,20 @@ impl<'a> ChapterNotebook<'a> {
     fn finish(&mut self, cell: CellResult) -> Option<String> {
         match self.theme {
             Some(theme) => {
+                let traces = self.traces;
                 let html = self.paint(theme, &cell);
+                debug_assert_eq!(self.traces - traces, cell.traced_values(), "{html}");
                 // The ids as drawn: with trace cards' and those a book's own templates add.
                 crate::render::markdown::collect_html_ids(&html, &mut self.anchors);
                 Some(html)
             }
             None => {
                 self.anchors.extend(cell.anchors());
+                // The ids the drawing would number for the cell's traced values.
+                for _ in 0..cell.traced_values() {
+                    let id = self.next_trace_id();
+                    self.anchors.push(id);
+                }
                 self.results.push(cell);
                 None
             }

@@ -81,3 +81,30 @@ fn an_id_a_books_own_template_adds_is_a_link_target_in_check_and_build() {
         assert!(!out.contains("anchor `#my-mark`"), "{out}");
     }
 }
+
+/// A traced value's card (`#v-drain-N`, numbered in the page's order: the claim's two sides, then
+/// the pad's values) is a target in `check`, which does not draw the cells, as in `build`.
+#[test]
+fn a_traced_values_card_is_a_link_target_in_check_and_build() {
+    let book = TestBook::new(&[
+        ("book.toml", STRICT),
+        ("src/SUMMARY.md", "- [Drain](drain.md)\n"),
+        (
+            "src/drain.md",
+            "# Drain\n\n```calc\nclaim \"two\": 1 + 1 == 2\nx = 2 s\ny = (x\n  + 1 s)\nbad = x + 1 GB\nz = bad + 1\n```\n\nIt is `= x * 2`.\n\n[Last](#v-drain-5) and [none](#v-drain-6).\n",
+        ),
+    ]);
+    for run in [book.run(&["check"]), book.build()] {
+        let out = format!("{}{}", run.stdout, run.stderr);
+        run.assert_code(1);
+        assert!(
+            out.contains("has no heading or anchor `#v-drain-6`"),
+            "{out}"
+        );
+        assert!(!out.contains("anchor `#v-drain-5`"), "{out}");
+    }
+    let rendered = calcbook::render_book(book.root(), &calcbook::RenderOptions::default()).unwrap();
+    let page = rendered.site.get_str("drain.html").unwrap();
+    assert!(page.contains("id=\"v-drain-5\""), "{page}");
+    assert!(!page.contains("id=\"v-drain-6\""), "{page}");
+}

@@ -106,7 +106,7 @@ impl ChapterNotebook<'_> {
 
     /// A page-unique id for the next traced value (chapter-prefixed, so the print page, which
     /// joins every chapter, keeps them unique too).
-    fn next_trace_id(&mut self) -> String {
+    pub(super) fn next_trace_id(&mut self) -> String {
         self.traces += 1;
         format!(
             "v-{}-{}",
@@ -270,14 +270,7 @@ impl ChapterNotebook<'_> {
         let body_lines = diagnostic::LineIndex::new(body);
         let root = self.root();
         for (stmt, record) in output.statements.iter().zip(&cell.claims) {
-            let first = stmt
-                .line
-                .saturating_sub(1)
-                .min(line_count.saturating_sub(1));
-            let last = body_lines
-                .line(stmt.span.end.saturating_sub(1).max(stmt.span.start))
-                .saturating_sub(1)
-                .min(line_count.saturating_sub(1));
+            let (first, last) = statement_lines(stmt, &body_lines, line_count);
             if last > first {
                 plan.stmt_end[first] = Some(last);
             }
@@ -497,6 +490,80 @@ struct ClaimDataView {
     href: String,
     name: String,
     at: String,
+}
+
+/// The first and last line (from 0) of a block's statement among the block's `line_count` lines.
+fn statement_lines(
+    stmt: &calc::StatementOutput,
+    body_lines: &diagnostic::LineIndex,
+    line_count: usize,
+) -> (usize, usize) {
+    let first = stmt
+        .line
+        .saturating_sub(1)
+        .min(line_count.saturating_sub(1));
+    let last = body_lines
+        .line(stmt.span.end.saturating_sub(1).max(stmt.span.start))
+        .saturating_sub(1)
+        .min(line_count.saturating_sub(1));
+    (first, last)
+}
+
+impl CellResult {
+    /// How many traced values the cell's drawing shows (each a card with an id, `v-…`), so that
+    /// `check` knows those ids without drawing. It follows [`ChapterNotebook::paint_calc`]: both
+    /// sides of each evaluated claim, then a value per pad row whose statement shows one (a
+    /// debug build checks the two agree on every cell it draws).
+    pub fn traced_values(&self) -> usize {
+        match self {
+            CellResult::Calc(cell) => cell.traced_values(),
+            CellResult::Inline(InlineCell { result: Ok(_), .. }) => 1,
+            _ => 0,
+        }
+    }
+}
+
+impl CalcCell {
+    fn traced_values(&self) -> usize {
+        let body = self.body.as_str();
+        let line_count = body.trim_end_matches('\n').split('\n').count();
+        let body_lines = diagnostic::LineIndex::new(body);
+        let mut shown = vec![false; line_count];
+        let mut in_claim = vec![false; line_count];
+        let mut stmt_end = vec![None; line_count];
+        let mut claim_sides = 0;
+        for (stmt, record) in self.output.statements.iter().zip(&self.claims) {
+            let (first, last) = statement_lines(stmt, &body_lines, line_count);
+            if last > first {
+                stmt_end[first] = Some(last);
+            }
+            match (&stmt.kind, record) {
+                (OutputKind::Value { .. } | OutputKind::Assignment { .. }, _) => shown[last] = true,
+                (OutputKind::Claim(_), Some(_)) => claim_sides += 2,
+                _ => {}
+            }
+            let boxed = matches!(
+                stmt.kind,
+                OutputKind::Claim(_) | OutputKind::Error | OutputKind::Skipped { .. }
+            );
+            if boxed && record.is_some() {
+                in_claim[first..=last.max(first)].fill(true);
+            }
+        }
+        // The pad's rows, as `pad_parts` walks them.
+        let mut rows_shown = 0;
+        let mut i = 0;
+        while i < line_count {
+            if in_claim[i] {
+                i += 1;
+                continue;
+            }
+            let last = stmt_end[i].unwrap_or(i).max(i);
+            rows_shown += usize::from(shown[last]);
+            i = last + 1;
+        }
+        claim_sides + rows_shown
+    }
 }
 
 /// The data a claim's sides were computed from, folded under the values: each figure linked to
