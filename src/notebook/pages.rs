@@ -320,11 +320,39 @@ pub fn figure_anchor(file: &str, entry: &str, field: &str) -> String {
     format!("{file}-{entry}.{field}")
 }
 
-fn page(title: &str, path: &str, html: String, ids: Vec<String>) -> GeneratedPage {
+fn page(title: &str, path: &str, html: String, mut ids: Vec<String>) -> GeneratedPage {
+    ids.sort();
+    ids.dedup();
     GeneratedPage {
         title: title.to_string(),
         path: path.to_string(),
         html,
         ids,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ledger_without_claims_says_so_and_has_no_table() {
+        let theme = Theme::builtin().expect("built-in theme");
+        let (page, diagnostics) = ledger_with(&[], theme);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert!(
+            page.html
+                .contains("<strong>0</strong> in all (0 claims, 0 refutes)"),
+            "{}",
+            page.html
+        );
+        assert!(
+            page.html
+                .ends_with("</p>\n<p>This book makes no claims yet.</p>\n"),
+            "{}",
+            page.html
+        );
+        assert!(!page.html.contains("<table"), "{}", page.html);
+        assert_eq!(page.ids, vec!["claims-ledger"]);
     }
 }
