@@ -157,28 +157,45 @@ fn ledger_page(claims: &[ClaimRecord], html: String) -> GeneratedPage {
     page("Claims ledger", LEDGER_PATH, html, ids)
 }
 
-/// What a ledger row shows, for `ledger_row.html`: `data` lists the data figures behind the
-/// sides (the `ledger_data` macro).
+/// What a ledger row shows, for `ledger_row.html` (as `c`): the claim's verdict and statement
+/// (text), a link back to its box (`page`, `id`), the row's own id (`anchor`), both sides, why it
+/// could not be evaluated (`cause`), and the data figures behind the sides (`data`, the
+/// `ledger_data` macro).
+#[derive(Debug, Serialize)]
+struct LedgerRowView<'c> {
+    holds: bool,
+    verdict: &'static str,
+    kind: &'static str,
+    page: &'c str,
+    id: &'c str,
+    anchor: String,
+    words: String,
+    lhs: &'c str,
+    op: &'c str,
+    rhs: &'c str,
+    tolerance: Option<&'c str>,
+    cause: Option<String>,
+    data: Vec<LedgerDataView>,
+}
+
 fn ledger_row_context(c: &ClaimRecord) -> tera::Context {
+    let view = LedgerRowView {
+        holds: c.holds,
+        verdict: c.verdict(),
+        kind: c.kind.as_str(),
+        page: &c.page,
+        id: &c.id,
+        anchor: ledger_anchor(c),
+        words: smart(&c.words),
+        lhs: &c.lhs,
+        op: &c.op,
+        rhs: &c.rhs,
+        tolerance: c.tolerance.as_deref(),
+        cause: c.not_evaluated.as_ref().map(|cause| cause.to_string()),
+        data: data_links(c),
+    };
     let mut ctx = tera::Context::new();
-    ctx.insert(
-        "c",
-        &serde_json::json!({
-            "holds": c.holds,
-            "verdict": c.verdict(),
-            "kind": c.kind.as_str(),
-            "page": c.page,
-            "id": c.id,
-            "anchor": ledger_anchor(c),
-            "words": smart(&c.words),
-            "lhs": c.lhs,
-            "op": c.op,
-            "rhs": c.rhs,
-            "tolerance": c.tolerance,
-            "cause": c.not_evaluated.as_ref().map(|cause| cause.to_string()),
-            "data": data_links(c),
-        }),
-    );
+    ctx.insert("c", &view);
     ctx
 }
 

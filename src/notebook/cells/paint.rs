@@ -238,19 +238,19 @@ impl ChapterNotebook<'_> {
         rhs: &str,
         root: &str,
     ) -> String {
-        let view = serde_json::json!({
-            "id": c.id,
-            "holds": c.holds,
-            "verdict": c.verdict(),
-            "kind": c.kind.as_str(),
-            "words": crate::render::typography::smart(&c.words),
-            "lhs": lhs,
-            "op": c.op,
-            "rhs": rhs,
-            "tolerance": c.tolerance,
-            "margin": c.margin,
-            "data": claim_data(c, root),
-        });
+        let view = ClaimView {
+            id: &c.id,
+            holds: c.holds,
+            verdict: c.verdict(),
+            kind: c.kind.as_str(),
+            words: crate::render::typography::smart(&c.words),
+            lhs,
+            op: &c.op,
+            rhs,
+            tolerance: c.tolerance.as_deref(),
+            margin: c.margin.as_deref(),
+            data: claim_data(c, root),
+        };
         self.draw(theme, "claim.html", "c", &view)
             .trim()
             .to_string()
@@ -479,6 +479,24 @@ impl ChapterNotebook<'_> {
         let rhs = side(&c.rhs, c.rhs_value, &c.rhs_from);
         (lhs, rhs)
     }
+}
+
+/// A claim's box as `claim.html` draws it (as `c`): its id, verdict and statement (text), both
+/// sides as traced values (HTML), the tolerance, by how much a failing claim failed (`margin`),
+/// and the data behind the sides (`data`, the `claim_data` macro).
+#[derive(Debug, Clone, Serialize)]
+struct ClaimView<'c> {
+    id: &'c str,
+    holds: bool,
+    verdict: &'static str,
+    kind: &'static str,
+    words: String,
+    lhs: &'c str,
+    op: &'c str,
+    rhs: &'c str,
+    tolerance: Option<&'c str>,
+    margin: Option<&'c str>,
+    data: Vec<ClaimDataView>,
 }
 
 /// One data figure behind a claim's side, for the `claim_data` macro: the side (`left` or
