@@ -215,6 +215,14 @@ fn draw(
     })
 }
 
+/// A page an entry was read from: its address, and as shown (without the scheme or a trailing
+/// `/`).
+#[derive(Debug, Serialize)]
+struct SourceView {
+    href: String,
+    shown: String,
+}
+
 /// One figure's row on the data-sources page: its id, its key (HTML, free to break after each
 /// `.` and `_`) and its value as written.
 #[derive(Debug, Serialize)]
@@ -241,7 +249,7 @@ struct EntryView {
     name: String,
     id: String,
     figures: Vec<FigureView>,
-    sources: Vec<serde_json::Value>,
+    sources: Vec<SourceView>,
     notes: Vec<String>,
 }
 
@@ -318,7 +326,10 @@ fn entry_view(file: &str, e: &super::data::DataEntry) -> EntryView {
                 .strip_prefix("https://")
                 .or_else(|| u.strip_prefix("http://"))
                 .unwrap_or(u);
-            serde_json::json!({"href": u, "shown": shown.trim_end_matches('/')})
+            SourceView {
+                href: u.to_string(),
+                shown: shown.trim_end_matches('/').to_string(),
+            }
         })
         .collect();
     EntryView {
