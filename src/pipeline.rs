@@ -559,17 +559,29 @@ fn evaluate_book_inner(root: &Path) -> Result<Checked, Diagnostic> {
             key: 0,
         });
     }
-    // The generated pages, by name only: links may point at them.
+    // The generated pages, undrawn: their names and the ids their data gives them, which links
+    // may target.
     let generated: Vec<site::GeneratedPage> = [
-        (!claims.is_empty()).then_some(notebook::pages::LEDGER_PATH),
-        (!prelude.data.is_empty()).then_some(notebook::pages::SOURCES_PATH),
+        (!claims.is_empty()).then(|| {
+            (
+                notebook::pages::LEDGER_PATH,
+                notebook::pages::ledger_ids(&claims),
+            )
+        }),
+        (!prelude.data.is_empty()).then(|| {
+            (
+                notebook::pages::SOURCES_PATH,
+                notebook::pages::sources_ids(&prelude.data),
+            )
+        }),
     ]
     .into_iter()
     .flatten()
-    .map(|path| site::GeneratedPage {
+    .map(|(path, ids)| site::GeneratedPage {
         title: String::new(),
         path: path.to_string(),
         html: String::new(),
+        ids,
     })
     .collect();
     diagnostics.extend(site::check_without_pages(

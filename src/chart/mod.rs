@@ -23,7 +23,9 @@ pub use eval::{evaluate_chart, evaluate_table};
 pub use layout::{Frame, NARROW_WIDTH};
 pub use refs::{RefKind, RefTarget, resolve_refs};
 pub use spec::{ChartSpec, TableSpec, parse_chart, parse_table};
-pub use svg::{FigureView, PlotView, figure_view, render_figure, render_svg, render_svg_framed};
+pub use svg::{
+    FigureView, PlotView, figure_ids, figure_view, render_figure, render_svg, render_svg_framed,
+};
 pub use table::{ResolvedTable, render_table};
 
 /// The kind of chart: how series are drawn.

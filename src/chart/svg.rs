@@ -660,7 +660,8 @@ fn list(items: &[&str]) -> String {
 }
 
 /// The figure around a chart, as the theme's `figure.html` (the `chart_figure` macro) draws it:
-/// the title, legend and y axis titles as HTML that wraps with the page (`head`); the SVG twice,
+/// the title, legend and y axis titles as data, drawn as HTML that wraps with the page (`head`,
+/// the `chart_head` macro); the SVG twice,
 /// a desktop and a phone rendering of which CSS shows one (`.chart-wide`, `.chart-narrow`), so a
 /// phone gets a drawing laid out for its width instead of a shrunken or sideways-scrolling one;
 /// the x axis title; a caption `Figure {number}: …` only when one is written, and a link to the
@@ -670,8 +671,8 @@ pub struct FigureView {
     /// The figure's id (`fig-…`).
     pub anchor: String,
     pub number: usize,
-    /// HTML above the plots.
-    pub head: String,
+    /// Title, legend and y axes' titles, above the plots (the `chart_head` macro).
+    pub head: HeadView,
     pub plots: Vec<PlotView>,
     /// Text (the template escapes it).
     pub x_title: Option<String>,
@@ -687,16 +688,31 @@ pub struct PlotView {
     pub svg: String,
 }
 
+/// The ids of a figure's two SVG renderings, desktop then phone: each names its `<title>` and
+/// `<desc>` (`{id}-title`, `{id}-desc`).
+fn plot_ids(anchor: &str) -> [String; 2] {
+    [anchor.to_string(), format!("{anchor}-narrow")]
+}
+
+/// The ids a chart's figure gives the page, known without drawing it: the figure's and each
+/// rendering's title and description.
+pub fn figure_ids(chart: &ResolvedChart, number: usize) -> Vec<String> {
+    let anchor = chart.anchor(number);
+    let mut ids = vec![anchor.clone()];
+    for plot in plot_ids(&anchor) {
+        ids.push(format!("{plot}-title"));
+        ids.push(format!("{plot}-desc"));
+    }
+    ids
+}
+
 /// The chart's figure as a [`FigureView`]: the SVG drawn for both frames.
 pub fn figure_view(chart: &ResolvedChart, number: usize, csv_href: &str) -> FigureView {
     let anchor = chart.anchor(number);
+    let [wide_id, narrow_id] = plot_ids(&anchor);
     let plots = [
-        ("chart-wide", Frame::wide(chart), anchor.clone()),
-        (
-            "chart-narrow",
-            Frame::narrow(chart),
-            format!("{anchor}-narrow"),
-        ),
+        ("chart-wide", Frame::wide(chart), wide_id),
+        ("chart-narrow", Frame::narrow(chart), narrow_id),
     ]
     .into_iter()
     .map(|(class, frame, id)| PlotView {
@@ -729,8 +745,6 @@ pub fn render_figure(chart: &ResolvedChart, number: usize, csv_href: &str) -> St
         .unwrap_or_default()
 }
 
-/// The HTML above a figure's plot: its title, its legend (a swatch per series, drawn as the
-/// series is: a line, a dashed line, a dot or a block) and the y axes' titles.
 /// Bars on a log axis say where they start: `log scale, bars from 10`.
 fn log_bars_note(chart: &ResolvedChart) -> Option<String> {
     if !chart.kind.is_categorical() || chart.y.scale != Scale::Log {
@@ -740,57 +754,51 @@ fn log_bars_note(chart: &ResolvedChart) -> Option<String> {
     Some(format!("(log scale; bars start at {})", y.label(y.lo)))
 }
 
-fn figure_head(chart: &ResolvedChart) -> String {
-    let mut out = String::new();
-    if let Some(t) = chart
-        .title
-        .as_deref()
+/// What a figure shows above its plot, for the `chart_head` macro: its title, its legend (a
+/// swatch per series, drawn as the series is: a line, a dashed line, a dot or a block) and the y
+/// axes' titles. Text; the template escapes it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HeadView {
+    pub title: Option<String>,
+    pub legend: Vec<LegendItem>,
+    pub y_title: Option<String>,
+    /// Where bars on a log axis start, beside the y axis' title.
+    pub y_note: Option<String>,
+    pub y2_title: Option<String>,
+}
+
+/// One series in a figure's legend: `swatch` (`swatch-line`, `swatch-dash`, `swatch-dot` or
+/// `swatch-block`), its colour (`--chart-1` to `--chart-8`) and its label.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LegendItem {
+    pub swatch: &'static str,
+    pub colour: usize,
+    pub label: String,
+}
+
+fn figure_head(chart: &ResolvedChart) -> HeadView {
+    let title = (chart.title.as_deref())
         .map(str::trim)
         .filter(|t| !t.is_empty())
-    {
-        let _ = writeln!(out, "<p class=\"chart-title\">{}</p>", escape(&smart(t)));
-    }
-    let legend = legend_items(chart);
-    if !legend.is_empty() {
-        out.push_str("<ul class=\"chart-legend\">");
-        for (i, label) in legend {
-            let swatch = match chart.kind {
+        .map(smart);
+    let legend = (legend_items(chart).into_iter())
+        .map(|(i, label)| LegendItem {
+            swatch: match chart.kind {
                 ChartKind::Line if chart.series[i].dash => "swatch-dash",
                 ChartKind::Line => "swatch-line",
                 ChartKind::Scatter => "swatch-dot",
                 _ => "swatch-block",
-            };
-            let _ = write!(
-                out,
-                "<li><span class=\"swatch {swatch}\" style=\"--swatch:var(--chart-{})\" \
-                 aria-hidden=\"true\"></span>{}</li>",
-                i % 8 + 1,
-                escape(&smart(&label))
-            );
-        }
-        out.push_str("</ul>\n");
-    }
+            },
+            colour: i % 8 + 1,
+            label: smart(&label),
+        })
+        .collect();
     let (_, y, y2) = axis_titles(chart);
-    if y.is_some() || y2.is_some() {
-        out.push_str("<p class=\"chart-y-titles\">");
-        if let Some(y) = y {
-            let _ = write!(
-                out,
-                "<span class=\"chart-y-title\">↑ {}{}</span>",
-                escape(&smart(&y)),
-                log_bars_note(chart)
-                    .map(|n| format!(" <span class=\"chart-axis-note\">{}</span>", escape(&n)))
-                    .unwrap_or_default()
-            );
-        }
-        if let Some(y2) = y2 {
-            let _ = write!(
-                out,
-                "<span class=\"chart-y2-title\">{} ↑</span>",
-                escape(&smart(&y2))
-            );
-        }
-        out.push_str("</p>\n");
+    HeadView {
+        title,
+        legend,
+        y_note: y.as_ref().and_then(|_| log_bars_note(chart)),
+        y_title: y.map(|y| smart(&y)),
+        y2_title: y2.map(|y2| smart(&y2)),
     }
-    out
 }

@@ -10,8 +10,9 @@
 //! one: a block is highlighted and its values traced against the scope as that block left it);
 //! without one (`check`) the cells are only
 //! evaluated: the page keeps them as code, and their results stay as data. Either way the claims,
-//! diagnostics and the ids the cells give the page ([`CellResult::anchors`], which links may
-//! target) are collected.
+//! diagnostics and the ids the cells give the page, which links may target, are collected: as
+//! drawn (every id in the cell's HTML), or without a theme [`CellResult::anchors`] and the ids
+//! of the traced values' cards the drawing would number.
 
 use crate::diagnostic::Code;
 use std::collections::HashMap;
@@ -87,17 +88,15 @@ pub struct InlineValue {
 
 impl CellResult {
     /// The ids the cell's drawing gives the page (claim boxes, figures, tables), so that links to
-    /// them can be checked without drawing it. The ids of trace cards are not among them.
+    /// them can be checked without drawing it (`check`). The ids of its traced values' cards are
+    /// numbered per chapter from [`CellResult::traced_values`].
     pub fn anchors(&self) -> Vec<String> {
         match self {
             CellResult::Calc(c) => c.claims.iter().flatten().map(|r| r.id.clone()).collect(),
             CellResult::Chart(ChartCell {
                 number,
                 result: Ok((chart, _)),
-            }) => {
-                let anchor = chart.anchor(*number);
-                vec![format!("{anchor}-narrow"), anchor]
-            }
+            }) => chart::figure_ids(chart, *number),
             CellResult::Table(TableCell {
                 number,
                 result: Ok(table),
@@ -119,7 +118,8 @@ pub struct ChapterNotebook<'a> {
     pub files: Vec<(String, Vec<u8>)>,
     /// The cells' results in document order, when they are not drawn (no theme).
     pub results: Vec<CellResult>,
-    /// The ids the cells give the page ([`CellResult::anchors`]), drawn or not, for links.
+    /// The ids the cells give the page, for links: those of the drawn HTML, or when the cells are
+    /// only evaluated [`CellResult::anchors`].
     pub anchors: Vec<String>,
     blocks: usize,
     figures: usize,
@@ -179,10 +179,22 @@ impl<'a> ChapterNotebook<'a> {
 
     /// A cell's result drawn by the theme, or kept as data when there is none.
     fn finish(&mut self, cell: CellResult) -> Option<String> {
-        self.anchors.extend(cell.anchors());
         match self.theme {
-            Some(theme) => Some(self.paint(theme, &cell)),
+            Some(theme) => {
+                let traces = self.traces;
+                let html = self.paint(theme, &cell);
+                debug_assert_eq!(self.traces - traces, cell.traced_values(), "{html}");
+                // The ids as drawn: with trace cards' and those a book's own templates add.
+                crate::render::markdown::collect_html_ids(&html, &mut self.anchors);
+                Some(html)
+            }
             None => {
+                self.anchors.extend(cell.anchors());
+                // The ids the drawing would number for the cell's traced values.
+                for _ in 0..cell.traced_values() {
+                    let id = self.next_trace_id();
+                    self.anchors.push(id);
+                }
                 self.results.push(cell);
                 None
             }

@@ -1,6 +1,8 @@
 //! Pages generated from the whole book rather than written by its author: the claims ledger (every
 //! claim with its verdict and a link back) and the data-sources appendix (every figure of `data/`
-//! with its source links), drawn by the theme's `ledger_row.html` and `data_sources.html`.
+//! with its source links), drawn by the theme's `ledger.html` (rows by `ledger_row.html`) and
+//! `data_sources.html` from serializable views; the ids each page gives links are known from the
+//! same data without drawing it ([`ledger_ids`], [`sources_ids`]).
 
 use serde::Serialize;
 
@@ -14,40 +16,88 @@ use super::data::DataFile;
 pub const LEDGER_PATH: &str = "claims.html";
 pub const SOURCES_PATH: &str = "sources.html";
 
-/// The data entries a claim's sides were computed from, linked to the data-sources page.
-fn data_links(c: &ClaimRecord) -> String {
-    let mut figures: Vec<&crate::calc::Figure> = c.lhs_from.iter().chain(&c.rhs_from).collect();
-    if figures.is_empty() {
-        return String::new();
-    }
-    figures.sort();
-    figures.dedup();
-    let links: Vec<String> = figures
-        .iter()
-        .map(|f| {
-            let stem = std::path::Path::new(&*f.file)
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let anchor = match f.path.split_once('.') {
-                Some((entry, field)) => figure_anchor(&stem, entry, field),
-                None => format!("{stem}-{}", f.path),
-            };
-            format!(
-                "<a href=\"{SOURCES_PATH}#{}\" title=\"{}:{}\"><code>{stem}.<wbr>{}</code></a>",
-                escape(&anchor),
-                escape(&f.file),
-                f.line,
-                crate::html::breakable_name(&f.path)
-            )
-        })
-        .collect();
-    format!("<div class=\"ledger-data\">from {}</div>", links.join(", "))
+/// A data figure's row on the data-sources page: the data file's stem and the row's id
+/// (`hardware-h100.hbm.bandwidth`; an entry read whole is the entry's row, `hardware-h100`).
+pub fn figure_target(f: &crate::calc::Figure) -> (String, String) {
+    let stem = std::path::Path::new(&*f.file)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let anchor = match f.path.split_once('.') {
+        Some((entry, field)) => figure_anchor(&stem, entry, field),
+        None => format!("{stem}-{}", f.path),
+    };
+    (stem, anchor)
 }
 
-/// The claims ledger: one row per claim, failures first, each drawn by the theme's
-/// `ledger_row.html` (the `ledger_row` macro); and the errors of that template (a book's override
-/// that fails is reported, and the built-in template draws the row).
+/// One data figure behind a claim, as the ledger links it (`ledger_data` macro): `href` to its
+/// row on the data-sources page, `at` the file and line it was read at, and `key_html` its name
+/// (`file.entry.field`, HTML: free to break after each `.` and `_`).
+#[derive(Debug, Serialize)]
+struct LedgerDataView {
+    href: String,
+    at: String,
+    key_html: String,
+}
+
+/// The data figures a claim's sides were computed from, each once, in order.
+fn data_links(c: &ClaimRecord) -> Vec<LedgerDataView> {
+    let mut figures: Vec<&crate::calc::Figure> = c.lhs_from.iter().chain(&c.rhs_from).collect();
+    figures.sort();
+    figures.dedup();
+    (figures.into_iter())
+        .map(|f| {
+            let (stem, anchor) = figure_target(f);
+            LedgerDataView {
+                href: format!("{SOURCES_PATH}#{anchor}"),
+                at: format!("{}:{}", f.file, f.line),
+                key_html: format!(
+                    "{}.<wbr>{}",
+                    escape(&stem),
+                    crate::html::breakable_name(&f.path)
+                ),
+            }
+        })
+        .collect()
+}
+
+/// The id of a claim's row on the ledger: the chapter's page and the claim's id on it
+/// (`basics-claim-1` for `basics.html#claim-1`; a page in a folder joins with `-`).
+pub fn ledger_anchor(c: &ClaimRecord) -> String {
+    let stem = c.page.strip_suffix(".html").unwrap_or(&c.page);
+    format!("{}-{}", stem.replace('/', "-"), c.id)
+}
+
+/// The ids of the claims ledger, from the claims it lists: its heading's and each row's.
+pub fn ledger_ids(claims: &[ClaimRecord]) -> Vec<String> {
+    std::iter::once("claims-ledger".to_string())
+        .chain(claims.iter().map(ledger_anchor))
+        .collect()
+}
+
+/// The claims ledger as `ledger.html` draws it (the `ledger` macro, as `l`): the counts, and the
+/// claims grouped by chapter, failures first, each row drawn by `ledger_row.html` (HTML).
+#[derive(Debug, Serialize)]
+struct LedgerView {
+    total: usize,
+    claims: usize,
+    refutes: usize,
+    holding: usize,
+    failing: usize,
+    groups: Vec<LedgerGroup>,
+}
+
+/// A run of ledger rows from one chapter (failing or holding), under a heading row naming it.
+#[derive(Debug, Serialize)]
+struct LedgerGroup {
+    page: String,
+    chapter: String,
+    rows: Vec<String>,
+}
+
+/// The claims ledger: the page by the theme's `ledger.html`, one row per claim by its
+/// `ledger_row.html`; and the errors of those templates (a book's override that fails is
+/// reported, and the built-in template draws instead).
 pub fn ledger_with(
     claims: &[ClaimRecord],
     theme: &Theme,
@@ -58,38 +108,20 @@ pub fn ledger_with(
         .iter()
         .filter(|c| c.kind == super::ClaimKind::Refute)
         .count();
-    let mut html = String::from(
-        "<h1 id=\"claims-ledger\"><a class=\"header\" href=\"#claims-ledger\">Claims ledger</a></h1>\n",
-    );
-    html.push_str(&format!(
-        "<p>Every claim of the book, checked when the book was built: <strong>{}</strong> in all ({} claims, {} refutes), <strong>{}</strong> holding, <strong>{}</strong> failing. A <em>refute</em> quotes a statement the book’s numbers contradict: it shows “✓ refuted” while they do.</p>\n",
-        claims.len(),
-        claims.len() - refutes,
-        refutes,
-        claims.len() - failing,
-        failing
-    ));
-    if claims.is_empty() {
-        html.push_str("<p>This book makes no claims yet.</p>\n");
-        return (page("Claims ledger", LEDGER_PATH, html), diagnostics);
-    }
     // Grouped by chapter (a heading row per run of claims from one chapter), so the chapter is
     // not repeated on every row and the statements get the width.
-    html.push_str("<div class=\"table-wrap\"><table class=\"ledger\">\n<thead><tr><th scope=\"col\">Verdict</th><th scope=\"col\">Statement</th><th scope=\"col\">Values</th></tr></thead>\n");
     let mut ordered: Vec<&ClaimRecord> = claims.iter().collect();
     ordered.sort_by_key(|c| c.holds);
+    let mut groups: Vec<LedgerGroup> = Vec::new();
     let mut group: Option<(bool, &str)> = None;
     for c in ordered {
         if group != Some((c.holds, c.page.as_str())) {
-            if group.is_some() {
-                html.push_str("</tbody>\n");
-            }
             group = Some((c.holds, c.page.as_str()));
-            html.push_str(&format!(
-                "<tbody><tr class=\"ledger-chapter\"><th colspan=\"3\" scope=\"colgroup\"><a href=\"{page}\">{chapter}</a></th></tr>\n",
-                page = escape(&c.page),
-                chapter = escape(&c.chapter),
-            ));
+            groups.push(LedgerGroup {
+                page: c.page.clone(),
+                chapter: c.chapter.clone(),
+                rows: Vec::new(),
+            });
         }
         let row = draw(
             theme,
@@ -97,34 +129,73 @@ pub fn ledger_with(
             &ledger_row_context(c),
             &mut diagnostics,
         );
-        html.push_str(row.trim());
-        html.push('\n');
+        if let Some(g) = groups.last_mut() {
+            g.rows.push(row.trim().to_string());
+        }
     }
-    html.push_str("</tbody></table></div>\n");
-    (page("Claims ledger", LEDGER_PATH, html), diagnostics)
+    let view = LedgerView {
+        total: claims.len(),
+        claims: claims.len() - refutes,
+        refutes,
+        holding: claims.len() - failing,
+        failing,
+        groups,
+    };
+    let mut ctx = tera::Context::new();
+    ctx.insert("l", &view);
+    let html = draw(theme, "ledger.html", &ctx, &mut diagnostics);
+    (
+        ledger_page(claims, html.trim().to_string() + "\n"),
+        diagnostics,
+    )
 }
 
-/// What a ledger row shows, for `ledger_row.html`: `data` (the links to the data behind the
-/// sides) is HTML already.
+/// The ledger as drawn, with its ids: those its claims give it and any its templates add.
+fn ledger_page(claims: &[ClaimRecord], html: String) -> GeneratedPage {
+    let mut ids = ledger_ids(claims);
+    crate::render::markdown::collect_html_ids(&html, &mut ids);
+    page("Claims ledger", LEDGER_PATH, html, ids)
+}
+
+/// What a ledger row shows, for `ledger_row.html` (as `c`): the claim's verdict and statement
+/// (text), a link back to its box (`page`, `id`), the row's own id (`anchor`), both sides, why it
+/// could not be evaluated (`cause`), and the data figures behind the sides (`data`, the
+/// `ledger_data` macro).
+#[derive(Debug, Serialize)]
+struct LedgerRowView<'c> {
+    holds: bool,
+    verdict: &'static str,
+    kind: &'static str,
+    page: &'c str,
+    id: &'c str,
+    anchor: String,
+    words: String,
+    lhs: &'c str,
+    op: &'c str,
+    rhs: &'c str,
+    tolerance: Option<&'c str>,
+    cause: Option<String>,
+    data: Vec<LedgerDataView>,
+}
+
 fn ledger_row_context(c: &ClaimRecord) -> tera::Context {
+    let view = LedgerRowView {
+        holds: c.holds,
+        verdict: c.verdict(),
+        kind: c.kind.as_str(),
+        page: &c.page,
+        id: &c.id,
+        anchor: ledger_anchor(c),
+        words: smart(&c.words),
+        lhs: &c.lhs,
+        op: &c.op,
+        rhs: &c.rhs,
+        tolerance: c.tolerance.as_deref(),
+        cause: c.not_evaluated.as_ref().map(|cause| cause.to_string()),
+        data: data_links(c),
+    };
     let mut ctx = tera::Context::new();
-    ctx.insert(
-        "c",
-        &serde_json::json!({
-            "holds": c.holds,
-            "verdict": c.verdict(),
-            "kind": c.kind.as_str(),
-            "page": c.page,
-            "id": c.id,
-            "words": smart(&c.words),
-            "lhs": c.lhs,
-            "op": c.op,
-            "rhs": c.rhs,
-            "tolerance": c.tolerance,
-            "cause": c.not_evaluated.as_ref().map(|cause| cause.to_string()),
-            "data": data_links(c),
-        }),
-    );
+    ctx.insert("c", &view);
     ctx
 }
 
@@ -144,6 +215,23 @@ fn draw(
     })
 }
 
+/// A page an entry was read from: its address, and as shown (without the scheme or a trailing
+/// `/`).
+#[derive(Debug, Serialize)]
+struct SourceView {
+    href: String,
+    shown: String,
+}
+
+/// One figure's row on the data-sources page: its id, its key (HTML, free to break after each
+/// `.` and `_`) and its value as written.
+#[derive(Debug, Serialize)]
+struct FigureView {
+    anchor: String,
+    key_html: String,
+    value: String,
+}
+
 /// One data file on the data-sources page, for `data_sources.html`.
 #[derive(Debug, Serialize)]
 struct FileView {
@@ -160,8 +248,8 @@ struct EntryView {
     anchor: String,
     name: String,
     id: String,
-    figures: Vec<serde_json::Value>,
-    sources: Vec<serde_json::Value>,
+    figures: Vec<FigureView>,
+    sources: Vec<SourceView>,
     notes: Vec<String>,
 }
 
@@ -172,7 +260,37 @@ pub fn sources(
     files: &[DataFile],
     theme: &Theme,
 ) -> (GeneratedPage, Vec<crate::diagnostic::Diagnostic>) {
-    let files: Vec<FileView> = files
+    let files = file_views(files);
+    let mut ctx = tera::Context::new();
+    ctx.insert("files", &files);
+    let mut diagnostics = Vec::new();
+    let html = draw(theme, "data_sources.html", &ctx, &mut diagnostics);
+    let html = html.trim().to_string() + "\n";
+    let mut ids = view_ids(&files);
+    crate::render::markdown::collect_html_ids(&html, &mut ids);
+    (page("Data sources", SOURCES_PATH, html, ids), diagnostics)
+}
+
+/// The ids of the data-sources page, from the data files it lists: its heading, each file's,
+/// each entry's and each figure's row (`hardware-h100.hbm.bandwidth`).
+pub fn sources_ids(files: &[DataFile]) -> Vec<String> {
+    view_ids(&file_views(files))
+}
+
+fn view_ids(files: &[FileView]) -> Vec<String> {
+    let mut ids = vec!["data-sources".to_string()];
+    for file in files {
+        ids.push(file.name.clone());
+        for e in &file.entries {
+            ids.push(e.anchor.clone());
+            ids.extend(e.figures.iter().map(|f| f.anchor.clone()));
+        }
+    }
+    ids
+}
+
+fn file_views(files: &[DataFile]) -> Vec<FileView> {
+    files
         .iter()
         .map(|file| FileView {
             name: file.name.clone(),
@@ -183,25 +301,17 @@ pub fn sources(
                 .map(|e| entry_view(&file.name, e))
                 .collect(),
         })
-        .collect();
-    let mut ctx = tera::Context::new();
-    ctx.insert("files", &files);
-    let mut diagnostics = Vec::new();
-    let html = draw(theme, "data_sources.html", &ctx, &mut diagnostics);
-    let html = html.trim().to_string() + "\n";
-    (page("Data sources", SOURCES_PATH, html), diagnostics)
+        .collect()
 }
 
 fn entry_view(file: &str, e: &super::data::DataEntry) -> EntryView {
     // Each figure is a target of its own (`#hardware-h100.hbm.bandwidth`), so a traced value or a
     // claim links to the line it was read from.
     let figures = (e.figures.iter())
-        .map(|(k, v)| {
-            serde_json::json!({
-                "anchor": figure_anchor(file, &e.id, k),
-                "key_html": crate::html::breakable_name(k),
-                "value": v,
-            })
+        .map(|(k, v)| FigureView {
+            anchor: figure_anchor(file, &e.id, k),
+            key_html: crate::html::breakable_name(k),
+            value: v.to_string(),
         })
         .collect();
     let mut urls: Vec<&str> = Vec::new();
@@ -216,7 +326,10 @@ fn entry_view(file: &str, e: &super::data::DataEntry) -> EntryView {
                 .strip_prefix("https://")
                 .or_else(|| u.strip_prefix("http://"))
                 .unwrap_or(u);
-            serde_json::json!({"href": u, "shown": shown.trim_end_matches('/')})
+            SourceView {
+                href: u.to_string(),
+                shown: shown.trim_end_matches('/').to_string(),
+            }
         })
         .collect();
     EntryView {
@@ -235,10 +348,39 @@ pub fn figure_anchor(file: &str, entry: &str, field: &str) -> String {
     format!("{file}-{entry}.{field}")
 }
 
-fn page(title: &str, path: &str, html: String) -> GeneratedPage {
+fn page(title: &str, path: &str, html: String, mut ids: Vec<String>) -> GeneratedPage {
+    ids.sort();
+    ids.dedup();
     GeneratedPage {
         title: title.to_string(),
         path: path.to_string(),
         html,
+        ids,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ledger_without_claims_says_so_and_has_no_table() {
+        let theme = Theme::builtin().expect("built-in theme");
+        let (page, diagnostics) = ledger_with(&[], theme);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert!(
+            page.html
+                .contains("<strong>0</strong> in all (0 claims, 0 refutes)"),
+            "{}",
+            page.html
+        );
+        assert!(
+            page.html
+                .ends_with("</p>\n<p>This book makes no claims yet.</p>\n"),
+            "{}",
+            page.html
+        );
+        assert!(!page.html.contains("<table"), "{}", page.html);
+        assert_eq!(page.ids, vec!["claims-ledger"]);
     }
 }

@@ -915,7 +915,7 @@ pub fn resolve_inside(page: &str, target: &str) -> Option<String> {
 
 /// Every id an HTML fragment defines, wherever HTML defines one: `id` on any tag (either quote or
 /// none) and `name` on `<a>`.
-fn collect_html_ids(html: &str, ids: &mut Vec<String>) {
+pub(crate) fn collect_html_ids(html: &str, ids: &mut Vec<String>) {
     let mut rest = html;
     while let Some(lt) = rest.find('<') {
         rest = &rest[lt + 1..];

@@ -58,6 +58,9 @@ pub struct GeneratedPage {
     pub title: String,
     pub path: String,
     pub html: String,
+    /// The ids the page defines, which links from chapters may target; known without drawing it,
+    /// so `check` sees the same targets as `build`.
+    pub ids: Vec<String>,
 }
 
 /// A chapter after Markdown and cells were rendered.
@@ -1033,7 +1036,7 @@ fn check_links(
         );
     }
     for g in generated {
-        ids.entry(g.path.as_str()).or_default();
+        (ids.entry(g.path.as_str()).or_default()).extend(g.ids.iter().map(String::as_str));
     }
     let mut diags = Vec::new();
     for rc in chapters {

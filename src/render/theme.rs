@@ -25,6 +25,7 @@ pub const DEFAULT_FILES: &[(&str, &[u8])] = &[
         "pad_row.html",
         include_bytes!("../../templates/pad_row.html"),
     ),
+    ("ledger.html", include_bytes!("../../templates/ledger.html")),
     (
         "ledger_row.html",
         include_bytes!("../../templates/ledger_row.html"),

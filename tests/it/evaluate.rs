@@ -35,7 +35,7 @@ fn by_evaluating(
 const CHAPTER: &str = r#"# Cells
 
 See @fig:load, @tbl:chips and @fig:nowhere; the [claim](#claim-1), the
-[figure](#fig-load), its [phone plot](#fig-load-narrow), the [table](#tbl-chips), a
+[figure](#fig-load), its [phone plot](#fig-load-narrow-title), the [table](#tbl-chips), a
 [missing anchor](#fig-gone), [another page](other.md#no-such-heading), [a missing page](gone.md),
 [the print page](print.html), [a static page](extra.html) and [the ledger](claims.html).
 
@@ -102,7 +102,8 @@ fn evaluating_a_book_finds_every_claim_error_and_broken_link_a_render_finds() {
     assert_eq!(format!("{claims:?}"), format!("{want_claims:?}"));
     assert_eq!(diags, want_diags);
     // The fixture reaches each kind it means to: a broken anchor and page, cell errors, a claim
-    // not evaluated, and the anchors only cells give (#claim-1, #fig-load, #tbl-chips) resolve.
+    // not evaluated, and the anchors only cells give (#claim-1, #fig-load, #fig-load-narrow-title,
+    // #tbl-chips) resolve.
     let codes: Vec<&str> = diags.iter().map(|d| d.code.as_str()).collect();
     for code in ["broken-anchor", "broken-link", "unknown-reference"] {
         assert!(codes.contains(&code), "{code} missing from {codes:?}");
@@ -333,4 +334,63 @@ fn a_books_templates_restyle_the_data_sources_page_and_a_failing_ledger_row_fall
     );
     let ledger = rendered.site.get_str("claims.html").unwrap();
     assert!(ledger.contains("<td class=\"verdict-holds\">"), "{ledger}");
+}
+
+/// The ledger page (`ledger.html`), a figure's head (title, legend, y axis title: data in
+/// `figure.html`) and the data behind a claim (`claim.html`, `ledger_row.html`) are views a book's
+/// templates draw as they like; an id the book's ledger adds is a link target.
+#[test]
+fn a_books_templates_restyle_the_ledger_page_the_chart_head_and_claim_data() {
+    let book = TestBook::new(&[
+        (
+            "book.toml",
+            "[book]\ntitle = \"T\"\n\n[calcbook]\nstrict-links = true\n",
+        ),
+        ("src/SUMMARY.md", "- [C](c.md)\n"),
+        (
+            "src/c.md",
+            "# C\n\nSee [my ledger](claims.html#my-ledger).\n\n```calc\nclaim \"Chip A has 80 GB\": chips.a.hbm == 80 GB\n```\n\n```chart\ntitle: Growth\nx: {var: n, from: 1, to: 3, label: N}\ny: {label: Load}\nseries:\n  - {label: twice, y: 2 * n}\n  - {label: thrice, y: 3 * n, dash: true}\n```\n",
+        ),
+        (
+            "data/chips.yaml",
+            "a:\n  name: Chip A\n  hbm: 80 GB\n  source: https://example.com/a\n",
+        ),
+        (
+            "templates/ledger.html",
+            "<section id=\"my-ledger\">{{ l.holding }} of {{ l.total }} hold, {{ l.failing }} fail{% for g in l.groups %}<h2>{{ g.chapter }} ({{ g.page }})</h2><table>{% for r in g.rows %}{{ r | safe }}{% endfor %}</table>{% endfor %}</section>\n",
+        ),
+        (
+            "templates/ledger_row.html",
+            "<tr><td>{{ c.words }}</td><td>{% for d in c.data %}[{{ d.href }} {{ d.at }}]{% endfor %}</td></tr>\n",
+        ),
+        (
+            "templates/claim.html",
+            "<div id=\"{{ c.id }}\">{% for d in c.data %}<q>{{ d.side }} {{ d.name }} {{ d.href }} {{ d.at }}</q>{% endfor %}</div>\n",
+        ),
+        (
+            "templates/figure.html",
+            "<figure id=\"{{ f.anchor }}\"><h3>{{ f.head.title }}</h3>{% for l in f.head.legend %}<i class=\"{{ l.swatch }} c{{ l.colour }}\">{{ l.label }}</i>{% endfor %}<b>{{ f.head.y_title }}</b></figure>\n",
+        ),
+    ]);
+    let rendered = calcbook::render_book(book.root(), &calcbook::RenderOptions::default()).unwrap();
+    let errors: Vec<_> = rendered
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let ledger = rendered.site.get_str("claims.html").unwrap();
+    assert!(
+        ledger.contains("<section id=\"my-ledger\">1 of 1 hold, 0 fail<h2>C (c.html)</h2><table><tr><td>Chip A has 80 GB</td><td>[sources.html#chips-a.hbm data/chips.yaml:3]</td></tr></table></section>"),
+        "{ledger}"
+    );
+    let page = rendered.site.get_str("c.html").unwrap();
+    assert!(
+        page.contains("<q>left chips.a.hbm sources.html#chips-a.hbm data/chips.yaml:3</q>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<figure id=\"fig-1\"><h3>Growth</h3><i class=\"swatch-line c1\">twice</i><i class=\"swatch-dash c2\">thrice</i><b>Load</b></figure>"),
+        "{page}"
+    );
 }

@@ -20,6 +20,7 @@ mod course;
 mod data;
 mod engine_calc;
 mod evaluate;
+mod generated_links;
 mod hardening;
 mod incremental;
 mod mdbook_compat;

@@ -7,6 +7,11 @@
 //!
 //! A book's override of a template that fails to draw is reported, and the built-in template
 //! draws the cell instead.
+//!
+//! Some HTML is still made here, as a highlighter's output is (mdBook's too): a calc block's
+//! source lines, syntax-highlighted with their data names linked, and a row's `= value` around
+//! its traced button. Everything else reaches the templates as data (the claim's data list as
+//! `c.data`, the `claim_data` macro), or as HTML one template drew for another (rows, boxes).
 
 use serde::Serialize;
 
@@ -101,7 +106,7 @@ impl ChapterNotebook<'_> {
 
     /// A page-unique id for the next traced value (chapter-prefixed, so the print page, which
     /// joins every chapter, keeps them unique too).
-    fn next_trace_id(&mut self) -> String {
+    pub(super) fn next_trace_id(&mut self) -> String {
         self.traces += 1;
         format!(
             "v-{}-{}",
@@ -233,19 +238,19 @@ impl ChapterNotebook<'_> {
         rhs: &str,
         root: &str,
     ) -> String {
-        let view = serde_json::json!({
-            "id": c.id,
-            "holds": c.holds,
-            "verdict": c.verdict(),
-            "kind": c.kind.as_str(),
-            "words": crate::render::typography::smart(&c.words),
-            "lhs": lhs,
-            "op": c.op,
-            "rhs": rhs,
-            "tolerance": c.tolerance,
-            "margin": c.margin,
-            "data": claim_data(c, root),
-        });
+        let view = ClaimView {
+            id: &c.id,
+            holds: c.holds,
+            verdict: c.verdict(),
+            kind: c.kind.as_str(),
+            words: crate::render::typography::smart(&c.words),
+            lhs,
+            op: &c.op,
+            rhs,
+            tolerance: c.tolerance.as_deref(),
+            margin: c.margin.as_deref(),
+            data: claim_data(c, root),
+        };
         self.draw(theme, "claim.html", "c", &view)
             .trim()
             .to_string()
@@ -265,14 +270,7 @@ impl ChapterNotebook<'_> {
         let body_lines = diagnostic::LineIndex::new(body);
         let root = self.root();
         for (stmt, record) in output.statements.iter().zip(&cell.claims) {
-            let first = stmt
-                .line
-                .saturating_sub(1)
-                .min(line_count.saturating_sub(1));
-            let last = body_lines
-                .line(stmt.span.end.saturating_sub(1).max(stmt.span.start))
-                .saturating_sub(1)
-                .min(line_count.saturating_sub(1));
+            let (first, last) = statement_lines(stmt, &body_lines, line_count);
             if last > first {
                 plan.stmt_end[first] = Some(last);
             }
@@ -483,38 +481,125 @@ impl ChapterNotebook<'_> {
     }
 }
 
-/// The data a claim's sides were computed from, folded under the values: each figure linked to
-/// its own row on the data-sources page (`root` leads from the page to the book's root).
-fn claim_data(c: &ClaimRecord, root: &str) -> String {
-    let mut items = String::new();
-    for (side, figs) in [("left", &c.lhs_from), ("right", &c.rhs_from)] {
-        for f in figs {
-            let stem = std::path::Path::new(&*f.file)
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let (entry, field) = f.path.split_once('.').unwrap_or((&f.path, ""));
-            let anchor = match field {
-                "" => format!("{stem}-{entry}"),
-                field => super::super::pages::figure_anchor(&stem, entry, field),
-            };
-            items.push_str(&format!(
-                "<li>{side}: <a href=\"{root}{sources}#{anchor}\"><code>{stem}.{path}</code></a> <span class=\"claim-data-at\">{file}:{line}</span></li>",
-                sources = super::super::pages::SOURCES_PATH,
-                anchor = escape(&anchor),
-                stem = escape(&stem),
-                path = escape(&f.path),
-                file = escape(&f.file),
-                line = f.line,
-            ));
+/// A claim's box as `claim.html` draws it (as `c`): its id, verdict and statement (text), both
+/// sides as traced values (HTML), the tolerance, by how much a failing claim failed (`margin`),
+/// and the data behind the sides (`data`, the `claim_data` macro).
+#[derive(Debug, Clone, Serialize)]
+struct ClaimView<'c> {
+    id: &'c str,
+    holds: bool,
+    verdict: &'static str,
+    kind: &'static str,
+    words: String,
+    lhs: &'c str,
+    op: &'c str,
+    rhs: &'c str,
+    tolerance: Option<&'c str>,
+    margin: Option<&'c str>,
+    data: Vec<ClaimDataView>,
+}
+
+/// One data figure behind a claim's side, for the `claim_data` macro: the side (`left` or
+/// `right`), `href` to its row on the data-sources page, its name (`file.entry.field`) and `at`,
+/// the file and line it was read at.
+#[derive(Debug, Clone, Serialize)]
+struct ClaimDataView {
+    side: &'static str,
+    href: String,
+    name: String,
+    at: String,
+}
+
+/// The first and last line (from 0) of a block's statement among the block's `line_count` lines.
+fn statement_lines(
+    stmt: &calc::StatementOutput,
+    body_lines: &diagnostic::LineIndex,
+    line_count: usize,
+) -> (usize, usize) {
+    let first = stmt
+        .line
+        .saturating_sub(1)
+        .min(line_count.saturating_sub(1));
+    let last = body_lines
+        .line(stmt.span.end.saturating_sub(1).max(stmt.span.start))
+        .saturating_sub(1)
+        .min(line_count.saturating_sub(1));
+    (first, last)
+}
+
+impl CellResult {
+    /// How many traced values the cell's drawing shows (each a card with an id, `v-…`), so that
+    /// `check` knows those ids without drawing. It follows [`ChapterNotebook::paint_calc`]: both
+    /// sides of each evaluated claim, then a value per pad row whose statement shows one (a
+    /// debug build checks the two agree on every cell it draws).
+    pub fn traced_values(&self) -> usize {
+        match self {
+            CellResult::Calc(cell) => cell.traced_values(),
+            CellResult::Inline(InlineCell { result: Ok(_), .. }) => 1,
+            _ => 0,
         }
     }
-    if items.is_empty() {
-        return String::new();
+}
+
+impl CalcCell {
+    fn traced_values(&self) -> usize {
+        let body = self.body.as_str();
+        let line_count = body.trim_end_matches('\n').split('\n').count();
+        let body_lines = diagnostic::LineIndex::new(body);
+        let mut shown = vec![false; line_count];
+        let mut in_claim = vec![false; line_count];
+        let mut stmt_end = vec![None; line_count];
+        let mut claim_sides = 0;
+        for (stmt, record) in self.output.statements.iter().zip(&self.claims) {
+            let (first, last) = statement_lines(stmt, &body_lines, line_count);
+            if last > first {
+                stmt_end[first] = Some(last);
+            }
+            match (&stmt.kind, record) {
+                (OutputKind::Value { .. } | OutputKind::Assignment { .. }, _) => shown[last] = true,
+                (OutputKind::Claim(_), Some(_)) => claim_sides += 2,
+                _ => {}
+            }
+            let boxed = matches!(
+                stmt.kind,
+                OutputKind::Claim(_) | OutputKind::Error | OutputKind::Skipped { .. }
+            );
+            if boxed && record.is_some() {
+                in_claim[first..=last.max(first)].fill(true);
+            }
+        }
+        // The pad's rows, as `pad_parts` walks them.
+        let mut rows_shown = 0;
+        let mut i = 0;
+        while i < line_count {
+            if in_claim[i] {
+                i += 1;
+                continue;
+            }
+            let last = stmt_end[i].unwrap_or(i).max(i);
+            rows_shown += usize::from(shown[last]);
+            i = last + 1;
+        }
+        claim_sides + rows_shown
     }
-    format!(
-        "<details class=\"claim-data\"><summary>Computed from data</summary><ul>{items}</ul></details>"
-    )
+}
+
+/// The data a claim's sides were computed from, folded under the values: each figure linked to
+/// its own row on the data-sources page (`root` leads from the page to the book's root).
+fn claim_data(c: &ClaimRecord, root: &str) -> Vec<ClaimDataView> {
+    let mut items = Vec::new();
+    for (side, figs) in [("left", &c.lhs_from), ("right", &c.rhs_from)] {
+        for f in figs {
+            let (stem, anchor) = super::super::pages::figure_target(f);
+            items.push(ClaimDataView {
+                side,
+                href: format!("{root}{}#{anchor}", super::super::pages::SOURCES_PATH),
+                name: format!("{stem}.{}", f.path),
+                at: format!("{}:{}", f.file, f.line),
+            });
+        }
+    }
+    items
 }
 
 /// What a calc block shows on each of its lines, gathered from its statements before the pad
