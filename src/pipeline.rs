@@ -121,8 +121,8 @@ pub struct RenderCache {
     /// Chapter files as read, reused while unchanged on disk (only in a cache made with
     /// [`RenderCache::for_rebuilds`]).
     files: book::reuse::ReadCache,
-    /// The data-sources page and its template's errors, under a key of the prelude and theme.
-    sources_page: Option<(u64, (site::GeneratedPage, Vec<Diagnostic>))>,
+    /// The generated pages, kept while what they are drawn from is unchanged.
+    generated: GeneratedCache,
     /// The theme, under a key of the templates folder's files.
     theme: Option<(u64, render::Theme)>,
     /// How long the last render's stages took.
@@ -426,7 +426,7 @@ fn render_book_inner<S: render::SiteSink>(
             &data,
             theme,
             prelude_key,
-            &mut cache.sources_page,
+            &mut cache.generated,
             &mut diagnostics,
         ),
         None => Vec::new(),
@@ -605,32 +605,50 @@ fn evaluate_book_inner(root: &Path) -> Result<Checked, Diagnostic> {
     })
 }
 
+/// A generated page and its template's errors.
+type GeneratedWithDiagnostics = (site::GeneratedPage, Vec<Diagnostic>);
+
+/// The generated pages of the last render, each with what it was drawn from.
+#[derive(Default)]
+struct GeneratedCache {
+    /// The data-sources page, under a key of the prelude and theme.
+    sources: Option<(u64, GeneratedWithDiagnostics)>,
+    /// The claims ledger, under the theme's key and the claims it lists: a save that changes no
+    /// claim (most do not) reuses it rather than templating a row per claim of the book.
+    ledger: Option<(u64, Vec<notebook::ClaimRecord>, GeneratedWithDiagnostics)>,
+}
+
 /// The pages made from the whole book: the claims ledger (when there are claims) and the
-/// data-sources page (when there is data), which changes only with the data files and the theme
-/// and so is kept in `sources_page` under their key.
+/// data-sources page (when there is data), each redrawn only when what it shows has changed.
 fn generated_pages(
     claims: &[notebook::ClaimRecord],
     data: &[notebook::data::DataFile],
     theme: &render::Theme,
     prelude_key: u64,
-    sources_page: &mut Option<(u64, (site::GeneratedPage, Vec<Diagnostic>))>,
+    cache: &mut GeneratedCache,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<site::GeneratedPage> {
     let mut generated = Vec::new();
     if !claims.is_empty() {
-        let (ledger, ledger_diags) = notebook::pages::ledger_with(claims, theme);
-        diagnostics.extend(ledger_diags);
-        generated.push(ledger);
+        let (ledger, diags) = match &cache.ledger {
+            Some((key, drawn_from, page)) if *key == theme.key && drawn_from == claims => {
+                page.clone()
+            }
+            _ => notebook::pages::ledger_with(claims, theme),
+        };
+        diagnostics.extend(diags.iter().cloned());
+        generated.push(ledger.clone());
+        cache.ledger = Some((theme.key, claims.to_vec(), (ledger, diags)));
     }
     if !data.is_empty() {
         let key = hash_of(&(prelude_key, theme.key));
-        let (page, diags) = match sources_page {
+        let (page, diags) = match &cache.sources {
             Some((k, page)) if *k == key => page.clone(),
             _ => notebook::pages::sources(data, theme),
         };
         diagnostics.extend(diags.iter().cloned());
-        *sources_page = Some((key, (page.clone(), diags)));
-        generated.push(page);
+        generated.push(page.clone());
+        cache.sources = Some((key, (page, diags)));
     }
     generated
 }

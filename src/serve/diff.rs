@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::splice::{Splice, splice};
 use crate::render::Site;
 
 /// How a page changed.
@@ -27,24 +28,33 @@ pub struct Changes {
     pub removed: Vec<String>,
     /// A stylesheet or script changed (other than the search index): every page must reload.
     pub reload: bool,
-    /// For pages whose content alone changed, the new content (the inside of `<main>`) and
-    /// `<title>` (as HTML), so an open page can swap them in without fetching itself; left out
-    /// for a page over [`PAGE_INLINE_LIMIT`] and past [`INLINE_LIMIT`] bytes in all (a data edit
-    /// that changes every page), whose open pages fetch themselves.
+    /// For pages whose content alone changed, the new content (the inside of `<main>`, whole
+    /// and as a splice) and `<title>` (as HTML), so an open page can swap them in without
+    /// fetching itself; the whole is left out for a page over [`PAGE_INLINE_LIMIT`], and both
+    /// past [`INLINE_LIMIT`] bytes in all (a data edit that changes every page) and for a page
+    /// over [`SPLICE_LIMIT`], whose open pages fetch themselves.
     pub contents: BTreeMap<String, PageContent>,
 }
 
-/// A page's content and title as the update event carries them.
+/// A page's content and title as the update event carries them: the whole of `<main>`, and the few
+/// nodes of it that changed ([`Splice`]) where the old and new content can be compared node by
+/// node, which a page applies without parsing the rest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PageContent {
     pub title: String,
-    pub main: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub main: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub splice: Option<Splice>,
 }
 
 /// The most content an update event carries (its pages' `<main>`s together)…
 pub const INLINE_LIMIT: usize = 2 << 20;
-/// …and of one page: larger pages (the print page) are fetched by the page that shows them.
+/// …and of one page's whole content: a larger page takes only the splice…
 pub const PAGE_INLINE_LIMIT: usize = 512 << 10;
+/// …up to this size (cutting a page into nodes costs a few ms a MB); past it (the print page),
+/// an open page fetches itself.
+pub const SPLICE_LIMIT: usize = 2 << 20;
 
 impl Changes {
     pub fn is_empty(&self) -> bool {
@@ -97,17 +107,32 @@ pub fn diff(old: &Site, new: &Site) -> Changes {
         let Some((title, main)) = content_spans(bytes) else {
             continue;
         };
-        size += main.len();
-        if main.len() > PAGE_INLINE_LIMIT || size > INLINE_LIMIT {
+        if main.len() > SPLICE_LIMIT {
             continue;
         }
-        let text =
-            |range: std::ops::Range<usize>| String::from_utf8_lossy(&bytes[range]).into_owned();
+        let text = |bytes: &[u8], range: std::ops::Range<usize>| {
+            String::from_utf8_lossy(&bytes[range]).into_owned()
+        };
+        let new_main = text(bytes, main);
+        let old_main = old
+            .files
+            .get(path)
+            .and_then(|b| Some(text(b, content_spans(b)?.1)));
+        let splice = old_main.and_then(|old_main| splice(&old_main, &new_main));
+        // The whole content comes too, where it is not large: a page whose DOM a script has
+        // changed where the splice lands cannot take it, and compares the whole content instead
+        // (or, without it, fetches itself).
+        let main = (new_main.len() <= PAGE_INLINE_LIMIT).then_some(new_main);
+        size += main.as_ref().map_or(0, String::len) + splice.as_ref().map_or(0, |s| s.html.len());
+        if size > INLINE_LIMIT || (main.is_none() && splice.is_none()) {
+            continue;
+        }
         changes.contents.insert(
             path.clone(),
             PageContent {
-                title: text(title),
-                main: text(main),
+                title: text(bytes, title),
+                main,
+                splice,
             },
         );
     }
@@ -188,16 +213,31 @@ mod tests {
             changes.contents["a.html"],
             PageContent {
                 title: "A!".into(),
-                main: "one, edited".into()
+                main: Some("one, edited".into()),
+                splice: Some(Splice {
+                    path: vec![],
+                    count: 1,
+                    start: 0,
+                    end: 0,
+                    html: "one, edited".into()
+                })
             }
         );
-        // A page too large to carry (the print page) is fetched by whoever shows it.
-        let big = "x".repeat(PAGE_INLINE_LIMIT + 1);
-        new.add("b.html", page("B", "toc", &big));
+        // A page too large to carry whole carries only the nodes that changed…
+        let big = "<p>x</p>".repeat(PAGE_INLINE_LIMIT / 8 + 1);
+        old.add("b.html", page("B", "toc", &big));
+        new.add("b.html", page("B", "toc", &format!("{big}<p>y</p>")));
         let changes = diff(&old, &new);
         assert_eq!(changes.pages["b.html"], PageChange::Content);
-        assert!(!changes.contents.contains_key("b.html"));
+        assert_eq!(changes.contents["b.html"].main, None);
+        let splice = changes.contents["b.html"].splice.as_ref();
+        assert_eq!(splice.map(|s| s.html.as_str()), Some("<p>y</p>"));
         assert!(changes.contents.contains_key("a.html"));
+        // …and a page too large to cut into nodes (the print page) is fetched by whoever shows it.
+        let huge = "<p>x</p>".repeat(SPLICE_LIMIT / 8 + 1);
+        old.add("b.html", page("B", "toc", &huge));
+        new.add("b.html", page("B", "toc", &format!("{huge}<p>y</p>")));
+        assert!(!diff(&old, &new).contents.contains_key("b.html"));
     }
 
     #[test]

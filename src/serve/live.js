@@ -1,7 +1,7 @@
 // calcbook serve: live reload. Served at __calcbook/live.js by `calcbook serve` only.
 //
-// Listens to the server's event stream. When the build changes only this page's content, the new
-// page is fetched and its <main> swapped in place (scroll position kept, code re-highlighted);
+// Listens to the server's event stream. When the build changes only this page's content, the nodes
+// that changed (carried by the event; else the new page, fetched) are swapped into its <main> in place (scroll position kept, code re-highlighted);
 // when more changed (the sidebar, stylesheets, scripts) the page reloads and scrolls back. A build
 // with errors shows them in an overlay over the last good page, until a build succeeds again.
 (function () {
@@ -15,7 +15,7 @@
   // to its folder, so the root is always resolved as a folder.
   var base = new URL(html.getAttribute("data-root") || "./", window.location.href);
   var SCROLL_KEY = "calcbook-live-scroll";
-  var live = { build: BUILD, updates: 0, reloads: 0, source: null };
+  var live = { build: BUILD, updates: 0, spliced: 0, reloads: 0, source: null };
   window.calcbookLive = live;
 
   // This page's path in the site (`part/intro.html`), as the server names pages in its events.
@@ -99,12 +99,35 @@
     if (endNew > start) highlight(parent);
   }
 
-  // Puts new content (the nodes of a <main>) and title into the page, where the reader is.
-  function show(nodes, title) {
+  // Applies the server's splice (src/serve/splice.rs): down `path`, replace the nodes between the
+  // first `start` and the last `end` with those of `html`. False, touching nothing, where this
+  // page's DOM is not the one the server cut (a script changed it, or the parser read it otherwise).
+  function spliceIn(main, s) {
+    var node = main;
+    for (var i = 0; i < s.path.length; i++) {
+      var step = s.path[i];
+      if (node.childNodes.length !== step.count) return false;
+      node = node.childNodes[step.index];
+      if (!node || node.nodeType !== 1 || node.nodeName.toLowerCase() !== step.tag) return false;
+    }
+    var kids = node.childNodes;
+    if (kids.length !== s.count) return false;
+    var template = doc.createElement("template");
+    template.innerHTML = s.html;
+    var after = kids[s.count - s.end] || null;
+    for (var k = s.count - s.end - 1; k >= s.start; k--) node.removeChild(kids[k]);
+    node.insertBefore(doc.importNode(template.content, true), after);
+    highlight(node);
+    live.spliced += 1;
+    return true;
+  }
+
+  // Puts new content into the page, where the reader is: `apply(main)` changes the <main>.
+  function show(apply, title) {
     var main = doc.querySelector("main");
     if (!main) { reload(); return; }
     var x = window.scrollX, y = window.scrollY;
-    patch(main, nodes);
+    if (!apply(main)) return;
     doc.title = title;
     window.scrollTo(x, y);
     live.updates += 1;
@@ -116,11 +139,16 @@
   // scripts), without a round trip to the server.
   function swapIn(content) {
     ++pending; // a fetch still under way is older
-    var template = doc.createElement("template");
-    template.innerHTML = content.main;
     var title = doc.createElement("textarea");
     title.innerHTML = content.title;
-    show(Array.prototype.slice.call(template.content.childNodes), title.value);
+    show(function (main) {
+      if (content.splice && spliceIn(main, content.splice)) return true;
+      if (content.main === undefined) { swapContent(); return false; }
+      var template = doc.createElement("template");
+      template.innerHTML = content.main;
+      patch(main, Array.prototype.slice.call(template.content.childNodes));
+      return true;
+    }, title.value);
   }
 
   function swapContent() {
@@ -134,7 +162,10 @@
       var fresh = new DOMParser().parseFromString(text, "text/html");
       var next = fresh.querySelector("main");
       if (!next) { reload(); return; }
-      show(Array.prototype.slice.call(next.childNodes), fresh.title);
+      show(function (main) {
+        patch(main, Array.prototype.slice.call(next.childNodes));
+        return true;
+      }, fresh.title);
     }).catch(function () { reload(); });
   }
 

@@ -22,6 +22,7 @@ pub mod events;
 pub mod http;
 pub mod mirror;
 pub mod rebuild;
+pub mod splice;
 pub mod watch;
 
 use crate::diagnostic::Code;

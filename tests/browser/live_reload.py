@@ -220,6 +220,8 @@ def main():
               "a second edit left the unchanged paragraphs' nodes in place")
         check(not page.js("document.querySelector('main').textContent.includes('FIXED')"),
               "the edited paragraph was replaced")
+        check(page.js("window.calcbookLive.spliced") >= 1,
+              "the update carried only the changed nodes (a splice), not the whole content")
 
         # 1b. Every other kind of page updates in place too, and shows and clears the overlay.
         def open_page(rel):

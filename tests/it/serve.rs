@@ -952,3 +952,32 @@ fn ctrl_c_stops_the_server_cleanly() {
     };
     assert_eq!(status.code(), Some(0), "{}", server.stderr());
 }
+
+/// The update for a save carries only the nodes that changed, for every page of the bundled book
+/// (charts, claim boxes, traced values, tables): the splice's tokenizer follows all that calcbook
+/// writes, so an open page parses one paragraph rather than its whole content.
+#[test]
+fn an_appended_paragraph_is_carried_alone_for_every_page_of_the_bundled_book() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let old = calcbook::render_book(root, &calcbook::RenderOptions::default())
+        .unwrap()
+        .site;
+    let mut pages = 0;
+    for (path, bytes) in &old.files {
+        let text = String::from_utf8_lossy(bytes);
+        if !path.ends_with(".html") || path == "print.html" || !text.contains("</article>") {
+            continue;
+        }
+        pages += 1;
+        let mut new = old.clone();
+        let edited = text.replacen("</article>", "<p>a new paragraph</p>\n</article>", 1);
+        new.add(path.as_str(), edited.into_bytes());
+        let changes = calcbook::serve::diff::diff(&old, &new);
+        let splice = (changes.contents.get(path).and_then(|c| c.splice.as_ref()))
+            .unwrap_or_else(|| panic!("{path}: no splice"));
+        assert_eq!(splice.html, "<p>a new paragraph</p>\n", "{path}");
+        let innermost = splice.path.last().map(|s| s.tag.as_str());
+        assert_eq!(innermost, Some("article"), "{path}");
+    }
+    assert!(pages >= 10, "{pages} pages");
+}
