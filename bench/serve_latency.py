@@ -250,7 +250,8 @@ def main():
     have_mdbook = os.path.isfile(args.mdbook) or shutil.which(args.mdbook)
 
     print(f"load average at the start: {os.getloadavg()[0]:.1f} (the machine's other work inflates every figure)")
-    with tempfile.TemporaryDirectory() as tmp:
+    # Chromium may still be writing its profile as the folder goes: cleaning up is best effort.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
         browser, page = start_browser(args.chromium, tmp)
         try:
             build_rss = {}

@@ -252,6 +252,16 @@ fn refresh_prelude(root: &Path, book: &book::Book, cache: &mut RenderCache) {
     cache.chapters.clear();
 }
 
+/// The book's templates folder, absolute and as book.toml names it; no folder (the built-in
+/// theme) where it is not inside the book.
+fn theme_folder(root: &Path, book: &book::Book) -> (PathBuf, PathBuf) {
+    let rel = book.config.calcbook.templates.clone();
+    match book::fs::dir_is_inside(root, &rel) {
+        true => (root.join(&rel), rel),
+        false => (PathBuf::new(), rel),
+    }
+}
+
 /// Fills `slot` with the theme of the templates folder `theme_dir` (`theme_rel` in the book) over
 /// the default one, unless it holds that theme already; `parsed_default` is the default theme when
 /// it was parsed while the book loaded. Returns what is wrong with a theme that does not load.
@@ -362,11 +372,7 @@ fn render_book_inner<S: render::SiteSink>(
         book.sources.insert(path, text.clone());
     }
 
-    let theme_rel = book.config.calcbook.templates.clone();
-    let theme_dir = match book::fs::dir_is_inside(root, &theme_rel) {
-        true => root.join(&theme_rel),
-        false => PathBuf::new(),
-    };
+    let (theme_dir, theme_rel) = theme_folder(root, &book);
     diagnostics.extend(refresh_theme(
         &theme_dir,
         &theme_rel,
@@ -513,11 +519,7 @@ fn evaluate_book_inner(root: &Path) -> Result<Checked, Diagnostic> {
     for (path, text) in &prelude.texts {
         book.sources.insert(path, text.clone());
     }
-    let theme_rel = book.config.calcbook.templates.clone();
-    let theme_dir = match book::fs::dir_is_inside(root, &theme_rel) {
-        true => root.join(&theme_rel),
-        false => PathBuf::new(),
-    };
+    let (theme_dir, theme_rel) = theme_folder(root, &book);
     let theme = render::Theme::load(&theme_dir, &theme_rel)
         .map_err(|diags| diagnostics.extend(diags))
         .ok();
