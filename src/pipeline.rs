@@ -125,6 +125,11 @@ pub struct RenderCache {
     generated: GeneratedCache,
     /// The theme, under a key of the templates folder's files.
     theme: Option<(u64, render::Theme)>,
+    /// The theme keeps the cells' fragments it draws, to draw an unchanged one once (only in a
+    /// cache made with [`RenderCache::for_rebuilds`]: a build draws each once anyway).
+    remember_fragments: bool,
+    /// A render has used this cache.
+    rendered_before: bool,
     /// How long the last render's stages took.
     pub timings: Timings,
 }
@@ -141,6 +146,7 @@ impl RenderCache {
     pub fn for_rebuilds() -> RenderCache {
         RenderCache {
             files: book::reuse::ReadCache::keeping(),
+            remember_fragments: true,
             ..RenderCache::default()
         }
     }
@@ -379,6 +385,15 @@ fn render_book_inner<S: render::SiteSink>(
         default_theme,
         &mut cache.theme,
     ));
+    // From the first rebuild on: the first render draws every chapter, and keeping all that would
+    // cost serve memory for chapters nobody is editing.
+    if cache.remember_fragments
+        && cache.rendered_before
+        && let Some((_, theme)) = &mut cache.theme
+    {
+        theme.remember_fragments();
+    }
+    cache.rendered_before = true;
     let theme = cache.theme.as_ref().map(|(_, theme)| theme);
 
     let prelude_key = cached.key;

@@ -289,19 +289,17 @@ fn tag_name_len(bytes: &[u8]) -> usize {
         .unwrap_or(bytes.len())
 }
 
-/// The length of the start tag that begins `tag`, its quoted attribute values skipped.
+/// The length of the start tag that begins `tag`, its quoted attribute values skipped (a chart's
+/// path data is long: they are jumped over, not walked).
 fn start_tag_len(tag: &[u8]) -> Option<usize> {
-    let mut quote = None;
-    for (i, &b) in tag.iter().enumerate() {
-        match (quote, b) {
-            (Some(q), _) if b == q => quote = None,
-            (Some(_), _) => {}
-            (None, b'"' | b'\'') => quote = Some(b),
-            (None, b'>') => return Some(i + 1),
-            (None, _) => {}
+    let mut at = 0;
+    loop {
+        at += memchr::memchr3(b'>', b'"', b'\'', &tag[at..])?;
+        match tag[at] {
+            b'>' => return Some(at + 1),
+            quote => at += 1 + memchr::memchr(quote, &tag[at + 1..])? + 1,
         }
     }
-    None
 }
 
 /// Where the text that starts at `from` ends: at the next `<` that opens a tag or comment.

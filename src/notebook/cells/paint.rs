@@ -86,14 +86,12 @@ impl ChapterNotebook<'_> {
     /// `template` drawn with `view` as `name`. When a book's override of it fails, the failure is
     /// reported and the built-in template draws it.
     fn draw(&mut self, theme: &Theme, template: &str, name: &str, view: &impl Serialize) -> String {
-        let mut ctx = tera::Context::new();
-        ctx.insert(name, view);
-        match theme.render(template, &ctx) {
+        match theme.draw(template, name, view) {
             Ok(html) => html,
             Err(d) => {
                 self.diagnostics.push(d);
                 Theme::builtin()
-                    .and_then(|t| t.render(template, &ctx).ok())
+                    .and_then(|t| t.draw(template, name, view).ok())
                     .unwrap_or_default()
             }
         }
