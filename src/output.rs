@@ -450,6 +450,18 @@ mod tests {
         assert!(leftovers.is_empty());
     }
 
+    /// A book already built at `out` (its `a.html` says "old"), and a staging folder begun over it.
+    fn staging_over_an_old_book() -> (tempfile::TempDir, PathBuf, Staging) {
+        let dir = tempfile::tempdir().unwrap();
+        let book = dir.path().join("bk");
+        let dest = dir.path().join("out");
+        let mut site = Site::default();
+        site.add("a.html", "old");
+        write_site(&site, &dest, std::slice::from_ref(&book)).unwrap();
+        let staging = Staging::begin(&dest, std::slice::from_ref(&book)).unwrap();
+        (dir, dest, staging)
+    }
+
     /// Every entry beside `dest` whose name says calcbook made it (staging or parked folders).
     fn leftovers(parent: &Path) -> Vec<String> {
         std::fs::read_dir(parent)
@@ -462,13 +474,7 @@ mod tests {
 
     #[test]
     fn staging_dropped_without_a_commit_is_removed_and_the_old_book_kept() {
-        let dir = tempfile::tempdir().unwrap();
-        let book = dir.path().join("bk");
-        let dest = dir.path().join("out");
-        let mut site = Site::default();
-        site.add("a.html", "old");
-        write_site(&site, &dest, std::slice::from_ref(&book)).unwrap();
-        let staging = Staging::begin(&dest, std::slice::from_ref(&book)).unwrap();
+        let (dir, dest, staging) = staging_over_an_old_book();
         staging.put("a.html", Arc::new(b"new".to_vec()));
         staging.put("sub/b.html", Arc::new(b"new".to_vec()));
         assert!(staging.dir().join("sub/b.html").is_file());
@@ -480,13 +486,7 @@ mod tests {
 
     #[test]
     fn a_failed_write_fails_the_commit_and_keeps_the_old_book() {
-        let dir = tempfile::tempdir().unwrap();
-        let book = dir.path().join("bk");
-        let dest = dir.path().join("out");
-        let mut site = Site::default();
-        site.add("a.html", "old");
-        write_site(&site, &dest, std::slice::from_ref(&book)).unwrap();
-        let staging = Staging::begin(&dest, std::slice::from_ref(&book)).unwrap();
+        let (dir, dest, staging) = staging_over_an_old_book();
         staging.put("a.html", Arc::new(b"new".to_vec()));
         staging.put("../escape.html", Arc::new(b"x".to_vec()));
         staging.put("c.html", Arc::new(b"new".to_vec()));

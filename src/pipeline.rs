@@ -258,6 +258,12 @@ fn refresh_prelude(root: &Path, book: &book::Book, cache: &mut RenderCache) {
     cache.chapters.clear();
 }
 
+/// Starts this render's calc step budget: the book's `max-steps`, or the default.
+fn begin_step_budget(book: &book::Book) {
+    let steps = book.config.calcbook.max_steps;
+    let _ = calc::budget::begin(steps.unwrap_or(calc::budget::DEFAULT_BOOK_STEPS));
+}
+
 /// The book's templates folder, absolute and as book.toml names it; no folder (the built-in
 /// theme) where it is not inside the book.
 fn theme_folder(root: &Path, book: &book::Book) -> (PathBuf, PathBuf) {
@@ -356,12 +362,7 @@ fn render_book_inner<S: render::SiteSink>(
     let sink = open(&book);
     cache.timings.lap("load");
     let mut diagnostics = book.diagnostics.clone();
-    let _ = calc::budget::begin(
-        book.config
-            .calcbook
-            .max_steps
-            .unwrap_or(calc::budget::DEFAULT_BOOK_STEPS),
-    );
+    begin_step_budget(&book);
 
     refresh_prelude(root, &book, cache);
     let Some(cached) = cache.prelude.as_ref() else {
@@ -517,12 +518,7 @@ fn evaluate_book_inner(root: &Path) -> Result<Checked, Diagnostic> {
     let mut cache = RenderCache::default();
     let mut book = book::load_reusing(root, &mut cache.files)?;
     let mut diagnostics = book.diagnostics.clone();
-    let _ = calc::budget::begin(
-        book.config
-            .calcbook
-            .max_steps
-            .unwrap_or(calc::budget::DEFAULT_BOOK_STEPS),
-    );
+    begin_step_budget(&book);
     refresh_prelude(root, &book, &mut cache);
     let Some(prelude) = cache.prelude.as_ref() else {
         return Err(Diagnostic::error(
