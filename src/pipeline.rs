@@ -125,6 +125,11 @@ pub struct RenderCache {
     generated: GeneratedCache,
     /// The theme, under a key of the templates folder's files.
     theme: Option<(u64, render::Theme)>,
+    /// Each edited chapter's drawn cells, reused by the next render where unchanged (only in a
+    /// cache made with [`RenderCache::for_rebuilds`], from its first rebuild on).
+    cell_memos: HashMap<PathBuf, notebook::memo::CellMemo>,
+    /// How many cells the last render took from `cell_memos` rather than drew.
+    cells_reused: usize,
     /// The theme keeps the cells' fragments it draws, to draw an unchanged one once (only in a
     /// cache made with [`RenderCache::for_rebuilds`]: a build draws each once anyway).
     remember_fragments: bool,
@@ -155,6 +160,12 @@ impl RenderCache {
     /// page's frame); every other page came from the cache unchanged.
     pub fn rendered_pages(&self) -> &[String] {
         &self.pages.rendered
+    }
+
+    /// How many cells the last render reused as drawn by the one before (`serve`, from its first
+    /// rebuild on), rather than drew.
+    pub fn cells_reused(&self) -> usize {
+        self.cells_reused
     }
 }
 
@@ -256,6 +267,7 @@ fn refresh_prelude(root: &Path, book: &book::Book, cache: &mut RenderCache) {
         texts,
     });
     cache.chapters.clear();
+    cache.cell_memos.clear();
 }
 
 /// Starts this render's calc step budget: the book's `max-steps`, or the default.
@@ -388,10 +400,8 @@ fn render_book_inner<S: render::SiteSink>(
     ));
     // From the first rebuild on: the first render draws every chapter, and keeping all that would
     // cost serve memory for chapters nobody is editing.
-    if cache.remember_fragments
-        && cache.rendered_before
-        && let Some((_, theme)) = &mut cache.theme
-    {
+    let remember = cache.remember_fragments && cache.rendered_before;
+    if remember && let Some((_, theme)) = &mut cache.theme {
         theme.remember_fragments();
     }
     cache.rendered_before = true;
@@ -413,15 +423,15 @@ fn render_book_inner<S: render::SiteSink>(
                 .map(move |e| format!("{}.{}", f.name, e.id))
         })
         .collect();
-    evaluate_stale_chapters(
-        &book,
-        &keys,
+    let drawn = remember.then(|| (hash_of(&(prelude_key, theme_key)), &mut cache.cell_memos));
+    let inputs = ChapterInputs {
+        book: &book,
         prelude,
-        &records,
-        &markdown_options,
+        records: &records,
+        options: &markdown_options,
         theme,
-        &mut cache.chapters,
-    );
+    };
+    cache.cells_reused = evaluate_stale_chapters(&inputs, &keys, &mut cache.chapters, drawn);
     cache.timings.lap("evaluate");
     let mut claims = Vec::new();
     let mut extra_files = Vec::new();
@@ -549,15 +559,14 @@ fn evaluate_book_inner(root: &Path) -> Result<Checked, Diagnostic> {
     let keys = chapter_keys(&book, &options);
     let records = std::collections::HashSet::new();
     let chapters = &mut cache.chapters;
-    evaluate_stale_chapters(
-        &book,
-        &keys,
-        &prelude.scope,
-        &records,
-        &options,
-        None,
-        chapters,
-    );
+    let inputs = ChapterInputs {
+        book: &book,
+        prelude: &prelude.scope,
+        records: &records,
+        options: &options,
+        theme: None,
+    };
+    evaluate_stale_chapters(&inputs, &keys, chapters, None);
     let mut claims = Vec::new();
     let mut rendered = Vec::with_capacity(book.chapters.len());
     for chapter in &book.chapters {
@@ -702,27 +711,64 @@ fn chapter_keys(book: &book::Book, options: &impl std::fmt::Debug) -> Vec<u64> {
         .collect()
 }
 
-/// Evaluates and renders, in parallel, the chapters whose key is not the cached one.
+/// What every chapter is evaluated and drawn with.
+#[derive(Clone, Copy)]
+struct ChapterInputs<'a> {
+    book: &'a book::Book,
+    prelude: &'a calc::Scope,
+    /// Every data entry as `file.id`.
+    records: &'a std::collections::HashSet<String>,
+    options: &'a render::markdown::MarkdownOptions,
+    /// None: the cells are only evaluated (`check`).
+    theme: Option<&'a render::Theme>,
+}
+
+/// Evaluates and renders, in parallel, the chapters whose key is not the cached one. With `drawn`
+/// (a context key and each chapter's memo, under `serve`) a chapter reuses the cells it drew last
+/// time that are unchanged; returns how many it reused.
 fn evaluate_stale_chapters(
-    book: &book::Book,
+    inputs: &ChapterInputs,
     keys: &[u64],
-    prelude: &calc::Scope,
-    records: &std::collections::HashSet<String>,
-    options: &render::markdown::MarkdownOptions,
-    theme: Option<&render::Theme>,
     cached: &mut HashMap<PathBuf, (u64, CachedChapter)>,
-) {
+    mut drawn: Option<(u64, &mut HashMap<PathBuf, notebook::memo::CellMemo>)>,
+) -> usize {
     use rayon::prelude::*;
-    let stale: Vec<(&book::Chapter, u64)> = book
+    let ChapterInputs {
+        book,
+        prelude,
+        records,
+        options,
+        theme,
+    } = *inputs;
+    let options_text = format!("{options:?}");
+    let stale: Vec<(&book::Chapter, u64, Option<notebook::memo::CellMemo>)> = book
         .chapters
         .iter()
         .zip(keys.iter().copied())
         .filter(|(c, key)| cached.get(&c.source).is_none_or(|(k, _)| k != key))
+        .map(|(chapter, key)| {
+            let memo = drawn.as_mut().map(|(context, memos)| {
+                let context = hash_of(&(
+                    *context,
+                    &options_text,
+                    &chapter.title,
+                    &chapter.number,
+                    &chapter.out_path,
+                ));
+                (memos.remove(&chapter.source).unwrap_or_default()).for_context(context)
+            });
+            (chapter, key, memo)
+        })
         .collect();
     let budget = calc::budget::current();
-    let fresh: Vec<(PathBuf, u64, CachedChapter)> = stale
-        .par_iter()
-        .map(|&(chapter, key)| {
+    let fresh: Vec<(
+        PathBuf,
+        u64,
+        CachedChapter,
+        Option<notebook::memo::CellMemo>,
+    )> = stale
+        .into_par_iter()
+        .map(|(chapter, key, memo)| {
             // Every worker counts against this build's one book-wide budget.
             calc::budget::enter(budget.clone());
             let mut nb = notebook::ChapterNotebook::new(prelude.clone(), chapter, &book.sources)
@@ -730,11 +776,15 @@ fn evaluate_stale_chapters(
             if let Some(theme) = theme {
                 nb = nb.with_theme(theme);
             }
+            if let Some(memo) = memo {
+                nb = nb.with_memo(memo);
+            }
             let mut markdown =
                 render::markdown::render_with(&chapter.text, &chapter.out_path, &mut nb, options);
             // The ids of claim boxes, figures and tables, which links may target, whether the
             // cells were drawn or only evaluated (`check`).
             markdown.ids.append(&mut nb.anchors);
+            let memo = nb.take_memo();
             let out = CachedChapter {
                 markdown: std::sync::Arc::new(markdown),
                 claims: nb.claims,
@@ -743,12 +793,18 @@ fn evaluate_stale_chapters(
                     .map(|(path, bytes)| (path, std::sync::Arc::new(bytes)))
                     .collect(),
             };
-            (chapter.source.clone(), key, out)
+            (chapter.source.clone(), key, out, memo)
         })
         .collect();
-    for (source, key, out) in fresh {
+    let mut reused = 0;
+    for (source, key, out, memo) in fresh {
+        if let (Some(memo), Some((_, memos))) = (memo, &mut drawn) {
+            reused += memo.reused;
+            memos.insert(source.clone(), memo);
+        }
         cached.insert(source, (key, out));
     }
+    reused
 }
 
 /// Where a book's output goes: `dest` if given, else the book's `build-dir`.

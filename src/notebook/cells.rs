@@ -26,6 +26,7 @@ use crate::chart::{self, RefKind, RefTarget};
 use crate::diagnostic::{self, Diagnostic, Sources};
 use crate::render::markdown::CellHook;
 
+use super::memo::{self, CellMemo};
 use super::{ClaimKind, ClaimRecord, RootCause};
 use std::collections::HashSet;
 
@@ -87,6 +88,22 @@ pub struct InlineValue {
 }
 
 impl CellResult {
+    /// Evaluated without a diagnostic or a failed or skipped statement: what it shows depends on
+    /// nothing but its source and the scope (see [`super::memo`]).
+    pub fn is_clean(&self) -> bool {
+        match self {
+            CellResult::Calc(c) => {
+                c.located.is_empty()
+                    && c.output.diagnostics.is_empty()
+                    && (c.output.statements.iter())
+                        .all(|s| !matches!(s.kind, OutputKind::Error | OutputKind::Skipped { .. }))
+            }
+            CellResult::Chart(c) => c.result.is_ok(),
+            CellResult::Table(t) => t.result.is_ok(),
+            CellResult::Inline(i) => i.result.is_ok(),
+        }
+    }
+
     /// The ids the cell's drawing gives the page (claim boxes, figures, tables), so that links to
     /// them can be checked without drawing it (`check`). The ids of its traced values' cards are
     /// numbered per chapter from [`CellResult::traced_values`].
@@ -138,6 +155,20 @@ pub struct ChapterNotebook<'a> {
     renderer: diagnostic::Renderer<'a>,
     /// The book's theme, whose templates draw each cell; none: the cells are only evaluated.
     theme: Option<&'a crate::render::Theme>,
+    /// Under `serve`: the cells drawn by the last render of this chapter, reused where unchanged.
+    memo: Option<MemoRun>,
+}
+
+/// A render's use of a chapter's [`CellMemo`].
+struct MemoRun {
+    /// The cells drawn last time, taken as they are reused.
+    old: CellMemo,
+    /// The cells drawn or reused this time.
+    new: CellMemo,
+    /// Every calc block so far, as written.
+    chain: memo::Key,
+    /// The key of the cell being evaluated.
+    pending: Option<u128>,
 }
 
 impl<'a> ChapterNotebook<'a> {
@@ -161,7 +192,71 @@ impl<'a> ChapterNotebook<'a> {
             traces: 0,
             renderer: diagnostic::Renderer::new(sources),
             theme: None,
+            memo: None,
         }
+    }
+
+    /// Reuses the cells of `memo` (the last render's, see [`super::memo`]) that are unchanged,
+    /// and keeps this render's drawn cells for [`ChapterNotebook::take_memo`].
+    pub fn with_memo(mut self, memo: CellMemo) -> Self {
+        self.memo = Some(MemoRun {
+            new: memo.successor(),
+            old: memo,
+            chain: memo::Key::default(),
+            pending: None,
+        });
+        self
+    }
+
+    /// The cells this render drew or reused, for the next render of the chapter.
+    pub fn take_memo(&mut self) -> Option<CellMemo> {
+        self.memo.take().map(|run| run.new)
+    }
+
+    /// Keys the cell about to be evaluated (`kind` `info` over `body`, at `offset` in the expanded
+    /// chapter), from what its drawing depends on (see [`super::memo`]).
+    fn key_cell(&mut self, kind: &str, info: &str, body: &str, offset: usize) {
+        if self.memo.is_none() {
+            return;
+        }
+        let counters = (
+            self.blocks,
+            self.figures,
+            self.tables,
+            self.claims.len(),
+            self.traces,
+        );
+        let start = self.chapter.map.to_original(offset);
+        let end = self.chapter.map.to_original(offset + body.len());
+        let written = self.original.get(start..end.max(start)).unwrap_or("");
+        let Some(run) = &mut self.memo else {
+            return;
+        };
+        let mut key = run.chain.clone();
+        key.add(&(kind, info, body, written, counters));
+        run.pending = Some(key.finish());
+        if kind == "calc" {
+            run.chain.add(&body);
+        }
+    }
+
+    /// The drawing of `cell` kept under the pending key, if the cell evaluated cleanly.
+    fn reuse_drawn(&mut self, cell: &CellResult) -> (Option<u128>, Option<String>) {
+        let Some(run) = &mut self.memo else {
+            return (None, None);
+        };
+        let Some(key) = run.pending.take().filter(|_| cell.is_clean()) else {
+            return (None, None);
+        };
+        let Some(drawn) = run.old.take(key) else {
+            return (Some(key), None);
+        };
+        self.anchors.extend(drawn.anchors.iter().cloned());
+        self.traces += drawn.traces;
+        let html = drawn.html.to_string();
+        run.new.put(key, drawn);
+        run.new.reused += 1;
+        (Some(key), Some(html))
     }
 
     /// Draws each cell with this theme's templates (`calc_block.html`, `claim.html`, …), so a
@@ -181,7 +276,12 @@ impl<'a> ChapterNotebook<'a> {
     fn finish(&mut self, cell: CellResult) -> Option<String> {
         match self.theme {
             Some(theme) => {
+                let (key, reused) = self.reuse_drawn(&cell);
+                if reused.is_some() {
+                    return reused;
+                }
                 let traces = self.traces;
+                let (diagnostics, anchors) = (self.diagnostics.len(), self.anchors.len());
                 let html = self.paint(theme, &cell);
                 // `check` numbers trace ids without drawing (below): a drawing that numbered
                 // otherwise would make check accept links that the page does not hold.
@@ -197,6 +297,17 @@ impl<'a> ChapterNotebook<'a> {
                 }
                 // The ids as drawn: with trace cards' and those a book's own templates add.
                 crate::render::markdown::collect_html_ids(&html, &mut self.anchors);
+                // A drawing that reported a problem (a book's template that failed) is not kept.
+                if let (Some(key), Some(run)) = (key, &mut self.memo)
+                    && self.diagnostics.len() == diagnostics
+                {
+                    let drawn = memo::DrawnCell {
+                        html: html.as_str().into(),
+                        anchors: self.anchors[anchors..].into(),
+                        traces: self.traces - traces,
+                    };
+                    run.new.put(key, drawn);
+                }
                 Some(html)
             }
             None => {
@@ -434,6 +545,9 @@ impl<'a> ChapterNotebook<'a> {
 
 impl CellHook for ChapterNotebook<'_> {
     fn fenced(&mut self, lang: &str, info: &str, body: &str, body_offset: usize) -> Option<String> {
+        if matches!(lang, "calc" | "chart" | "table") {
+            self.key_cell(lang, info, body, body_offset);
+        }
         let cell = match lang {
             "calc" => CellResult::Calc(self.evaluate_calc(body, body_offset, is_hidden(info))),
             "chart" => CellResult::Chart(self.evaluate_chart(body, body_offset)),
@@ -471,6 +585,7 @@ impl CellHook for ChapterNotebook<'_> {
             return None;
         }
         let lead = code.len() - rest.trim_start().len();
+        self.key_cell("inline", "", rest.trim_start(), offset + lead);
         let cell = self.evaluate_inline(rest.trim_start(), offset + lead);
         self.finish(CellResult::Inline(cell))
     }

@@ -174,6 +174,7 @@ pub fn figures_text(figs: &[crate::calc::Figure]) -> String {
 
 pub mod cells;
 pub mod data;
+pub mod memo;
 pub mod pad;
 pub mod pages;
 pub mod trace;

@@ -276,3 +276,108 @@ fn spliced_whole_book_files_stay_those_of_a_fresh_build_across_saves() {
         assert_eq!(spliced.files.len(), fresh.site.files.len());
     }
 }
+
+/// A chapter of every kind of cell, for the cell memo: blocks whose names later blocks use, traced
+/// values, a claim, a chart, a table and inline values.
+const CELLS: &str = "# Cells\n\nSome prose with `= 2 * 3` in it.\n\n```calc\nbw = 4 TB/s\nsize = 80 GB\n```\n\n\
+Reading takes `= size / bw in ms`.\n\n```calc\nt = size / bw\nclaim \"reading takes about 20 ms\": t ≈ 20 ms ± 10%\n```\n\n\
+```chart\nid: read\ntitle: Read time\nx: { var: gb, from: 1, to: 100, label: Size }\ny: { unit: ms, label: Time }\n\
+series:\n  - { label: read, y: \"gb * 1 GB / bw\" }\n```\n\n\
+```table\nid: sizes\nrows: \"[{n: 1}, {n: 2}]\"\ncolumns:\n  N: row.n\n```\n\n\
+```calc\ntwice = 2 * t\n```\n\nThe end.\n";
+
+/// Under `serve`, a save draws only the cells it changed and takes the others as drawn last time:
+/// after every kind of edit (prose appended, lines inserted above the cells, a value that later
+/// cells use changed, an inline value edited, a chart added before the others, a block broken and
+/// fixed), each page must be byte for byte a fresh build's, and unchanged cells must be reused.
+#[test]
+fn cells_reused_from_the_last_render_draw_what_a_fresh_build_draws() {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "# Summary\n\n- [Cells](cells.md)\n"),
+        ("src/cells.md", CELLS),
+    ]);
+    let mut cache = RenderCache::for_rebuilds();
+    render(&book, &mut cache);
+    let chart2: &'static str = "```chart\ntitle: Another\nx: { var: n, from: 1, to: 4, label: N }\n\
+                  y: { unit: ms, label: T }\nseries:\n  - { label: t, y: \"n * t\" }\n```\n\n";
+    // Each edit applies to the text the one before left.
+    type Edit = (&'static str, Box<dyn Fn(&str) -> String>, bool);
+    let edits: Vec<Edit> = vec![
+        // The first rebuild keeps what it draws; from the second on, cells are reused.
+        (
+            "prose appended",
+            Box::new(|t| format!("{t}\nA new line.\n")),
+            false,
+        ),
+        (
+            "prose edited",
+            Box::new(|t| t.replace("A new line.", "A line, edited.")),
+            true,
+        ),
+        (
+            "lines inserted at the top",
+            Box::new(|t| t.replacen("\n\n", "\n\nNew.\n\nLines.\n\n", 1)),
+            true,
+        ),
+        (
+            "a used value changed",
+            Box::new(|t| t.replace("bw = 4 TB/s", "bw = 2 TB/s")),
+            true,
+        ),
+        (
+            "an inline value edited",
+            Box::new(|t| t.replace("`= 2 * 3`", "`= 2 * 4`")),
+            true,
+        ),
+        (
+            "a chart added first",
+            Box::new(move |t| {
+                t.replace("```chart\nid: read", &format!("{chart2}```chart\nid: read"))
+            }),
+            true,
+        ),
+        (
+            "a block broken",
+            Box::new(|t| t.replace("twice = 2 * t", "twice = 2 * ")),
+            true,
+        ),
+        (
+            "the block fixed",
+            Box::new(|t| t.replace("twice = 2 * ", "twice = 3 * t")),
+            true,
+        ),
+        (
+            "the first block indented in a list",
+            Box::new(|t| {
+                t.replace(
+                    "```calc\nbw = 2 TB/s\nsize = 80 GB\n```",
+                    "- item\n\n  ```calc\n  bw = 2 TB/s\n  size = 80 GB\n  ```",
+                )
+            }),
+            false,
+        ),
+    ];
+    let mut text = CELLS.to_string();
+    for (what, edit, some_reused) in edits {
+        let edited = edit(&text);
+        assert_ne!(edited, text, "{what} changes nothing");
+        text = edited;
+        book.write("src/cells.md", &text);
+        let (rendered, _) =
+            render_book_cached(book.root(), &RenderOptions::default(), &mut cache).unwrap();
+        let fresh = calcbook::render_book(book.root(), &RenderOptions::default()).unwrap();
+        assert!(
+            rendered.site.get_str("cells.html") == fresh.site.get_str("cells.html"),
+            "after {what}, the page differs from a fresh build's"
+        );
+        assert_eq!(
+            rendered.diagnostics.len(),
+            fresh.diagnostics.len(),
+            "{what}"
+        );
+        if some_reused {
+            assert!(cache.cells_reused() > 0, "after {what}, no cell was reused");
+        }
+        cache.recycle(rendered.book);
+    }
+}
