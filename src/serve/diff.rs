@@ -28,11 +28,12 @@ pub struct Changes {
     pub removed: Vec<String>,
     /// A stylesheet or script changed (other than the search index): every page must reload.
     pub reload: bool,
-    /// For pages whose content alone changed, the new content (the inside of `<main>`, whole
-    /// and as a splice) and `<title>` (as HTML), so an open page can swap them in without
-    /// fetching itself; the whole is left out for a page over [`PAGE_INLINE_LIMIT`], and both
-    /// past [`INLINE_LIMIT`] bytes in all (a data edit that changes every page) and for a page
-    /// over [`SPLICE_LIMIT`], whose open pages fetch themselves.
+    /// For pages whose content alone changed, the new content (the inside of `<main>`, as a
+    /// splice, or whole where there is none) and `<title>` (as HTML), so an open page can swap
+    /// them in without fetching itself; the whole is left out for a page over
+    /// [`PAGE_INLINE_LIMIT`], and both past [`INLINE_LIMIT`] bytes in all (a data edit that
+    /// changes every page) and for a page over [`SPLICE_LIMIT`], whose open pages fetch
+    /// themselves.
     pub contents: BTreeMap<String, PageContent>,
 }
 
@@ -110,28 +111,30 @@ pub fn diff(old: &Site, new: &Site) -> Changes {
         if main.len() > SPLICE_LIMIT {
             continue;
         }
-        let text = |bytes: &[u8], range: std::ops::Range<usize>| {
-            String::from_utf8_lossy(&bytes[range]).into_owned()
+        // calcbook writes its pages as UTF-8; a page that is not (a book's own HTML file)
+        // is fetched by whoever shows it.
+        fn as_str(bytes: &[u8], range: std::ops::Range<usize>) -> Option<&str> {
+            std::str::from_utf8(&bytes[range]).ok()
+        }
+        let (Some(new_main), Some(title)) = (as_str(bytes, main), as_str(bytes, title)) else {
+            continue;
         };
-        let new_main = text(bytes, main);
-        let old_main = old
-            .files
-            .get(path)
-            .and_then(|b| Some(text(b, content_spans(b)?.1)));
-        let splice = old_main.and_then(|old_main| splice(&old_main, &new_main));
-        // The whole content comes too, where it is not large: a page whose DOM a script has
-        // changed where the splice lands cannot take it, and compares the whole content instead
-        // (or, without it, fetches itself).
-        let main = (new_main.len() <= PAGE_INLINE_LIMIT).then_some(new_main);
-        size += main.as_ref().map_or(0, String::len) + splice.as_ref().map_or(0, |s| s.html.len());
+        let old_main = (old.files.get(path)).and_then(|b| as_str(b, content_spans(b)?.1));
+        let splice = old_main.and_then(|old_main| splice(old_main, new_main));
+        // The whole content comes only where there is no splice and it is not large. With a
+        // splice, a page whose DOM a script has changed where the splice lands cannot take it and
+        // fetches itself: carrying the whole as well would make every save send, and every open
+        // page parse, ~400 KB of JSON for a chapter like the bundled book's largest.
+        let main = (splice.is_none() && new_main.len() <= PAGE_INLINE_LIMIT).then_some(new_main);
+        size += main.map_or(0, str::len) + splice.as_ref().map_or(0, |s| s.html.len());
         if size > INLINE_LIMIT || (main.is_none() && splice.is_none()) {
             continue;
         }
         changes.contents.insert(
             path.clone(),
             PageContent {
-                title: text(bytes, title),
-                main,
+                title: title.to_string(),
+                main: main.map(str::to_string),
                 splice,
             },
         );
@@ -208,12 +211,12 @@ mod tests {
             vec![("a.html".to_string(), PageChange::Content)]
         );
         assert!(!changes.reload);
-        // The event carries the new content, so the page need not fetch itself.
+        // The event carries the nodes that changed, so the page need not fetch itself.
         assert_eq!(
             changes.contents["a.html"],
             PageContent {
                 title: "A!".into(),
-                main: Some("one, edited".into()),
+                main: None,
                 splice: Some(Splice {
                     path: vec![],
                     count: 1,
@@ -223,7 +226,20 @@ mod tests {
                 })
             }
         );
-        // A page too large to carry whole carries only the nodes that changed…
+        // Content the splice cannot follow comes whole…
+        new.add("a.html", page("A!", "toc", "<p>one, <b>edited</p>"));
+        let changes = diff(&old, &new);
+        assert_eq!(changes.contents["a.html"].splice, None);
+        assert_eq!(
+            changes.contents["a.html"].main.as_deref(),
+            Some("<p>one, <b>edited</p>")
+        );
+        // …unless the page is too large to carry whole: then it is fetched by whoever shows it…
+        let big = format!("{}<b>", "<p>x</p>".repeat(PAGE_INLINE_LIMIT / 8 + 1));
+        old.add("b.html", page("B", "toc", "<p>x</p>"));
+        new.add("b.html", page("B", "toc", &big));
+        assert!(!diff(&old, &new).contents.contains_key("b.html"));
+        // …and a large page with a splice carries the splice…
         let big = "<p>x</p>".repeat(PAGE_INLINE_LIMIT / 8 + 1);
         old.add("b.html", page("B", "toc", &big));
         new.add("b.html", page("B", "toc", &format!("{big}<p>y</p>")));
@@ -233,7 +249,7 @@ mod tests {
         let splice = changes.contents["b.html"].splice.as_ref();
         assert_eq!(splice.map(|s| s.html.as_str()), Some("<p>y</p>"));
         assert!(changes.contents.contains_key("a.html"));
-        // …and a page too large to cut into nodes (the print page) is fetched by whoever shows it.
+        // …but a page too large to cut into nodes (the print page) is fetched by whoever shows it.
         let huge = "<p>x</p>".repeat(SPLICE_LIMIT / 8 + 1);
         old.add("b.html", page("B", "toc", &huge));
         new.add("b.html", page("B", "toc", &format!("{huge}<p>y</p>")));

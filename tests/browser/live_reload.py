@@ -223,6 +223,15 @@ def main():
         check(page.js("window.calcbookLive.spliced") >= 1,
               "the update carried only the changed nodes (a splice), not the whole content")
 
+        # 3c. A page whose DOM a script changed cannot take the splice: it fetches itself instead.
+        spliced = page.js("window.calcbookLive.spliced")
+        page.js("document.querySelector('main').appendChild(document.createElement('aside')); true")
+        write("src/one.md", chapter("The lead paragraph, edited a THIRD time."))
+        page.wait("document.querySelector('main').textContent.includes('THIRD')", "the edit of a page whose DOM a script changed")
+        check(page.js("window.calcbookLive.spliced") == spliced and page.js("window.__marker") == "kept",
+              "a page whose DOM a script changed took the edit from the page itself, without a reload")
+        check(page.js("window.scrollY") == 1500, "the scroll position was kept through the fetch")
+
         # 1b. Every other kind of page updates in place too, and shows and clears the overlay.
         def open_page(rel):
             page.call("Page.navigate", url=url + urllib.parse.quote(rel))
