@@ -653,7 +653,14 @@ fn generated_pages(
     let mut generated = Vec::new();
     if !claims.is_empty() {
         let (ledger, diags) = match &cache.ledger {
-            Some((key, drawn_from, page)) if *key == theme.key && drawn_from == claims => {
+            Some((key, drawn_from, page))
+                if *key == theme.key
+                    && drawn_from.len() == claims.len()
+                    && drawn_from
+                        .iter()
+                        .zip(claims)
+                        .all(|(a, b)| a.alike_but_for_place(b)) =>
+            {
                 page.clone()
             }
             _ => notebook::pages::ledger_with(claims, theme),

@@ -79,6 +79,62 @@ impl std::fmt::Display for RootCause {
 }
 
 impl ClaimRecord {
+    /// Whether the two are alike in all but where the claim stands in its chapter file (its line
+    /// and column), which the ledger does not show: lines added above a chapter's claims leave
+    /// the ledger as drawn. (A claim not evaluated shows where its root failure is: that is
+    /// compared.)
+    pub fn alike_but_for_place(&self, other: &ClaimRecord) -> bool {
+        let ClaimRecord {
+            id,
+            chapter,
+            page,
+            file,
+            line: _,
+            column: _,
+            kind,
+            words,
+            lhs,
+            op,
+            rhs,
+            tolerance,
+            lhs_value,
+            rhs_value,
+            unit,
+            holds,
+            margin,
+            not_evaluated,
+            lhs_from,
+            rhs_from,
+        } = self;
+        (id, chapter, page, file, kind, words)
+            == (
+                &other.id,
+                &other.chapter,
+                &other.page,
+                &other.file,
+                &other.kind,
+                &other.words,
+            )
+            && (lhs, op, rhs, tolerance, lhs_value, rhs_value, unit)
+                == (
+                    &other.lhs,
+                    &other.op,
+                    &other.rhs,
+                    &other.tolerance,
+                    &other.lhs_value,
+                    &other.rhs_value,
+                    &other.unit,
+                )
+            && (holds, margin, not_evaluated, lhs_from, rhs_from)
+                == (
+                    &other.holds,
+                    &other.margin,
+                    &other.not_evaluated,
+                    &other.lhs_from,
+                    &other.rhs_from,
+                )
+    }
+
     /// The verdict in words. A refute that holds means the quoted statement is false, so it
     /// says "refuted" rather than "holds", which readers took for agreement with the statement.
     pub fn verdict(&self) -> &'static str {
@@ -180,3 +236,67 @@ pub mod pages;
 pub mod trace;
 
 pub use cells::{CellResult, ChapterNotebook};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> ClaimRecord {
+        ClaimRecord {
+            id: "claim-1".into(),
+            chapter: "Basics".into(),
+            page: "basics.html".into(),
+            file: PathBuf::from("src/basics.md"),
+            line: 10,
+            column: 1,
+            kind: ClaimKind::Claim,
+            words: "x is about 2".into(),
+            lhs: "2".into(),
+            op: "≈".into(),
+            rhs: "2".into(),
+            tolerance: None,
+            lhs_value: 2.0,
+            rhs_value: 2.0,
+            unit: String::new(),
+            holds: true,
+            margin: None,
+            not_evaluated: None,
+            lhs_from: Vec::new(),
+            rhs_from: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn claims_moved_down_the_file_are_alike_but_other_changes_are_not() {
+        let a = record();
+        let moved = ClaimRecord {
+            line: 14,
+            column: 3,
+            ..record()
+        };
+        assert!(a.alike_but_for_place(&moved));
+        let changed = ClaimRecord {
+            lhs_value: 3.0,
+            ..moved.clone()
+        };
+        assert!(!a.alike_but_for_place(&changed));
+        let failing = ClaimRecord {
+            holds: false,
+            ..moved.clone()
+        };
+        assert!(!a.alike_but_for_place(&failing));
+        let cause = |line| RootCause {
+            name: Some("x".into()),
+            file: PathBuf::from("src/basics.md"),
+            line,
+            column: 1,
+            message: "it failed".into(),
+        };
+        let not_evaluated = |line| ClaimRecord {
+            not_evaluated: Some(cause(line)),
+            ..record()
+        };
+        // The ledger shows where a claim's root failure is.
+        assert!(!not_evaluated(3).alike_but_for_place(&not_evaluated(4)));
+    }
+}

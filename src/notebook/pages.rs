@@ -126,7 +126,8 @@ pub fn ledger_with(
         let row = draw(
             theme,
             "ledger_row.html",
-            &ledger_row_context(c),
+            "c",
+            &ledger_row_view(c),
             &mut diagnostics,
         );
         if let Some(g) = groups.last_mut() {
@@ -141,9 +142,7 @@ pub fn ledger_with(
         failing,
         groups,
     };
-    let mut ctx = tera::Context::new();
-    ctx.insert("l", &view);
-    let html = draw(theme, "ledger.html", &ctx, &mut diagnostics);
+    let html = draw(theme, "ledger.html", "l", &view, &mut diagnostics);
     (
         ledger_page(claims, html.trim().to_string() + "\n"),
         diagnostics,
@@ -178,8 +177,8 @@ struct LedgerRowView<'c> {
     data: Vec<LedgerDataView>,
 }
 
-fn ledger_row_context(c: &ClaimRecord) -> tera::Context {
-    let view = LedgerRowView {
+fn ledger_row_view(c: &ClaimRecord) -> LedgerRowView<'_> {
+    LedgerRowView {
         holds: c.holds,
         verdict: c.verdict(),
         kind: c.kind.as_str(),
@@ -193,24 +192,24 @@ fn ledger_row_context(c: &ClaimRecord) -> tera::Context {
         tolerance: c.tolerance.as_deref(),
         cause: c.not_evaluated.as_ref().map(|cause| cause.to_string()),
         data: data_links(c),
-    };
-    let mut ctx = tera::Context::new();
-    ctx.insert("c", &view);
-    ctx
+    }
 }
 
-/// `template` drawn by `theme`; when a book's override of it fails, the failure is reported and
-/// the built-in template draws it.
+/// `template` drawn by `theme` with `view` as `name` (under `serve`, a row or page drawn before
+/// with the same view is reused: a save that moves a chapter's claims down a line changes the
+/// ledger's records, not its rows); when a book's override of it fails, the failure is reported
+/// and the built-in template draws it.
 fn draw(
     theme: &Theme,
     template: &str,
-    ctx: &tera::Context,
+    name: &str,
+    view: &impl Serialize,
     diagnostics: &mut Vec<crate::diagnostic::Diagnostic>,
 ) -> String {
-    theme.render(template, ctx).unwrap_or_else(|d| {
+    theme.draw(template, name, view).unwrap_or_else(|d| {
         diagnostics.push(d);
         Theme::builtin()
-            .and_then(|t| t.render(template, ctx).ok())
+            .and_then(|t| t.draw(template, name, view).ok())
             .unwrap_or_default()
     })
 }
@@ -261,10 +260,14 @@ pub fn sources(
     theme: &Theme,
 ) -> (GeneratedPage, Vec<crate::diagnostic::Diagnostic>) {
     let files = file_views(files);
-    let mut ctx = tera::Context::new();
-    ctx.insert("files", &files);
     let mut diagnostics = Vec::new();
-    let html = draw(theme, "data_sources.html", &ctx, &mut diagnostics);
+    let html = draw(
+        theme,
+        "data_sources.html",
+        "files",
+        &files,
+        &mut diagnostics,
+    );
     let html = html.trim().to_string() + "\n";
     let mut ids = view_ids(&files);
     crate::render::markdown::collect_html_ids(&html, &mut ids);

@@ -286,8 +286,8 @@ series:\n  - { label: read, y: \"gb * 1 GB / bw\" }\n```\n\n\
 ```table\nid: sizes\nrows: \"[{n: 1}, {n: 2}]\"\ncolumns:\n  N: row.n\n```\n\n\
 ```calc\ntwice = 2 * t\n```\n\nThe end.\n";
 
-/// Under `serve`, a save draws only the cells it changed and takes the others as drawn last time:
-/// after every kind of edit (prose appended, lines inserted above the cells, a value that later
+/// Under `serve`, a save draws only the cells it changed and takes the others as drawn last time
+/// (and the ledger, where its claims only moved): after every kind of edit (prose appended, lines inserted above the cells, a value that later
 /// cells use changed, an inline value edited, a chart added before the others, a block broken and
 /// fixed), each page must be byte for byte a fresh build's, and unchanged cells must be reused.
 #[test]
@@ -366,10 +366,12 @@ fn cells_reused_from_the_last_render_draw_what_a_fresh_build_draws() {
         let (rendered, _) =
             render_book_cached(book.root(), &RenderOptions::default(), &mut cache).unwrap();
         let fresh = calcbook::render_book(book.root(), &RenderOptions::default()).unwrap();
-        assert!(
-            rendered.site.get_str("cells.html") == fresh.site.get_str("cells.html"),
-            "after {what}, the page differs from a fresh build's"
-        );
+        for page in ["cells.html", "claims.html"] {
+            assert!(
+                rendered.site.get_str(page) == fresh.site.get_str(page),
+                "after {what}, {page} differs from a fresh build's"
+            );
+        }
         assert_eq!(
             rendered.diagnostics.len(),
             fresh.diagnostics.len(),
