@@ -253,8 +253,9 @@
   }
   window.calcbookHighlight = highlightIn;
 
-  (function code() {
-    highlightIn(doc);
+  // Gives a page's code blocks their buttons: at load, and after a live update (serve) swapped
+  // new blocks in. Blocks that have them already are left alone.
+  function enhanceCode() {
     // Rust lines hidden with `# ` (mdBook's "boring" lines): a button shows and hides them.
     $all("pre > code .boring").forEach(function (span) {
       var pre = span.parentNode.parentNode;
@@ -274,7 +275,8 @@
     if (doc.body.classList.contains("page-print")) return;
     $all(".chapter pre").forEach(function (pre) {
       var codeEl = pre.querySelector("code");
-      if (!codeEl || (pre.parentNode && pre.parentNode.classList && pre.parentNode.classList.contains("calc-error"))) return;
+      var parent = pre.parentNode;
+      if (!codeEl || !parent || (parent.classList && (parent.classList.contains("calc-error") || parent.classList.contains("code-wrap")))) return;
       var wrap = doc.createElement("div");
       wrap.className = "code-wrap";
       pre.parentNode.insertBefore(wrap, pre);
@@ -310,7 +312,10 @@
         }
       });
     });
-  })();
+  }
+  highlightIn(doc);
+  enhanceCode();
+  doc.addEventListener("calcbook:updated", enhanceCode);
 
   /* ---------------------------------------------------------------- */
   /* Wide tables: a table that scrolls sideways says so (class        */

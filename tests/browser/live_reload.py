@@ -194,6 +194,9 @@ def main():
         shot("edited")
         page.wait("!!document.querySelector('main pre code.language-rust.hljs')", "the new code block's colours")
         check(True, "the new code block was highlighted (highlight.js loaded on demand)")
+        check(page.js("(function(){var w = document.querySelector('main pre code.language-rust')"
+                      ".closest('.code-wrap'); return !!(w && w.querySelector('.copy-button'));})()"),
+              "the new code block got its copy button")
 
         # 2. An error shows the overlay over the last good content.
         write("src/one.md", chapter("Now with a [broken link](nope.md)."))
