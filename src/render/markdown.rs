@@ -14,7 +14,6 @@
 //!   written in HTML count too);
 //! - hands fenced blocks and inline code to a [`CellHook`] (the notebook's calc, chart and table
 //!   cells), which may replace them with its own HTML;
-//! - collects plain text per section for the search index.
 
 use crate::diagnostic::Code;
 use std::collections::{HashMap, HashSet};
@@ -63,14 +62,6 @@ pub struct PageLink {
     pub written: String,
 }
 
-/// One searchable section: a heading and the text under it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Section {
-    pub anchor: Option<String>,
-    pub heading: String,
-    pub text: String,
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct RenderedMarkdown {
     pub html: String,
@@ -79,7 +70,6 @@ pub struct RenderedMarkdown {
     /// Headings as (level, id, text), for an in-page outline.
     pub headings: Vec<(u8, String, String)>,
     pub links: Vec<PageLink>,
-    pub sections: Vec<Section>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -189,7 +179,6 @@ pub fn render_with(
         options: options.clone(),
         out: RenderedMarkdown::default(),
         events: Vec::new(),
-        section: Section::default(),
         used_ids: HashSet::new(),
         footnote_numbers: HashMap::new(),
         footnote_defs: Vec::new(),
@@ -210,7 +199,6 @@ struct Renderer<'a, 'h> {
     options: MarkdownOptions,
     out: RenderedMarkdown,
     events: Vec<Event<'a>>,
-    section: Section,
     /// Generated heading and term ids so far (mdBook's `unique_id` set).
     used_ids: HashSet<String>,
     /// Footnote name → (number shown, references so far), numbered by first reference.
@@ -254,20 +242,10 @@ impl<'a> Renderer<'a, '_> {
                 }
                 let n = heading_number(level);
                 let id = self.emit_anchored(&format!("h{n}"), &extra, id.as_deref(), body.0);
-                self.out.headings.push((n, id.clone(), body.1.clone()));
-                if !self.section.text.trim().is_empty() || self.section.anchor.is_some() {
-                    self.out.sections.push(std::mem::take(&mut self.section));
-                }
-                self.section = Section {
-                    anchor: Some(id),
-                    heading: body.1,
-                    text: String::new(),
-                };
+                self.out.headings.push((n, id, body.1));
             }
             Event::Start(Tag::DefinitionListTitle) => {
                 let body = self.anchored(iter, |e| matches!(e, TagEnd::DefinitionListTitle));
-                self.section.text.push_str(&body.1);
-                self.section.text.push(' ');
                 self.emit_anchored("dt", "", None, body.0);
             }
             Event::Start(Tag::CodeBlock(kind)) => self.code_block(kind, range, iter),
@@ -277,23 +255,15 @@ impl<'a> Renderer<'a, '_> {
             Event::Code(code) => {
                 let inner_offset = range.start + content_offset(&self.text[range.clone()], &code);
                 match self.hook.inline_code(&code, inner_offset) {
-                    Some(html) => {
-                        self.section.text.push_str(&strip_tags(&html));
-                        self.events.push(Event::InlineHtml(html.into()));
-                    }
-                    None => {
-                        self.section.text.push_str(&code);
-                        self.events.push(Event::Code(code));
-                    }
+                    Some(html) => self.events.push(Event::InlineHtml(html.into())),
+                    None => self.events.push(Event::Code(code)),
                 }
             }
             Event::InlineMath(m) => {
-                self.section.text.push_str(&m);
                 let html = math(&m, false, range, &mut self.out);
                 self.events.push(Event::InlineHtml(html.into()));
             }
             Event::DisplayMath(m) => {
-                self.section.text.push_str(&m);
                 let html = math(&m, true, range, &mut self.out);
                 self.events.push(Event::Html(html.into()));
             }
@@ -329,21 +299,10 @@ impl<'a> Renderer<'a, '_> {
                     }
                 }
             }
-            Event::Text(t) => {
-                self.section.text.push_str(&t);
-                match self.hook.text(&t, range.start) {
-                    Some(html) => self.events.push(Event::InlineHtml(html.into())),
-                    None => self.events.push(Event::Text(t)),
-                }
-            }
-            Event::SoftBreak | Event::HardBreak => {
-                self.section.text.push(' ');
-                self.events.push(event);
-            }
-            Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell) => {
-                self.section.text.push(' ');
-                self.events.push(event);
-            }
+            Event::Text(t) => match self.hook.text(&t, range.start) {
+                Some(html) => self.events.push(Event::InlineHtml(html.into())),
+                None => self.events.push(Event::Text(t)),
+            },
             Event::Html(ref h) | Event::InlineHtml(ref h) => {
                 collect_html_ids(h, &mut self.out.ids);
                 self.events.push(event);
@@ -488,11 +447,7 @@ impl<'a> Renderer<'a, '_> {
         };
         let html = match replaced {
             Some(html) => html,
-            None => {
-                self.section.text.push_str(&body);
-                self.section.text.push('\n');
-                fenced_code_html(&info, &body, &self.options)
-            }
+            None => fenced_code_html(&info, &body, &self.options),
         };
         self.events.push(Event::Html(html.into()));
     }
@@ -564,13 +519,6 @@ impl<'a> Renderer<'a, '_> {
         }
         let footnotes = self.footnote_section();
         let mut out = self.out;
-        let section = self.section;
-        if !section.text.trim().is_empty() || section.anchor.is_some() {
-            out.sections.push(section);
-        }
-        for s in &mut out.sections {
-            s.text = collapse_whitespace(&s.text);
-        }
         pulldown_cmark::html::push_html(&mut out.html, self.events.into_iter());
         out.html.push_str(&footnotes);
         out
@@ -970,24 +918,6 @@ pub(crate) fn collect_html_ids(html: &str, ids: &mut Vec<String>) {
     }
 }
 
-fn strip_tags(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out
-}
-
-fn collapse_whitespace(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 // Escaping lives in the leaf module `crate::html`; re-exported here for the renderers.
 pub use crate::html::{escape, escape_into};
 
@@ -1092,15 +1022,6 @@ mod tests {
             "{}",
             r.html
         );
-    }
-
-    #[test]
-    fn sections_collect_search_text() {
-        let r = md("intro text\n\n## Part A\n\nalpha *beta*\n\n## Part B\n\ngamma\n");
-        assert_eq!(r.sections.len(), 3);
-        assert_eq!(r.sections[1].heading, "Part A");
-        assert_eq!(r.sections[1].text, "alpha beta");
-        assert_eq!(r.sections[2].anchor.as_deref(), Some("part-b"));
     }
 
     struct Upper;

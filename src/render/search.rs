@@ -11,7 +11,13 @@
 
 use serde::Serialize;
 
-use super::markdown::Section;
+/// One searchable section of a page: a heading (with its anchor) and the text under it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Section {
+    pub anchor: Option<String>,
+    pub heading: String,
+    pub text: String,
+}
 
 /// Elements whose contents a reader does not read as text: drawings (their words are in the
 /// figure's HTML title, legend and caption), scripts, and the CSV download chip.
