@@ -708,7 +708,13 @@ impl Scope {
     /// scope's units.
     pub fn parse_quantity(&self, text: &str) -> Result<Value, Diagnostic> {
         // This scope's registry as it is: a clone per quantity made 100,000 data entries slow.
-        parse_quantity_in(text, self)
+        parse_quantity_in(text, self, true)
+    }
+
+    /// As [`Scope::parse_quantity`] for text that may well not be a quantity (prose that starts
+    /// with a number): without looking for a unit to suggest, which costs more than the parse.
+    pub fn try_quantity(&self, text: &str) -> Option<Value> {
+        parse_quantity_in(text, self, false).ok()
     }
 }
 
@@ -757,11 +763,12 @@ fn collect_names(e: &Expr, out: &mut Vec<(String, Span)>) {
 /// Parses a quantity from a data file: a constant expression of numbers and units. Spans are
 /// relative to `text`.
 pub fn parse_quantity(text: &str, reg: &Registry) -> Result<Value, Diagnostic> {
-    parse_quantity_in(text, &Scope::with_registry(reg.clone()))
+    parse_quantity_in(text, &Scope::with_registry(reg.clone()), true)
 }
 
-/// As [`parse_quantity`], with the units of `scope` (its names are never looked up).
-fn parse_quantity_in(text: &str, scope: &Scope) -> Result<Value, Diagnostic> {
+/// As [`parse_quantity`], with the units of `scope` (its names are never looked up); `suggest`:
+/// an unknown unit's error suggests a known one.
+fn parse_quantity_in(text: &str, scope: &Scope, suggest: bool) -> Result<Value, Diagnostic> {
     let reg = &scope.registry;
     let e = parser::parse_expression(text, reg)?;
     if let Some((n, span)) = first_name(&e) {
@@ -769,7 +776,7 @@ fn parse_quantity_in(text: &str, scope: &Scope) -> Result<Value, Diagnostic> {
             Diagnostic::error(Code::UnknownUnit, format!("`{n}` is not a unit"))
                 .with_span(span)
                 .with_label("not a unit")
-                .with_help(match reg.suggest_unit(&n) {
+                .with_help(match reg.suggest_unit(&n).filter(|_| suggest) {
                     Some(s) => format!("did you mean `{s}`?"),
                     None => "a quantity is a number and a unit, such as `8 TB/s`".into(),
                 }),

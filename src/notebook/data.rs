@@ -375,15 +375,19 @@ fn convert(
             if is_text_key(key) || !looks_numeric || looks_like_date(s) {
                 return Value::string(s);
             }
-            match scope.parse_quantity(s) {
+            // Prose that happens to start with a number (`16x16 2D torus`) stays text; a number
+            // and a unit-like word (`8 TB/q`, `80 GX`) is a typo to report.
+            let parsed = match s.split_whitespace().count() > 2 {
+                true => scope.try_quantity(s).ok_or(None),
+                false => scope.parse_quantity(s).map_err(Some),
+            };
+            match parsed {
                 Ok(q) => {
                     summary.figures.push((dotted(), s.clone()));
                     q.with_prov(locator.figure(path, s))
                 }
-                // Prose that happens to start with a number (`16x16 2D torus`) stays text; a
-                // number and a unit-like word (`8 TB/q`, `80 GX`) is a typo to report.
-                Err(_) if s.split_whitespace().count() > 2 => Value::string(s),
-                Err(d) => {
+                Err(None) => Value::string(s),
+                Err(Some(d)) => {
                     let span = locator.value_span(path, s);
                     diags.push(
                         Diagnostic::error(

@@ -269,6 +269,8 @@ unsourced:
   name: No source
   flops: {bf16: 1 PFLOP/s}
   hbm: {capacity: 80 GB, bandwidth: 8 TB/s}
+  links: 18 links of 50 GB/s
+  lanes: 4 * 8 GB/s
 ";
 
 const BAD_SYSTEMS: &str = "\
@@ -337,8 +339,16 @@ fn mistakes_in_a_data_file_are_errors_at_their_line() {
         (file.as_str(), line, under.as_str()),
         ("data/systems.yaml", 9, "h999")
     );
-    // Nothing else is wrong.
+    // Nothing else is wrong: prose that starts with a number stays text, and a quantity of more
+    // than two words is still read as one.
     assert_eq!(diags.len(), 3, "{diags:#?}");
+    let links = scope.eval_expr("hardware.unsourced.links").unwrap();
+    assert!(
+        matches!(links, Value::Str(ref s) if &**s == "18 links of 50 GB/s"),
+        "{links:?}"
+    );
+    let lanes = scope.eval_expr("hardware.unsourced.lanes").unwrap();
+    assert_eq!(lanes.as_unit("GB/s", scope.registry()).unwrap(), 32.0);
 
     // The good entries still work, and the linked system computes like its chip:
     // ridge 1e15/8e12 = 125 FLOP/B; drain 80e9/8e12 = 10 ms.
