@@ -37,6 +37,7 @@ pub use pipeline::{
     render_book_into, render_book_with,
 };
 pub use render::Site;
+pub use render::site::WholeBook;
 
 /// Test support shared by modules that generate parts of the bundled book.
 #[cfg(test)]

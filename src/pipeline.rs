@@ -45,9 +45,10 @@ impl Rendered {
 pub struct RenderOptions {
     /// Include the live-reload client script (used by `serve`).
     pub live_reload: bool,
-    /// Leave out the files that hold the whole book (the print page and the search index): `serve`
-    /// answers a save without them and makes them in a second render, after the update is out.
-    pub without_whole_book: bool,
+    /// Which of the files that hold the whole book (the search index, the print page) to make:
+    /// `serve` answers a save without them and makes them in later renders, after the update is
+    /// out.
+    pub whole_book: render::site::WholeBook,
 }
 
 /// Everything evaluated in a book besides its pages: the claims and the data files.
@@ -472,7 +473,7 @@ fn render_book_inner<S: render::SiteSink>(
             &generated,
             site::AssembleOptions {
                 live_reload: options.live_reload,
-                whole_book: !options.without_whole_book,
+                whole_book: options.whole_book,
             },
             &mut cache.pages,
             &sink,

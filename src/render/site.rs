@@ -192,7 +192,7 @@ pub fn assemble(
     let mut cache = PageCache::default();
     let options = AssembleOptions {
         live_reload,
-        whole_book: true,
+        whole_book: WholeBook::Both,
     };
     assemble_cached(book, theme, chapters, generated, options, &mut cache)
 }
@@ -202,9 +202,31 @@ pub fn assemble(
 pub struct AssembleOptions {
     /// Pages load the live-reload client (`serve`).
     pub live_reload: bool,
-    /// Make the files that hold the whole book (the print page, the search index); `serve` leaves
-    /// them out of the build that answers a save and makes them in a second one, after the update.
-    pub whole_book: bool,
+    /// Which of the files that hold the whole book to make.
+    pub whole_book: WholeBook,
+}
+
+/// Which of the files that hold the whole book (the search index, the print page) a render
+/// makes. `serve` answers a save with neither, then makes each in a render of its own after the
+/// update is out: the old and new copies of one file (15 MB each for a 13 MB book) are held
+/// together, not those of both.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum WholeBook {
+    #[default]
+    Both,
+    SearchIndex,
+    PrintPage,
+    Neither,
+}
+
+impl WholeBook {
+    pub fn makes_search_index(self) -> bool {
+        matches!(self, WholeBook::Both | WholeBook::SearchIndex)
+    }
+
+    pub fn makes_print_page(self) -> bool {
+        matches!(self, WholeBook::Both | WholeBook::PrintPage)
+    }
 }
 
 /// As [`assemble`], templating only the pages whose inputs changed since `cache` was filled.
@@ -312,9 +334,7 @@ pub fn assemble_into(
         Err(d) => diags.push(d),
     }
     cache.timings.lap("contents");
-    if whole_book {
-        add_whole_book_files(&site, theme, &frame, &inputs, cache, &mut diags);
-    }
+    add_whole_book_files(&site, theme, &frame, &inputs, cache, whole_book, &mut diags);
 
     match not_found_page(book, theme, &frame, &mut diags, cache) {
         Ok(html) => site.add_shared("404.html", html),
@@ -650,27 +670,30 @@ fn template_pages(
     first_error
 }
 
-/// The files that hold the whole book, the search index and the print page, spliced from the
-/// pages' cached parts.
+/// The files that hold the whole book, the search index and the print page (those `make` names),
+/// spliced from the pages' cached parts.
 fn add_whole_book_files(
     site: &Tracked,
     theme: &Theme,
     frame: &Frame,
     inputs: &[PageInput],
     cache: &mut PageCache,
+    make: WholeBook,
     diags: &mut Vec<Diagnostic>,
 ) {
-    if frame.html.search.enable {
+    if frame.html.search.enable && make.makes_search_index() {
         site.add_shared("searchindex.js", search_index(inputs, cache));
+        cache.timings.lap("search");
     }
-    cache.timings.lap("search");
     // On the print page every chapter shares one page: `print::for_print` gives each id its
     // page's prefix and points links between chapters inside the page.
-    match print_page(theme, frame, inputs, cache) {
-        Ok(html) => site.add_shared("print.html", html),
-        Err(d) => diags.push(d),
+    if make.makes_print_page() {
+        match print_page(theme, frame, inputs, cache) {
+            Ok(html) => site.add_shared("print.html", html),
+            Err(d) => diags.push(d),
+        }
+        cache.timings.lap("print");
     }
-    cache.timings.lap("print");
 }
 
 /// `searchindex.js`: every page's entries, in reading order, written once in place (the index

@@ -32,8 +32,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock, mpsc};
 use std::time::Duration;
 
+use crate::WholeBook;
 use crate::diagnostic::Diagnostic;
-use rebuild::{Builder, Outcome};
+use rebuild::{Build, Builder, Outcome};
 
 /// A save is usually several events (truncate, write, close; or write a temporary file, rename).
 /// This much quiet ends a burst; it is short enough not to be felt.
@@ -232,9 +233,17 @@ fn answer_save(builder: &mut Builder, shared: &http::Shared, what: &str, waited:
     }
 }
 
-/// The second render of a save: the print page and the search index, written and announced.
+/// The later renders of a save: the search index, then the print page, each written and
+/// announced before the next is made, so that serve holds the old and new copies of one
+/// whole-book file at a time.
 fn finish_whole_book(builder: &mut Builder, shared: &http::Shared) {
-    let build = guarded(|| builder.build());
+    for which in [WholeBook::SearchIndex, WholeBook::PrintPage] {
+        let build = guarded(|| builder.build_whole_book_file(which));
+        publish_whole_book_file(shared, builder, build);
+    }
+}
+
+fn publish_whole_book_file(shared: &http::Shared, builder: &mut Builder, build: Build) {
     eprint!("{}", build.report);
     match build.outcome {
         Outcome::Updated { site, changes } => {
@@ -246,7 +255,7 @@ fn finish_whole_book(builder: &mut Builder, shared: &http::Shared) {
             eprint!("{mirrored}");
             if crate::pipeline::timings_wanted() {
                 eprintln!(
-                    "  then the whole-book files in {:.0?}: {timings}",
+                    "  then a whole-book file in {:.0?}: {timings}",
                     build.elapsed
                 );
             }

@@ -24,10 +24,11 @@ use super::watch::Scope;
 use crate::diagnostic::{self, Diagnostic, Sources};
 use crate::output::absolute;
 use crate::render::Site;
-use crate::{RenderCache, RenderOptions, render_book_cached};
+use crate::{RenderCache, RenderOptions, WholeBook, render_book_cached};
 
-/// Output files that hold the whole book, left for a second render after a save.
-const WHOLE_BOOK_FILES: [&str; 2] = ["print.html", "searchindex.js"];
+/// Output files that hold the whole book, left for later renders after a save.
+const SEARCH_INDEX: &str = "searchindex.js";
+const PRINT_PAGE: &str = "print.html";
 
 /// The result of one rebuild.
 pub enum Outcome {
@@ -106,21 +107,31 @@ impl Builder {
 
     /// Renders the whole book, as `build` does.
     pub fn build(&mut self) -> Build {
-        self.build_with(true)
+        self.build_with(WholeBook::Both)
     }
 
     /// Renders the book but for the files that hold the whole book (the print page, the search
     /// index), which keep what the site being served has: what answers a save, before
-    /// [`Builder::build`] makes those two.
+    /// [`Builder::build_whole_book_file`] makes those two.
     pub fn build_pages(&mut self) -> Build {
-        self.build_with(self.served.is_none())
+        match self.served {
+            None => self.build_with(WholeBook::Both),
+            Some(_) => self.build_with(WholeBook::Neither),
+        }
     }
 
-    fn build_with(&mut self, whole_book: bool) -> Build {
+    /// Renders the book making one of the whole-book files (`SearchIndex` or `PrintPage`); the
+    /// other keeps what the site being served has. Once the new site is served, the old file's
+    /// copy is freed before the next one is made.
+    pub fn build_whole_book_file(&mut self, which: WholeBook) -> Build {
+        self.build_with(which)
+    }
+
+    fn build_with(&mut self, whole_book: WholeBook) -> Build {
         let started = Instant::now();
         let options = RenderOptions {
             live_reload: true,
-            without_whole_book: !whole_book,
+            whole_book,
         };
         let mut rendered = match render_book_cached(&self.root, &options, &mut self.cache) {
             Ok((r, _)) => r,
@@ -164,8 +175,12 @@ impl Builder {
         } else {
             String::new()
         };
-        if !whole_book && let Some((served, _)) = &self.served {
-            for path in WHOLE_BOOK_FILES {
+        if let Some((served, _)) = &self.served {
+            let kept = [
+                (SEARCH_INDEX, !whole_book.makes_search_index()),
+                (PRINT_PAGE, !whole_book.makes_print_page()),
+            ];
+            for (path, _) in kept.into_iter().filter(|(_, kept)| *kept) {
                 if let Some(bytes) = served.files.get(path) {
                     rendered.site.add_shared(path, Arc::clone(bytes));
                 }
@@ -314,14 +329,30 @@ mod tests {
         assert!(out("a.html").contains("First, edited."));
         assert!(!out("print.html").contains("First, edited."));
 
-        let Outcome::Updated { changes, .. } = builder.build().outcome else {
-            panic!("the whole-book files did not change");
+        // The search index, then the print page, each in a render of its own.
+        let Outcome::Updated { changes, .. } = builder
+            .build_whole_book_file(WholeBook::SearchIndex)
+            .outcome
+        else {
+            panic!("the search index did not change");
+        };
+        assert!(changes.pages.is_empty(), "{changes:?}");
+        assert_eq!(changes.files, ["searchindex.js"]);
+        builder.mirror().unwrap();
+        assert!(out("searchindex.js").contains("First, edited."));
+        assert!(!out("print.html").contains("First, edited."));
+        let Outcome::Updated { changes, .. } =
+            builder.build_whole_book_file(WholeBook::PrintPage).outcome
+        else {
+            panic!("the print page did not change");
         };
         assert_eq!(changes.pages.keys().collect::<Vec<_>>(), ["print.html"]);
-        assert_eq!(changes.files, ["searchindex.js"]);
+        assert!(changes.files.is_empty(), "{changes:?}");
         builder.mirror().unwrap();
         assert!(out("print.html").contains("First, edited."));
         assert!(out("searchindex.js").contains("First, edited."));
         assert!(out("b.html").contains("Second."));
+        // Nothing is left to make.
+        assert!(matches!(builder.build().outcome, Outcome::Unchanged));
     }
 }

@@ -244,7 +244,7 @@ fn spliced_whole_book_files_stay_those_of_a_fresh_build_across_saves() {
     let mut cache = RenderCache::default();
     render(&book, &mut cache);
     let first_pass = RenderOptions {
-        without_whole_book: true,
+        whole_book: calcbook::WholeBook::Neither,
         ..RenderOptions::default()
     };
     let edits: [(&str, &str); 4] = [
