@@ -149,7 +149,13 @@ pub struct ChapterNotebook<'a> {
     failed: HashMap<String, RootCause>,
     /// Every data entry as `file.id`: names of these in calc link to the data-sources page.
     data_records: HashSet<String>,
-    /// Traced values so far, for unique popover ids.
+    /// Inline values so far.
+    inlines: usize,
+    /// The cell being drawn's part of its traced values' popover ids (its block's number, or
+    /// `i` and its inline value's number), and how many it has numbered. Ids are numbered per
+    /// cell, not per chapter, so a statement added to one block leaves the ids of the cells after
+    /// it (links to them, and their drawings) as they were.
+    trace_cell: String,
     traces: usize,
     /// Renders error boxes, indexing the chapter's lines once.
     renderer: diagnostic::Renderer<'a>,
@@ -165,8 +171,8 @@ struct MemoRun {
     old: CellMemo,
     /// The cells drawn or reused this time.
     new: CellMemo,
-    /// Every calc block so far, as written.
-    chain: memo::Key,
+    /// What the chapter's calc statements so far defined.
+    definitions: memo::Definitions,
     /// The key of the cell being evaluated.
     pending: Option<u128>,
 }
@@ -189,6 +195,8 @@ impl<'a> ChapterNotebook<'a> {
             refs: number_figures(&chapter.text),
             failed: HashMap::new(),
             data_records: HashSet::new(),
+            inlines: 0,
+            trace_cell: String::new(),
             traces: 0,
             renderer: diagnostic::Renderer::new(sources),
             theme: None,
@@ -202,7 +210,7 @@ impl<'a> ChapterNotebook<'a> {
         self.memo = Some(MemoRun {
             new: memo.successor(),
             old: memo,
-            chain: memo::Key::default(),
+            definitions: memo::Definitions::default(),
             pending: None,
         });
         self
@@ -224,7 +232,7 @@ impl<'a> ChapterNotebook<'a> {
             self.figures,
             self.tables,
             self.claims.len(),
-            self.traces,
+            self.inlines,
         );
         let start = self.chapter.map.to_original(offset);
         let end = self.chapter.map.to_original(offset + body.len());
@@ -232,11 +240,20 @@ impl<'a> ChapterNotebook<'a> {
         let Some(run) = &mut self.memo else {
             return;
         };
-        let mut key = run.chain.clone();
-        key.add(&(kind, info, body, written, counters));
+        let mut key = memo::Key::default();
+        let reads = run.definitions.reads(body);
+        key.add(&(kind, info, body, written, counters, reads));
         run.pending = Some(key.finish());
-        if kind == "calc" {
-            run.chain.add(&body);
+    }
+
+    /// Records what a calc block's statements defined, for the keys of the cells after it.
+    fn note_definitions(&mut self, cell: &CalcCell) {
+        let Some(run) = &mut self.memo else {
+            return;
+        };
+        for stmt in &cell.output.statements {
+            let text = cell.body.get(stmt.span.clone()).unwrap_or("");
+            run.definitions.record(text, stmt.defines.as_deref());
         }
     }
 
@@ -252,7 +269,6 @@ impl<'a> ChapterNotebook<'a> {
             return (Some(key), None);
         };
         self.anchors.extend(drawn.anchors.iter().cloned());
-        self.traces += drawn.traces;
         let html = drawn.html.to_string();
         run.new.put(key, drawn);
         run.new.reused += 1;
@@ -274,23 +290,27 @@ impl<'a> ChapterNotebook<'a> {
 
     /// A cell's result drawn by the theme, or kept as data when there is none.
     fn finish(&mut self, cell: CellResult) -> Option<String> {
+        self.trace_cell = match &cell {
+            CellResult::Inline(_) => format!("i{}", self.inlines),
+            _ => self.blocks.to_string(),
+        };
+        self.traces = 0;
         match self.theme {
             Some(theme) => {
                 let (key, reused) = self.reuse_drawn(&cell);
                 if reused.is_some() {
                     return reused;
                 }
-                let traces = self.traces;
                 let (diagnostics, anchors) = (self.diagnostics.len(), self.anchors.len());
                 let html = self.paint(theme, &cell);
                 // `check` numbers trace ids without drawing (below): a drawing that numbered
                 // otherwise would make check accept links that the page does not hold.
-                if self.traces - traces != cell.traced_values() {
+                if self.traces != cell.traced_values() {
                     self.diagnostics.push(Diagnostic::warning(
                         Code::Internal,
                         format!(
                             "internal: a cell drew {} traced values where {} were counted;                              links to them may be checked wrongly",
-                            self.traces - traces,
+                            self.traces,
                             cell.traced_values()
                         ),
                     ));
@@ -304,7 +324,6 @@ impl<'a> ChapterNotebook<'a> {
                     let drawn = memo::DrawnCell {
                         html: html.as_str().into(),
                         anchors: self.anchors[anchors..].into(),
-                        traces: self.traces - traces,
                     };
                     run.new.put(key, drawn);
                 }
@@ -549,7 +568,11 @@ impl CellHook for ChapterNotebook<'_> {
             self.key_cell(lang, info, body, body_offset);
         }
         let cell = match lang {
-            "calc" => CellResult::Calc(self.evaluate_calc(body, body_offset, is_hidden(info))),
+            "calc" => {
+                let cell = self.evaluate_calc(body, body_offset, is_hidden(info));
+                self.note_definitions(&cell);
+                CellResult::Calc(cell)
+            }
             "chart" => CellResult::Chart(self.evaluate_chart(body, body_offset)),
             "table" => CellResult::Table(self.evaluate_table(body, body_offset)),
             _ => return None,
@@ -585,6 +608,7 @@ impl CellHook for ChapterNotebook<'_> {
             return None;
         }
         let lead = code.len() - rest.trim_start().len();
+        self.inlines += 1;
         self.key_cell("inline", "", rest.trim_start(), offset + lead);
         let cell = self.evaluate_inline(rest.trim_start(), offset + lead);
         self.finish(CellResult::Inline(cell))

@@ -8,16 +8,19 @@
 //! its HTML is taken from the memo:
 //! - the chapter's context: the prelude, the theme, the Markdown options, the chapter's title,
 //!   number and page (the caller's [`CellMemo::for_context`] key);
-//! - the chain of every calc block before it, as written: the scope a cell sees (and a block's
-//!   traced values, drawn against the scope as the block left it) is the prelude's plus what those
-//!   blocks defined. Charts, tables and inline values define nothing, so a chart added or an
-//!   inline value edited leaves the chain, and the cells after it, as they were;
+//! - what the cell may read ([`Definitions::reads`]): for every word of its text that an earlier
+//!   calc statement of the chapter defined, that definition's fingerprint (its statement's text
+//!   and, in turn, what that statement read), and for a function, what its body reads where the
+//!   cell calls it; and every `unit` and `dimension` declaration so far, which change how any
+//!   text reads. Every word counts, quoted or not (a chart's expressions are YAML strings): a
+//!   word that is not a name only makes the key stricter. So an edit to one block redraws the
+//!   cells that use what it defines, not every cell after it;
 //! - the cell itself: its kind, info string and text, and its source in the chapter file as
 //!   written (an included file's text, or a block's indentation in a list). Not its place: a
 //!   cleanly evaluated cell's drawing names no line of the chapter (only error boxes do, and
 //!   those cells are not kept), so lines inserted above it leave it reusable;
-//! - the chapter's counters when it starts: blocks, figures, tables, claims and traced values
-//!   so far (its numbers and ids).
+//! - the chapter's counters when it starts: blocks, figures, tables, claims and inline values
+//!   so far (its numbers and ids; traced values are numbered per cell).
 //!
 //! Only a cell that evaluated cleanly is kept: no diagnostic, no failed or skipped statement
 //! (those name places in the chapter, and may depend on the book-wide step budget).
@@ -42,8 +45,6 @@ pub struct DrawnCell {
     pub html: Arc<str>,
     /// The ids of its HTML (links may target them).
     pub anchors: Arc<[String]>,
-    /// How many traced values it numbered.
-    pub traces: usize,
 }
 
 impl CellMemo {
@@ -82,6 +83,74 @@ impl CellMemo {
     pub fn is_empty(&self) -> bool {
         self.cells.is_empty()
     }
+}
+
+/// What a chapter's calc statements so far defined, by name: what decides the values a cell
+/// reads (see the module's doc).
+#[derive(Default)]
+pub struct Definitions {
+    names: HashMap<String, Defined>,
+    /// Every `unit` and `dimension` statement so far.
+    declarations: Key,
+}
+
+struct Defined {
+    fingerprint: u128,
+    /// For a function, the words of its definition: its body reads globals when it is called.
+    function_words: Option<Vec<String>>,
+}
+
+impl Definitions {
+    /// A fingerprint of what `text` may read: the definitions of its words (and of the words
+    /// of the functions among them, and so on) and the declarations so far.
+    pub fn reads(&self, text: &str) -> u128 {
+        let mut todo: Vec<&str> = words(text).collect();
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(word) = todo.pop() {
+            if !seen.insert(word) {
+                continue;
+            }
+            if let Some(words) = self.names.get(word).and_then(|d| d.function_words.as_ref()) {
+                todo.extend(words.iter().map(String::as_str));
+            }
+        }
+        let mut key = self.declarations.clone();
+        for word in seen {
+            if let Some(defined) = self.names.get(word) {
+                key.add(&(word, defined.fingerprint));
+            }
+        }
+        key.finish()
+    }
+
+    /// Records a calc statement of text `text`, which defines `name` (if any), as evaluated after
+    /// the ones recorded before it.
+    pub fn record(&mut self, text: &str, name: Option<&str>) {
+        let first = words(text).next();
+        if matches!(first, Some("unit" | "dimension")) {
+            self.declarations.add(&text);
+        }
+        let Some(name) = name else {
+            return;
+        };
+        let mut fingerprint = Key::default();
+        fingerprint.add(&(text, self.reads(text)));
+        let function_words = (first == Some("fn")).then(|| words(text).map(String::from).collect());
+        let defined = Defined {
+            fingerprint: fingerprint.finish(),
+            function_words,
+        };
+        self.names.insert(name.to_string(), defined);
+    }
+}
+
+/// The words of `text` that may be names: runs of identifier characters, without the digits that
+/// may lead them (`2n` reads `n`).
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    let part_of_word = |c: char| crate::calc::lexer::is_ident_continue(c) || c == 'µ';
+    text.split(move |c: char| !part_of_word(c))
+        .map(|w| w.trim_start_matches(|c: char| c.is_ascii_digit()))
+        .filter(|w| !w.is_empty())
 }
 
 /// A 128-bit hash built by two fixed-key hashers (fixed so that keys made in one render match
@@ -136,11 +205,45 @@ mod tests {
     }
 
     #[test]
+    fn a_cell_reads_the_definitions_of_its_words_and_of_the_functions_it_calls() {
+        let mut defs = Definitions::default();
+        defs.record("bw = 4 TB/s", Some("bw"));
+        defs.record("size = 80 GB", Some("size"));
+        defs.record("fn read(s) = s / bw", Some("read"));
+        let uses_size = defs.reads("y: \"2size\"");
+        let calls_read = defs.reads("read(1 GB)");
+        let unrelated = defs.reads("z = 3 ms");
+        // Another definition of `size` changes what reads it, not what does not.
+        defs.record("size = 40 GB", Some("size"));
+        assert_ne!(defs.reads("y: \"2size\""), uses_size);
+        assert_eq!(defs.reads("read(1 GB)"), calls_read);
+        assert_eq!(defs.reads("z = 3 ms"), unrelated);
+        // `read` reads `bw` when it is called: a new `bw` changes its callers.
+        defs.record("bw = 2 TB/s", Some("bw"));
+        assert_ne!(defs.reads("read(1 GB)"), calls_read);
+        // A declaration changes how every later text reads.
+        let before = defs.reads("z = 3 ms");
+        defs.record("unit widget = 2 kg", Some("widget"));
+        assert_ne!(defs.reads("z = 3 ms"), before);
+        // A name defined from another carries that one's definition.
+        defs.record("t = size / bw", Some("t"));
+        let t = defs.reads("t");
+        defs.record("bw = 1 TB/s", Some("bw"));
+        defs.record("t = size / bw", Some("t"));
+        assert_ne!(defs.reads("t"), t);
+    }
+
+    #[test]
+    fn words_are_the_runs_that_may_be_names() {
+        let w: Vec<&str> = words("x = 2n + µs_1 * hw.h100[\"bw\"] # note").collect();
+        assert_eq!(w, ["x", "n", "µs_1", "hw", "h100", "bw", "note"]);
+    }
+
+    #[test]
     fn a_memo_kept_for_another_context_is_emptied() {
         let cell = DrawnCell {
             html: "<p>x</p>".into(),
             anchors: Arc::from(Vec::new()),
-            traces: 0,
         };
         let mut memo = CellMemo::default().for_context(1);
         memo.put(7, cell.clone());

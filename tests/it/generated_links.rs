@@ -82,8 +82,9 @@ fn an_id_a_books_own_template_adds_is_a_link_target_in_check_and_build() {
     }
 }
 
-/// A traced value's card (`#v-drain-N`, numbered in the page's order: the claim's two sides, then
-/// the pad's values) is a target in `check`, which does not draw the cells, as in `build`.
+/// A traced value's card (`#v-drain-B-N`, numbered per cell: in block B, the claim's two sides,
+/// then the pad's values; `#v-drain-iN-1` for inline value N) is a target in `check`, which does
+/// not draw the cells, as in `build`.
 #[test]
 fn a_traced_values_card_is_a_link_target_in_check_and_build() {
     let book = TestBook::new(&[
@@ -91,20 +92,22 @@ fn a_traced_values_card_is_a_link_target_in_check_and_build() {
         ("src/SUMMARY.md", "- [Drain](drain.md)\n"),
         (
             "src/drain.md",
-            "# Drain\n\n```calc\nclaim \"two\": 1 + 1 == 2\nx = 2 s\ny = (x\n  + 1 s)\nbad = x + 1 GB\nz = bad + 1\n```\n\nIt is `= x * 2`.\n\n[Last](#v-drain-5) and [none](#v-drain-6).\n",
+            "# Drain\n\n```calc\nclaim \"two\": 1 + 1 == 2\nx = 2 s\ny = (x\n  + 1 s)\nbad = x + 1 GB\nz = bad + 1\n```\n\nIt is `= x * 2`.\n\n[Last](#v-drain-i1-1), [the pad's](#v-drain-1-4) and [none](#v-drain-1-5).\n",
         ),
     ]);
     for run in [book.run(&["check"]), book.build()] {
         let out = format!("{}{}", run.stdout, run.stderr);
         run.assert_code(1);
         assert!(
-            out.contains("has no heading or anchor `#v-drain-6`"),
+            out.contains("has no heading or anchor `#v-drain-1-5`"),
             "{out}"
         );
-        assert!(!out.contains("anchor `#v-drain-5`"), "{out}");
+        assert!(!out.contains("anchor `#v-drain-i1-1`"), "{out}");
+        assert!(!out.contains("anchor `#v-drain-1-4`"), "{out}");
     }
     let rendered = calcbook::render_book(book.root(), &calcbook::RenderOptions::default()).unwrap();
     let page = rendered.site.get_str("drain.html").unwrap();
-    assert!(page.contains("id=\"v-drain-5\""), "{page}");
-    assert!(!page.contains("id=\"v-drain-6\""), "{page}");
+    assert!(page.contains("id=\"v-drain-i1-1\""), "{page}");
+    assert!(page.contains("id=\"v-drain-1-4\""), "{page}");
+    assert!(!page.contains("id=\"v-drain-1-5\""), "{page}");
 }

@@ -292,16 +292,8 @@ series:\n  - { label: read, y: \"gb * 1 GB / bw\" }\n```\n\n\
 /// fixed), each page must be byte for byte a fresh build's, and unchanged cells must be reused.
 #[test]
 fn cells_reused_from_the_last_render_draw_what_a_fresh_build_draws() {
-    let book = TestBook::new(&[
-        ("src/SUMMARY.md", "# Summary\n\n- [Cells](cells.md)\n"),
-        ("src/cells.md", CELLS),
-    ]);
-    let mut cache = RenderCache::for_rebuilds();
-    render(&book, &mut cache);
     let chart2: &'static str = "```chart\ntitle: Another\nx: { var: n, from: 1, to: 4, label: N }\n\
                   y: { unit: ms, label: T }\nseries:\n  - { label: t, y: \"n * t\" }\n```\n\n";
-    // Each edit applies to the text the one before left.
-    type Edit = (&'static str, Box<dyn Fn(&str) -> String>, bool);
     let edits: Vec<Edit> = vec![
         // The first rebuild keeps what it draws; from the second on, cells are reused.
         (
@@ -357,7 +349,24 @@ fn cells_reused_from_the_last_render_draw_what_a_fresh_build_draws() {
             false,
         ),
     ];
-    let mut text = CELLS.to_string();
+    rebuilds_draw_what_fresh_builds_draw(CELLS, edits);
+}
+
+/// An edit to a chapter, applied to the text the one before left: what it is, the edit, and
+/// whether some cell must be reused after it.
+type Edit = (&'static str, Box<dyn Fn(&str) -> String>, bool);
+
+/// Renders a book of one chapter, `text`, then applies each edit and renders again with the same
+/// `serve` cache: the chapter's page and the ledger must be a fresh build's, and cells must be
+/// reused where the edit says.
+fn rebuilds_draw_what_fresh_builds_draw(text: &str, edits: Vec<Edit>) {
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "# Summary\n\n- [Cells](cells.md)\n"),
+        ("src/cells.md", text),
+    ]);
+    let mut cache = RenderCache::for_rebuilds();
+    render(&book, &mut cache);
+    let mut text = text.to_string();
     for (what, edit, some_reused) in edits {
         let edited = edit(&text);
         assert_ne!(edited, text, "{what} changes nothing");
@@ -382,4 +391,78 @@ fn cells_reused_from_the_last_render_draw_what_a_fresh_build_draws() {
         }
         cache.recycle(rendered.book);
     }
+}
+
+/// A chapter whose cells read each other's names through a function, a unit declaration and a
+/// name defined twice, for the cell memo's keys.
+const DEPENDENT: &str = "# Dependent\n\n```calc\nrate = 2 GB/s\nfn time(size) = size / rate\nunit widget = 3 kg\n```\n\n\
+Four widgets weigh `= 4 widget in kg`; a gigabyte takes `= time(1 GB)`.\n\n\
+```calc\na = time(10 GB)\nb = 7 s\n```\n\n```calc\nc = b * 2\nclaim \"a is about 5 s\": a ≈ 5 s ± 1%\n```\n\n\
+```chart\ntitle: Time\nx: { var: n, from: 1, to: 10, label: GB }\ny: { unit: s, label: Time }\n\
+series:\n  - { label: t, y: \"time(n * 1 GB)\" }\n```\n\nSeven seconds doubled: `= c`.\n";
+
+/// An edit to one block redraws the cells that read what it defines (through a function called
+/// later, a unit, a name defined again) and reuses the others; every page stays a fresh build's.
+#[test]
+fn an_edit_to_one_block_redraws_what_reads_it_and_stays_a_fresh_builds_page() {
+    let edits: Vec<Edit> = vec![
+        (
+            "prose appended",
+            Box::new(|t| format!("{t}\nMore.\n")),
+            false,
+        ),
+        (
+            "prose edited",
+            Box::new(|t| t.replace("More.", "Even more.")),
+            true,
+        ),
+        (
+            // Traced values are numbered per cell: the cells after the block keep their ids.
+            "a statement added to the first block",
+            Box::new(|t| t.replace("rate = 2 GB/s\n", "rate = 2 GB/s\nspare = 1 s\n")),
+            true,
+        ),
+        (
+            "the rate a function reads changed",
+            Box::new(|t| t.replace("rate = 2 GB/s", "rate = 4 GB/s")),
+            true,
+        ),
+        (
+            "a name used by a later block changed",
+            Box::new(|t| t.replace("b = 7 s", "b = 8 s")),
+            true,
+        ),
+        (
+            "the function's body changed",
+            Box::new(|t| t.replace("size / rate", "size / rate + 1 s")),
+            true,
+        ),
+        (
+            // A declaration changes how all later text reads: nothing after it is reused.
+            "a unit redeclared",
+            Box::new(|t| t.replace("widget = 3 kg", "widget = 5 kg")),
+            false,
+        ),
+        (
+            "the rate defined again before the chart",
+            Box::new(|t| t.replace("```chart", "```calc\nrate = 1 GB/s\n```\n\n```chart")),
+            true,
+        ),
+        (
+            "the later definition changed",
+            Box::new(|t| t.replace("rate = 1 GB/s", "rate = 8 GB/s")),
+            true,
+        ),
+        (
+            "a block broken",
+            Box::new(|t| t.replace("c = b * 2", "c = b * ")),
+            true,
+        ),
+        (
+            "the block fixed",
+            Box::new(|t| t.replace("c = b * ", "c = b * 3")),
+            true,
+        ),
+    ];
+    rebuilds_draw_what_fresh_builds_draw(DEPENDENT, edits);
 }

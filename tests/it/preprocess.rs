@@ -102,8 +102,8 @@ fn protocol_round_trip_renders_every_cell_of_both_chapters() {
         "<span class=\"calc-out\" title=\"— from data/shed.yaml:4 (panel.power)\">= <button"
     ));
     assert!(html.contains("<div class=\"claim claim--holds\" id=\"claim-1\">"));
-    assert!(html.contains("traced\" popovertarget=\"v-panels-3\">400 W</button>"));
-    assert!(html.contains("<span class=\"calc-from\" title=\"— from data/shed.yaml:4 (panel.power)\"><button type=\"button\" class=\"calc-inline traced\" popovertarget=\"v-panels-6\">2 kWh</button>"));
+    assert!(html.contains("traced\" popovertarget=\"v-panels-1-3\">400 W</button>"));
+    assert!(html.contains("<span class=\"calc-from\" title=\"— from data/shed.yaml:4 (panel.power)\"><button type=\"button\" class=\"calc-inline traced\" popovertarget=\"v-panels-i1-1\">2 kWh</button>"));
     assert!(html.contains("<span class=\"trace-label\">Expression</span> <code>daily</code>"));
     assert!(html.contains("<a class=\"xref\" href=\"#fig-yield\">Figure 1</a>"));
     assert!(html.contains("<figure class=\"chart\" id=\"fig-yield\">"));
@@ -264,7 +264,7 @@ fn real_mdbook_builds_the_fixture_book_with_calcbook_cells() {
     assert!(panels.contains("<main>") && panels.contains("Solar shed"));
     assert!(panels.contains("<div class=\"calc-block\" data-block=\"1\">"));
     assert!(panels.contains("claim claim--holds"));
-    assert!(panels.contains("<span class=\"calc-from\" title=\"— from data/shed.yaml:4 (panel.power)\"><button type=\"button\" class=\"calc-inline traced\" popovertarget=\"v-panels-6\">2 kWh</button>"));
+    assert!(panels.contains("<span class=\"calc-from\" title=\"— from data/shed.yaml:4 (panel.power)\"><button type=\"button\" class=\"calc-inline traced\" popovertarget=\"v-panels-i1-1\">2 kWh</button>"));
     assert!(panels.contains("<figure class=\"chart\" id=\"fig-yield\">"));
     assert!(panels.contains("<style>"));
     // The prose around the cells is still Markdown, rendered by mdBook.

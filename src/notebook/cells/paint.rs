@@ -102,13 +102,15 @@ impl ChapterNotebook<'_> {
         "../".repeat(self.chapter.out_path.matches('/').count())
     }
 
-    /// A page-unique id for the next traced value (chapter-prefixed, so the print page, which
-    /// joins every chapter, keeps them unique too).
+    /// A page-unique id for the cell's next traced value: `v-basics-3-2` for the second of block
+    /// 3, `v-basics-i4-1` for inline value 4 (chapter-prefixed, so the print page, which joins
+    /// every chapter, keeps them unique too).
     pub(super) fn next_trace_id(&mut self) -> String {
         self.traces += 1;
         format!(
-            "v-{}-{}",
+            "v-{}-{}-{}",
             page_stem(&self.chapter.out_path).replace('/', "-"),
+            self.trace_cell,
             self.traces
         )
     }
