@@ -14,7 +14,7 @@
 //! The include budget lives in a thread-local set by [`begin`] at the start of each load: the
 //! include expander reads through [`read_included`] without carrying the budget in its signature.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -47,12 +47,44 @@ thread_local! {
     static LIMITS: Cell<Limits> = const { Cell::new(DEFAULT_LIMITS) };
     /// (bytes included so far, includes expanded so far) in the current build.
     static INCLUDED: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+    /// The files included so far in the current build, relative to the book root, in order.
+    static INCLUDED_FILES: RefCell<Vec<PathBuf>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Starts a build: sets the limits and empties the include budget.
 pub fn begin(limits: Limits) {
     LIMITS.with(|l| l.set(limits));
     INCLUDED.with(|c| c.set((0, 0)));
+    INCLUDED_FILES.with(|f| f.borrow_mut().clear());
+}
+
+/// The include budget spent so far in the current build: (bytes, includes).
+pub fn include_budget_spent() -> (u64, u64) {
+    INCLUDED.with(Cell::get)
+}
+
+/// Counts against the current build's include budget the includes of a chapter that an earlier
+/// load expanded and this one reuses without reading them again.
+pub fn spend_include_budget(bytes: u64, includes: u64) {
+    INCLUDED.with(|c| {
+        let (b, n) = c.get();
+        c.set((b + bytes, n + includes));
+    });
+}
+
+/// How many files have been included so far in the current build.
+pub fn included_file_count() -> usize {
+    INCLUDED_FILES.with(|f| f.borrow().len())
+}
+
+/// The files included since [`included_file_count`] was `mark`, relative to the book root.
+pub fn included_files_since(mark: usize) -> Vec<PathBuf> {
+    INCLUDED_FILES.with(|f| {
+        f.borrow()
+            .get(mark..)
+            .map(<[PathBuf]>::to_vec)
+            .unwrap_or_default()
+    })
 }
 
 /// The limits of the current build.
@@ -163,11 +195,6 @@ pub fn read_text(root: &Path, rel: &Path) -> Result<String, ReadError> {
     }
 }
 
-/// How many files `{{#include}}`s have read since the build began.
-pub fn includes_read() -> u64 {
-    INCLUDED.with(Cell::get).1
-}
-
 /// Reads a file for an `{{#include}}`, counting it against the build's include budget.
 pub fn read_included(root: &Path, rel: &Path) -> Result<String, ReadError> {
     let limits = limits();
@@ -185,6 +212,7 @@ pub fn read_included(root: &Path, rel: &Path) -> Result<String, ReadError> {
     })?;
     let total = bytes_so_far + text.len() as u64;
     INCLUDED.with(|c| c.set((total, count + 1)));
+    INCLUDED_FILES.with(|f| f.borrow_mut().push(rel.to_path_buf()));
     if total > limits.max_included_bytes {
         return Err(budget_spent(limits));
     }

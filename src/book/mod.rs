@@ -240,6 +240,7 @@ fn load_chapters(
     let root = root.as_path();
     let src_rel = book.config.book.src.clone();
     let mut listed = HashSet::new();
+    reused.begin();
     for link in summary.links() {
         let Some(path) = &link.path else { continue };
         let at_summary = |code, message: String| {
@@ -277,7 +278,7 @@ fn load_chapters(
             continue;
         }
         let stamp = reuse::ReadCache::stamp(root, &source);
-        if let Some((raw, expanded)) = reused.take(&source, stamp) {
+        if let Some((raw, expanded)) = reused.take(root, &source, stamp) {
             book.sources.insert(&source, raw);
             book.chapters.push(chapter_of(link, path, source, expanded));
             continue;
@@ -295,10 +296,20 @@ fn load_chapters(
                 continue;
             }
         };
-        let includes_before = fs::includes_read();
+        let (files_before, spent_before) = (fs::included_file_count(), fs::include_budget_spent());
         let mut expanded = include::expand_chapter(&raw, root, &source);
-        if expanded.diagnostics.is_empty() && fs::includes_read() == includes_before {
-            reused.note(&source, stamp);
+        if expanded.diagnostics.is_empty() {
+            let spent = fs::include_budget_spent();
+            let included = reuse::Included {
+                files: (fs::included_files_since(files_before).into_iter())
+                    .map(|path| {
+                        let stamp = reuse::ReadCache::stamp(root, &path);
+                        (path, stamp)
+                    })
+                    .collect(),
+                spent: (spent.0 - spent_before.0, spent.1 - spent_before.1),
+            };
+            reused.note(&source, stamp, included);
         }
         book.diagnostics.append(&mut expanded.diagnostics);
         book.chapters.push(chapter_of(link, path, source, expanded));
