@@ -77,12 +77,15 @@ pub fn render_book_with(
 pub struct Timings {
     pub stages: Vec<(&'static str, std::time::Duration)>,
     last: Option<std::time::Instant>,
+    /// Cells taken as drawn by the render before (`serve`), rather than drawn.
+    pub cells_reused: usize,
 }
 
 impl Timings {
     /// Starts timing from now, forgetting earlier stages.
     pub fn start(&mut self) {
         self.stages.clear();
+        self.cells_reused = 0;
         self.last = Some(std::time::Instant::now());
     }
 
@@ -101,6 +104,9 @@ impl std::fmt::Display for Timings {
         for (i, (name, took)) in self.stages.iter().enumerate() {
             let sep = if i == 0 { "" } else { ", " };
             write!(f, "{sep}{name} {:.1} ms", took.as_secs_f64() * 1000.0)?;
+        }
+        if self.cells_reused > 0 {
+            write!(f, " ({} cells reused as drawn)", self.cells_reused)?;
         }
         Ok(())
     }
@@ -433,6 +439,7 @@ fn render_book_inner<S: render::SiteSink>(
         theme,
     };
     cache.cells_reused = evaluate_stale_chapters(&inputs, &keys, &mut cache.chapters, drawn);
+    cache.timings.cells_reused = cache.cells_reused;
     cache.timings.lap("evaluate");
     let mut claims = Vec::new();
     let mut extra_files = Vec::new();
