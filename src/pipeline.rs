@@ -811,6 +811,13 @@ fn evaluate_stale_chapters(
             (chapter.source.clone(), key, out, memo)
         })
         .collect();
+    // Only the chapters evaluated this time keep their cells (the ones being edited): one kept
+    // for every chapter ever saved would hold the book's drawing twice by the end of a session.
+    if let Some((_, memos)) = &mut drawn
+        && !fresh.is_empty()
+    {
+        memos.clear();
+    }
     let mut reused = 0;
     for (source, key, out, memo) in fresh {
         if let (Some(memo), Some((_, memos))) = (memo, &mut drawn) {

@@ -466,3 +466,36 @@ fn an_edit_to_one_block_redraws_what_reads_it_and_stays_a_fresh_builds_page() {
     ];
     rebuilds_draw_what_fresh_builds_draw(DEPENDENT, edits);
 }
+
+/// Only the chapters a save evaluated keep their drawn cells: switching to another chapter
+/// drops the first one's, so a long session does not hold the book's drawing twice over.
+#[test]
+fn only_the_chapters_being_edited_keep_their_drawn_cells() {
+    let cells = "# C\n\n```calc\nx = 2 s\n```\n\nIt is `= x`.\n";
+    let book = TestBook::new(&[
+        ("src/SUMMARY.md", "- [A](a.md)\n- [B](b.md)\n"),
+        ("src/a.md", cells),
+        ("src/b.md", cells),
+    ]);
+    let mut cache = RenderCache::for_rebuilds();
+    let mut save = |rel: &str, n: usize| {
+        book.write(rel, &format!("{cells}\nEdit {n}.\n"));
+        let rendered = render(&book, &mut cache);
+        cache.recycle(rendered.book);
+        cache.cells_reused()
+    };
+    save("src/a.md", 0);
+    assert_eq!(
+        save("src/a.md", 1),
+        0,
+        "the first rebuild keeps what it draws"
+    );
+    assert_eq!(
+        save("src/a.md", 2),
+        2,
+        "then a.md's block and inline value are reused"
+    );
+    assert_eq!(save("src/b.md", 3), 0, "b.md had kept nothing");
+    assert_eq!(save("src/a.md", 4), 0, "saving b.md dropped a.md's cells");
+    assert_eq!(save("src/a.md", 5), 2);
+}
