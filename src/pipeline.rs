@@ -134,7 +134,7 @@ pub struct RenderCache {
     theme: Option<(u64, render::Theme)>,
     /// Each edited chapter's drawn cells, reused by the next render where unchanged (only in a
     /// cache made with [`RenderCache::for_rebuilds`], from its first rebuild on).
-    cell_memos: HashMap<PathBuf, notebook::memo::CellMemo>,
+    cell_memos: notebook::memo::KeptCells,
     /// How many cells the last render took from `cell_memos` rather than drew.
     cells_reused: usize,
     /// The theme keeps the cells' fragments it draws, to draw an unchanged one once (only in a
@@ -167,6 +167,20 @@ impl RenderCache {
     /// page's frame); every other page came from the cache unchanged.
     pub fn rendered_pages(&self) -> &[String] {
         &self.pages.rendered
+    }
+
+    /// Keeps at most about `bytes` of drawn cells across chapters (the default is
+    /// [`notebook::memo::DEFAULT_KEPT_BYTES`]).
+    pub fn keeping_drawn_cells_within(mut self, bytes: usize) -> RenderCache {
+        self.cell_memos = notebook::memo::KeptCells::within(bytes);
+        self
+    }
+
+    /// The chapter files whose drawn cells are kept for the next render.
+    pub fn chapters_with_drawn_cells(&self) -> Vec<&Path> {
+        let mut chapters: Vec<&Path> = self.cell_memos.chapters().collect();
+        chapters.sort();
+        chapters
     }
 
     /// How many cells the last render reused as drawn by the one before (`serve`, from its first
@@ -745,7 +759,7 @@ fn evaluate_stale_chapters(
     inputs: &ChapterInputs,
     keys: &[u64],
     cached: &mut HashMap<PathBuf, (u64, CachedChapter)>,
-    mut drawn: Option<(u64, &mut HashMap<PathBuf, notebook::memo::CellMemo>)>,
+    mut drawn: Option<(u64, &mut notebook::memo::KeptCells)>,
 ) -> usize {
     use rayon::prelude::*;
     let ChapterInputs {
@@ -770,7 +784,7 @@ fn evaluate_stale_chapters(
                     &chapter.number,
                     &chapter.out_path,
                 ));
-                (memos.remove(&chapter.source).unwrap_or_default()).for_context(context)
+                memos.take(&chapter.source).for_context(context)
             });
             (chapter, key, memo)
         })
@@ -811,20 +825,17 @@ fn evaluate_stale_chapters(
             (chapter.source.clone(), key, out, memo)
         })
         .collect();
-    // Only the chapters evaluated this time keep their cells (the ones being edited): one kept
-    // for every chapter ever saved would hold the book's drawing twice by the end of a session.
-    if let Some((_, memos)) = &mut drawn
-        && !fresh.is_empty()
-    {
-        memos.clear();
-    }
     let mut reused = 0;
+    let mut kept = Vec::new();
     for (source, key, out, memo) in fresh {
-        if let (Some(memo), Some((_, memos))) = (memo, &mut drawn) {
+        if let Some(memo) = memo {
             reused += memo.reused;
-            memos.insert(source.clone(), memo);
+            kept.push((source.clone(), memo));
         }
         cached.insert(source, (key, out));
+    }
+    if let Some((_, memos)) = drawn {
+        memos.keep(kept);
     }
     reused
 }

@@ -39,6 +39,77 @@ pub struct CellMemo {
     pub reused: usize,
 }
 
+/// Each edited chapter's [`CellMemo`], by chapter file: those of the chapters evaluated most
+/// recently, within a byte budget (the chapters of the latest save are always kept). An author
+/// moving between two chapters keeps both; one who has saved every chapter does not hold the
+/// book's drawing twice.
+pub struct KeptCells {
+    chapters: HashMap<std::path::PathBuf, (u64, CellMemo)>,
+    /// Renders that kept cells so far: when each chapter's were kept.
+    generation: u64,
+    budget: usize,
+}
+
+/// How many bytes of drawn cells [`KeptCells`] keeps by default (the bundled book's largest
+/// chapter draws ~400 KB).
+pub const DEFAULT_KEPT_BYTES: usize = 1 << 20;
+
+impl Default for KeptCells {
+    fn default() -> Self {
+        KeptCells::within(DEFAULT_KEPT_BYTES)
+    }
+}
+
+impl KeptCells {
+    pub fn within(budget: usize) -> Self {
+        KeptCells {
+            chapters: HashMap::new(),
+            generation: 0,
+            budget,
+        }
+    }
+
+    /// The cells kept for the chapter file `source` (none: an empty memo), moved out.
+    pub fn take(&mut self, source: &std::path::Path) -> CellMemo {
+        (self.chapters.remove(source)).map_or_else(CellMemo::default, |(_, memo)| memo)
+    }
+
+    /// Keeps the memos of the chapters a render evaluated, then forgets the chapters evaluated
+    /// longest ago until the rest fit the budget.
+    pub fn keep(&mut self, evaluated: Vec<(std::path::PathBuf, CellMemo)>) {
+        if evaluated.is_empty() {
+            return;
+        }
+        self.generation += 1;
+        for (source, memo) in evaluated {
+            self.chapters.insert(source, (self.generation, memo));
+        }
+        let mut total: usize = self.chapters.values().map(|(_, m)| m.bytes()).sum();
+        let mut by_age: Vec<(u64, std::path::PathBuf)> = (self.chapters.iter())
+            .filter(|(_, (generation, _))| *generation < self.generation)
+            .map(|(source, (generation, _))| (*generation, source.clone()))
+            .collect();
+        by_age.sort();
+        for (_, source) in by_age {
+            if total <= self.budget {
+                break;
+            }
+            if let Some((_, memo)) = self.chapters.remove(&source) {
+                total -= memo.bytes();
+            }
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.chapters.clear();
+    }
+
+    /// The chapters whose cells are kept.
+    pub fn chapters(&self) -> impl Iterator<Item = &std::path::Path> {
+        self.chapters.keys().map(std::path::PathBuf::as_path)
+    }
+}
+
 /// A cell as drawn, with what drawing it added to the chapter.
 #[derive(Clone)]
 pub struct DrawnCell {
@@ -78,6 +149,13 @@ impl CellMemo {
 
     pub fn len(&self) -> usize {
         self.cells.len()
+    }
+
+    /// The bytes its cells' HTML and ids take.
+    pub fn bytes(&self) -> usize {
+        (self.cells.values())
+            .map(|c| c.html.len() + c.anchors.iter().map(String::len).sum::<usize>())
+            .sum()
     }
 
     pub fn is_empty(&self) -> bool {

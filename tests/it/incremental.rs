@@ -2,6 +2,8 @@
 //! only the pages an edit touched, the contents live in one file (`toc.js`, with `toc.html` for
 //! readers without JavaScript) rather than in every page, and pages stay small as the book grows.
 
+use std::path::Path;
+
 use crate::common::TestBook;
 
 use calcbook::{RenderCache, RenderOptions, render_book_cached};
@@ -467,35 +469,58 @@ fn an_edit_to_one_block_redraws_what_reads_it_and_stays_a_fresh_builds_page() {
     rebuilds_draw_what_fresh_builds_draw(DEPENDENT, edits);
 }
 
-/// Only the chapters a save evaluated keep their drawn cells: switching to another chapter
-/// drops the first one's, so a long session does not hold the book's drawing twice over.
+/// The chapters evaluated most recently keep their drawn cells, within a byte budget: an author
+/// moving between two chapters keeps both, and past the budget the chapter saved longest ago
+/// gives its cells up (the latest save's are always kept).
 #[test]
-fn only_the_chapters_being_edited_keep_their_drawn_cells() {
+fn recently_edited_chapters_keep_their_drawn_cells_within_a_budget() {
     let cells = "# C\n\n```calc\nx = 2 s\n```\n\nIt is `= x`.\n";
     let book = TestBook::new(&[
         ("src/SUMMARY.md", "- [A](a.md)\n- [B](b.md)\n"),
         ("src/a.md", cells),
         ("src/b.md", cells),
     ]);
-    let mut cache = RenderCache::for_rebuilds();
-    let mut save = |rel: &str, n: usize| {
-        book.write(rel, &format!("{cells}\nEdit {n}.\n"));
-        let rendered = render(&book, &mut cache);
+    let mut edits = 0;
+    let mut save = |cache: &mut RenderCache, rel: &str| {
+        edits += 1;
+        book.write(rel, &format!("{cells}\nEdit {edits}.\n"));
+        let rendered = render(&book, cache);
         cache.recycle(rendered.book);
         cache.cells_reused()
     };
-    save("src/a.md", 0);
+    let mut cache = RenderCache::for_rebuilds();
+    save(&mut cache, "src/a.md");
     assert_eq!(
-        save("src/a.md", 1),
+        save(&mut cache, "src/a.md"),
         0,
         "the first rebuild keeps what it draws"
     );
     assert_eq!(
-        save("src/a.md", 2),
+        save(&mut cache, "src/a.md"),
         2,
-        "then a.md's block and inline value are reused"
+        "a.md's block and inline value"
     );
-    assert_eq!(save("src/b.md", 3), 0, "b.md had kept nothing");
-    assert_eq!(save("src/a.md", 4), 0, "saving b.md dropped a.md's cells");
-    assert_eq!(save("src/a.md", 5), 2);
+    assert_eq!(save(&mut cache, "src/b.md"), 0, "b.md had kept nothing");
+    assert_eq!(
+        save(&mut cache, "src/a.md"),
+        2,
+        "a.md kept its cells while b.md was saved"
+    );
+    assert_eq!(save(&mut cache, "src/b.md"), 2);
+    assert_eq!(
+        cache.chapters_with_drawn_cells(),
+        [Path::new("src/a.md"), Path::new("src/b.md")]
+    );
+    // A budget too small for two chapters keeps the latest save's alone.
+    let mut cache = RenderCache::for_rebuilds().keeping_drawn_cells_within(1);
+    save(&mut cache, "src/a.md");
+    save(&mut cache, "src/a.md");
+    assert_eq!(save(&mut cache, "src/a.md"), 2);
+    assert_eq!(save(&mut cache, "src/b.md"), 0);
+    assert_eq!(cache.chapters_with_drawn_cells(), [Path::new("src/b.md")]);
+    assert_eq!(
+        save(&mut cache, "src/a.md"),
+        0,
+        "saving b.md dropped a.md's cells"
+    );
 }
