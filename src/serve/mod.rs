@@ -94,11 +94,17 @@ impl std::error::Error for ServeError {}
 /// Under glibc's default, freeing a buffer that size raises the size above which memory is mapped
 /// afresh, so the next ones come from the heap, which keeps what it once held: each save would
 /// leave the process larger. A fixed threshold hands every large buffer back when it is freed.
+/// And each thread that allocates (the HTTP runtime's, the rebuild's workers) would get an arena
+/// of its own, whose freed memory the others cannot reuse: after saves to every chapter of the
+/// bundled book serve held 43 MiB against a build's 26 MiB, 38 MiB with one arena. The rebuild
+/// after a save allocates little, so sharing one arena cost no measurable time (save to DOM
+/// 34-36 ms either way; the first render of a 1,000-chapter book 5% longer).
 fn return_big_buffers() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator parameter; no memory is touched.
+    // SAFETY: mallopt only sets allocator parameters; no memory is touched.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+        libc::mallopt(libc::M_ARENA_MAX, 1);
     }
 }
 
