@@ -660,6 +660,8 @@ struct GeneratedCache {
     /// The claims ledger, under the theme's key and the claims it lists: a save that changes no
     /// claim (most do not) reuses it rather than templating a row per claim of the book.
     ledger: Option<(u64, Vec<notebook::ClaimRecord>, GeneratedWithDiagnostics)>,
+    /// The ledger's rows as drawn, under the theme's key.
+    ledger_rows: (u64, notebook::pages::LedgerRows),
 }
 
 /// The pages made from the whole book: the claims ledger (when there are claims) and the
@@ -685,7 +687,12 @@ fn generated_pages(
             {
                 page.clone()
             }
-            _ => notebook::pages::ledger_with(claims, theme),
+            _ => {
+                if cache.ledger_rows.0 != theme.key {
+                    cache.ledger_rows = (theme.key, Default::default());
+                }
+                notebook::pages::ledger_reusing(claims, theme, &mut cache.ledger_rows.1)
+            }
         };
         diagnostics.extend(diags.iter().cloned());
         generated.push(ledger.clone());

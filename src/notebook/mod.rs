@@ -237,42 +237,44 @@ pub mod trace;
 
 pub use cells::{CellResult, ChapterNotebook};
 
+/// A claim that holds, `claim-1` of `basics.html`, for tests.
+#[cfg(test)]
+pub(crate) fn sample_claim() -> ClaimRecord {
+    ClaimRecord {
+        id: "claim-1".into(),
+        chapter: "Basics".into(),
+        page: "basics.html".into(),
+        file: PathBuf::from("src/basics.md"),
+        line: 10,
+        column: 1,
+        kind: ClaimKind::Claim,
+        words: "x is about 2".into(),
+        lhs: "2".into(),
+        op: "≈".into(),
+        rhs: "2".into(),
+        tolerance: None,
+        lhs_value: 2.0,
+        rhs_value: 2.0,
+        unit: String::new(),
+        holds: true,
+        margin: None,
+        not_evaluated: None,
+        lhs_from: Vec::new(),
+        rhs_from: Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn record() -> ClaimRecord {
-        ClaimRecord {
-            id: "claim-1".into(),
-            chapter: "Basics".into(),
-            page: "basics.html".into(),
-            file: PathBuf::from("src/basics.md"),
-            line: 10,
-            column: 1,
-            kind: ClaimKind::Claim,
-            words: "x is about 2".into(),
-            lhs: "2".into(),
-            op: "≈".into(),
-            rhs: "2".into(),
-            tolerance: None,
-            lhs_value: 2.0,
-            rhs_value: 2.0,
-            unit: String::new(),
-            holds: true,
-            margin: None,
-            not_evaluated: None,
-            lhs_from: Vec::new(),
-            rhs_from: Vec::new(),
-        }
-    }
-
     #[test]
     fn claims_moved_down_the_file_are_alike_but_other_changes_are_not() {
-        let a = record();
+        let a = sample_claim();
         let moved = ClaimRecord {
             line: 14,
             column: 3,
-            ..record()
+            ..sample_claim()
         };
         assert!(a.alike_but_for_place(&moved));
         let changed = ClaimRecord {
@@ -294,7 +296,7 @@ mod tests {
         };
         let not_evaluated = |line| ClaimRecord {
             not_evaluated: Some(cause(line)),
-            ..record()
+            ..sample_claim()
         };
         // The ledger shows where a claim's root failure is.
         assert!(!not_evaluated(3).alike_but_for_place(&not_evaluated(4)));

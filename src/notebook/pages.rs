@@ -95,6 +95,14 @@ struct LedgerGroup {
     rows: Vec<String>,
 }
 
+/// Ledger rows as drawn by one theme, by the claim's page and id, with the record each was drawn
+/// from: under `serve`, a save that changes one claim's value draws that claim's row, not the
+/// book's 131 (building, hashing and templating them all cost ~10 ms a save).
+#[derive(Default)]
+pub struct LedgerRows {
+    rows: std::collections::HashMap<(String, String), (ClaimRecord, String)>,
+}
+
 /// The claims ledger: the page by the theme's `ledger.html`, one row per claim by its
 /// `ledger_row.html`; and the errors of those templates (a book's override that fails is
 /// reported, and the built-in template draws instead).
@@ -102,7 +110,19 @@ pub fn ledger_with(
     claims: &[ClaimRecord],
     theme: &Theme,
 ) -> (GeneratedPage, Vec<crate::diagnostic::Diagnostic>) {
+    ledger_reusing(claims, theme, &mut LedgerRows::default())
+}
+
+/// As [`ledger_with`], taking from `kept` the rows of claims alike but for their place
+/// ([`ClaimRecord::alike_but_for_place`]: a row shows no line) and keeping the rows drawn (those
+/// drawn without an error) for the next time.
+pub fn ledger_reusing(
+    claims: &[ClaimRecord],
+    theme: &Theme,
+    kept: &mut LedgerRows,
+) -> (GeneratedPage, Vec<crate::diagnostic::Diagnostic>) {
     let mut diagnostics = Vec::new();
+    let mut rows = std::collections::HashMap::with_capacity(claims.len());
     let failing = claims.iter().filter(|c| !c.holds).count();
     let refutes = claims
         .iter()
@@ -123,17 +143,29 @@ pub fn ledger_with(
                 rows: Vec::new(),
             });
         }
-        let row = draw(
-            theme,
-            "ledger_row.html",
-            "c",
-            &ledger_row_view(c),
-            &mut diagnostics,
-        );
+        let key = (c.page.clone(), c.id.clone());
+        let row = match kept.rows.remove(&key) {
+            Some((was, row)) if was.alike_but_for_place(c) => row,
+            _ => {
+                let errors = diagnostics.len();
+                let view = ledger_row_view(c);
+                let row = draw(theme, "ledger_row.html", "c", &view, &mut diagnostics);
+                let row = row.trim().to_string();
+                if diagnostics.len() > errors {
+                    if let Some(g) = groups.last_mut() {
+                        g.rows.push(row);
+                    }
+                    continue;
+                }
+                row
+            }
+        };
         if let Some(g) = groups.last_mut() {
-            g.rows.push(row.trim().to_string());
+            g.rows.push(row.clone());
         }
+        rows.insert(key, (c.clone(), row));
     }
+    kept.rows = rows;
     let view = LedgerView {
         total: claims.len(),
         claims: claims.len() - refutes,
@@ -195,10 +227,8 @@ fn ledger_row_view(c: &ClaimRecord) -> LedgerRowView<'_> {
     }
 }
 
-/// `template` drawn by `theme` with `view` as `name` (under `serve`, a row or page drawn before
-/// with the same view is reused: a save that moves a chapter's claims down a line changes the
-/// ledger's records, not its rows); when a book's override of it fails, the failure is reported
-/// and the built-in template draws it.
+/// `template` drawn by `theme` with `view` as `name`; when a book's override of it fails, the
+/// failure is reported and the built-in template draws it.
 fn draw(
     theme: &Theme,
     template: &str,
@@ -206,10 +236,12 @@ fn draw(
     view: &impl Serialize,
     diagnostics: &mut Vec<crate::diagnostic::Diagnostic>,
 ) -> String {
-    theme.draw(template, name, view).unwrap_or_else(|d| {
+    let mut ctx = tera::Context::new();
+    ctx.insert(name, view);
+    theme.render(template, &ctx).unwrap_or_else(|d| {
         diagnostics.push(d);
         Theme::builtin()
-            .and_then(|t| t.draw(template, name, view).ok())
+            .and_then(|t| t.render(template, &ctx).ok())
             .unwrap_or_default()
     })
 }
@@ -385,5 +417,39 @@ mod tests {
         );
         assert!(!page.html.contains("<table"), "{}", page.html);
         assert_eq!(page.ids, vec!["claims-ledger"]);
+    }
+
+    #[test]
+    fn a_kept_row_is_reused_for_a_claim_alike_but_for_its_place_and_redrawn_otherwise() {
+        let theme = Theme::builtin().expect("built-in theme");
+        let claims = vec![super::super::sample_claim()];
+        let mut kept = LedgerRows::default();
+        let (first, _) = ledger_reusing(&claims, theme, &mut kept);
+        assert_eq!(first.html, ledger_with(&claims, theme).0.html);
+        // Mark the kept row, to see whether the next ledger takes it.
+        for (_, row) in kept.rows.values_mut() {
+            *row = "<tr><td>KEPT</td></tr>".into();
+        }
+        let moved = vec![ClaimRecord {
+            line: 40,
+            ..claims[0].clone()
+        }];
+        let (page, _) = ledger_reusing(&moved, theme, &mut kept);
+        assert!(
+            page.html.contains("KEPT"),
+            "a claim that only moved keeps its row"
+        );
+        let changed = vec![ClaimRecord {
+            lhs: "3".into(),
+            lhs_value: 3.0,
+            holds: false,
+            ..moved[0].clone()
+        }];
+        let (page, _) = ledger_reusing(&changed, theme, &mut kept);
+        assert!(
+            !page.html.contains("KEPT"),
+            "a changed claim's row is drawn again"
+        );
+        assert_eq!(page.html, ledger_with(&changed, theme).0.html);
     }
 }
