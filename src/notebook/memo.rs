@@ -74,8 +74,9 @@ impl KeptCells {
         (self.chapters.remove(source)).map_or_else(CellMemo::default, |(_, memo)| memo)
     }
 
-    /// Keeps the memos of the chapters a render evaluated, then forgets the chapters evaluated
-    /// longest ago until the rest fit the budget.
+    /// Keeps the memos of the chapters a render evaluated, then, newest first, as many chapters
+    /// as fit the budget: the chapter being edited always, and of a save that evaluated many (a
+    /// template or data edit), only what fits.
     pub fn keep(&mut self, evaluated: Vec<(std::path::PathBuf, CellMemo)>) {
         if evaluated.is_empty() {
             return;
@@ -84,18 +85,15 @@ impl KeptCells {
         for (source, memo) in evaluated {
             self.chapters.insert(source, (self.generation, memo));
         }
-        let mut total: usize = self.chapters.values().map(|(_, m)| m.bytes()).sum();
-        let mut by_age: Vec<(u64, std::path::PathBuf)> = (self.chapters.iter())
-            .filter(|(_, (generation, _))| *generation < self.generation)
-            .map(|(source, (generation, _))| (*generation, source.clone()))
+        let mut newest_first: Vec<(u64, usize, std::path::PathBuf)> = (self.chapters.iter())
+            .map(|(source, (generation, memo))| (*generation, memo.bytes(), source.clone()))
             .collect();
-        by_age.sort();
-        for (_, source) in by_age {
-            if total <= self.budget {
-                break;
-            }
-            if let Some((_, memo)) = self.chapters.remove(&source) {
-                total -= memo.bytes();
+        newest_first.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.2.cmp(&b.2)));
+        let mut total = 0;
+        for (i, (_, bytes, source)) in newest_first.into_iter().enumerate() {
+            total += bytes;
+            if i > 0 && total > self.budget {
+                self.chapters.remove(&source);
             }
         }
     }
@@ -315,6 +313,47 @@ mod tests {
     fn words_are_the_runs_that_may_be_names() {
         let w: Vec<&str> = words("x = 2n + µs_1 * hw.h100[\"bw\"] # note").collect();
         assert_eq!(w, ["x", "n", "µs_1", "hw", "h100", "bw", "note"]);
+    }
+
+    fn memo_of(bytes: usize) -> CellMemo {
+        let mut memo = CellMemo::default();
+        let cell = DrawnCell {
+            html: "x".repeat(bytes).into(),
+            anchors: Arc::from(Vec::new()),
+        };
+        memo.put(1, cell);
+        memo
+    }
+
+    fn kept(cells: &KeptCells) -> Vec<&std::path::Path> {
+        let mut chapters: Vec<_> = cells.chapters().collect();
+        chapters.sort();
+        chapters
+    }
+
+    #[test]
+    fn kept_cells_are_the_newest_chapters_that_fit_the_budget() {
+        use std::path::{Path, PathBuf};
+        let mut cells = KeptCells::within(1000);
+        cells.keep(vec![(PathBuf::from("a.md"), memo_of(600))]);
+        cells.keep(vec![(PathBuf::from("b.md"), memo_of(300))]);
+        assert_eq!(kept(&cells), [Path::new("a.md"), Path::new("b.md")]);
+        cells.keep(vec![(PathBuf::from("c.md"), memo_of(600))]);
+        assert_eq!(
+            kept(&cells),
+            [Path::new("b.md"), Path::new("c.md")],
+            "a.md was oldest"
+        );
+        // The chapter being edited is kept even alone over the budget.
+        cells.keep(vec![(PathBuf::from("big.md"), memo_of(5000))]);
+        assert_eq!(kept(&cells), [Path::new("big.md")]);
+        // A save that evaluated many chapters keeps only what fits.
+        let many = ["d.md", "e.md", "f.md"].map(|c| (PathBuf::from(c), memo_of(400)));
+        cells.keep(many.into());
+        assert_eq!(kept(&cells), [Path::new("d.md"), Path::new("e.md")]);
+        // Taking a chapter's memo moves it out.
+        assert_eq!(cells.take(Path::new("d.md")).bytes(), 400);
+        assert!(cells.take(Path::new("d.md")).is_empty());
     }
 
     #[test]
