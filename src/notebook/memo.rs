@@ -50,9 +50,9 @@ pub struct KeptCells {
     budget: usize,
 }
 
-/// How many bytes of drawn cells [`KeptCells`] keeps by default (the bundled book's largest
-/// chapter draws ~400 KB).
-pub const DEFAULT_KEPT_BYTES: usize = 1 << 20;
+/// How many bytes of drawn cells [`KeptCells`] keeps by default: a chapter or two (the
+/// bundled book's largest draws ~400 KB; the chapter being edited is kept whatever its size).
+pub const DEFAULT_KEPT_BYTES: usize = 512 << 10;
 
 impl Default for KeptCells {
     fn default() -> Self {

@@ -105,7 +105,7 @@ struct FragmentMemo {
 /// Past this many bytes of fragments the memo starts again, so that serve's memory stays near a
 /// build's (the chapter being edited draws a few hundred KB; whole cells that did not change are
 /// kept apart, by `notebook::memo`, so this holds the parts of the cells that did).
-const MAX_FRAGMENT_BYTES: usize = 1 << 20;
+const MAX_FRAGMENT_BYTES: usize = 512 << 10;
 
 impl FragmentMemo {
     /// The view's key: its JSON streamed into two hashers, built neither as a value nor as text.
