@@ -8,7 +8,8 @@ line to that chapter, timing from just before the write until the marker is in t
 calcbook swaps the page's content in place, mdBook reloads the page. A MutationObserver installed
 in every document (Page.addScriptToEvaluateOnNewDocument) stamps the moment the marker appears,
 on the same clock as the write (epoch milliseconds). Prints the median, min and max of each, and
-the ratio mdBook / calcbook.
+the ratio mdBook / calcbook. On the bundled book calcbook's server then saves every chapter in
+turn, three times over (`--tour`), and its peak memory after that long session is printed too.
 
     cargo build --release
     tests/browser/run   # once: sets up target/browser-venv with websocket-client
@@ -143,7 +144,7 @@ def start_browser(chromium, tmp):
     return browser, page
 
 
-def measure(name, cmd, port, book, src, edits, pause, page, timeout=TIMEOUT):
+def measure(name, cmd, port, book, src, edits, pause, page, timeout=TIMEOUT, tour_rounds=0):
     chapter, rel = middle_chapter(book, src)
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -182,7 +183,8 @@ def measure(name, cmd, port, book, src, edits, pause, page, timeout=TIMEOUT):
             time.sleep(pause)
         with open(chapter, "w") as f:
             f.write(original)
-        return latencies, peak_rss_mib(proc.pid)
+        peak = peak_rss_mib(proc.pid)
+        return latencies, peak, tour(proc, book, src, tour_rounds, pause)
     finally:
         proc.terminate()
         try:
@@ -190,6 +192,30 @@ def measure(name, cmd, port, book, src, edits, pause, page, timeout=TIMEOUT):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def tour(proc, book, src, rounds, pause):
+    """Saves every chapter of the book in turn, `rounds` times over (an author's long session,
+    not one chapter's saves), and returns the server's peak memory after (None for no rounds)."""
+    if rounds <= 0:
+        return None
+    chapters = sorted(
+        os.path.join(d, f)
+        for d, _, files in os.walk(os.path.join(book, src))
+        for f in files
+        if f.endswith(".md") and f != "SUMMARY.md"
+    )
+    originals = {c: open(c).read() for c in chapters}
+    for r in range(rounds):
+        for c in chapters:
+            with open(c, "w") as f:
+                f.write(originals[c] + f"\ntour {r}\n")
+            time.sleep(pause)
+    for c, text in originals.items():
+        with open(c, "w") as f:
+            f.write(text)
+    time.sleep(pause)
+    return peak_rss_mib(proc.pid)
 
 
 def peak_rss_mib(pid):
@@ -218,7 +244,7 @@ def build_peak_mib(calcbook, book, tmp):
 
 
 def describe(name, result):
-    ms, rss = result if result else ([], None)
+    ms, rss = result[:2] if result else ([], None)
     if not ms:
         print(f"  {name:9s} no edit reached the page")
         return None
@@ -246,6 +272,9 @@ def main():
     ap.add_argument("--mdbook-large-edits", type=int, default=3,
                     help="saves for mdBook on the large book (each rebuilds the whole book)")
     ap.add_argument("--pause", type=float, default=0.5, help="seconds between edits")
+    ap.add_argument("--tour", type=int, default=3,
+                    help="then save every chapter of the bundled book this many times over, for "
+                         "serve's memory in a long session (0: none)")
     args = ap.parse_args()
     have_mdbook = os.path.isfile(args.mdbook) or shutil.which(args.mdbook)
 
@@ -279,14 +308,19 @@ def main():
                         edits, timeout = args.mdbook_large_edits, 300.0
                     if tool == "calcbook":
                         build_rss[which] = build_peak_mib(args.calcbook, book, tmp)
-                    results[tool] = measure(tool, cmd, port, book, src, edits, args.pause, page, timeout)
+                    rounds = args.tour if tool == "calcbook" and which == "bundled" else 0
+                    results[tool] = measure(tool, cmd, port, book, src, edits, args.pause, page, timeout,
+                                            tour_rounds=rounds)
                     shutil.rmtree(book, ignore_errors=True)
                 print(f"{what}: saves to a middle chapter, measured in Chromium")
                 c = describe("calcbook", results.get("calcbook"))
-                serve_rss = (results.get("calcbook") or ([], None))[1]
+                _, serve_rss, toured_rss = results.get("calcbook") or ([], None, None)
                 if serve_rss and build_rss.get(which):
                     print(f"  calcbook serve's peak memory / one build's: {serve_rss:.0f} / "
                           f"{build_rss[which]:.0f} MiB = {serve_rss / build_rss[which]:.2f}x")
+                if toured_rss and build_rss.get(which):
+                    print(f"  calcbook serve's peak after {args.tour} saves to every chapter / one build's: "
+                          f"{toured_rss:.0f} / {build_rss[which]:.0f} MiB = {toured_rss / build_rss[which]:.2f}x")
                 if not have_mdbook:
                     print(f"  mdbook    skipped: {args.mdbook} not found")
                     continue
