@@ -521,6 +521,8 @@ impl<'a> Renderer<'a, '_> {
         let mut out = self.out;
         pulldown_cmark::html::push_html(&mut out.html, self.events.into_iter());
         out.html.push_str(&footnotes);
+        // Kept for the rest of the build (and across saves under serve): no spare capacity.
+        out.html.shrink_to_fit();
         out
     }
 }
