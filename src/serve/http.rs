@@ -333,25 +333,37 @@ fn respond<B>(request: &Request<B>, shared: &Shared, hosts: &AllowedHosts) -> Re
         Route::Events => event_stream(&shared.hub),
         Route::LiveJs => {
             let js = LIVE_JS.replace("__CALCBOOK_BUILD__", &shared.hub.build_id());
-            file(StatusCode::OK, js.into_bytes(), "live.js")
+            file(StatusCode::OK, Bytes::from(js), "live.js")
         }
-        Route::File(path) => file(StatusCode::OK, site.files[&path].to_vec(), &path),
+        Route::File(path) => file(StatusCode::OK, shared_bytes(&site.files[&path]), &path),
         Route::Redirect(to) => {
-            let mut reply = file(StatusCode::MOVED_PERMANENTLY, Vec::new(), "301.txt");
+            let mut reply = file(StatusCode::MOVED_PERMANENTLY, Bytes::new(), "301.txt");
             if let Ok(location) = HeaderValue::from_str(&to) {
                 reply.headers_mut().insert(header::LOCATION, location);
             }
             reply
         }
         Route::NotFound => match site.files.get("404.html") {
-            Some(page) => file(StatusCode::NOT_FOUND, page.to_vec(), "404.html"),
+            Some(page) => file(StatusCode::NOT_FOUND, shared_bytes(page), "404.html"),
             None => text(StatusCode::NOT_FOUND, "not found\n".into()),
         },
     }
 }
 
 /// A whole file as the response, typed by `path`'s extension.
-fn file(status: StatusCode, body: Vec<u8>, path: &str) -> Response<Payload> {
+/// A file of the site as a response body that shares its bytes rather than copying them (a
+/// request for the print page or search index of a 13 MB book copied 15 MB).
+fn shared_bytes(bytes: &Arc<Vec<u8>>) -> Bytes {
+    struct Shared(Arc<Vec<u8>>);
+    impl AsRef<[u8]> for Shared {
+        fn as_ref(&self) -> &[u8] {
+            &self.0
+        }
+    }
+    Bytes::from_owner(Shared(Arc::clone(bytes)))
+}
+
+fn file(status: StatusCode, body: Bytes, path: &str) -> Response<Payload> {
     let mut reply = Response::new(Payload::whole(body));
     *reply.status_mut() = status;
     let headers = reply.headers_mut();
@@ -369,13 +381,13 @@ fn file(status: StatusCode, body: Vec<u8>, path: &str) -> Response<Payload> {
 }
 
 fn text(status: StatusCode, message: String) -> Response<Payload> {
-    file(status, message.into_bytes(), "reply.txt")
+    file(status, Bytes::from(message), "reply.txt")
 }
 
 /// The event stream: the greeting, then every frame the hub sends, with a comment line when idle.
 fn event_stream(hub: &Hub) -> Response<Payload> {
     let (events, greeting) = hub.subscribe();
-    let mut reply = file(StatusCode::OK, Vec::new(), "events");
+    let mut reply = file(StatusCode::OK, Bytes::new(), "events");
     *reply.body_mut() = Payload {
         kind: Kind::Events {
             pending: greeting.into(),
@@ -409,9 +421,9 @@ enum Kind {
 }
 
 impl Payload {
-    fn whole(bytes: Vec<u8>) -> Payload {
+    fn whole(bytes: Bytes) -> Payload {
         Payload {
-            kind: Kind::Whole(Some(Bytes::from(bytes))),
+            kind: Kind::Whole(Some(bytes)),
             _busy: None,
         }
     }
