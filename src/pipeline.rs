@@ -135,8 +135,6 @@ pub struct RenderCache {
     /// Each edited chapter's drawn cells, reused by the next render where unchanged (only in a
     /// cache made with [`RenderCache::for_rebuilds`], from its first rebuild on).
     cell_memos: notebook::memo::KeptCells,
-    /// How many cells the last render took from `cell_memos` rather than drew.
-    cells_reused: usize,
     /// The theme keeps the cells' fragments it draws, to draw an unchanged one once (only in a
     /// cache made with [`RenderCache::for_rebuilds`]: a build draws each once anyway).
     remember_fragments: bool,
@@ -186,7 +184,7 @@ impl RenderCache {
     /// How many cells the last render reused as drawn by the one before (`serve`, from its first
     /// rebuild on), rather than drew.
     pub fn cells_reused(&self) -> usize {
-        self.cells_reused
+        self.timings.cells_reused
     }
 }
 
@@ -452,8 +450,8 @@ fn render_book_inner<S: render::SiteSink>(
         options: &markdown_options,
         theme,
     };
-    cache.cells_reused = evaluate_stale_chapters(&inputs, &keys, &mut cache.chapters, drawn);
-    cache.timings.cells_reused = cache.cells_reused;
+    cache.timings.cells_reused =
+        evaluate_stale_chapters(&inputs, &keys, &mut cache.chapters, drawn);
     cache.timings.lap("evaluate");
     let mut claims = Vec::new();
     let mut extra_files = Vec::new();
