@@ -106,7 +106,7 @@ impl CellResult {
 
     /// The ids the cell's drawing gives the page (claim boxes, figures, tables), so that links to
     /// them can be checked without drawing it (`check`). The ids of its traced values' cards are
-    /// numbered per chapter from [`CellResult::traced_values`].
+    /// numbered per cell from [`CellResult::traced_values`].
     pub fn anchors(&self) -> Vec<String> {
         match self {
             CellResult::Calc(c) => c.claims.iter().flatten().map(|r| r.id.clone()).collect(),

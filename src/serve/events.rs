@@ -4,9 +4,10 @@
 //! - `hello` on connecting: `{"build": id}`. A page compares it with the id it was served with and
 //!   reloads if a build happened in between (or the server restarted).
 //! - `update` after a build that changed the output: `{"build", "pages": {path: "content" |
-//!   "layout"}, "removed": [...], "reload": bool, "content": {path: {"title", "main"}}}`. `content`
-//!   means only the page's `<main>` and title changed, so the page can swap it in place, with the
-//!   new ones from `content` (the event carries them unless they are large) or by fetching itself; `layout` means more did (the
+//!   "layout"}, "removed": [...], "reload": bool, "content": {path: {"title", "splice" or
+//!   "main"}}}`. `content` means only the page's `<main>` and title changed, so the page can swap
+//!   it in place, with the nodes that changed (`splice`), the whole new content where it cannot
+//!   be cut into nodes (`main`, unless large), or by fetching itself; `layout` means more did (the
 //!   links in `<head>`); `reload` that a stylesheet or script changed (the sidebar's `toc.js`
 //!   among them), which every page must reload for.
 //! - `failed` after a build with errors: `{"errors": [{"location", "message", "text"}]}`, `text`
